@@ -1,0 +1,6 @@
+"""``python -m flowctl``."""
+
+from flowctl.cli import main
+
+if __name__ == "__main__":
+    main()

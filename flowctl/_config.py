@@ -1,0 +1,132 @@
+"""Configuration: one place, read in order flag > environment > flowctl.toml / [tool.flowctl] > default.
+
+Every setting remembers where its value came from, for ``flowctl config show``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flowctl._errors import ManifestError
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # dotted file key, e.g. "registry.url"
+    env: str | None
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("registry.url", "FLOWCTL_REGISTRY", "sqlite:///.flowctl/registry.db", "registry database URL"),
+    Setting("blob_store.url", "FLOWCTL_BLOB_STORE", ".flowctl/blobs", "blob store URL or folder"),
+    Setting("provider.name", "FLOWCTL_PROVIDER", "local", "where task attempts run: local or kubernetes"),
+    Setting("provider.kubernetes.kubeconfig", "KUBECONFIG", None, "kubeconfig path (in-cluster when unset)"),
+    Setting("provider.kubernetes.context", "FLOWCTL_KUBE_CONTEXT", None, "kubeconfig context"),
+    Setting("provider.kubernetes.default_image", "FLOWCTL_DEFAULT_IMAGE", None, "task image on kubernetes"),
+    Setting("provider.kubernetes.namespace", None, "{project}-{domain}", "namespace template"),
+    Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class ResolvedSetting:
+    key: str
+    value: str | None
+    origin: str  # "flag", "env FLOWCTL_REGISTRY", "flowctl.toml", "pyproject.toml", "default"
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest flowctl.toml, or pyproject.toml with a [tool.flowctl] table, from ``start`` upwards."""
+    for folder in (start, *start.parents):
+        candidate = folder / "flowctl.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "tool" in _read_toml(pyproject) and "flowctl" in _read_toml(pyproject)["tool"]:
+            return pyproject
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"Invalid TOML in {path}", detail=str(exc), source=str(path)) from None
+
+
+def _file_table(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("flowctl", {})
+        return table if isinstance(table, dict) else {}
+    return data
+
+
+def _lookup(table: dict[str, Any], dotted: str) -> str | None:
+    node: Any = table
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return None if isinstance(node, dict) else str(node)
+
+
+class Config:
+    """Resolved settings for one invocation. ``root`` is the folder relative paths are taken from."""
+
+    def __init__(self, *, flags: dict[str, str | None] | None = None, cwd: Path | None = None) -> None:
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self.file = find_config_file(self.cwd)
+        self.root = self.file.parent if self.file else self.cwd
+        table = _file_table(self.file) if self.file else {}
+        flags = flags or {}
+        self._resolved: dict[str, ResolvedSetting] = {}
+        for setting in SETTINGS:
+            self._resolved[setting.key] = self._resolve(setting, flags.get(setting.key), table)
+
+    def _resolve(self, setting: Setting, flag: str | None, table: dict[str, Any]) -> ResolvedSetting:
+        if flag is not None:
+            return ResolvedSetting(setting.key, flag, "flag")
+        if setting.env and os.environ.get(setting.env):
+            return ResolvedSetting(setting.key, os.environ[setting.env], f"env {setting.env}")
+        from_file = _lookup(table, setting.key)
+        if from_file is not None and self.file is not None:
+            return ResolvedSetting(setting.key, from_file, self.file.name)
+        return ResolvedSetting(setting.key, setting.default, "default")
+
+    def get(self, key: str) -> str | None:
+        return self._resolved[key].value
+
+    def resolved(self) -> list[ResolvedSetting]:
+        return list(self._resolved.values())
+
+    @property
+    def registry_url(self) -> str:
+        """The registry URL; a relative SQLite path is taken from the manifest root."""
+        url = self.get("registry.url") or _BY_KEY["registry.url"].default or ""
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+            return prefix + str(self.root / url[len(prefix):])
+        return url
+
+    @property
+    def blob_store_url(self) -> str:
+        url = self.get("blob_store.url") or ".flowctl/blobs"
+        return url if "://" in url or url.startswith("/") else str(self.root / url)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / (self.get("cache.dir") or ".flowctl/cache")
+
+
+def mask_url(url: str) -> str:
+    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``."""
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)

@@ -1,0 +1,142 @@
+"""Errors and diagnostics: the one exception tree every layer raises from.
+
+::
+
+    FlowctlError                 code, blame ("user" | "system"), diagnostics
+    ├── ManifestError            a manifest or decorator is wrong (decoration, loading)
+    │   └── CompileError         a workflow or launch plan does not compile
+    ├── InputError               a value given for an input is wrong (CLI, launch)
+    ├── PlanError                a plan cannot be computed (immutability, breaking change)
+    ├── ApplyError               a plan cannot be applied (stale plan, partial failure)
+    ├── StoreError               the registry cannot be read or written
+    │   ├── LockError            the registry lock is held by someone else
+    │   └── ImmutabilityError    different content under an existing version
+    ├── ProviderError            a provider (local, kubernetes) failed
+    └── ExecutionError           a task or workflow run failed (carries the user's traceback)
+
+Every error carries one or more :class:`Diagnostic` (what, where, how to fix). The CLI prints the
+diagnostics to stderr and exits non-zero; tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+Blame = Literal["user", "system"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: ``summary`` says what, ``source``/``address`` say where, ``detail`` how to fix."""
+
+    summary: str
+    detail: str = ""
+    source: str = ""  # "path/to/file.py:12"; empty when there is no file
+    address: str = ""  # an object address such as "proj/dev/task/etl.load@v3"
+    severity: Severity = "error"
+
+    def render(self) -> str:
+        """Plain text: ``Error: summary`` then where, then the detail."""
+        head = f"{self.severity.capitalize()}: {self.summary}"
+        where = ", ".join(part for part in (self.source, self.address) if part)
+        lines = [head]
+        if where:
+            lines.append(f"  on {where}")
+        if self.detail:
+            lines.extend("  " + line for line in self.detail.splitlines())
+        return "\n".join(lines)
+
+
+class FlowctlError(Exception):
+    """Root of every error flowctl raises on purpose."""
+
+    code: str = "FlowctlError"
+    blame: Blame = "user"
+
+    def __init__(
+        self,
+        summary: str | None = None,
+        *,
+        detail: str = "",
+        source: str = "",
+        address: str = "",
+        diagnostics: Iterable[Diagnostic] = (),
+    ) -> None:
+        diags = list(diagnostics)
+        if summary is not None:
+            diags.insert(0, Diagnostic(summary, detail, source, address))
+        if not diags:
+            raise ValueError("a FlowctlError needs a summary or diagnostics")
+        self.diagnostics: list[Diagnostic] = diags
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n\n".join(d.render() for d in self.diagnostics)
+
+
+class ManifestError(FlowctlError):
+    code = "USER:ManifestError"
+
+
+class CompileError(ManifestError):
+    code = "USER:CompileError"
+
+
+class InputError(FlowctlError):
+    code = "USER:InputError"
+
+
+class PlanError(FlowctlError):
+    code = "USER:PlanError"
+
+
+class ApplyError(FlowctlError):
+    code = "USER:ApplyError"
+
+
+class StoreError(FlowctlError):
+    code = "SYSTEM:StoreError"
+    blame: Blame = "system"
+
+
+class LockError(StoreError):
+    code = "USER:LockHeld"
+    blame: Blame = "user"
+
+
+class ImmutabilityError(StoreError):
+    code = "USER:ImmutableVersion"
+    blame: Blame = "user"
+
+
+class ProviderError(FlowctlError):
+    code = "SYSTEM:ProviderError"
+    blame: Blame = "system"
+
+
+class ExecutionError(FlowctlError):
+    code = "USER:ExecutionFailed"
+
+
+class NonRetryable(Exception):  # noqa: N818 - the public name users raise
+    """Raise this (or a subclass) from a task to fail at once, without using its retries."""
+
+
+@dataclass
+class DiagnosticCollector:
+    """Collects problems so that all of them are reported at once (Terraform's ``diags.Append``)."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, summary: str, detail: str = "", *, source: str = "", address: str = "") -> None:
+        self.diagnostics.append(Diagnostic(summary, detail, source, address))
+
+    def __bool__(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    def raise_if_any(self, error_type: type[FlowctlError] = CompileError) -> None:
+        if self:
+            raise error_type(diagnostics=self.diagnostics)

@@ -1,0 +1,83 @@
+"""Desired state: what a set of manifests declares, compiled. The input of ``plans.compute_plan``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from flowctl._address import Address, EntityKind
+from flowctl.spec._entities import LaunchPlanSpec, NotificationSpec, ResourcesSpec, Spec, TaskSpec, WorkflowSpec
+
+DEFAULT_DOMAINS: tuple[str, ...] = ("development", "staging", "production")
+
+EntitySpec = TaskSpec | WorkflowSpec | LaunchPlanSpec
+
+
+class ProjectSpec(Spec):
+    name: str
+    description: str = ""
+    domains: tuple[str, ...] = DEFAULT_DOMAINS
+    labels: dict[str, str] = Field(default_factory=dict)
+    source: str = ""
+
+
+class DomainSettingsSpec(Spec):
+    """Per project-domain settings: what every execution in it gets unless a task says otherwise."""
+
+    project: str
+    domain: str
+    requests: ResourcesSpec = ResourcesSpec()
+    limits: ResourcesSpec = ResourcesSpec()
+    service_account: str | None = None
+    container_image: str | None = None
+    environment: dict[str, str] = Field(default_factory=dict)
+    notifications: tuple[NotificationSpec, ...] = ()
+    source: str = ""
+
+
+class RegistrationSpec(Spec):
+    """One versioned entity the manifest wants to exist.
+
+    Either ``spec`` is given (current code), or ``promoted_from`` names a source domain whose
+    active version (and its exact stored spec) this domain should get; plans resolves that.
+    """
+
+    project: str
+    domain: str
+    kind: EntityKind
+    name: str
+    version: str | None  # None only with promoted_from: resolved against the registry
+    spec: TaskSpec | WorkflowSpec | LaunchPlanSpec | None = None
+    promoted_from: str | None = None
+    source: str = ""
+
+    @property
+    def address(self) -> Address:
+        return Address.entity(self.kind, self.project, self.domain, self.name, self.version)
+
+
+class ActivationSpec(Spec):
+    """Launch plan ``name`` in project/domain should have ``version`` active (or none when inactive).
+
+    ``version`` None with ``promoted_from`` set: the version active in that domain.
+    """
+
+    project: str
+    domain: str
+    name: str
+    version: str | None
+    active: bool = True
+    promoted_from: str | None = None
+    source: str = ""
+
+
+class DesiredState(Spec):
+    """Everything a set of manifests declares, compiled and version-stamped."""
+
+    manifest_id: str  # identifies the manifest root (e.g. its path or repo), recorded as managed_by
+    projects: tuple[ProjectSpec, ...] = ()
+    domain_settings: tuple[DomainSettingsSpec, ...] = ()
+    registrations: tuple[RegistrationSpec, ...] = ()
+    activations: tuple[ActivationSpec, ...] = ()
+    version_source: Literal["git", "explicit", "dirty", "content"] = "explicit"

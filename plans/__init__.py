@@ -1,0 +1,1 @@
+"""Desired state vs registry: plan model, diff, renderers, saved plans, apply."""

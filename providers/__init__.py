@@ -1,0 +1,1 @@
+"""Where task attempts run and what exists outside the registry: local, kubernetes."""

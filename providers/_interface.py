@@ -1,0 +1,93 @@
+"""The provider interface: where task attempts run (local processes, Kubernetes Jobs).
+
+A narrow protocol with request/response types (Terraform's provider requests, httpx's transport).
+Expected failures come back as data in the response (``error``); library exceptions never leave a
+provider, only broken invariants raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+AttemptPhase = Literal["pending", "running", "succeeded", "failed"]
+ErrorKind = Literal["user", "system"]
+
+
+@dataclass(frozen=True)
+class AttemptRef:
+    """Identifies one attempt of one node of one execution."""
+
+    project: str
+    domain: str
+    execution: str  # execution name, unique in project/domain
+    node: str  # node id (with map index / dynamic path where relevant, e.g. "n2-3")
+    attempt: int
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    """Everything a provider needs to start one attempt.
+
+    The attempt reads ``{inputs_uri}`` and writes ``{outputs_uri}`` (or an error document) in the
+    blob store; ``bundle_uri`` is the content-addressed code bundle of the registered version.
+    """
+
+    ref: AttemptRef
+    task: dict[str, object]  # TaskSpec.to_json()
+    inputs_uri: str
+    outputs_uri: str
+    bundle_uri: str | None
+    blob_store: str  # blob store root URL, as the attempt should see it
+    image: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    service_account: str | None = None
+    timeout_seconds: float | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderFailure:
+    """An expected failure, as data: ``kind`` says who is to blame, ``retryable`` whether to retry."""
+
+    kind: ErrorKind
+    code: str  # e.g. "Timeout", "OOMKilled", "ImagePullBackOff", "Forbidden", "NonZeroExit"
+    message: str
+    retryable: bool = True
+
+
+@dataclass(frozen=True)
+class SubmitResponse:
+    handle: str  # provider-specific id (pid, job name); stable across controller restarts
+    error: ProviderFailure | None = None
+    adopted: bool = False  # the attempt already existed (a restarted controller found it)
+
+
+@dataclass(frozen=True)
+class StatusResponse:
+    phase: AttemptPhase
+    error: ProviderFailure | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LogsResponse:
+    text: str
+    error: ProviderFailure | None = None
+
+
+class Provider(Protocol):
+    name: str
+
+    def submit(self, request: SubmitRequest) -> SubmitResponse: ...
+
+    def status(self, ref: AttemptRef, handle: str) -> StatusResponse: ...
+
+    def cancel(self, ref: AttemptRef, handle: str) -> None: ...
+
+    def logs(self, ref: AttemptRef, handle: str) -> LogsResponse: ...
+
+    def cleanup(self, ref: AttemptRef, handle: str) -> None: ...
+
+    def close(self) -> None: ...

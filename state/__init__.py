@@ -1,0 +1,1 @@
+"""The registry: SQLModel tables, the store API, locks, serial/lineage, migrations."""

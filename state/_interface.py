@@ -1,0 +1,190 @@
+"""The registry's store interface, split by capability (Terraform's statemgr).
+
+Everything above ``state/`` talks to the registry through these protocols and record types;
+nothing above it sees a table row or SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from flowctl._address import EntityKind
+from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec
+
+EntityKey = tuple[EntityKind, str, str, str, str]  # kind, project, domain, name, version
+LaunchPlanKey = tuple[str, str, str]  # project, domain, name
+
+
+@dataclass(frozen=True)
+class StoredEntity:
+    """A registered, immutable version of a task, workflow or launch plan."""
+
+    kind: EntityKind
+    project: str
+    domain: str
+    name: str
+    version: str
+    digest: str
+    spec: dict[str, Json]  # the spec's to_json(); parse with TaskSpec/WorkflowSpec/LaunchPlanSpec.model_validate
+    created_at: datetime
+    created_by: str
+    managed_by: str  # manifest id, or "manual"
+
+    @property
+    def key(self) -> EntityKey:
+        return (self.kind, self.project, self.domain, self.name, self.version)
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    spec: ProjectSpec
+    state: str  # "active" | "archived"
+    managed_by: str
+
+
+@dataclass(frozen=True)
+class ActivationRecord:
+    project: str
+    domain: str
+    name: str
+    version: str
+    activated_at: datetime
+    managed_by: str
+
+
+@dataclass(frozen=True)
+class RegistrySnapshot:
+    """Everything ``plan`` needs, read in one or a few queries."""
+
+    lineage: str
+    serial: int
+    projects: dict[str, ProjectRecord] = field(default_factory=dict)
+    domain_settings: dict[tuple[str, str], DomainSettingsSpec] = field(default_factory=dict)
+    entities: dict[EntityKey, StoredEntity] = field(default_factory=dict)
+    active_launch_plans: dict[LaunchPlanKey, ActivationRecord] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """``created`` False means the identical content was already there (a no-op)."""
+
+    entity: StoredEntity
+    created: bool
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    operation: str  # "apply", "promote", "migrate", ...
+    holder: str  # user@host:pid
+    info: str = ""
+
+
+@dataclass(frozen=True)
+class LockRecord:
+    id: str
+    operation: str
+    holder: str
+    info: str
+    created_at: datetime
+    heartbeat_at: datetime
+    ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class ApplyRecord:
+    """One entry of the apply history: who applied what plan against which serial."""
+
+    serial: int
+    lineage: str
+    applied_at: datetime
+    user: str
+    host: str
+    ci_run_url: str | None
+    operation: str  # "apply", "promote", "refresh-only"
+    plan: dict[str, Any]
+    desired_state: dict[str, Any]
+    summary: str
+
+
+class RegistryReader(Protocol):
+    def snapshot(self) -> RegistrySnapshot: ...
+
+    def get_entity(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None: ...
+
+    def list_entities(
+        self,
+        kind: EntityKind | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        name: str | None = None,
+    ) -> Sequence[StoredEntity]: ...
+
+    def last_apply(self) -> ApplyRecord | None: ...
+
+    def apply_history(self, limit: int = 20) -> Sequence[ApplyRecord]: ...
+
+
+class RegistryTransaction(Protocol):
+    """Writes inside one database transaction; every write increments the serial once per commit."""
+
+    def upsert_project(self, spec: ProjectSpec, *, managed_by: str) -> None: ...
+
+    def archive_project(self, name: str) -> None: ...
+
+    def upsert_domain_settings(self, spec: DomainSettingsSpec, *, managed_by: str) -> None: ...
+
+    def register(
+        self,
+        kind: EntityKind,
+        project: str,
+        domain: str,
+        name: str,
+        version: str,
+        spec: dict[str, Json],
+        digest: str,
+        *,
+        managed_by: str,
+        created_by: str,
+    ) -> RegisterResult:
+        """Idempotent for identical content; raises ImmutabilityError (with a spec diff) otherwise."""
+        ...
+
+    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str) -> None:
+        """Make ``version`` the one active version of the launch plan (replacing any other)."""
+        ...
+
+    def deactivate(self, project: str, domain: str, name: str) -> None: ...
+
+    def record_apply(self, record: ApplyRecord) -> None: ...
+
+
+class RegistryWriter(Protocol):
+    def transaction(self, *, expected_serial: int | None = None) -> AbstractContextManager[RegistryTransaction]:
+        """A transaction; with ``expected_serial`` it fails (ApplyError "stale") if the serial moved."""
+        ...
+
+
+class Locker(Protocol):
+    def lock(self, info: LockInfo, *, timeout: float = 0.0) -> AbstractContextManager[LockRecord]:
+        """Hold the registry lock for the block (heartbeating); fail with LockError after ``timeout``."""
+        ...
+
+    def list_locks(self) -> Sequence[LockRecord]: ...
+
+    def break_lock(self, lock_id: str) -> bool: ...
+
+
+class Store(RegistryReader, RegistryWriter, Locker, Protocol):
+    """A full registry backend (SQLite or PostgreSQL)."""
+
+    url: str  # password masked
+
+    def close(self) -> None: ...
+
+
+def iter_keys(snapshot: RegistrySnapshot) -> Iterator[EntityKey]:
+    return iter(sorted(snapshot.entities, key=lambda k: (k[0].value, *k[1:])))
