@@ -33,6 +33,7 @@ class StoredEntity:
     created_at: datetime
     created_by: str
     managed_by: str  # manifest id, or "manual"
+    bundle_uri: str | None = None  # code bundle of this version (not part of the digest)
 
     @property
     def key(self) -> EntityKey:
@@ -149,6 +150,7 @@ class RegistryTransaction(Protocol):
         *,
         managed_by: str,
         created_by: str,
+        bundle_uri: str | None = None,
     ) -> RegisterResult:
         """Idempotent for identical content; raises ImmutabilityError (with a spec diff) otherwise."""
         ...

@@ -1,0 +1,52 @@
+"""Shared fixtures: registry URLs on SQLite (temp file) and PostgreSQL (a throwaway schema).
+
+PostgreSQL tests run when FLOWCTL_TEST_POSTGRES holds a server URL (CI always sets it); locally
+they are skipped without it. In CI (CI=true) a missing URL is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_URL = os.environ.get("FLOWCTL_TEST_POSTGRES", "")
+
+
+def _require_postgres() -> str:
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("FLOWCTL_TEST_POSTGRES is not set in CI; PostgreSQL tests must run")
+        pytest.skip("FLOWCTL_TEST_POSTGRES is not set")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'registry.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    import psycopg
+
+    base = _require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in base else "?"
+    url = base.replace("postgresql://", "postgresql+psycopg://", 1)
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def registry_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
