@@ -1,1 +1,66 @@
-"""Where task attempts run and what exists outside the registry: local, kubernetes."""
+"""Where task attempts run and what exists outside the registry: local, kubernetes.
+
+``get_provider(config)`` picks the provider named by ``provider.name``; the kubernetes provider is
+imported only when asked for, so the local path never loads the kubernetes client.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flowctl.providers._interface import (
+    THROTTLED,
+    TIMEOUT,
+    AttemptPhase,
+    AttemptRef,
+    ErrorKind,
+    LogsResponse,
+    Provider,
+    ProviderFailure,
+    StatusResponse,
+    SubmitRequest,
+    SubmitResponse,
+)
+
+if TYPE_CHECKING:
+    from flowctl._config import Config
+
+__all__ = [
+    "THROTTLED",
+    "TIMEOUT",
+    "AttemptPhase",
+    "AttemptRef",
+    "ErrorKind",
+    "LogsResponse",
+    "Provider",
+    "ProviderFailure",
+    "StatusResponse",
+    "SubmitRequest",
+    "SubmitResponse",
+    "get_provider",
+]
+
+
+def get_provider(config: Config, *, name: str | None = None) -> Provider:
+    """The provider named by ``name`` or ``config``'s ``provider.name`` (``local`` or ``kubernetes``)."""
+    from flowctl._errors import ProviderError
+
+    chosen = name or config.get("provider.name") or "local"
+    if chosen == "local":
+        from flowctl.providers.local import LocalProvider
+
+        return LocalProvider(config.blob_store_url, log_dir=config.root / ".flowctl" / "logs")
+    if chosen == "kubernetes":
+        try:
+            from flowctl.providers.kubernetes import KubernetesProvider  # type: ignore[attr-defined,unused-ignore]
+        except ImportError as exc:
+            raise ProviderError(
+                "The kubernetes provider is not available",
+                detail=f"{exc}\nInstall it with `pip install 'flowctl[kubernetes]'`.",
+            ) from exc
+        provider: Provider = KubernetesProvider.from_config(config)
+        return provider
+    raise ProviderError(
+        f"Unknown provider `{chosen}`",
+        detail="Set provider.name (flag --provider, env FLOWCTL_PROVIDER) to `local` or `kubernetes`.",
+    )

@@ -45,6 +45,9 @@ class SubmitRequest:
     timeout_seconds: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    # where the attempt reads its TaskSpec (``--task-spec-uri``); when None, a provider that needs
+    # one writes ``task.json`` next to ``outputs_uri`` (added by the kubernetes provider)
+    task_spec_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,3 +94,12 @@ class Provider(Protocol):
     def cleanup(self, ref: AttemptRef, handle: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+THROTTLED = "Throttled"
+"""``SubmitResponse.error.code`` meaning "nothing was started, no capacity now: submit again later".
+
+The controller does not count a throttled submit as an attempt (no retry is used up)."""
+
+TIMEOUT = "Timeout"
+"""``ProviderFailure.code`` of an attempt killed because it exceeded ``SubmitRequest.timeout_seconds``."""

@@ -111,6 +111,38 @@ class ApplyRecord:
     summary: str
 
 
+@dataclass(frozen=True)
+class RegistryInfo:
+    """What ``flowctl registry info`` shows. (Added by the registry issue.)"""
+
+    url: str  # password masked
+    backend: str  # "sqlite" | "postgresql"
+    schema_version: str
+    schema_head: str  # the newest schema version this flowctl knows
+    lineage: str
+    serial: int
+    counts: dict[str, int]  # projects, tasks, workflows, launch_plans, active_launch_plans, executions, ...
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    """One execution as ``flowctl get executions`` lists it. (Added by the registry issue.)"""
+
+    id: str
+    project: str
+    domain: str
+    name: str
+    launch_plan_name: str
+    launch_plan_version: str
+    workflow_name: str
+    workflow_version: str
+    phase: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_by: str
+
+
 class RegistryReader(Protocol):
     def snapshot(self) -> RegistrySnapshot: ...
 

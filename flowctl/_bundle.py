@@ -1,0 +1,157 @@
+"""Code bundles: a content-addressed tarball of the manifest root's sources.
+
+Registering a version stores the bundle of the code it was compiled from; executions of that
+version run that code (``fetch_bundle`` into a cache folder, put on ``sys.path``), never the
+current checkout.
+
+* Which files: ``git ls-files -co --exclude-standard`` when the root is in a git work tree (so
+  ``.gitignore`` is respected), otherwise a walk that skips ``.git``, ``.flowctl``, ``.venv``,
+  ``__pycache__`` and friends.
+* Deterministic: sorted names, zero mtimes/uids, normalised modes, gzip without a timestamp; the
+  URI is ``{blob_store}/bundles/{sha256 of the tar}.tar.gz``, so equal sources give the same URI
+  and a second upload is skipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import uuid
+from pathlib import Path
+
+from flowctl import _blobstore as blobs
+from flowctl._errors import StoreError
+
+SKIP_DIRS = frozenset({".git", ".flowctl", ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache",
+                       ".pytest_cache", ".hypothesis", "node_modules", ".tox", "build", "dist"})
+SKIP_SUFFIXES = (".pyc", ".pyo")
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+
+
+def list_sources(root: Path) -> list[str]:
+    """Relative POSIX paths of the files that go into the bundle of ``root``, sorted."""
+    root = root.resolve()
+    names = _git_files(root)
+    if names is None:
+        names = _walk_files(root)
+    keep = []
+    for name in names:
+        parts = name.split("/")
+        if any(p in SKIP_DIRS for p in parts[:-1]) or name.endswith(SKIP_SUFFIXES):
+            continue
+        path = root / name
+        if path.is_file() and not path.is_symlink():
+            keep.append(name)
+    return sorted(set(keep))
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        inside = subprocess.run(
+            ["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True, text=True, check=False
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        listed = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, capture_output=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return [n for n in listed.stdout.decode().split("\0") if n]
+
+
+def _walk_files(root: Path) -> list[str]:
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        rel = Path(folder).relative_to(root)
+        found.extend((rel / f).as_posix() for f in files)
+    return found
+
+
+def build_tarball(root: Path, names: list[str]) -> bytes:
+    """A reproducible ``.tar.gz`` of ``names`` (relative to ``root``)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in names:
+            path = root / name
+            data = path.read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    compressed = io.BytesIO()
+    with gzip.GzipFile(fileobj=compressed, mode="wb", mtime=0, compresslevel=6) as gz:
+        gz.write(raw.getvalue())
+    return compressed.getvalue()
+
+
+def create_bundle(root: Path, blob_store_url: str) -> str:
+    """Store the bundle of ``root``'s sources in the blob store and return its URI.
+
+    Content-addressed: the same sources always give the same URI, and an existing bundle is not
+    uploaded again.
+    """
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise StoreError(f"Cannot bundle `{root}`: not a folder", detail="Pass the manifest root folder.")
+    data = build_tarball(root, list_sources(root))
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise StoreError(
+            f"The code bundle of `{root}` is {len(data) // (1024 * 1024)} MiB",
+            detail="Bundles hold sources only. Add data files and build outputs to .gitignore.",
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    uri = blobs.join(blobs.BlobStore(blob_store_url).url, "bundles", f"{digest}.tar.gz")
+    if not blobs.exists(uri):
+        blobs.write_bytes(uri, data)
+    return uri
+
+
+def bundle_digest(uri: str) -> str:
+    """The sha256 in a bundle URI (``.../bundles/<sha256>.tar.gz``)."""
+    return uri.rstrip("/").rsplit("/", 1)[-1].removesuffix(".tar.gz")
+
+
+def fetch_bundle(uri: str, dest: Path) -> Path:
+    """Extract the bundle at ``uri`` into ``dest`` (idempotent, safe against concurrent fetches).
+
+    Returns ``dest``. A complete extraction is marked by ``dest/.flowctl-bundle``; partial ones are
+    never visible because extraction happens in a sibling folder that is renamed into place.
+    """
+    dest = Path(dest)
+    marker = dest / ".flowctl-bundle"
+    if marker.exists():
+        return dest
+    try:
+        data = blobs.read_bytes(uri)
+    except FileNotFoundError:
+        raise StoreError(
+            f"Code bundle `{uri}` not found in the blob store",
+            detail="Was the version registered with another blob store? Check blob_store.url.",
+        ) from None
+    if hashlib.sha256(data).hexdigest() != bundle_digest(uri) and bundle_digest(uri).isalnum():
+        raise StoreError(f"Code bundle `{uri}` is corrupt: its content does not match its digest")
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+    tmp.mkdir(parents=True)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            tar.extractall(tmp, filter="data")
+        (tmp / ".flowctl-bundle").write_text(uri + "\n")
+        try:
+            os.replace(tmp, dest)
+        except OSError:
+            if not marker.exists():  # somebody else won the race only if their copy is complete
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest

@@ -1,0 +1,316 @@
+"""Manifest declarations: where tasks, workflows and launch plans go, per project and domain.
+
+::
+
+    project = Project("my-ml-project", description="Training", domains=["development", "staging", "production"])
+    dev = project.domain("development")
+    dev.register(training_wf)                               # current code, version = git SHA
+    dev.launch_plan(nightly_lp, active=False)
+    prod = project.domain("production", service_account="trainer", requests=Resources(cpu="2", mem="4Gi"))
+    prod.register(training_wf, version=promoted_from("staging"))
+    prod.launch_plan(nightly_lp, active=True, fixed_inputs={"values": [1.0, 2.0]})
+
+Declarations only record what was asked and where (file:line); ``flowctl._manifest`` compiles them
+into a ``DesiredState``. Standard library and specs only: ``import flowctl`` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowctl._errors import ManifestError
+from flowctl._names import check_domain_name, check_project_domain, check_project_name, check_version
+from flowctl.spec import (
+    DEFAULT_DOMAINS,
+    DomainSettingsSpec,
+    Json,
+    NotificationSpec,
+    ProjectSpec,
+    ResourcesSpec,
+)
+
+_HERE = os.path.abspath(__file__)
+
+
+def caller_location() -> str:
+    """``path/to/manifest.py:12`` of the first frame outside this module (relative to the cwd)."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename) == _HERE:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return ""
+    filename = frame.f_code.co_filename
+    try:
+        rel = os.path.relpath(filename)
+    except ValueError:
+        rel = filename
+    return f"{filename if rel.startswith('..') else rel}:{frame.f_lineno}"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """``promoted_from("staging")``: take the version the source domain runs, never rebuilt."""
+
+    domain: str
+    version: str | None = None  # pin one version of the source domain instead of following it
+
+    def __str__(self) -> str:
+        pinned = f", version={self.version!r}" if self.version else ""
+        return f"promoted_from({self.domain!r}{pinned})"
+
+
+def promoted_from(domain: str, *, version: str | None = None) -> Promotion:
+    """The version ``domain`` runs (its active version), with its exact stored specs and digests.
+
+    Args:
+        domain: the source domain of the same project, e.g. ``"staging"``.
+        version: pin this version of the source domain (it must be registered there) instead of
+            following whatever the source runs.
+    """
+    problem = check_domain_name(domain) or (check_version(version) if version else None)
+    if problem:
+        raise ManifestError(f"Invalid promoted_from({domain!r})", detail=problem, source=caller_location())
+    return Promotion(domain, version)
+
+
+@dataclass(frozen=True)
+class Registration:
+    obj: Any
+    version: str | Promotion | None
+    source: str
+
+
+@dataclass(frozen=True)
+class LaunchPlanDeclaration:
+    launch_plan: Any
+    active: bool
+    default_inputs: Mapping[str, Any]
+    fixed_inputs: Mapping[str, Any]
+    source: str
+
+
+_SETTING_NAMES = ("requests", "limits", "service_account", "container_image", "environment", "notifications")
+
+
+@dataclass
+class Domain:
+    """One domain of a project: what is registered there, its launch plans and its settings."""
+
+    project: Project
+    name: str
+    source: str
+    registrations: list[Registration] = field(default_factory=list)
+    launch_plans: list[LaunchPlanDeclaration] = field(default_factory=list)
+    settings_values: dict[str, Any] = field(default_factory=dict)
+    settings_source: str = ""
+
+    def register(self, obj: Any, version: str | Promotion | None = None) -> None:
+        """Register a workflow (with its tasks, subworkflows and default launch plan), a task or a
+        launch plan in this domain.
+
+        Args:
+            obj: a ``@workflow`` or ``@task`` function, or a ``LaunchPlan``.
+            version: ``None`` for the manifest version (git SHA or ``--version``), a fixed string
+                such as ``"v3"``, or ``promoted_from("staging")``.
+        """
+        source = caller_location()
+        if isinstance(version, str) and (problem := check_version(version)):
+            raise ManifestError(f"Invalid version {version!r} for {self._where()}", detail=problem, source=source)
+        if version is not None and not isinstance(version, str | Promotion):
+            raise ManifestError(f"Invalid version {version!r} for {self._where()}",
+                                detail='Use None, a string such as "v3", or promoted_from("staging").', source=source)
+        if isinstance(version, Promotion):
+            self._check_source_domain(version.domain, source)
+        self.registrations.append(Registration(obj, version, source))
+
+    def launch_plan(
+        self,
+        launch_plan: Any,
+        *,
+        active: bool = True,
+        default_inputs: Mapping[str, Json] | None = None,
+        fixed_inputs: Mapping[str, Json] | None = None,
+    ) -> None:
+        """Register a launch plan in this domain, with per-domain input overlays, and (de)activate it.
+
+        Its workflow is registered too (at the version this domain registers the workflow at, or the
+        manifest version). ``active=True`` makes this version the one active version, so its
+        schedule runs; ``active=False`` deactivates it.
+        """
+        source = caller_location()
+        overlap = set(default_inputs or {}) & set(fixed_inputs or {})
+        if overlap:
+            raise ManifestError(f"Inputs both default and fixed in {self._where()}: {', '.join(sorted(overlap))}",
+                                detail="An input is either a default (overridable) or fixed (not); pick one.",
+                                source=source)
+        self.launch_plans.append(LaunchPlanDeclaration(launch_plan, active, dict(default_inputs or {}),
+                                                       dict(fixed_inputs or {}), source))
+
+    def settings(
+        self,
+        *,
+        requests: Any = None,
+        limits: Any = None,
+        service_account: str | None = None,
+        container_image: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        notifications: Sequence[Any] | None = None,
+    ) -> Domain:
+        """Per project-domain defaults every execution gets unless a task says otherwise.
+
+        Args:
+            requests / limits: ``Resources(cpu=..., mem=..., gpu=..., ephemeral_storage=...)``.
+            service_account: the Kubernetes service account of task pods.
+            container_image: the default task image.
+            environment: variables set in every task.
+            notifications: ``Email``/``Slack``/``Webhook`` sent for every execution of the domain.
+        """
+        values = {"requests": requests, "limits": limits, "service_account": service_account,
+                  "container_image": container_image, "environment": environment, "notifications": notifications}
+        self._set_settings({k: v for k, v in values.items() if v is not None}, caller_location())
+        return self
+
+    def _set_settings(self, values: dict[str, Any], source: str) -> None:
+        unknown = sorted(set(values) - set(_SETTING_NAMES))
+        if unknown:
+            raise ManifestError(f"Unknown domain setting(s) for {self._where()}: {', '.join(unknown)}",
+                                detail=f"Settings are: {', '.join(_SETTING_NAMES)}.", source=source)
+        for key in values:
+            if key in self.settings_values:
+                raise ManifestError(f"Setting `{key}` of {self._where()} is declared twice",
+                                    detail=f"It was first declared at {self.settings_source}. Keep one.", source=source)
+        self.settings_values.update(values)
+        self.settings_source = self.settings_source or source
+
+    def settings_spec(self) -> DomainSettingsSpec:
+        v = self.settings_values
+        return DomainSettingsSpec(
+            project=self.project.name, domain=self.name,
+            requests=_resources(v.get("requests"), self._where(), self.settings_source),
+            limits=_resources(v.get("limits"), self._where(), self.settings_source),
+            service_account=v.get("service_account"), container_image=v.get("container_image"),
+            environment=dict(v.get("environment") or {}),
+            notifications=tuple(_notification(n, self._where(), self.settings_source) for n in v.get("notifications") or ()),
+            source=self.settings_source)
+
+    def _check_source_domain(self, domain: str, source: str) -> None:
+        if domain == self.name:
+            raise ManifestError(f"{self._where()} cannot be promoted from itself", source=source,
+                                detail="promoted_from names another domain of the project, e.g. promoted_from(\"staging\").")
+        if domain not in self.project.domains:
+            raise ManifestError(f"Unknown source domain `{domain}` in promoted_from for {self._where()}", source=source,
+                                detail=f"Project {self.project.name} has domains: {', '.join(self.project.domains)}.")
+
+    def _where(self) -> str:
+        return f"{self.project.name}/{self.name}"
+
+    def __repr__(self) -> str:
+        return f"Domain({self._where()!r})"
+
+
+class Project:
+    """A project (a namespace of workflows) and its domains (execution environments)."""
+
+    def __init__(
+        self,
+        name: str,
+        description: str = "",
+        domains: Iterable[str] = DEFAULT_DOMAINS,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
+        self.source = caller_location()
+        self.name = name
+        self.description = description
+        self.domains: tuple[str, ...] = tuple(domains)
+        self.labels = dict(labels or {})
+        problems = [p for p in [check_project_name(name), *(check_domain_name(d) for d in self.domains)] if p]
+        problems += [p for d in self.domains if (p := check_project_domain(name, d))] if not problems else []
+        if not self.domains:
+            problems.append("a project needs at least one domain")
+        if len(set(self.domains)) != len(self.domains):
+            problems.append(f"domains are listed twice: {', '.join(self.domains)}")
+        if problems:
+            raise ManifestError(f"Invalid project `{name}`", detail="; ".join(dict.fromkeys(problems)), source=self.source)
+        self._domains: dict[str, Domain] = {}
+        collected = _COLLECTOR.get()
+        if collected is not None:
+            collected.append(self)
+
+    def domain(self, name: str, **settings: Any) -> Domain:
+        """The domain ``name`` (the same object every time); keyword arguments are its settings."""
+        source = caller_location()
+        if name not in self.domains:
+            raise ManifestError(f"Project {self.name} has no domain `{name}`", source=source,
+                                detail=f"Its domains are {', '.join(self.domains)}; add `{name}` to "
+                                f"Project(..., domains=[...]) or use one of them.")
+        domain = self._domains.get(name)
+        if domain is None:
+            domain = self._domains[name] = Domain(self, name, source)
+        if settings:
+            domain._set_settings(settings, source)
+        return domain
+
+    @property
+    def declared_domains(self) -> list[Domain]:
+        return [self._domains[d] for d in self.domains if d in self._domains]
+
+    def spec(self) -> ProjectSpec:
+        return ProjectSpec(name=self.name, description=self.description, domains=self.domains, labels=self.labels,
+                           source=self.source)
+
+    def __repr__(self) -> str:
+        return f"Project({self.name!r})"
+
+
+_COLLECTOR: ContextVar[list[Project] | None] = ContextVar("flowctl_project_collector", default=None)
+
+
+@contextmanager
+def collect_projects() -> Iterator[list[Project]]:
+    """Every Project created inside the block is appended to the yielded list (for the loader)."""
+    found: list[Project] = []
+    token = _COLLECTOR.set(found)
+    try:
+        yield found
+    finally:
+        _COLLECTOR.reset(token)
+
+
+def _resources(value: Any, where: str, source: str) -> ResourcesSpec:
+    if value is None:
+        return ResourcesSpec()
+    if isinstance(value, ResourcesSpec):
+        return value
+    if hasattr(value, "to_spec"):
+        spec = value.to_spec()
+        if isinstance(spec, ResourcesSpec):
+            return spec
+    if isinstance(value, Mapping):
+        try:
+            return ResourcesSpec.model_validate(dict(value))
+        except ValueError as exc:
+            raise ManifestError(f"Invalid resources for {where}", detail=str(exc), source=source) from None
+    raise ManifestError(f"Invalid resources for {where}: {value!r}", source=source,
+                        detail='Use Resources(cpu="1", mem="2Gi") or a dict with cpu, mem, gpu, ephemeral_storage.')
+
+
+def _notification(value: Any, where: str, source: str) -> NotificationSpec:
+    if isinstance(value, NotificationSpec):
+        return value
+    if hasattr(value, "to_spec"):
+        spec = value.to_spec()
+        if isinstance(spec, NotificationSpec):
+            return spec
+    if isinstance(value, Mapping):
+        try:
+            return NotificationSpec.model_validate(dict(value))
+        except ValueError as exc:
+            raise ManifestError(f"Invalid notification for {where}", detail=str(exc), source=source) from None
+    raise ManifestError(f"Invalid notification for {where}: {value!r}", source=source,
+                        detail="Use Email(...), Slack(...) or Webhook(...) from flowctl.")

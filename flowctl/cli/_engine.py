@@ -1,0 +1,36 @@
+"""Shared by the execution commands: open the execution store and build an engine context."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowctl._config import Config
+    from flowctl.engine import EngineContext
+    from flowctl.state._executions import ExecutionStore
+
+
+def config_for(registry: str | None = None, blob_store: str | None = None, provider: str | None = None) -> Config:
+    from flowctl._config import Config
+
+    return Config(flags={"registry.url": registry, "blob_store.url": blob_store, "provider.name": provider})
+
+
+def open_executions(config: Config) -> ExecutionStore:
+    from flowctl.state._executions import open_execution_store
+
+    return open_execution_store(config.registry_url)
+
+
+def engine_context(
+    *, registry: str | None = None, blob_store: str | None = None, provider: str | None = None, slots: int | None = None
+) -> EngineContext:
+    from flowctl._blobstore import BlobStore
+    from flowctl.engine import EngineContext
+    from flowctl.providers import get_provider
+
+    config = config_for(registry, blob_store, provider)
+    chosen = get_provider(config)
+    if slots is not None and hasattr(chosen, "slots"):
+        chosen.slots = slots
+    return EngineContext(open_executions(config), chosen, BlobStore(config.blob_store_url))

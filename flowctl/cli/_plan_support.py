@@ -1,0 +1,166 @@
+"""Shared by ``flowctl plan``, ``apply`` and ``promote``: load, plan, show, confirm, apply.
+
+Imported inside the command functions only (it pulls in plans, state and the manifest loader).
+Results go to stdout; progress, hints and diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from flowctl._address import Address
+from flowctl._config import Config
+from flowctl._errors import InputError, ManifestError
+from flowctl.plans import (
+    ApplyIdentity,
+    ApplyResult,
+    Plan,
+    PlanMode,
+    apply_plan,
+    compute_plan,
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_text,
+)
+from flowctl.state import Store
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BREAKING = 0, 1, 2, 3
+OUTPUTS = ("text", "json", "markdown")
+
+
+def err(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def config_for(registry: str | None) -> Config:
+    return Config(flags={"registry.url": registry})
+
+
+def open_registry(config: Config) -> Store:
+    from flowctl.state import open_store
+
+    return open_store(config.registry_url)
+
+
+def parse_targets(targets: list[str] | None) -> list[Address]:
+    return [Address.parse(t) for t in targets or ()]
+
+
+def check_output(output: str, json_flag: bool) -> str:
+    if json_flag:
+        return "json"
+    if output not in OUTPUTS:
+        raise InputError(f"Unknown output format `{output}`", detail=f"Use one of: {', '.join(OUTPUTS)}.")
+    return output
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    manifest_root: Path | None
+
+
+def plan_from_manifests(
+    path: Path | None,
+    store: Store,
+    *,
+    version: str | None,
+    allow_dirty: bool,
+    targets: list[Address],
+) -> Planned:
+    """Load the manifests at ``path`` (default: the current folder) and plan against ``store``."""
+    from flowctl._manifest import load_manifest
+
+    loaded = load_manifest(path or Path.cwd(), version=version, allow_dirty=allow_dirty)
+    snapshot = store.snapshot()
+    plan = compute_plan(loaded.desired, snapshot, now=datetime.now(UTC), mode=PlanMode.NORMAL, targets=targets)
+    return Planned(plan.model_copy(update={"desired_state": loaded.desired.to_json()}), loaded.root)
+
+
+def render(plan: Plan, output: str) -> str:
+    doc = render_plan_json(plan)
+    if output == "json":
+        return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    if output == "markdown":
+        return render_plan_markdown(doc)
+    return render_plan_text(doc)
+
+
+def breaking_message(plan: Plan) -> str:
+    lines = [f"Error: {len(plan.breaking)} breaking interface change(s) in this plan"]
+    lines += [f"  {f.address} {f.from_version} -> {f.to_version}: {f.detail}" for f in plan.breaking]
+    lines.append("  Callers and schedules of the old version may fail. Make the change compatible (give new inputs "
+                 "a default, keep removed ones), or pass --allow-breaking to accept it.")
+    return "\n".join(lines)
+
+
+def confirm(auto_approve: bool, question: str = "Do you want to perform these actions?") -> None:
+    """Ask for ``yes`` on a terminal; refuse (exit 1) without a terminal unless ``--auto-approve``."""
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(
+            "Apply needs approval, but stdin is not a terminal",
+            detail="Pass --auto-approve to apply without asking (for CI), or run the command in a terminal.")
+    err(f"\n{question}\n  flowctl will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n")
+    sys.stderr.write("  Enter a value: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip()
+    if answer != "yes":
+        err("\nApply cancelled.")
+        raise typer.Exit(EXIT_ERROR)
+
+
+def identity() -> ApplyIdentity:
+    from flowctl.state import ci_run_url, holder
+    from flowctl.state._actor import current_host, current_user
+
+    return ApplyIdentity(user=current_user(), host=current_host(), holder=holder(), ci_run_url=ci_run_url())
+
+
+def bundle_factory(config: Config, manifest_root: Path | None) -> Any:
+    """A callable making the code bundle once, when apply registers something built from code."""
+
+    def make() -> str | None:
+        if manifest_root is None:
+            return None
+        try:
+            from flowctl._bundle import create_bundle
+        except ImportError:  # the executions layer is not installed: versions are registered without code
+            return None
+        if not manifest_root.is_dir():
+            raise ManifestError(f"The manifest folder {manifest_root} of this plan does not exist here",
+                                detail="Apply a saved plan from the checkout it was made in.")
+        return create_bundle(manifest_root, config.blob_store_url)
+
+    return make
+
+
+def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | None, *, lock_timeout: float,
+              json_lines: bool, operation: str = "apply") -> ApplyResult:
+    def on_event(event: dict[str, Any]) -> None:
+        if json_lines:
+            sys.stdout.write(json.dumps(event) + "\n")
+            sys.stdout.flush()
+        elif event["type"] == "apply_phase_start":
+            what = "registering versions" if event["phase"] == 1 else "activating launch plans and settings"
+            err(f"Phase {event['phase']}: {what} ({event['changes']} change(s))...")
+        elif event["type"] == "apply_progress":
+            err(f"  {event['action']}: {event['address']}")
+
+    if json_lines:
+        on_event({"type": "apply_start", "changes": len(plan.visible_changes)})
+    result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
+                        bundle=bundle_factory(config, manifest_root), operation=operation, on_event=on_event)
+    if json_lines:
+        on_event({"type": "apply_complete", "summary": result.summary(), "changes": len(result.done)})
+    else:
+        typer.echo(result.summary())
+    return result

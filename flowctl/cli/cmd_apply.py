@@ -1,0 +1,70 @@
+"""``flowctl apply``: plan (or load a saved plan), show it, ask, and make the registry match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flowctl.cli.cmd_plan import BreakingOpt, DirtyOpt, RegistryOpt, TargetOpt, VersionOpt
+
+LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for the registry lock "
+                                               "(default 0: fail at once when it is held).")]
+AutoApproveOpt = Annotated[bool, typer.Option("--auto-approve", help="Apply without asking for `yes`.")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("apply")
+    def apply(
+        path: Annotated[Path | None, typer.Argument(help="A saved plan (from `flowctl plan --out`), or a manifest "
+                                                    "file, folder or package (default: the current folder).",
+                                                    show_default=False)] = None,
+        auto_approve: AutoApproveOpt = False,
+        lock_timeout: LockTimeoutOpt = 0.0,
+        json_output: Annotated[bool, typer.Option("--json", help="Print the plan and apply events as JSON lines.")] = False,
+        version: VersionOpt = None,
+        allow_dirty: DirtyOpt = False,
+        target: TargetOpt = None,
+        allow_breaking: BreakingOpt = False,
+        registry: RegistryOpt = None,
+    ) -> None:
+        """Make the registry match the manifests: register versions, then flip activations and settings.
+
+        Shows the plan and asks for `yes` (or --auto-approve). A saved plan is refused when the
+        registry changed after it was made. Exit codes: 0 applied or nothing to do, 1 error,
+        3 breaking interface changes without --allow-breaking.
+        """
+        import json
+
+        from flowctl.cli import _plan_support as support
+        from flowctl.plans import is_plan_file, load_plan, render_plan_json
+
+        config = support.config_for(registry)
+        store = support.open_registry(config)
+        try:
+            if path is not None and is_plan_file(path):
+                if version or allow_dirty or target:
+                    support.err("Warning: --version, --allow-dirty and --target are ignored with a saved plan.")
+                saved = load_plan(path)
+                plan_ = saved.plan
+                root = Path(saved.manifest_root) if saved.manifest_root else None
+            else:
+                planned = support.plan_from_manifests(path, store, version=version, allow_dirty=allow_dirty,
+                                                      targets=support.parse_targets(target))
+                plan_, root = planned.plan, planned.manifest_root
+            if json_output:
+                typer.echo(json.dumps({"type": "planned", "plan": render_plan_json(plan_)}))
+            else:
+                typer.echo(support.render(plan_, "text"), nl=False)
+            if plan_.breaking and not allow_breaking:
+                support.err(support.breaking_message(plan_))
+                raise typer.Exit(support.EXIT_BREAKING)
+            if not plan_.has_changes:
+                return
+            support.confirm(auto_approve)
+            support.run_apply(plan_, store, config, root, lock_timeout=lock_timeout, json_lines=json_output)
+        finally:
+            store.close()
+
+    _ = apply

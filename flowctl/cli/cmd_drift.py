@@ -1,0 +1,187 @@
+"""``flowctl drift``: what changed in the registry (and the cluster) that no apply made.
+
+Exit status: 0 no drift, 2 drift (findings not accepted), 1 error.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from flowctl._config import Config
+    from flowctl.plans.drift import DriftReport
+    from flowctl.spec import DesiredState
+
+EXIT_DRIFT = 2
+
+
+class ReportFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("drift")
+    def drift(
+        path: Annotated[
+            Path | None,
+            typer.Argument(
+                help="Manifest file or folder, for the pending changes (default: the current folder)."
+            ),
+        ] = None,
+        output_format: Annotated[
+            ReportFormat, typer.Option("--format", "-o", help="Report format.", case_sensitive=False)
+        ] = ReportFormat.TEXT,
+        output: Annotated[
+            Path | None, typer.Option("--output", help="Write the report to FILE instead of stdout.")
+        ] = None,
+        accept: Annotated[
+            Path | None,
+            typer.Option(
+                "--accept", help="YAML/JSON file of accepted drift (address, reason, owner, expires)."
+            ),
+        ] = None,
+        registry: Annotated[
+            str | None, typer.Option("--registry", help="Registry URL (overrides config).")
+        ] = None,
+        no_cluster: Annotated[
+            bool,
+            typer.Option("--no-cluster", help="Judge the registry only, even with the kubernetes provider."),
+        ] = False,
+    ) -> None:
+        """Report drift: changes to the registry or the cluster that no apply made.
+
+        Compares the world with what the last apply recorded; a manifest change that is not
+        applied yet is listed as a pending change, not as drift. Exit status 0 when there is no
+        drift, 2 when there is, 1 on error.
+        """
+        from flowctl._errors import FlowctlError
+        from flowctl.cli import fail
+
+        try:
+            report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
+            text = _render(report, output_format)
+            if output is not None:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(text, encoding="utf-8")
+                typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
+            else:
+                typer.echo(text, nl=False)
+        except FlowctlError as error:
+            fail(error)
+        if report.has_drift:
+            raise typer.Exit(EXIT_DRIFT)
+
+
+def _render(report: DriftReport, output_format: ReportFormat) -> str:
+    from flowctl.plans import drift
+
+    renderers = {
+        ReportFormat.TEXT: drift.render_text,
+        ReportFormat.JSON: drift.render_json,
+        ReportFormat.MARKDOWN: drift.render_markdown,
+        ReportFormat.HTML: drift.render_html,
+    }
+    return renderers[output_format](report)
+
+
+def _compute(
+    path: Path | None, *, registry: str | None, accept: Path | None, check_cluster: bool
+) -> DriftReport:
+    from datetime import UTC, datetime
+
+    from flowctl._config import Config
+    from flowctl.plans.drift import load_acceptances
+    from flowctl.plans.drift._gather import build_report
+    from flowctl.state import open_store
+
+    root = path if path is not None and path.is_dir() else (path.parent if path is not None else Path.cwd())
+    config = Config(flags={"registry.url": registry}, cwd=root.resolve())
+    acceptances = load_acceptances(accept) if accept is not None else []
+    manifest = _load_manifest(path, config)
+    url = config.registry_url
+    _check_registry_exists(url)
+    now = datetime.now(UTC)
+    store = open_store(url)
+    try:
+        return build_report(
+            store,
+            now=now,
+            manifest=manifest,
+            fire_reader=_fire_reader(url),
+            cluster_reader=_cluster_reader(config, url) if check_cluster else None,
+            acceptances=acceptances,
+        )
+    finally:
+        store.close()
+
+
+def _check_registry_exists(url: str) -> None:
+    from flowctl._errors import InputError
+
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:" and not Path(url[len(prefix) :]).exists():
+        raise InputError(
+            f"No registry at {url[len(prefix) :]}",
+            detail="Drift compares the registry with its last apply, and this registry does not exist. "
+            "Pass --registry URL (or set FLOWCTL_REGISTRY), or run `flowctl apply` first.",
+        )
+
+
+def _load_manifest(path: Path | None, config: Config) -> DesiredState | None:
+    """The manifest's desired state, for the pending changes; None when there is no manifest.
+
+    An explicit PATH must load; the default (current folder) is optional, so a CI job that only
+    has the registry still gets a drift report.
+    """
+    try:
+        from flowctl import _manifest  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    loader: Any = getattr(_manifest, "load_desired_state", None) or getattr(_manifest, "load_manifest", None)
+    if loader is None:
+        return None
+    target = path if path is not None else config.root
+    if path is None and not any(target.glob("*.py")):
+        return None
+    from flowctl._errors import FlowctlError
+
+    try:
+        desired = loader(target)
+    except FlowctlError:
+        if path is not None:
+            raise
+        return None
+    return desired if desired is not None and hasattr(desired, "registrations") else None
+
+
+def _fire_reader(url: str) -> Any:
+    """Reads recorded schedule fires from the execution store (None if it cannot be opened)."""
+    from flowctl._errors import FlowctlError
+
+    try:
+        from flowctl.state._executions import open_execution_store
+
+        executions = open_execution_store(url, migrate=False)
+    except (ImportError, FlowctlError):
+        return None
+
+    def read(project: str, domain: str, name: str) -> list[Any]:
+        return [fire.fire_time for fire in executions.fires(project, domain, name)]
+
+    return read
+
+
+def _cluster_reader(config: Config, url: str) -> Any:
+    """Reads flowctl's objects on the cluster, when the provider is kubernetes (else None)."""
+    if (config.get("provider.name") or "local") != "kubernetes":
+        return None
+    from flowctl.plans.drift._kube import cluster_reader_from_config
+
+    return cluster_reader_from_config(config, url)

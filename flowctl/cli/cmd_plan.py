@@ -1,0 +1,66 @@
+"""``flowctl plan``: what apply would change in the registry, as text, JSON or markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+PathArg = Annotated[Path | None, typer.Argument(help="Manifest file, folder or package (default: the current folder).",
+                                                show_default=False)]
+VersionOpt = Annotated[str | None, typer.Option("--version", help="Version to register current code at "
+                                                "(default: the git SHA of the manifest repository).")]
+DirtyOpt = Annotated[bool, typer.Option("--allow-dirty", help="Allow uncommitted changes: the version becomes "
+                                        "<sha>-dirty-<content digest>.")]
+RegistryOpt = Annotated[str | None, typer.Option("--registry", help="Registry URL (overrides FLOWCTL_REGISTRY and "
+                                                 "flowctl.toml).")]
+TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Limit the plan to ADDRESS and what it needs "
+                                                     "(repeatable), e.g. proj/dev/workflow/wf.")]
+BreakingOpt = Annotated[bool, typer.Option("--allow-breaking", help="Accept breaking interface changes (else exit 3).")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("plan")
+    def plan(
+        path: PathArg = None,
+        output: Annotated[str, typer.Option("-o", "--output", help="text, json or markdown.")] = "text",
+        json_output: Annotated[bool, typer.Option("--json", help="Same as -o json.")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Save the plan to FILE for `flowctl apply FILE`.")] = None,
+        detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 without changes, "
+                                                        "2 with changes, 1 on errors.")] = False,
+        version: VersionOpt = None,
+        allow_dirty: DirtyOpt = False,
+        target: TargetOpt = None,
+        allow_breaking: BreakingOpt = False,
+        registry: RegistryOpt = None,
+    ) -> None:
+        """Compare the manifests with the registry and show what `flowctl apply` would do.
+
+        Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes
+        (--detailed-exitcode), 3 breaking interface changes without --allow-breaking.
+        """
+        from flowctl.cli import _plan_support as support
+        from flowctl.plans import save_plan
+
+        fmt = support.check_output(output, json_output)
+        targets = support.parse_targets(target)
+        config = support.config_for(registry)
+        store = support.open_registry(config)
+        try:
+            planned = support.plan_from_manifests(path, store, version=version, allow_dirty=allow_dirty,
+                                                  targets=targets)
+        finally:
+            store.close()
+        plan_ = planned.plan
+        typer.echo(support.render(plan_, fmt), nl=False)
+        if plan_.breaking and not allow_breaking:
+            support.err(support.breaking_message(plan_))
+            raise typer.Exit(support.EXIT_BREAKING)
+        if out is not None:
+            save_plan(plan_, out, manifest_root=planned.manifest_root)
+            support.err(f"Saved the plan to: {out}\nTo perform exactly these actions, run: flowctl apply {out}")
+        if detailed_exitcode and plan_.has_changes:
+            raise typer.Exit(support.EXIT_CHANGES)
+
+    _ = plan

@@ -1,0 +1,79 @@
+"""``flowctl registry info|migrate``: where the registry is, its schema, lineage, serial and counts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from flowctl.state import SqlStore
+
+RegistryOption = Annotated[
+    str | None,
+    typer.Option("--registry", help="Registry URL (overrides FLOWCTL_REGISTRY and flowctl.toml).", show_default=False),
+]
+
+
+def open_registry(registry: str | None, *, must_exist: bool = True, migrate: bool = True) -> SqlStore:
+    """Open the configured registry (flag > FLOWCTL_REGISTRY > flowctl.toml > default)."""
+    from flowctl._config import Config
+    from flowctl.state import open_store
+
+    url = Config(flags={"registry.url": registry}).registry_url
+    return open_store(url, must_exist=must_exist, migrate=migrate)
+
+
+def register(app: typer.Typer) -> None:
+    registry_app = typer.Typer(help="Inspect and migrate the registry database.", no_args_is_help=True)
+
+    @registry_app.command("info")
+    def info(
+        registry: RegistryOption = None,
+        json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    ) -> None:
+        """Show the registry URL (password masked), backend, schema version, lineage, serial and counts."""
+        import json
+
+        store = open_registry(registry)
+        try:
+            details = store.info()
+        finally:
+            store.close()
+        if json_output:
+            typer.echo(json.dumps({"format_version": "1", **details.__dict__}, indent=2))
+            return
+        rows = [
+            ("URL", details.url),
+            ("Backend", details.backend),
+            ("Schema version", f"{details.schema_version} (this flowctl knows up to {details.schema_head})"),
+            ("Lineage", details.lineage),
+            ("Serial", str(details.serial)),
+            *((name.replace("_", " ").capitalize(), str(count)) for name, count in details.counts.items()),
+        ]
+        width = max(len(label) for label, _ in rows) + 1
+        for label, value in rows:
+            typer.echo(f"{label + ':':<{width}} {value}")
+
+    @registry_app.command("migrate")
+    def migrate(registry: RegistryOption = None) -> None:
+        """Create the registry, or bring its schema up to the version this flowctl needs."""
+        from flowctl._config import mask_url
+        from flowctl.state import SCHEMA_HEAD
+
+        from flowctl._config import Config
+        from flowctl.state._engine import create_engine
+        from flowctl.state._migrate import upgrade
+
+        url = Config(flags={"registry.url": registry}).registry_url
+        engine = create_engine(url)
+        try:
+            result = upgrade(engine, url)
+        finally:
+            engine.dispose()
+        if result.changed:
+            typer.echo(f"Migrated the registry at {mask_url(url)} from {result.before or '(empty)'} to {result.after}.")
+        else:
+            typer.echo(f"The registry at {mask_url(url)} is up to date (schema {SCHEMA_HEAD}).")
+
+    app.add_typer(registry_app, name="registry")

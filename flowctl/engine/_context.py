@@ -1,0 +1,51 @@
+"""What every part of the engine shares: the store, the provider, the blob store, options."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+from flowctl._blobstore import BlobStore
+from flowctl.engine._specs import SpecLoader
+from flowctl.providers._interface import Provider
+from flowctl.state._executions import ExecutionStore
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Knobs of the controller (the ``FLOWCTL_*`` environment variables set the defaults)."""
+
+    lease_seconds: float = field(default_factory=lambda: _env_float("FLOWCTL_LEASE_SECONDS", 15.0))
+    retry_backoff: float = field(default_factory=lambda: _env_float("FLOWCTL_RETRY_BACKOFF", 1.0))
+    retry_backoff_max: float = 60.0
+    claim_batch: int = 100
+    inner_passes: int = 25  # passes over one execution in one step while it makes progress
+    notify_max_attempts: int = 8
+    notify_backoff: float = field(default_factory=lambda: _env_float("FLOWCTL_NOTIFY_BACKOFF", 2.0))
+    catchup_none_tolerance: float = 10.0  # seconds: a late fire within this is still "on time"
+
+
+def new_owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class EngineContext:
+    store: ExecutionStore
+    provider: Provider
+    blobs: BlobStore
+    owner: str = field(default_factory=new_owner_id)
+    options: EngineOptions = field(default_factory=EngineOptions)
+    specs: SpecLoader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.specs = SpecLoader(self.store)

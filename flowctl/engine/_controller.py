@@ -1,0 +1,129 @@
+"""The controller loop: claim executions, run passes over them, fire schedules, send notifications.
+
+Several controllers can share one registry: each claims executions with a lease it renews every
+step; a controller that dies (kill -9) loses its claims when the lease runs out and another (or its
+own restart) takes the executions over from their rows. ``stop()`` (SIGTERM) finishes the current
+step and releases the claims, so a successor does not wait for the lease. Running attempts are left
+running: their handles are in the attempt rows and the next owner adopts them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flowctl.engine._clock import Clock, SystemClock
+from flowctl.engine._context import EngineContext
+from flowctl.engine._notify import Notifier
+from flowctl.engine._pass import ExecutionPass
+from flowctl.engine._scheduler import Scheduler
+
+log = logging.getLogger("flowctl.controller")
+
+
+@dataclass
+class StepReport:
+    executions: int = 0
+    finished: int = 0
+    fires: int = 0
+    notifications: int = 0
+    progress: bool = False
+
+
+class Controller:
+    def __init__(self, ctx: EngineContext, *, clock: Clock | None = None, schedules: bool = True,
+                 notifications: bool = True) -> None:
+        self.ctx = ctx
+        self.clock = clock or SystemClock()
+        self.scheduler = Scheduler(ctx) if schedules else None
+        self.notifier = Notifier(ctx) if notifications else None
+        self.held: set[str] = set()
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def step(self) -> StepReport:
+        """One round: schedules, then every claimed execution (repeated while it progresses), then notifications."""
+        report = StepReport()
+        if self.scheduler is not None:
+            report.fires = sum(1 for f in self.scheduler.tick(self.clock.now()) if f.created)
+        store, options, owner = self.ctx.store, self.ctx.options, self.ctx.owner
+        now = datetime.now(UTC)
+        self.held = store.renew_claims(owner, self.held, now=now, lease_seconds=options.lease_seconds)
+        room = max(0, options.claim_batch - len(self.held))
+        if room:
+            self.held |= set(store.claim_executions(owner, now=now, lease_seconds=options.lease_seconds, limit=room))
+        report.executions = len(self.held)
+        for execution_id in sorted(self.held):
+            if self.stopping:
+                break
+            if self._drive(execution_id):
+                report.progress = True
+            execution = store.get_execution(execution_id)
+            if execution is None or execution.terminal or execution.claimed_by != owner:
+                self.held.discard(execution_id)
+                report.finished += 1
+        if self.notifier is not None:
+            report.notifications = self.notifier.tick(datetime.now(UTC))
+        return report
+
+    def _drive(self, execution_id: str) -> bool:
+        progress = False
+        for _ in range(self.ctx.options.inner_passes):
+            execution = self.ctx.store.get_execution(execution_id)
+            if execution is None or execution.terminal or execution.claimed_by != self.ctx.owner:
+                break
+            try:
+                moved = ExecutionPass(self.ctx, execution).run()
+            except Exception:
+                log.exception("pass over execution %s failed; retrying next step", execution.name)
+                break
+            progress |= moved
+            if not moved:
+                break
+        return progress
+
+    def run(self, *, poll_interval: float = 0.5, once: bool = False, until_idle: bool = False) -> None:
+        """Loop until ``stop()``; ``once``: one step; ``until_idle``: until nothing is left to do."""
+        try:
+            while not self.stopping:
+                report = self.step()
+                if once:
+                    break
+                if until_idle and self._idle(report):
+                    break
+                if not report.progress:
+                    self._stop.wait(poll_interval)
+        finally:
+            self.shutdown()
+
+    def _idle(self, report: StepReport) -> bool:
+        return not report.progress and self.ctx.store.count_executions() == 0 and report.notifications == 0
+
+    def shutdown(self) -> None:
+        """Release our claims so another controller can continue at once."""
+        try:
+            self.ctx.store.release_claims(self.ctx.owner)
+        finally:
+            self.held.clear()
+            self.ctx.provider.close()
+
+
+def wait_for(ctx: EngineContext, execution_id: str, *, timeout: float | None = None, poll: float = 0.2) -> str:
+    """Block until the execution is terminal; returns its phase (or its current phase on timeout)."""
+    end = time.monotonic() + timeout if timeout else None
+    while True:
+        execution = ctx.store.get_execution(execution_id)
+        if execution is None or execution.terminal:
+            return execution.phase if execution else "unknown"
+        if end is not None and time.monotonic() > end:
+            return execution.phase
+        time.sleep(poll)

@@ -1,0 +1,506 @@
+"""One reconciliation pass over one execution: poll attempts, walk the DAG, start what is ready.
+
+A pass reads the execution's node and attempt rows, asks the provider about running attempts,
+walks the workflow (subworkflows inline under ``node/`` prefixes, conditionals, map items as
+``node[i]``, launch-plan nodes as child executions), and writes what changed in one transaction
+before it submits new attempts. Everything it decides is derived from the rows and the attempt
+documents in the blob store, so a pass after a controller restart picks up where the last left off:
+
+* a node that succeeded is never started again (its row says so);
+* an attempt row is written *before* its submit, so a crash in between leaves a row the next pass
+  resubmits under the same attempt number (the local provider's documents are per attempt);
+* attempt numbers are unique in the database, so two controllers never start the same attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from flowctl import _blobstore as blobs
+from flowctl._dag import (
+    Unresolved,
+    branch_outputs,
+    choose_case,
+    collect_map_outputs,
+    dependencies,
+    map_items,
+    resolve_inputs,
+    topological_order,
+)
+from flowctl.engine._cache import cache_key
+from flowctl.engine._context import EngineContext
+from flowctl.engine._launch import OVERWRITE_CACHE_LABEL, new_execution, resolve_launch_plan
+from flowctl.engine._names import child_name
+from flowctl.entrypoint import error_document, error_uri
+from flowctl.providers._interface import THROTTLED, TIMEOUT, AttemptRef, SubmitRequest
+from flowctl.spec import Json, NodeSpec, TaskSpec, WorkflowSpec
+from flowctl.state._executions import AttemptRecord, ExecutionRecord, NodeRecord
+
+log = logging.getLogger("flowctl.engine")
+Phase = Literal["running", "succeeded", "failed"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    phase: Phase
+    outputs: dict[str, Json] = field(default_factory=dict)
+    error: dict[str, Json] | None = None
+
+
+RUNNING = Outcome("running")
+
+
+def _failure(code: str, message: str, kind: str = "user") -> Outcome:
+    return Outcome("failed", error=error_document(kind, code, message, "", False))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ExecutionPass:
+    """See the module docstring. ``run()`` returns True when it changed anything."""
+
+    def __init__(self, ctx: EngineContext, execution: ExecutionRecord) -> None:
+        self.ctx = ctx
+        self.x = execution
+        self.now = utcnow()
+        self.nodes = ctx.store.load_nodes(execution.id)
+        self.attempts = ctx.store.load_attempts(execution.id)
+        self.dirty: dict[str, NodeRecord] = {}
+        self.changed_attempts: dict[tuple[str, int], AttemptRecord] = {}
+        self.submits: list[tuple[AttemptRecord, SubmitRequest]] = []  # new attempts: rows written first
+        self.resubmits: list[tuple[AttemptRecord, SubmitRequest]] = []  # rows without a handle (a crash)
+        self.cache_puts: list[tuple[str, str, str, dict[str, Json], bool]] = []
+        self.active = sum(1 for a in self._latest_attempts() if a.active)
+        self.progress = False
+        self.overwrite_cache = execution.labels.get(OVERWRITE_CACHE_LABEL) == "true"
+        self._settings: dict[str, Json] | None = None
+
+    # ------------------------------------------------------------ entry point
+    def run(self) -> bool:
+        if self.x.phase == "queued":
+            self.ctx.store.mark_running(self.x.id, self.ctx.owner, self.now)
+            self.progress = True
+        if self.x.abort_requested:
+            self._abort_all("aborted")
+            self._flush()
+            self._finish("aborted", None, error_document("user", "USER:Aborted", "aborted on request", "", False))
+            return True
+        self._poll()
+        try:
+            wf, _ = self.ctx.specs.workflow(self.x.project, self.x.domain, self.x.workflow_name, self.x.workflow_version)
+            result = self._walk(wf, "", dict(self.x.inputs))
+        except Exception as exc:  # a broken registration or a bug: fail the execution, keep the controller
+            log.exception("execution %s cannot be walked", self.x.name)
+            result = _failure("SYSTEM:EngineError", f"{type(exc).__name__}: {exc}", "system")
+        if result.phase == "failed":
+            self._abort_all("aborted")
+        self._flush()
+        self._submit()
+        if result.phase != "running":
+            phase = "succeeded" if result.phase == "succeeded" else self._failed_phase(result.error)
+            self._finish(phase, result.outputs if phase == "succeeded" else None, result.error)
+            self.progress = True
+        return self.progress
+
+    # ------------------------------------------------------------ polling
+    def _latest_attempts(self) -> list[AttemptRecord]:
+        return [atts[-1] for atts in self.attempts.values() if atts]
+
+    def _ref(self, node_id: str, attempt: int) -> AttemptRef:
+        return AttemptRef(self.x.project, self.x.domain, self.x.name, node_id, attempt)
+
+    def _poll(self) -> None:
+        for attempt in self._latest_attempts():
+            if attempt.phase != "running" or attempt.handle is None:
+                continue
+            status = self.ctx.provider.status(self._ref(attempt.node_id, attempt.attempt), attempt.handle)
+            if status.phase in ("pending", "running"):
+                continue
+            attempt.finished_at = self.now
+            if status.phase == "succeeded":
+                attempt.phase = "succeeded"
+            else:
+                failure = status.error
+                attempt.phase = "timed_out" if failure and failure.code == TIMEOUT else "failed"
+                attempt.error_kind = failure.kind if failure else "system"
+                attempt.message = f"{failure.code}: {failure.message}" if failure else status.message
+                if failure and attempt.outputs_uri and not blobs.exists(error_uri(attempt.outputs_uri)):
+                    doc = error_document(failure.kind, failure.code, failure.message, "", failure.retryable)
+                    blobs.write_json(error_uri(attempt.outputs_uri), doc)
+            self._changed(attempt)
+            self.active -= 1
+            self.ctx.provider.cleanup(self._ref(attempt.node_id, attempt.attempt), attempt.handle)
+
+    def _changed(self, attempt: AttemptRecord) -> None:
+        self.changed_attempts[(attempt.node_id, attempt.attempt)] = attempt
+        self.progress = True
+
+    def _touch(self, node: NodeRecord) -> NodeRecord:
+        self.nodes[node.node_id] = node
+        self.dirty[node.node_id] = node
+        self.progress = True
+        return node
+
+    # ------------------------------------------------------------ the walk
+    def _walk(self, wf: WorkflowSpec, prefix: str, inputs: dict[str, Json]) -> Outcome:
+        known: dict[str, dict[str, Json]] = {"start": inputs}
+        state: dict[str, Phase | Literal["skipped"]] = {}
+        first_error: dict[str, Json] | None = None
+        running = False
+        for node in topological_order(wf):
+            deps = [state.get(d) for d in dependencies(node)]
+            if any(s in ("failed", "skipped") for s in deps):
+                state[node.id] = "skipped"
+                continue
+            if any(s == "running" for s in deps):
+                state[node.id] = "running"
+                running = True
+                continue
+            outcome = self._drive(node, prefix + node.id, known)
+            state[node.id] = outcome.phase
+            if outcome.phase == "succeeded":
+                known[node.id] = outcome.outputs
+            elif outcome.phase == "failed":
+                first_error = first_error or outcome.error
+                if wf.failure_policy == "fail_immediately":
+                    return Outcome("failed", error=first_error)
+            else:
+                running = True
+        if running:
+            return RUNNING
+        if first_error is not None:
+            return Outcome("failed", error=first_error)
+        try:
+            return Outcome("succeeded", resolve_inputs(wf.outputs, known))
+        except Unresolved as exc:
+            return _failure("SYSTEM:UnboundOutput", f"workflow {wf.name} output refers to {exc}", "system")
+
+    def _drive(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
+        existing = self.nodes.get(node_id)
+        if existing is not None and existing.terminal:
+            return self._outcome_of(existing)
+        try:
+            if node.kind == "task":
+                task, bundle = self._task(node.target)
+                return self._drive_task(node_id, task, bundle, resolve_inputs(node.inputs, known, task.interface))
+            if node.kind == "workflow":
+                return self._drive_subworkflow(node, node_id, known)
+            if node.kind == "branch":
+                return self._drive_branch(node, node_id, known)
+            if node.kind == "map":
+                return self._drive_map(node, node_id, known)
+            return self._drive_launch_plan(node, node_id, known)
+        except Unresolved as exc:
+            return self._fail_node(node_id, _failure("SYSTEM:UnboundInput", f"node {node_id} input refers to {exc}", "system"))
+
+    def _outcome_of(self, node: NodeRecord) -> Outcome:
+        if node.phase == "succeeded":
+            return Outcome("succeeded", dict(node.outputs or {}))
+        return Outcome("failed", error=node.error or error_document("system", "SYSTEM:Unknown", node.phase, "", False))
+
+    def _task(self, name: str) -> tuple[TaskSpec, str | None]:
+        return self.ctx.specs.task(self.x.project, self.x.domain, name, self.x.workflow_version)
+
+    def _node(self, node_id: str, inputs: dict[str, Json] | None) -> NodeRecord:
+        node = self.nodes.get(node_id)
+        if node is None:
+            node = self._touch(NodeRecord(node_id, "running", inputs, started_at=self.now))
+        return node
+
+    def _succeed_node(self, node_id: str, outputs: dict[str, Json], **extra: object) -> Outcome:
+        node = self._node(node_id, None)
+        node.phase, node.outputs, node.finished_at = "succeeded", outputs, self.now
+        for key, value in extra.items():
+            setattr(node, key, value)
+        self._touch(node)
+        return Outcome("succeeded", outputs)
+
+    def _fail_node(self, node_id: str, outcome: Outcome) -> Outcome:
+        node = self._node(node_id, None)
+        node.phase, node.error, node.finished_at = "failed", outcome.error, self.now
+        if outcome.error and outcome.error.get("code") == TIMEOUT:
+            node.phase = "timed_out"
+        self._touch(node)
+        return outcome
+
+    # ------------------------------------------------------------ tasks
+    def _drive_task(self, node_id: str, task: TaskSpec, bundle: str | None, inputs: dict[str, Json]) -> Outcome:
+        node = self.nodes.get(node_id)
+        if node is not None and node.terminal:
+            return self._outcome_of(node)
+        key = None
+        if task.cache is not None:
+            key = cache_key(task, inputs)
+            if node is None and not self.overwrite_cache:
+                hit = self.ctx.store.cache_get(self.x.project, self.x.domain, key)
+                if hit is not None:
+                    self._node(node_id, inputs)
+                    return self._succeed_node(node_id, hit, cache_hit=True)
+        node = self._node(node_id, inputs)
+        attempts = self.attempts.get(node_id, [])
+        latest = attempts[-1] if attempts else None
+        if latest is None:
+            self._start(node_id, task, bundle, inputs, 0)
+            return RUNNING
+        if latest.active:
+            self._check_active(node_id, task, bundle, inputs, latest)
+            return RUNNING
+        if latest.phase == "succeeded":
+            outputs = blobs.read_json_or_none(latest.outputs_uri or "")
+            if not isinstance(outputs, dict):
+                return self._fail_node(node_id, _failure("SYSTEM:MissingOutputs", "the attempt left no outputs.json", "system"))
+            if key is not None:
+                self.cache_puts.append((self.x.project, self.x.domain, key, outputs, self.overwrite_cache))
+            return self._succeed_node(node_id, outputs)
+        doc = self._error_doc(latest)
+        if latest.phase == "aborted":
+            return self._fail_node(node_id, Outcome("failed", error=doc))
+        if bool(doc.get("retryable", True)) and latest.attempt < task.retries:
+            if self.now >= (latest.finished_at or self.now) + self._backoff(latest.attempt):
+                node.retry_count = latest.attempt + 1
+                node.error = doc
+                self._touch(node)
+                self._start(node_id, task, bundle, inputs, latest.attempt + 1)
+            return RUNNING
+        return self._fail_node(node_id, Outcome("failed", error=doc))
+
+    def _error_doc(self, attempt: AttemptRecord) -> dict[str, Json]:
+        doc = blobs.read_json_or_none(error_uri(attempt.outputs_uri)) if attempt.outputs_uri else None
+        if isinstance(doc, dict):
+            return doc
+        code, _, message = (attempt.message or "Failed: attempt failed").partition(": ")
+        return error_document(attempt.error_kind or "system", code, message, "", attempt.phase != "aborted")
+
+    def _backoff(self, attempt: int) -> timedelta:
+        seconds = min(self.ctx.options.retry_backoff * (2**attempt), self.ctx.options.retry_backoff_max)
+        return timedelta(seconds=seconds)
+
+    def _check_active(self, node_id: str, task: TaskSpec, bundle: str | None, inputs: dict[str, Json],
+                      attempt: AttemptRecord) -> None:
+        """An attempt row without a handle was never (known to be) submitted: resubmit it."""
+        if attempt.handle is not None or any(a is attempt for a, _ in self.submits + self.resubmits):
+            return
+        if attempt.outputs_uri and blobs.exists(attempt.outputs_uri):
+            attempt.phase, attempt.finished_at = "succeeded", self.now
+            self._changed(attempt)
+            return
+        if attempt.outputs_uri and blobs.exists(error_uri(attempt.outputs_uri)):
+            attempt.phase, attempt.finished_at, attempt.error_kind = "failed", self.now, "user"
+            self._changed(attempt)
+            return
+        self.resubmits.append((attempt, self._request(node_id, task, bundle, inputs, attempt.attempt)))
+
+    def _start(self, node_id: str, task: TaskSpec, bundle: str | None, inputs: dict[str, Json], number: int) -> None:
+        limit = self.x.max_parallelism
+        if limit is not None and self.active >= limit:
+            return  # stays running without an attempt: started by a later pass
+        request = self._request(node_id, task, bundle, inputs, number)
+        blobs.write_json(request.inputs_uri, inputs)
+        attempt = AttemptRecord(node_id, number, "submitting", self.ctx.provider.name, started_at=self.now,
+                                outputs_uri=request.outputs_uri,
+                                log_uri=blobs.join(request.outputs_uri.rsplit("/", 1)[0], blobs.LOGS))
+        self.attempts.setdefault(node_id, []).append(attempt)
+        self.submits.append((attempt, request))
+        self.active += 1
+        self.progress = True
+
+    def _request(self, node_id: str, task: TaskSpec, bundle: str | None, inputs: dict[str, Json],
+                 number: int) -> SubmitRequest:
+        paths = self.ctx.blobs.attempt(self.x.project, self.x.domain, self.x.name, node_id, number)
+        settings = self._domain_settings()
+        env = dict(settings.get("environment") or {}) if isinstance(settings.get("environment"), dict) else {}
+        env.update(task.environment)
+        wf_bundle = self.ctx.specs.workflow(self.x.project, self.x.domain, self.x.workflow_name,
+                                            self.x.workflow_version)[1]
+        return SubmitRequest(
+            ref=self._ref(node_id, number), task=task.to_json(), inputs_uri=paths.inputs,
+            outputs_uri=paths.outputs, bundle_uri=bundle or wf_bundle, blob_store=self.ctx.blobs.url,
+            image=task.container_image or _str_or_none(settings.get("container_image")), environment=env,
+            service_account=_str_or_none(settings.get("service_account")), timeout_seconds=task.timeout_seconds,
+            labels={**task.labels, "flowctl.io/execution": self.x.name, "flowctl.io/project": self.x.project,
+                    "flowctl.io/domain": self.x.domain},
+            annotations=dict(task.annotations),
+        )
+
+    def _domain_settings(self) -> dict[str, Json]:
+        if self._settings is None:
+            self._settings = self.ctx.store.domain_settings(self.x.project, self.x.domain) or {}
+        return self._settings
+
+    # ------------------------------------------------------------ composite nodes
+    def _drive_subworkflow(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
+        sub, _ = self.ctx.specs.workflow(self.x.project, self.x.domain, node.target, self.x.workflow_version)
+        inputs = resolve_inputs(node.inputs, known, sub.interface)
+        self._node(node_id, inputs)
+        outcome = self._walk(sub, node_id + "/", inputs)
+        if outcome.phase == "succeeded":
+            return self._succeed_node(node_id, outcome.outputs)
+        if outcome.phase == "failed":
+            self._abort_prefix(node_id + "/")
+            return self._fail_node(node_id, outcome)
+        return RUNNING
+
+    def _drive_branch(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
+        assert node.branch is not None
+        record = self.nodes.get(node_id)
+        if record is None or not record.inputs or "case" not in record.inputs:
+            chosen = choose_case(node.branch, known)
+            if chosen is None:
+                return self._fail_node(node_id, _failure("USER:NoBranchMatched",
+                                                         f"no case of conditional {node.branch.name} matched"))
+            record = self._node(node_id, {"case": chosen[0]})
+            record.inputs = {"case": chosen[0]}
+            self._touch(record)
+        case = node.branch.cases[int((record.inputs or {})["case"])]
+        if case.fail is not None:
+            return self._fail_node(node_id, _failure("USER:BranchFailed", case.fail))
+        if case.node is None:
+            return self._succeed_node(node_id, {})
+        outcome = self._drive(case.node, f"{node_id}/{case.node.id}", known)
+        if outcome.phase == "succeeded":
+            return self._succeed_node(node_id, branch_outputs(node, outcome.outputs))
+        if outcome.phase == "failed":
+            return self._fail_node(node_id, outcome)
+        return RUNNING
+
+    def _drive_map(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
+        task, bundle = self._task(node.target)
+        inputs = resolve_inputs(node.inputs, known)
+        self._node(node_id, inputs)
+        try:
+            items = map_items(inputs, task.interface)
+        except ValueError as exc:
+            return self._fail_node(node_id, _failure("USER:MapInputs", str(exc)))
+        defaults = {i.name: i.default for i in task.interface.inputs if i.has_default}
+        limit = node.map.concurrency if node.map and node.map.concurrency else None
+        running = succeeded = 0
+        results: list[dict[str, Json] | None] = []
+        for index, item in enumerate(items):
+            item_id = f"{node_id}[{index}]"
+            existing = self.nodes.get(item_id)
+            if existing is None and limit is not None and running >= limit:
+                running += 1  # waiting for a free slot counts as not done
+                results.append(None)
+                continue
+            outcome = self._drive_task(item_id, task, bundle, {**defaults, **item})
+            running += outcome.phase == "running"
+            succeeded += outcome.phase == "succeeded"
+            results.append(outcome.outputs if outcome.phase == "succeeded" else None)
+        if running:
+            return RUNNING
+        ratio = node.map.min_success_ratio if node.map else 1.0
+        if items and succeeded / len(items) < ratio:
+            return self._fail_node(node_id, _failure(
+                "USER:MapFailed", f"{succeeded} of {len(items)} items succeeded; at least {ratio:.0%} must"))
+        return self._succeed_node(node_id, collect_map_outputs([o.name for o in task.interface.outputs], results))
+
+    def _drive_launch_plan(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
+        store = self.ctx.store
+        child = store.child_execution(self.x.id, node_id)
+        if child is None:
+            lp = resolve_launch_plan(store, self.ctx.specs, self.x.project, self.x.domain, node.target,
+                                     self.x.workflow_version)
+            inputs = resolve_inputs(node.inputs, known)
+            self._node(node_id, inputs)
+            try:
+                new = new_execution(lp, inputs, name=child_name(self.x.name, node_id), parent=(self.x.id, node_id),
+                                    created_by=self.x.created_by)
+            except Exception as exc:  # invalid inputs for the child: the node fails
+                return self._fail_node(node_id, _failure("USER:ChildInputs", str(exc)))
+            store.create_execution(new)
+            self.progress = True
+            return RUNNING
+        self._node(node_id, dict(child.inputs))
+        if child.phase == "succeeded":
+            return self._succeed_node(node_id, dict(child.outputs or {}))
+        if child.terminal:
+            error = dict(child.error or {}) or error_document("user", "USER:ChildFailed", child.phase, "", False)
+            error["message"] = f"child execution {child.name} {child.phase}: {error.get('message', '')}"
+            return self._fail_node(node_id, Outcome("failed", error=error))
+        return RUNNING
+
+    # ------------------------------------------------------------ abort, flush, finish
+    def _abort_prefix(self, prefix: str) -> None:
+        for attempt in self._latest_attempts():
+            if attempt.active and attempt.node_id.startswith(prefix):
+                self._abort_attempt(attempt)
+
+    def _abort_attempt(self, attempt: AttemptRecord) -> None:
+        if attempt.handle is not None:
+            self.ctx.provider.cancel(self._ref(attempt.node_id, attempt.attempt), attempt.handle)
+        self.submits = [(a, r) for a, r in self.submits if a is not attempt]
+        self.resubmits = [(a, r) for a, r in self.resubmits if a is not attempt]
+        attempt.phase, attempt.finished_at, attempt.message = "aborted", self.now, "Aborted: aborted"
+        self._changed(attempt)
+        self.active -= 1
+        node = self.nodes.get(attempt.node_id)
+        if node is not None and not node.terminal:
+            node.phase, node.finished_at = "aborted", self.now
+            node.error = error_document("user", "USER:Aborted", "aborted", "", False)
+            self._touch(node)
+
+    def _abort_all(self, phase: str) -> None:
+        for attempt in self._latest_attempts():
+            if attempt.active:
+                self._abort_attempt(attempt)
+        for node in list(self.nodes.values()):
+            if not node.terminal:
+                node.phase, node.finished_at = phase, self.now
+                self._touch(node)
+        for child in self.ctx.store.children(self.x.id):
+            if not child.terminal:
+                self.ctx.store.request_abort(child.id)
+
+    def _flush(self) -> None:
+        """Write the pass's decisions; only attempts whose rows we inserted get submitted."""
+        inserted = self.ctx.store.save(
+            self.x.id, self.ctx.owner, nodes=list(self.dirty.values()), new_attempts=[a for a, _ in self.submits],
+            attempts=list(self.changed_attempts.values()), cache=self.cache_puts,
+        )
+        ours = {id(a) for a in inserted}
+        self.submits = [(a, r) for a, r in self.submits if id(a) in ours]
+        self.dirty.clear()
+        self.changed_attempts.clear()
+        self.cache_puts.clear()
+
+    def _submit(self) -> None:
+        for attempt, request in self.submits + self.resubmits:
+            response = self.ctx.provider.submit(request)
+            if response.error is not None and response.error.code == THROTTLED:
+                self.ctx.store.delete_attempt(self.x.id, attempt.node_id, attempt.attempt)
+                self.attempts[attempt.node_id].remove(attempt)
+                continue
+            attempt.handle = response.handle or None
+            if response.error is not None:
+                failure = response.error
+                attempt.phase, attempt.finished_at = "failed", self.now
+                attempt.error_kind, attempt.message = failure.kind, f"{failure.code}: {failure.message}"
+                doc = error_document(failure.kind, failure.code, failure.message, "", failure.retryable)
+                blobs.write_json(error_uri(request.outputs_uri), doc)
+            else:
+                attempt.phase = "running"
+            self._changed(attempt)
+        if self.changed_attempts:
+            self.ctx.store.save(self.x.id, self.ctx.owner, attempts=list(self.changed_attempts.values()))
+            self.changed_attempts.clear()
+        self.submits, self.resubmits = [], []
+
+    def _failed_phase(self, error: dict[str, Json] | None) -> str:
+        return "timed_out" if error and error.get("code") == TIMEOUT else "failed"
+
+    def _finish(self, phase: str, outputs: dict[str, Json] | None, error: dict[str, Json] | None) -> None:
+        from flowctl.engine._notify import notifications_for
+
+        finished = replace(self.x, phase=phase, outputs=outputs, error=error, finished_at=self.now)
+        queued = notifications_for(self.ctx, finished)
+        self.ctx.store.finish_execution(self.x.id, self.ctx.owner, phase=phase, outputs=outputs, error=error,
+                                        now=self.now, notifications=queued)
+
+
+def _str_or_none(value: Json) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,167 @@
+"""What runs inside a task attempt (a local subprocess or a Kubernetes Job's container).
+
+::
+
+    python -m flowctl.entrypoint --task-spec-uri URI --inputs-uri URI --outputs-uri URI \\
+        [--bundle-uri URI] --blob-store URL
+
+Fetches the code bundle into a cache folder and puts it first on ``sys.path``, reads the inputs,
+runs the task (``flowctl._runtime.execute_task``) and writes ``outputs.json`` at ``--outputs-uri``
+or, on failure, ``error.json`` next to it::
+
+    {"kind": "user" | "system", "code": "...", "message": "...", "traceback": "...", "retryable": true}
+
+Exit status: 0 success, 1 the task failed (user), 2 the attempt could not run (system). Providers
+read the documents, not the exit status, so an attempt's result survives controller restarts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flowctl import _blobstore as blobs
+from flowctl.spec import Json, TaskSpec
+
+EXIT_USER = 1
+EXIT_SYSTEM = 2
+
+
+@dataclass(frozen=True)
+class EntrypointArgs:
+    task_spec_uri: str
+    inputs_uri: str
+    outputs_uri: str
+    bundle_uri: str | None
+    blob_store: str
+
+
+def parse_args(argv: Sequence[str]) -> EntrypointArgs:
+    parser = argparse.ArgumentParser(prog="python -m flowctl.entrypoint", description=__doc__.splitlines()[0])
+    parser.add_argument("--task-spec-uri", required=True)
+    parser.add_argument("--inputs-uri", required=True)
+    parser.add_argument("--outputs-uri", required=True)
+    parser.add_argument("--bundle-uri", default=None)
+    parser.add_argument("--blob-store", required=True)
+    ns = parser.parse_args(list(argv))
+    return EntrypointArgs(ns.task_spec_uri, ns.inputs_uri, ns.outputs_uri, ns.bundle_uri or None, ns.blob_store)
+
+
+def error_uri(outputs_uri: str) -> str:
+    """``error.json`` sits next to ``outputs.json``."""
+    return blobs.join(outputs_uri.rsplit("/", 1)[0], blobs.ERROR)
+
+
+def bundle_cache_dir() -> Path:
+    base = os.environ.get("FLOWCTL_BUNDLE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flowctl", "bundles"
+    )
+    return Path(base)
+
+
+def error_document(kind: str, code: str, message: str, tb: str, retryable: bool) -> dict[str, Json]:
+    return {"kind": kind, "code": code, "message": message, "traceback": tb, "retryable": retryable}
+
+
+def _execute(task: TaskSpec, inputs: dict[str, Json], root: Path | None) -> dict[str, Json]:
+    try:
+        from flowctl._runtime import execute_task  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # the SDK runtime has not landed: run plain python tasks directly
+        execute_task = None
+    if execute_task is None:
+        return _execute_plain(task, inputs)
+    result: dict[str, Json] = execute_task(task, inputs, root=root)
+    return result
+
+
+class _UserFailure(Exception):
+    def __init__(self, exc: BaseException, retryable: bool) -> None:
+        super().__init__(str(exc))
+        self.original = exc
+        self.retryable = retryable
+
+
+def _execute_plain(task: TaskSpec, inputs: dict[str, Json]) -> dict[str, Json]:
+    """Fallback runner: import ``code.module``, call ``code.qualname(**inputs)``, name the outputs."""
+    if task.code is None:
+        raise RuntimeError(f"task {task.name} of type {task.task_type} cannot run without flowctl._runtime")
+    target: Any = importlib.import_module(task.code.module)
+    for part in task.code.qualname.split("."):
+        target = getattr(target, part)
+    fn: Callable[..., Any] = getattr(target, "__wrapped__", target)
+    try:
+        result = fn(**inputs)
+    except Exception as exc:
+        from flowctl._errors import NonRetryable
+
+        raise _UserFailure(exc, retryable=not isinstance(exc, NonRetryable)) from exc
+    names = [o.name for o in task.interface.outputs]
+    if not names:
+        return {}
+    if len(names) == 1:
+        return {names[0]: result}
+    if hasattr(result, "_asdict"):
+        return dict(result._asdict())
+    return dict(zip(names, result, strict=True))
+
+
+def _failure_document(exc: BaseException) -> tuple[dict[str, Json], int]:
+    from flowctl._errors import ExecutionError, FlowctlError
+
+    if isinstance(exc, _UserFailure):
+        original = exc.original
+        user_tb = original.__traceback__.tb_next if original.__traceback__ else None  # drop our frame
+        tb = "".join(traceback.format_exception(type(original), original, user_tb))
+        msg = f"{type(original).__name__}: {original}"
+        return error_document("user", f"USER:{type(original).__name__}", msg, tb, exc.retryable), EXIT_USER
+    if isinstance(exc, ExecutionError):
+        tb = str(getattr(exc, "user_traceback", "") or getattr(exc, "traceback", "") or "") or "".join(
+            traceback.format_exception(exc)
+        )
+        retryable = bool(getattr(exc, "retryable", True))
+        return error_document("user", exc.code, exc.render(), tb, retryable), EXIT_USER
+    tb = "".join(traceback.format_exception(exc))
+    if isinstance(exc, FlowctlError):
+        kind = exc.blame
+        return error_document(kind, exc.code, exc.render(), tb, kind == "system"), (
+            EXIT_USER if kind == "user" else EXIT_SYSTEM
+        )
+    return error_document("system", f"SYSTEM:{type(exc).__name__}", str(exc), tb, True), EXIT_SYSTEM
+
+
+def run(args: EntrypointArgs) -> int:
+    """Run one attempt; always leaves outputs.json or error.json behind (unless killed)."""
+    try:
+        task = TaskSpec.model_validate(blobs.read_json(args.task_spec_uri))
+        inputs = blobs.read_json(args.inputs_uri) or {}
+        root: Path | None = None
+        if args.bundle_uri:
+            from flowctl._bundle import bundle_digest, fetch_bundle
+
+            root = fetch_bundle(args.bundle_uri, bundle_cache_dir() / bundle_digest(args.bundle_uri))
+            sys.path.insert(0, str(root))
+        outputs = _execute(task, inputs, root)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # everything else (SystemExit from user code too) is an error document
+        doc, code = _failure_document(exc)
+        sys.stderr.write(str(doc["traceback"]))
+        blobs.write_json(error_uri(args.outputs_uri), doc)
+        return code
+    blobs.write_json(args.outputs_uri, outputs)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parse_args(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

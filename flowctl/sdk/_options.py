@@ -1,0 +1,140 @@
+"""Value objects for task options: ``Resources``, ``Cache``, ``Secret``, ``PodTemplate``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flowctl._errors import ManifestError
+from flowctl.sdk._source import frame_location
+from flowctl.spec import CacheSpec, Json, ResourcesSpec, SecretSpec
+
+_SUFFIXES: dict[str, Decimal] = {
+    "": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
+    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
+}
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+
+
+def parse_quantity(text: str) -> Decimal:
+    """A Kubernetes quantity (``500m``, ``2Gi``, ``1.5``, ``1e3``) as a number; ValueError if invalid."""
+    match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"`{text}` is not a Kubernetes quantity (examples: 500m, 2, 512Mi, 4Gi)")
+    number, exponent, suffix = match.groups()
+    try:
+        value = Decimal(number) * (Decimal(10) ** int(exponent or 0))
+    except InvalidOperation:
+        raise ValueError(f"`{text}` is not a Kubernetes quantity") from None
+    return value * _SUFFIXES[suffix or ""]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """CPU, memory, GPUs and ephemeral storage in Kubernetes quantity syntax.
+
+    ``Resources(cpu="500m", mem="2Gi", gpu=1, ephemeral_storage="10Gi")``; numbers are accepted for
+    ``cpu`` and ``mem`` (``cpu=2``). ``gpu`` is a whole number.
+    """
+
+    cpu: str | int | float | None = None
+    mem: str | int | None = None
+    gpu: int | None = None
+    ephemeral_storage: str | int | None = None
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ManifestError(
+                "Invalid Resources: " + "; ".join(problems),
+                source=frame_location(2),
+                detail="Use Kubernetes quantities, e.g. Resources(cpu=\"500m\", mem=\"2Gi\", gpu=1).",
+            )
+
+    def problems(self) -> list[str]:
+        found: list[str] = []
+        for name in ("cpu", "mem", "ephemeral_storage"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                found.append(f"{name} must be a quantity string or a number, got {value!r}")
+                continue
+            try:
+                if parse_quantity(str(value)) < 0:
+                    found.append(f"{name} must not be negative")
+            except ValueError as exc:
+                found.append(f"{name}: {exc}")
+        if self.gpu is not None and (isinstance(self.gpu, bool) or not isinstance(self.gpu, int) or self.gpu < 0):
+            found.append(f"gpu must be a whole number >= 0, got {self.gpu!r}")
+        return found
+
+    def to_spec(self) -> ResourcesSpec:
+        def text(value: str | int | float | None) -> str | None:
+            return None if value is None else str(value)
+
+        return ResourcesSpec(cpu=text(self.cpu), mem=text(self.mem), gpu=self.gpu, ephemeral_storage=text(self.ephemeral_storage))
+
+
+def compare_requests_limits(requests: Resources, limits: Resources) -> list[str]:
+    """Problems where a request exceeds its limit."""
+    found = []
+    for name in ("cpu", "mem", "gpu", "ephemeral_storage"):
+        req, lim = getattr(requests, name), getattr(limits, name)
+        if req is not None and lim is not None and parse_quantity(str(req)) > parse_quantity(str(lim)):
+            found.append(f"requests.{name}={req} is more than limits.{name}={lim}")
+    return found
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Cache a task's outputs by its inputs.
+
+    ``version=None`` derives the version from the task's code and interface (a code change is never
+    served a stale result); a string pins it. ``ignored_inputs`` do not count for the cache key.
+    """
+
+    version: str | None = None
+    ignored_inputs: tuple[str, ...] | Sequence[str] = ()
+
+    def to_spec(self, derived_version: str) -> CacheSpec:
+        return CacheSpec(version=self.version or derived_version, ignored_inputs=tuple(sorted(self.ignored_inputs)))
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A reference to a secret: a Kubernetes Secret ``group``, optionally one ``key`` of it.
+
+    The value is never stored by flowctl; tasks read it from ``env_var`` or a file under ``mount_path``.
+    """
+
+    group: str
+    key: str | None = None
+    env_var: str | None = None
+    mount_path: str | None = None
+
+    def to_spec(self) -> SecretSpec:
+        return SecretSpec(group=self.group, key=self.key, env_var=self.env_var, mount_path=self.mount_path)
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """A partial Kubernetes pod spec merged into the pod of a task (``primary_container_name`` is the task)."""
+
+    pod_spec: Mapping[str, Any] = field(default_factory=dict)
+    primary_container_name: str = "primary"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "pod_spec": dict(self.pod_spec),
+            "primary_container_name": self.primary_container_name,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+        }

@@ -1,0 +1,173 @@
+"""Where things are declared, and digests of the code they are made of.
+
+Sources are normalised before hashing (Hamilton): parsed, docstrings dropped, unparsed, so
+comments, blank lines and docstrings never change a digest; code does.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from flowctl.spec import sha256_hex
+
+
+def display_path(filename: str) -> str:
+    """``filename`` relative to the working folder when it lies below it, else as given."""
+    try:
+        rel = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if rel.startswith("..") else rel
+
+
+def frame_location(depth: int = 1) -> str:
+    """``file.py:12`` of the caller ``depth`` frames up from the function calling this."""
+    frame: FrameType | None = sys._getframe(depth + 1)
+    return location_of_frame(frame)
+
+
+def location_of_frame(frame: FrameType | None) -> str:
+    if frame is None:
+        return ""
+    return f"{display_path(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def function_location(fn: Callable[..., Any]) -> tuple[str, int]:
+    """(absolute file, line of the ``def`` or its first decorator)."""
+    code = fn.__code__
+    return code.co_filename, code.co_firstlineno
+
+
+def module_name_of(fn: Callable[..., Any]) -> str:
+    """The importable module name; a script run as ``__main__`` is named after its file."""
+    module = fn.__module__
+    if module == "__main__":
+        return Path(fn.__code__.co_filename).stem
+    return module
+
+
+def module_relative_file(module: str, filename: str) -> str:
+    """The source file relative to the import root: ``pkg/mod.py`` for module ``pkg.mod``."""
+    suffix = "/__init__.py" if Path(filename).name == "__init__.py" else ".py"
+    return module.replace(".", "/") + suffix
+
+
+# ---------------------------------------------------------------- normalised sources
+class _StripDocstrings(ast.NodeTransformer):
+    def _strip(self, node: Any) -> Any:
+        self.generic_visit(node)
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            if isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+        return node
+
+    visit_Module = _strip  # noqa: N815
+    visit_FunctionDef = _strip  # noqa: N815
+    visit_AsyncFunctionDef = _strip  # noqa: N815
+    visit_ClassDef = _strip  # noqa: N815
+
+
+class ModuleSource:
+    """A module's normalised source and its top-level definitions by name."""
+
+    def __init__(self, text: str) -> None:
+        tree = _StripDocstrings().visit(ast.parse(text))
+        self.normalised = ast.unparse(tree)
+        self.digest = sha256_hex(self.normalised)
+        self.defs: dict[str, list[ast.stmt]] = {}
+        for stmt in tree.body:
+            for name in _defined_names(stmt):
+                self.defs.setdefault(name, []).append(stmt)
+        self._text: dict[int, str] = {}
+
+    def source_of(self, stmt: ast.stmt) -> str:
+        key = id(stmt)
+        if key not in self._text:
+            self._text[key] = ast.unparse(stmt)
+        return self._text[key]
+
+    def function_source(self, name: str) -> str | None:
+        for stmt in reversed(self.defs.get(name, [])):
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                return self.source_of(stmt)
+        return None
+
+    def closure_source(self, name: str) -> str:
+        """The function ``name`` plus every top-level definition of the module it uses, transitively."""
+        seen: set[str] = set()
+        todo = [name]
+        parts: list[str] = []
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in self.defs:
+                continue
+            seen.add(current)
+            for stmt in self.defs[current]:
+                parts.append(self.source_of(stmt))
+                todo.extend(n for n in _used_names(stmt) if n not in seen)
+        return "\n".join(sorted(parts))
+
+
+def _defined_names(stmt: ast.stmt) -> list[str]:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [stmt.name]
+    if isinstance(stmt, ast.Assign):
+        return [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return [stmt.target.id]
+    return []
+
+
+def _used_names(stmt: ast.stmt) -> set[str]:
+    return {node.id for node in ast.walk(stmt) if isinstance(node, ast.Name)}
+
+
+@functools.lru_cache(maxsize=512)
+def _module_source_cached(filename: str, mtime_ns: int, size: int) -> ModuleSource | None:
+    try:
+        text = Path(filename).read_text(encoding="utf-8")
+        return ModuleSource(text)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def module_source(filename: str) -> ModuleSource | None:
+    try:
+        stat = os.stat(filename)
+    except OSError:
+        return None
+    return _module_source_cached(filename, stat.st_mtime_ns, stat.st_size)
+
+
+def _code_fallback(fn: Callable[..., Any]) -> str:
+    code = fn.__code__
+    return sha256_hex(code.co_code + repr(code.co_consts).encode() + repr(code.co_names).encode())
+
+
+def code_digest(fn: Callable[..., Any]) -> str:
+    """sha256 of the normalised source of the function and of its whole module."""
+    source = module_source(fn.__code__.co_filename)
+    if source is None:
+        return "sha256:" + _code_fallback(fn)
+    own = source.function_source(fn.__name__) or _code_fallback(fn)
+    return "sha256:" + sha256_hex(own + "\0" + source.normalised)
+
+
+def derived_cache_version(fn: Callable[..., Any], interface_json: str) -> str:
+    """A cache version from the function's code, the module definitions it uses, and its interface.
+
+    Editing the task, a helper function or constant of its module it uses, or its signature gives a
+    new version; editing an unrelated task of the same module does not. Code imported from other
+    modules is not covered: pin ``cache_version`` and bump it when such code changes.
+    """
+    source = module_source(fn.__code__.co_filename)
+    body = source.closure_source(fn.__name__) if source is not None else _code_fallback(fn)
+    return "auto-" + sha256_hex(body + "\0" + interface_json)[:16]

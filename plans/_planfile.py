@@ -1,0 +1,108 @@
+"""Saved plans (``flowctl plan --out FILE``) and the stale check before applying one.
+
+A plan file is JSON: ``planfile_version``, the plan (with the registry lineage and serial it was
+computed from, and the desired state) and the manifest root (for the code bundle). Writing goes
+through a temporary file and a rename, so a plan file is never half written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowctl._errors import ApplyError, Diagnostic
+from flowctl.plans._model import Change, ObjectType, Plan
+from flowctl.state._interface import ApplyRecord, RegistrySnapshot
+
+PLANFILE_VERSION = 1
+MAGIC = "flowctl-plan"
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    plan: Plan
+    manifest_root: str | None
+
+
+def save_plan(plan: Plan, path: Path, *, manifest_root: Path | None) -> None:
+    document = {"kind": MAGIC, "planfile_version": PLANFILE_VERSION,
+                "manifest_root": str(manifest_root) if manifest_root else None,
+                "plan": plan.model_dump(mode="json")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def is_plan_file(path: Path) -> bool:
+    if not path.is_file() or path.suffix == ".py":
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    return head.lstrip().startswith(b"{") and MAGIC.encode() in head
+
+
+def load_plan(path: Path) -> SavedPlan:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ApplyError(f"Cannot read the plan file {path}", detail=str(exc)) from None
+    if not isinstance(document, dict) or document.get("kind") != MAGIC:
+        raise ApplyError(f"{path} is not a flowctl plan file", detail="Make one with `flowctl plan --out FILE`.")
+    if document.get("planfile_version") != PLANFILE_VERSION:
+        raise ApplyError(f"Plan file {path} has format {document.get('planfile_version')}, this flowctl reads "
+                         f"{PLANFILE_VERSION}", detail="Run `flowctl plan --out FILE` again with this flowctl.")
+    return SavedPlan(Plan.model_validate(document["plan"]), document.get("manifest_root"))
+
+
+def check_fresh(plan: Plan, snapshot: RegistrySnapshot, history: Sequence[ApplyRecord] = ()) -> None:
+    """Refuse a plan made against another registry or an older serial, naming what moved."""
+    if snapshot.lineage != plan.lineage:
+        raise ApplyError(
+            "Saved plan is for another registry",
+            detail=f"The plan was made against registry lineage {plan.lineage}; this registry is "
+            f"{snapshot.lineage}. Check --registry / FLOWCTL_REGISTRY, or run `flowctl plan` again.")
+    if snapshot.serial == plan.base_serial:
+        return
+    moved = [line for change in plan.visible_changes if (line := _moved(change, snapshot))]
+    applies = [f"serial {r.serial}: {r.operation} by {r.user}@{r.host} at {r.applied_at:%Y-%m-%d %H:%M:%S} "
+               f"({r.summary})" for r in history if r.serial > plan.base_serial]
+    detail = [f"The registry changed after this plan was made (serial {plan.base_serial} -> {snapshot.serial})."]
+    if applies:
+        detail += ["Writes since then:", *(f"  {a}" for a in applies[:10])]
+    if moved:
+        detail += ["Objects in this plan that moved:", *(f"  {m}" for m in moved[:20])]
+    detail.append("Run `flowctl plan` again and apply the new plan.")
+    raise ApplyError(diagnostics=[Diagnostic(
+        f"Plan is stale: the registry changed after this plan was made (serial {plan.base_serial} -> "
+        f"{snapshot.serial})", "\n".join(detail))])
+
+
+def _moved(change: Change, snapshot: RegistrySnapshot) -> str | None:
+    """A line when the registry no longer matches the plan's ``before`` for this change."""
+    parts = change.address.split("/")
+    if change.object_type is ObjectType.ACTIVATION:
+        record = snapshot.active_launch_plans.get((parts[0], parts[1], parts[3]))
+        now = record.version if record else None
+        was = (change.before or {}).get("active_version")
+        return None if now == was else f"{change.address}: active version was {was}, is now {now}"
+    if change.object_type.is_entity:
+        from flowctl._address import Address
+
+        address = Address.parse(change.address)
+        key = (address.kind, address.project, address.domain, address.name, address.version)
+        stored = snapshot.entities.get(key)  # type: ignore[arg-type]
+        return None if stored is None else f"{change.address}: registered since the plan was made"
+    if change.object_type is ObjectType.PROJECT:
+        exists = change.address in snapshot.projects
+        return f"project {change.address}: registered since the plan was made" if exists and not change.before else None
+    return None

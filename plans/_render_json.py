@@ -1,0 +1,40 @@
+"""``flowctl plan --json``: one versioned document (format documented in docs/plan-format.md).
+
+The human and markdown renderers read this same document, so the views cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowctl.plans._model import ACTION_ORDER, Plan
+
+
+def render_plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as a JSON-compatible dict (``desired_state`` is left out: it lives in plan files)."""
+    counts = plan.counts()
+    changes = []
+    for change in plan.visible_changes:
+        item = change.model_dump(mode="json")
+        item["symbol"] = change.action.symbol
+        changes.append(item)
+    return {
+        "format_version": plan.format_version,
+        "mode": plan.mode.value,
+        "registry": {"lineage": plan.lineage, "serial": plan.base_serial},
+        "manifest": {"id": plan.manifest_id, "version_source": plan.version_source},
+        "created_at": plan.created_at,
+        "targets": list(plan.targets),
+        "summary": {
+            **counts,
+            "text": plan.summary(),
+            "has_changes": plan.has_changes,
+            "breaking": len(plan.breaking),
+        },
+        "legend": [{"action": a.value, "symbol": a.symbol, "meaning": a.legend}
+                   for a in ACTION_ORDER if counts[a.value]],
+        "changes": changes,
+        "schedule_forecasts": [f.model_dump(mode="json") for f in plan.forecasts],
+        "compatibility": [f.model_dump(mode="json") for f in plan.compatibility],
+        "warnings": [w.model_dump(mode="json") for w in plan.warnings],
+    }

@@ -1,0 +1,137 @@
+"""Read what drift compares: the baseline apply, the registry, schedule fires, the plan.
+
+This is the side-effecting edge of drift (reads only, never writes): it talks to the registry
+through the store interface and hands plain data to the pure ``detect_drift``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from pydantic import ValidationError
+
+from flowctl._address import EntityKind
+from flowctl._errors import FlowctlError, StoreError
+from flowctl.plans.drift._accept import apply_acceptances
+from flowctl.plans.drift._cluster import ClusterView
+from flowctl.plans.drift._detect import detect_drift
+from flowctl.plans.drift._model import Acceptance, DriftReport, LastApply, PendingChange, PendingChanges
+from flowctl.spec import DesiredState
+from flowctl.state._interface import ApplyRecord, LaunchPlanKey, RegistryReader, RegistrySnapshot
+
+FireReader = Callable[[str, str, str], Sequence[datetime]]  # (project, domain, launch plan) -> fire times
+Scope = tuple[str, str]  # project, domain
+ClusterReader = Callable[[Sequence[Scope]], ClusterView]  # the kubernetes view of these project-domains
+HISTORY_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The apply drift compares against, and what it manages."""
+
+    record: ApplyRecord | None
+    desired: DesiredState | None
+    last_apply: LastApply | None
+    managed_projects: frozenset[str]
+
+
+def select_baseline(history: Sequence[ApplyRecord], manifest_id: str | None = None) -> Baseline:
+    """The newest history entry (of ``manifest_id``'s manifest when given and present)."""
+    record = next(
+        (r for r in history if manifest_id and r.desired_state.get("manifest_id") == manifest_id), None
+    )
+    record = record or (history[0] if history else None)
+    if record is None:
+        return Baseline(None, None, None, frozenset())
+    try:
+        desired = DesiredState.model_validate(record.desired_state)
+    except ValidationError as exc:
+        raise StoreError(
+            f"Cannot read the desired state recorded by apply serial {record.serial}",
+            detail=f"{exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}. The history entry was "
+            "written by another flowctl version; run `flowctl apply` (or `apply --refresh-only`) to record "
+            "a new baseline.",
+        ) from None
+    last = LastApply(record.serial, record.applied_at, record.user, record.operation, desired.manifest_id)
+    return Baseline(record, desired, last, managed_projects_of(desired))
+
+
+def managed_projects_of(desired: DesiredState) -> frozenset[str]:
+    """Every project the desired state declares or puts something into."""
+    names = {p.name for p in desired.projects}
+    names |= {s.project for s in desired.domain_settings}
+    names |= {r.project for r in desired.registrations}
+    names |= {a.project for a in desired.activations}
+    return frozenset(names)
+
+
+def managed_scopes(desired: DesiredState | None) -> list[Scope]:
+    """Every project-domain the desired state manages: declared domains and those it puts things in."""
+    if desired is None:
+        return []
+    scopes = {(p.name, d) for p in desired.projects for d in p.domains}
+    scopes |= {(s.project, s.domain) for s in desired.domain_settings}
+    scopes |= {(r.project, r.domain) for r in desired.registrations}
+    scopes |= {(a.project, a.domain) for a in desired.activations}
+    return sorted(scopes)
+
+
+def read_fires(
+    snapshot: RegistrySnapshot, managed: Collection[str], reader: FireReader
+) -> dict[LaunchPlanKey, list[datetime]]:
+    """Recorded fire times of every active, scheduled launch plan in the managed projects."""
+    fires: dict[LaunchPlanKey, list[datetime]] = {}
+    for key, activation in snapshot.active_launch_plans.items():
+        entity = snapshot.entities.get((EntityKind.LAUNCH_PLAN, *key, activation.version))
+        if key[0] in managed and entity is not None and entity.spec.get("schedule"):
+            fires[key] = list(reader(*key))
+    return fires
+
+
+def pending_changes(
+    manifest: DesiredState | None, snapshot: RegistrySnapshot, *, now: datetime
+) -> PendingChanges:
+    """The plan's changes (manifest vs registry), summarised; never drift."""
+    if manifest is None:
+        return PendingChanges(available=False, note="no manifest was loaded")
+    from flowctl.plans._diff import compute_plan
+
+    try:
+        plan = compute_plan(manifest, snapshot, now=now)
+    except FlowctlError as error:
+        return PendingChanges(available=False, note=f"the plan failed: {error.diagnostics[0].summary}")
+    changes = tuple(PendingChange(c.address, c.action.value, c.reason.value) for c in plan.visible_changes)
+    counts = {k: v for k, v in plan.counts().items() if v}
+    return PendingChanges(available=True, summary=plan.summary(), counts=counts, changes=changes)
+
+
+def build_report(
+    store: RegistryReader,
+    *,
+    now: datetime,
+    manifest: DesiredState | None = None,
+    fire_reader: FireReader | None = None,
+    cluster_reader: ClusterReader | None = None,
+    acceptances: Sequence[Acceptance] = (),
+    today: date | None = None,
+) -> DriftReport:
+    """Read the registry, detect drift, apply acceptances and attach the pending changes."""
+    snapshot = store.snapshot()
+    baseline = select_baseline(store.apply_history(HISTORY_DEPTH), manifest.manifest_id if manifest else None)
+    fires = read_fires(snapshot, baseline.managed_projects, fire_reader) if fire_reader else None
+    cluster = (
+        cluster_reader(managed_scopes(baseline.desired)) if cluster_reader and baseline.desired else None
+    )
+    report = detect_drift(
+        baseline.desired,
+        snapshot,
+        managed_projects=baseline.managed_projects,
+        now=now,
+        last_apply=baseline.last_apply,
+        schedule_fires=fires,
+        cluster=cluster,
+    )
+    report = apply_acceptances(report, list(acceptances), today=today or now.date())
+    return replace(report, pending_changes=pending_changes(manifest, snapshot, now=now))

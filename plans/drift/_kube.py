@@ -1,0 +1,104 @@
+"""Read the cluster side of drift through the kubernetes provider (reads only).
+
+For each managed project-domain: the objects an apply would create there
+(``desired_namespace_objects``), what the API server has of them (``read_objects``) plus every other
+flowctl-labelled object of those kinds (extra ones), and flowctl's Jobs. The registry says which
+attempts are still live, so a running Job that no live attempt owns is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from flowctl.plans.drift._cluster import ClusterNamespaceView, ClusterView, object_key
+
+if TYPE_CHECKING:
+    from flowctl._config import Config
+    from flowctl.providers.kubernetes import KubernetesSettings
+    from flowctl.providers.kubernetes._client import KubeClient
+
+_SELECTOR = "app.kubernetes.io/managed-by=flowctl"
+_LISTED = (  # kind, resource, CoreV1Api list method
+    ("ResourceQuota", "resourcequotas", "list_namespaced_resource_quota"),
+    ("ServiceAccount", "serviceaccounts", "list_namespaced_service_account"),
+    ("LimitRange", "limitranges", "list_namespaced_limit_range"),
+)
+_LIVE_PHASES = ("queued", "running")
+
+
+def read_cluster_view(
+    client: KubeClient,
+    settings: KubernetesSettings,
+    scopes: Sequence[tuple[str, str]],
+    live_attempt_jobs: frozenset[str],
+) -> ClusterView:
+    """The cluster view of ``scopes``; ``live_attempt_jobs`` are ``namespace/job`` handles."""
+    from flowctl.providers.kubernetes import desired_namespace_objects, read_objects
+
+    views = []
+    for project, domain in scopes:
+        namespace = settings.namespace(project, domain)
+        desired = desired_namespace_objects(project, domain, settings)
+        live = {object_key(o): o for o in read_objects(project, domain, client, settings)}
+        for kind, resource, method in _LISTED:
+            for obj in _list(client, client.core(), method, resource, namespace, kind, "v1"):
+                live.setdefault(object_key(obj), obj)
+        jobs = _list(client, client.batch(), "list_namespaced_job", "jobs", namespace, "Job", "batch/v1")
+        views.append(ClusterNamespaceView(project, domain, tuple(desired), tuple(live.values()), tuple(jobs)))
+    return ClusterView(tuple(views), live_attempt_jobs)
+
+
+def _list(
+    client: KubeClient, api: Any, method: str, resource: str, namespace: str, kind: str, api_version: str
+) -> list[dict[str, Any]]:
+    from flowctl.providers.kubernetes import KubernetesApiError
+
+    try:
+        body = client.call(
+            "list", resource, getattr(api, method), namespace, namespace=namespace, label_selector=_SELECTOR
+        )
+    except KubernetesApiError as exc:
+        if exc.status == 404:  # the namespace itself is gone: reported as a missing Namespace
+            return []
+        raise
+    items: list[dict[str, Any]] = list(body.get("items") or [])
+    for item in items:
+        item.setdefault("kind", kind)
+        item.setdefault("apiVersion", api_version)
+    return items
+
+
+def live_attempt_handles(url: str) -> frozenset[str]:
+    """``namespace/job`` handles of kubernetes attempts that the registry still considers live."""
+    from flowctl.state._executions import open_execution_store
+
+    executions = open_execution_store(url, migrate=False)
+    try:
+        handles: set[str] = set()
+        for phase in _LIVE_PHASES:
+            for execution in executions.list_executions(phase=phase, limit=100_000):
+                for attempts in executions.load_attempts(execution.id).values():
+                    handles |= {
+                        a.handle for a in attempts if a.active and a.handle and a.provider == "kubernetes"
+                    }
+        return frozenset(handles)
+    finally:
+        executions.close()
+
+
+def cluster_reader_from_config(config: Config, registry_url: str) -> Any:
+    """A ``ClusterReader`` for the configured cluster (kubeconfig or in-cluster)."""
+    from flowctl.providers.kubernetes import KubernetesSettings
+    from flowctl.providers.kubernetes._client import KubeClient
+
+    settings = KubernetesSettings.from_config(config)
+
+    def read(scopes: Sequence[tuple[str, str]]) -> ClusterView:
+        client = KubeClient(settings)
+        try:
+            return read_cluster_view(client, settings, scopes, live_attempt_handles(registry_url))
+        finally:
+            client.close()
+
+    return read

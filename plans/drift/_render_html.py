@@ -1,0 +1,39 @@
+"""The HTML view: one self-contained page (inline CSS, no scripts, no external assets).
+
+Rendered with Jinja2 from ``templates/report.html.j2`` with autoescaping, so registry content
+(names, reasons, spec values) cannot inject markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowctl.plans.drift._format import field_rows, header_lines, value_text, when
+from flowctl.plans.drift._model import SYMBOL_LEGEND, DriftReport
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def render_html(report: DriftReport) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    template = env.get_template("report.html.j2")
+    return template.render(
+        report=report,
+        groups=report.groups(),
+        header=header_lines(report),
+        legend=SYMBOL_LEGEND,
+        field_rows=field_rows,
+        value_text=value_text,
+        when=when,
+        errors=sum(1 for f in report.findings if f.severity == "error"),
+        warnings=sum(1 for f in report.findings if f.severity == "warning"),
+    )

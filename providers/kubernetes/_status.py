@@ -1,0 +1,157 @@
+"""Job and Pod status -> attempt phase (pending, running, succeeded, failed) and a clear failure.
+
+Pure functions over the objects as the API returns them (dicts), so they are tested without a
+server. Who is to blame:
+
+- the task container exited non-zero: ``user`` (``NonZeroExit``), unless the entrypoint exited
+  with 2, which it uses for "the attempt could not run" (``system``);
+- OOMKilled, image pull errors, unschedulable pods, missing secrets/config: ``system``;
+- the deadline (``activeDeadlineSeconds``, the task's timeout): ``user`` ``Timeout``, as with the local
+  provider, retryable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flowctl.providers._interface import TIMEOUT, ProviderFailure, StatusResponse
+
+ENTRYPOINT_SYSTEM_EXIT = 2
+_IMAGE_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
+_CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError"})
+
+
+def attempt_status(job: dict[str, Any], pods: list[dict[str, Any]], *, unschedulable_grace_seconds: float = 0.0,
+                   now: datetime | None = None) -> StatusResponse:
+    """The attempt's phase from its Job and the Job's pods (newest first matters only for messages)."""
+    conditions = {c.get("type"): c for c in job.get("status", {}).get("conditions", []) or [] if c.get("status") == "True"}
+    pod = _newest(pods)
+    if "Complete" in conditions:
+        return StatusResponse("succeeded", message="Job complete")
+    if "Failed" in conditions or "FailureTarget" in conditions:
+        cond = conditions.get("Failed") or conditions["FailureTarget"]
+        return StatusResponse("failed", _job_failure(cond, pod), message=str(cond.get("message") or ""))
+    if pod is None:
+        return StatusResponse("pending", message="waiting for the Job controller to create the pod")
+    early = _pod_problem(pod, unschedulable_grace_seconds, now or datetime.now(UTC))
+    if early is not None:
+        return early
+    phase = pod.get("status", {}).get("phase", "Pending")
+    if phase == "Running":
+        return StatusResponse("running", message=f"pod {_name(pod)} running")
+    if phase == "Succeeded":  # the Job condition follows shortly
+        return StatusResponse("running", message=f"pod {_name(pod)} succeeded; waiting for the Job to complete")
+    if phase == "Failed":
+        return StatusResponse("failed", _container_failure(pod) or _pod_failed(pod), message=f"pod {_name(pod)} failed")
+    return StatusResponse("pending", message=_pending_message(pod))
+
+
+def _job_failure(condition: dict[str, Any], pod: dict[str, Any] | None) -> ProviderFailure:
+    reason = condition.get("reason") or ""
+    message = condition.get("message") or ""
+    if reason == "DeadlineExceeded":
+        # blamed like the local provider's timeout: the task's own limit, retried by its retries
+        return ProviderFailure("user", TIMEOUT, f"the attempt exceeded its timeout (activeDeadlineSeconds): {message}".rstrip(": "),
+                               retryable=True)
+    if pod is not None:
+        problem = _container_failure(pod)
+        if problem is not None:
+            return problem
+    return ProviderFailure("system", reason or "JobFailed", message or "the Job failed", retryable=True)
+
+
+def _container_failure(pod: dict[str, Any]) -> ProviderFailure | None:
+    for status in _container_statuses(pod):
+        terminated = (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated")
+        if not terminated:
+            continue
+        reason, code = terminated.get("reason") or "", int(terminated.get("exitCode") or 0)
+        if reason == "OOMKilled":
+            return ProviderFailure(
+                "system", "OOMKilled",
+                f"container {status.get('name')} of pod {_name(pod)} ran out of memory (exit {code}); raise limits.mem of the task",
+                retryable=False,
+            )
+        if code == 0:
+            continue
+        detail = terminated.get("message") or ""
+        if code == ENTRYPOINT_SYSTEM_EXIT:
+            return ProviderFailure("system", "EntrypointFailed", f"the flowctl entrypoint could not run the attempt (exit 2). {detail}".strip(), retryable=True)
+        return ProviderFailure("user", "NonZeroExit", f"the task exited with status {code} ({reason or 'Error'}). {detail}".strip(), retryable=True)
+    return None
+
+
+def _pod_failed(pod: dict[str, Any]) -> ProviderFailure:
+    status = pod.get("status", {})
+    reason = status.get("reason") or "PodFailed"
+    return ProviderFailure("system", reason, status.get("message") or f"pod {_name(pod)} failed ({reason})", retryable=True)
+
+
+def _pod_problem(pod: dict[str, Any], grace: float, now: datetime) -> StatusResponse | None:
+    """Failures a pending pod never recovers from by itself: bad image, missing secret, no node fits."""
+    for status in _container_statuses(pod):
+        waiting = (status.get("state") or {}).get("waiting") or {}
+        reason = waiting.get("reason") or ""
+        message = waiting.get("message") or ""
+        if reason in _IMAGE_REASONS:
+            failure = ProviderFailure(
+                "system", "ImagePullBackOff",
+                f"cannot pull image {status.get('image') or ''!r} ({reason}): {message}. Check the image name and tag, "
+                "and that the namespace can pull from the registry (imagePullSecrets).",
+                retryable=False,
+            )
+            return StatusResponse("failed", failure, message=reason)
+        if reason in _CONFIG_REASONS:
+            failure = ProviderFailure(
+                "system", reason,
+                f"the container cannot start: {message}. A secret or config map the task references is missing "
+                "in the namespace; create it (kubectl create secret generic ...).",
+                retryable=False,
+            )
+            return StatusResponse("failed", failure, message=reason)
+    for cond in pod.get("status", {}).get("conditions", []) or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and cond.get("reason") == "Unschedulable":
+            since = _parse_time(cond.get("lastTransitionTime")) or now
+            message = cond.get("message") or "no node can run the pod"
+            if (now - since).total_seconds() >= grace:
+                failure = ProviderFailure(
+                    "system", "Unschedulable",
+                    f"pod {_name(pod)} cannot be scheduled: {message}. Lower the task's requests or add capacity.",
+                    retryable=False,
+                )
+                return StatusResponse("failed", failure, message="Unschedulable")
+            return StatusResponse("pending", message=f"unschedulable for now: {message}")
+    return None
+
+
+def _pending_message(pod: dict[str, Any]) -> str:
+    for status in _container_statuses(pod):
+        waiting = (status.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason"):
+            return f"pod {_name(pod)}: {waiting['reason']}"
+    return f"pod {_name(pod)} pending"
+
+
+def _container_statuses(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    status = pod.get("status", {})
+    return [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+
+
+def _newest(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not pods:
+        return None
+    return max(pods, key=lambda p: (p.get("metadata", {}).get("creationTimestamp") or "", _name(p)))
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return str(obj.get("metadata", {}).get("name", "?"))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

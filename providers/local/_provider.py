@@ -1,0 +1,218 @@
+"""LocalProvider: each task attempt is a real subprocess of ``python -m flowctl.entrypoint``.
+
+* Every attempt runs in its own session (process group), so a timeout or an abort kills the whole
+  process tree the task started.
+* ``slots`` bounds how many attempts run at once; a submit beyond that returns the ``Throttled``
+  failure (nothing started, try again later; the controller does not count it as an attempt).
+* Logs (stdout and stderr) go to ``logs.txt`` in the attempt's blob-store folder when the blob store
+  is a local folder, else to ``{log_dir}/{project}/{domain}/{execution}/{node}/{attempt}.log``.
+* The handle is ``pid:start_ticks:deadline`` and the attempt's ``outputs.json`` / ``error.json`` are
+  the source of truth, so a restarted controller can ask for the status of attempts it did not start.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from flowctl import _blobstore as blobs
+from flowctl.entrypoint import error_document, error_uri
+from flowctl.providers._interface import (
+    THROTTLED,
+    TIMEOUT,
+    AttemptRef,
+    LogsResponse,
+    ProviderFailure,
+    StatusResponse,
+    SubmitRequest,
+    SubmitResponse,
+)
+from flowctl.providers.local._process import ProcessHandle, is_alive, kill_tree, start_ticks
+
+
+class LocalProvider:
+    """Runs attempts as local processes. See the module docstring."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        blob_store: str,
+        *,
+        slots: int | None = None,
+        log_dir: Path | None = None,
+        python: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.blobs = blobs.BlobStore(blob_store)
+        self.slots = slots if slots is not None else max(2, os.cpu_count() or 2)
+        self.log_dir = Path(log_dir or ".flowctl/logs").resolve()
+        self.python = python or sys.executable
+        self.extra_env = dict(extra_env or {})
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ helpers
+    def _log_path(self, ref: AttemptRef, outputs_uri: str) -> Path:
+        prefix = outputs_uri.rsplit("/", 1)[0]
+        if "://" not in prefix:
+            return Path(prefix) / blobs.LOGS
+        node = ref.node.replace("/", "__")
+        return self.log_dir / ref.project / ref.domain / ref.execution / node / f"{ref.attempt}.log"
+
+    def running(self) -> int:
+        """Attempts started by this provider that are still running."""
+        with self._lock:
+            for key, child in list(self._children.items()):
+                if child.poll() is not None:
+                    del self._children[key]
+            return len(self._children)
+
+    # ------------------------------------------------------------ protocol
+    def submit(self, request: SubmitRequest) -> SubmitResponse:
+        if self.running() >= self.slots:
+            return SubmitResponse("", ProviderFailure("system", THROTTLED, "all local slots are busy", True))
+        prefix = request.outputs_uri.rsplit("/", 1)[0]
+        spec_uri = blobs.join(prefix, "task.json")
+        try:
+            blobs.write_json(spec_uri, request.task)
+            log_path = self._log_path(request.ref, request.outputs_uri)
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            command = [
+                self.python, "-m", "flowctl.entrypoint",
+                "--task-spec-uri", spec_uri,
+                "--inputs-uri", request.inputs_uri,
+                "--outputs-uri", request.outputs_uri,
+                "--blob-store", request.blob_store,
+            ]
+            if request.bundle_uri:
+                command += ["--bundle-uri", request.bundle_uri]
+            env = {**os.environ, **self.extra_env, **request.environment, "FLOWCTL_ATTEMPT": _ref_text(request.ref)}
+            with open(log_path, "ab") as log:
+                child = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    env=env, start_new_session=True, close_fds=True,
+                )
+        except OSError as exc:
+            return SubmitResponse("", ProviderFailure("system", "StartFailed", f"cannot start the attempt: {exc}", True))
+        deadline = time.time() + request.timeout_seconds if request.timeout_seconds else 0.0
+        handle = str(ProcessHandle(child.pid, max(start_ticks(child.pid), 0), deadline))
+        with self._lock:
+            self._children[handle] = child
+        return SubmitResponse(handle)
+
+    def status(self, ref: AttemptRef, handle: str) -> StatusResponse:
+        outputs_uri = self._outputs_uri(ref, handle)
+        done = self._documents(outputs_uri)
+        if done is not None:
+            self._reap(handle)
+            return done
+        try:
+            process = ProcessHandle.parse(handle)
+        except ValueError:
+            return StatusResponse("failed", ProviderFailure("system", "BadHandle", f"unknown handle {handle!r}", True))
+        self._poll(handle)
+        if is_alive(process):
+            if process.deadline and time.time() > process.deadline:
+                kill_tree(process, grace=0.2)
+                self._reap(handle)
+                message = f"the attempt exceeded its timeout and was killed (pid {process.pid} and its children)"
+                doc = error_document("user", TIMEOUT, message, "", True)
+                blobs.write_json(error_uri(outputs_uri), doc)  # the document stays the source of truth
+                return StatusResponse("failed", failure_from_document(doc))
+            return StatusResponse("running")
+        code = self._exit_code(handle)
+        self._reap(handle)
+        done = self._documents(outputs_uri)  # it may have finished between the two looks
+        if done is not None:
+            return done
+        return StatusResponse(
+            "failed",
+            ProviderFailure("system", "NonZeroExit", f"the attempt process exited ({code}) without a result", True),
+        )
+
+    def cancel(self, ref: AttemptRef, handle: str) -> None:
+        try:
+            process = ProcessHandle.parse(handle)
+        except ValueError:
+            return
+        kill_tree(process)
+        self._reap(handle)
+
+    def logs(self, ref: AttemptRef, handle: str) -> LogsResponse:
+        for path in self._log_candidates(ref, handle):
+            try:
+                return LogsResponse(path.read_text(errors="replace"))
+            except FileNotFoundError:
+                continue
+        return LogsResponse("", ProviderFailure("system", "NoLogs", "no logs recorded for this attempt", False))
+
+    def cleanup(self, ref: AttemptRef, handle: str) -> None:
+        self._reap(handle)
+
+    def close(self) -> None:
+        """Forget the children; running attempts keep running (a restarted controller adopts them)."""
+        with self._lock:
+            for child in self._children.values():
+                child.poll()
+            self._children.clear()
+
+    # ------------------------------------------------------------ internals
+    def _outputs_uri(self, ref: AttemptRef, handle: str) -> str:
+        """Attempts follow the blob store layout, so the ref alone locates their documents."""
+        return self.blobs.attempt(ref.project, ref.domain, ref.execution, ref.node, ref.attempt).outputs
+
+    def _documents(self, outputs_uri: str) -> StatusResponse | None:
+        if not outputs_uri:
+            return None
+        if blobs.exists(outputs_uri):
+            return StatusResponse("succeeded")
+        error = blobs.read_json_or_none(error_uri(outputs_uri))
+        if isinstance(error, dict):
+            return StatusResponse("failed", failure_from_document(error))
+        return None
+
+    def _poll(self, handle: str) -> None:
+        with self._lock:
+            child = self._children.get(handle)
+        if child is not None:
+            child.poll()
+
+    def _reap(self, handle: str) -> None:
+        with self._lock:
+            child = self._children.pop(handle, None)
+        if child is not None:
+            try:
+                child.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                self._children[handle] = child
+
+    def _exit_code(self, handle: str) -> str:
+        with self._lock:
+            child = self._children.get(handle)
+        return f"status {child.returncode}" if child is not None and child.returncode is not None else "status unknown"
+
+    def _log_candidates(self, ref: AttemptRef, handle: str) -> list[Path]:
+        outputs_uri = self._outputs_uri(ref, handle)
+        found = [self._log_path(ref, outputs_uri)]
+        node = ref.node.replace("/", "__")
+        found.append(self.log_dir / ref.project / ref.domain / ref.execution / node / f"{ref.attempt}.log")
+        return found
+
+
+def failure_from_document(doc: dict[str, object]) -> ProviderFailure:
+    """An ``error.json`` written by the entrypoint, as a ProviderFailure."""
+    return ProviderFailure(
+        "system" if doc.get("kind") == "system" else "user",
+        str(doc.get("code") or "Error"),
+        str(doc.get("message") or ""),
+        bool(doc.get("retryable", True)),
+    )
+
+
+def _ref_text(ref: AttemptRef) -> str:
+    return f"{ref.project}/{ref.domain}/{ref.execution}/{ref.node}/{ref.attempt}"

@@ -1,0 +1,39 @@
+"""Conversions between table rows and the records of ``_interface`` (nothing above state/ sees a row)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowctl._address import EntityKind
+from flowctl.state._interface import ApplyRecord, LockRecord, StoredEntity
+from flowctl.state._tables import EntityRow, table
+
+_entities = table(EntityRow)
+
+ENTITY_COLUMNS = (
+    _entities.c.kind, _entities.c.project, _entities.c.domain, _entities.c.name, _entities.c.version,
+    _entities.c.digest, _entities.c.spec, _entities.c.created_at, _entities.c.created_by,
+    _entities.c.managed_by, _entities.c.bundle_uri,
+)
+
+
+def entity_from_row(row: Any) -> StoredEntity:
+    """A row of ``ENTITY_COLUMNS`` (positional, for speed: snapshots convert 10,000 of them)."""
+    return StoredEntity(
+        EntityKind(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10]
+    )
+
+
+def apply_from_row(row: Any) -> ApplyRecord:
+    return ApplyRecord(
+        serial=row.serial, lineage=row.lineage, applied_at=row.applied_at, user=row.user, host=row.host,
+        ci_run_url=row.ci_run_url, operation=row.operation, plan=row.plan, desired_state=row.desired_state,
+        summary=row.summary,
+    )
+
+
+def lock_from_row(row: Any) -> LockRecord:
+    return LockRecord(
+        id=row.id, operation=row.operation, holder=row.holder, info=row.info, created_at=row.created_at,
+        heartbeat_at=row.heartbeat_at, ttl_seconds=row.ttl_seconds,
+    )

@@ -1,0 +1,149 @@
+"""Engines for registry URLs, and the translation of database errors into StoreError.
+
+- ``sqlite:///path/registry.db`` (relative or absolute), ``sqlite:////abs/path.db``; the parent
+  folder is created. WAL journal, ``busy_timeout``; write transactions begin with
+  ``BEGIN IMMEDIATE`` so writers queue on the database lock instead of failing on upgrade.
+  ``sqlite://`` / ``sqlite:///:memory:`` is a private in-memory registry (tests).
+- ``postgresql://`` and ``postgresql+psycopg://`` (psycopg 3).
+
+No SQLAlchemy exception leaves ``state/``: :func:`translate_errors` turns them into one StoreError
+that names the masked URL and the cause (httpx's ``map_httpcore_exceptions``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from flowctl._config import mask_url
+from flowctl._errors import FlowctlError, StoreError
+
+Backend = Literal["sqlite", "postgresql"]
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+IMMEDIATE = "flowctl_sqlite_immediate"  # execution option: begin the SQLite transaction IMMEDIATE
+
+
+def backend_of(url: str) -> Backend:
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite" or scheme.startswith("sqlite+"):
+        return "sqlite"
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return "postgresql"
+    raise StoreError(
+        f"Unsupported registry URL `{mask_url(url)}`",
+        detail="Use `sqlite:///path/to/registry.db` or `postgresql://user:password@host:5432/database` "
+        "(set with --registry, FLOWCTL_REGISTRY or registry.url in flowctl.toml).",
+    )
+
+
+def is_memory(url: str) -> bool:
+    return backend_of(url) == "sqlite" and url.split("?")[0] in ("sqlite://", "sqlite:///:memory:", "sqlite:///")
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url`` with the per-backend settings; raises StoreError for a bad URL."""
+    backend = backend_of(url)
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(url)
+        return _postgres_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise StoreError(f"Invalid registry URL `{mask_url(url)}`", detail=str(exc)) from None
+
+
+def _postgres_engine(url: str) -> Engine:
+    sa_url = make_url(url).set(drivername="postgresql+psycopg")
+    return sa.create_engine(sa_url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+
+def _sqlite_engine(url: str) -> Engine:
+    if is_memory(url):
+        engine = sa.create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        sa_url = make_url(url)
+        database = sa_url.database or ""
+        path = Path(database).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create the folder of the registry `{mask_url(url)}`",
+                detail=f"{exc.strerror or exc}: {path.parent}. Choose a writable path for the registry.",
+            ) from None
+        engine = sa.create_engine(
+            sa_url.set(database=str(path)),
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+    _install_sqlite_hooks(engine, wal=not is_memory(url))
+    return engine
+
+
+def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
+    """Take transaction control from pysqlite (SQLAlchemy's documented recipe) and set pragmas."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def describe_cause(exc: BaseException, url: str) -> str:
+    """The first line of the driver's message, without the password."""
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    password = make_url(url).password if "://" in url else None
+    if password:
+        text = text.replace(str(password), "***")
+    return text
+
+
+@contextmanager
+def translate_errors(url: str, action: str = "use") -> Iterator[None]:
+    """Turn database errors into one StoreError naming the masked URL and the cause."""
+    try:
+        yield
+    except FlowctlError:
+        raise
+    except SQLAlchemyError as exc:
+        cause = describe_cause(exc, url)
+        raise StoreError(
+            f"Cannot {action} the registry at {mask_url(url)}",
+            detail=f"{cause}\n{_hint(cause)}",
+        ) from exc
+
+
+def _hint(cause: str) -> str:
+    lowered = cause.lower()
+    if "password" in lowered or "authentication" in lowered:
+        return "Check the user and password in the registry URL (--registry or FLOWCTL_REGISTRY)."
+    if "does not exist" in lowered and "database" in lowered:
+        return "Create the database (e.g. `createdb NAME`) or fix its name in the registry URL."
+    if "connect" in lowered or "timeout" in lowered or "refused" in lowered or "resolve" in lowered:
+        return "Check that the database server is running and reachable at that host and port."
+    if "locked" in lowered or "busy" in lowered:
+        return "Another process holds the SQLite database; retry when it has finished."
+    if "not a database" in lowered or "unable to open" in lowered:
+        return "Check that the path points to a flowctl registry file and that it is readable."
+    return "Check the registry URL and that the database is reachable; run with --debug for details."

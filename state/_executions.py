@@ -1,0 +1,713 @@
+"""The execution store: executions, node executions, attempts, cache, schedule fires, outbox.
+
+What the controller, the scheduler and the ``launch``/``executions`` commands read and write.
+Guarantees come from the database, not from Python, so several controllers can share one registry:
+
+- **claims**: a controller owns an execution while ``claimed_by`` is its id and the lease
+  (``claim_expires_at``) runs; it renews the lease every pass. PostgreSQL claims with
+  ``FOR UPDATE SKIP LOCKED``; SQLite with one atomic ``UPDATE ... WHERE claimed_by IS NULL OR
+  claim_expires_at < now`` (its writes are serialised anyway). A killed controller's executions
+  are taken over when the lease ends.
+- **attempts**: ``uq_attempts_attempt`` makes attempt *n* of a node exist once, so even a
+  controller that lost its lease without noticing cannot start the same attempt twice.
+- **schedule fires**: ``uq_schedule_fire`` makes each due time of a launch plan fire once; the fire
+  row and its execution are written in one transaction, with a deterministic execution name.
+- **cache**: ``uq_cache_key`` per project/domain.
+
+No row leaves this module: callers get the frozen records below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from flowctl._errors import InputError
+from flowctl.spec import Json
+from flowctl.state._engine import IMMEDIATE, create_engine, translate_errors
+from flowctl.state._tables import (
+    ActivationRow,
+    AttemptRow,
+    CacheEntryRow,
+    DomainRow,
+    EntityRow,
+    ExecutionRow,
+    NodeExecutionRow,
+    NotificationOutboxRow,
+    ScheduleFireRow,
+    table,
+)
+from flowctl.state._types import utcnow
+
+TERMINAL_PHASES = frozenset({"succeeded", "failed", "timed_out", "aborted"})
+ACTIVE_PHASES = ("queued", "running")
+
+EXECUTIONS = table(ExecutionRow)
+NODES = table(NodeExecutionRow)
+ATTEMPTS = table(AttemptRow)
+CACHE = table(CacheEntryRow)
+FIRES = table(ScheduleFireRow)
+OUTBOX = table(NotificationOutboxRow)
+ENTITIES = table(EntityRow)
+ACTIVATIONS = table(ActivationRow)
+DOMAINS = table(DomainRow)
+
+
+# ---------------------------------------------------------------- records
+@dataclass(frozen=True)
+class ExecutionRecord:
+    id: str
+    project: str
+    domain: str
+    name: str
+    launch_plan_name: str
+    launch_plan_version: str
+    workflow_name: str
+    workflow_version: str
+    phase: str
+    inputs: dict[str, Json]
+    outputs: dict[str, Json] | None
+    error: dict[str, Json] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_by: str
+    parent_execution_id: str | None
+    parent_node_id: str | None
+    scheduled_at: datetime | None
+    claimed_by: str | None
+    claim_expires_at: datetime | None
+    abort_requested: bool
+    max_parallelism: int | None
+    labels: dict[str, str]
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in TERMINAL_PHASES
+
+
+@dataclass(frozen=True)
+class NewExecution:
+    """What ``create_execution`` needs; ``name`` must be unique in the project/domain."""
+
+    project: str
+    domain: str
+    name: str
+    launch_plan_name: str
+    launch_plan_version: str
+    workflow_name: str
+    workflow_version: str
+    inputs: dict[str, Json]
+    created_by: str = ""
+    parent_execution_id: str | None = None
+    parent_node_id: str | None = None
+    scheduled_at: datetime | None = None
+    max_parallelism: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NodeRecord:
+    """A node execution; mutable so the controller can change it within a pass and save it."""
+
+    node_id: str
+    phase: str = "queued"
+    inputs: dict[str, Json] | None = None
+    outputs: dict[str, Json] | None = None
+    error: dict[str, Json] | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    cache_hit: bool = False
+    retry_count: int = 0
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in TERMINAL_PHASES or self.phase == "skipped"
+
+
+@dataclass
+class AttemptRecord:
+    node_id: str
+    attempt: int
+    phase: str = "submitting"  # submitting | running | succeeded | failed | timed_out | aborted
+    provider: str = ""
+    handle: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error_kind: str | None = None
+    message: str | None = None
+    outputs_uri: str | None = None
+    log_uri: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.phase in ("submitting", "running")
+
+
+@dataclass(frozen=True)
+class StoredSpec:
+    """A registered entity as the engine needs it."""
+
+    name: str
+    version: str
+    spec: dict[str, Json]
+    bundle_uri: str | None
+
+
+@dataclass(frozen=True)
+class ActiveSchedule:
+    project: str
+    domain: str
+    name: str
+    version: str
+    spec: dict[str, Json]
+    activated_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    id: int
+    execution_id: str
+    target: dict[str, Json]
+    payload: dict[str, Json]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ScheduleFire:
+    fire_time: datetime
+    execution_name: str | None  # None: skipped (skip_if_running)
+
+
+def _execution(row: Any) -> ExecutionRecord:
+    m = row._mapping
+    return ExecutionRecord(**{f: m[f] for f in ExecutionRecord.__dataclass_fields__})
+
+
+def _node(row: Any) -> NodeRecord:
+    m = row._mapping
+    return NodeRecord(**{f: m[f] for f in NodeRecord.__dataclass_fields__})
+
+
+def _attempt(row: Any) -> AttemptRecord:
+    m = row._mapping
+    return AttemptRecord(**{f: m[f] for f in AttemptRecord.__dataclass_fields__})
+
+
+def _node_values(execution_id: str, node: NodeRecord) -> dict[str, Any]:
+    return {"execution_id": execution_id, **{f: getattr(node, f) for f in NodeRecord.__dataclass_fields__}}
+
+
+# ---------------------------------------------------------------- the store
+class Conflict(Exception):
+    """A unique key said no (the thing exists already)."""
+
+
+class ExecutionStore:
+    """Executions and everything the engine keeps about them. Thread-safe (one engine, short transactions)."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.backend = engine.dialect.name
+
+    # ------------------------------------------------------------ plumbing
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with translate_errors(self.url, "read"), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """One write transaction; a unique-key violation that escapes it becomes :class:`Conflict`."""
+        with translate_errors(self.url, "write"), self.engine.connect() as conn:
+            conn = conn.execution_options(**{IMMEDIATE: True})
+            try:
+                with conn.begin():
+                    yield conn
+            except IntegrityError as exc:
+                raise Conflict(str(exc.orig)) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------ registry reads
+    def get_spec(self, kind: str, project: str, domain: str, name: str, version: str) -> StoredSpec | None:
+        e = ENTITIES.c
+        query = sa.select(e.name, e.version, e.spec, e.bundle_uri).where(
+            e.kind == kind, e.project == project, e.domain == domain, e.name == name, e.version == version
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return StoredSpec(row.name, row.version, row.spec, row.bundle_uri) if row else None
+
+    def latest_version(self, kind: str, project: str, domain: str, name: str) -> str | None:
+        e = ENTITIES.c
+        query = (
+            sa.select(e.version)
+            .where(e.kind == kind, e.project == project, e.domain == domain, e.name == name)
+            .order_by(e.created_at.desc(), e.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            value = conn.execute(query).scalar()
+        return str(value) if value is not None else None
+
+    def active_version(self, project: str, domain: str, launch_plan: str) -> str | None:
+        a = ACTIVATIONS.c
+        query = sa.select(a.version).where(a.project == project, a.domain == domain, a.name == launch_plan)
+        with self._read() as conn:
+            value = conn.execute(query).scalar()
+        return str(value) if value is not None else None
+
+    def domain_settings(self, project: str, domain: str) -> dict[str, Json] | None:
+        d = DOMAINS.c
+        with self._read() as conn:
+            value = conn.execute(sa.select(d.settings).where(d.project == project, d.name == domain)).scalar()
+        return value if isinstance(value, dict) else None
+
+    def active_schedules(self) -> list[ActiveSchedule]:
+        """Active launch plan versions whose spec has a schedule."""
+        a, e = ACTIVATIONS.c, ENTITIES.c
+        query = sa.select(a.project, a.domain, a.name, a.version, a.activated_at, e.spec).join(
+            ENTITIES,
+            sa.and_(e.kind == "launch_plan", e.project == a.project, e.domain == a.domain, e.name == a.name,
+                    e.version == a.version),
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            ActiveSchedule(r.project, r.domain, r.name, r.version, r.spec, r.activated_at)
+            for r in rows
+            if isinstance(r.spec, dict) and r.spec.get("schedule")
+        ]
+
+    # ------------------------------------------------------------ executions
+    def create_execution(self, new: NewExecution, *, recover_from: str | None = None) -> ExecutionRecord:
+        """Insert a queued execution; with ``recover_from``, copy that execution's succeeded nodes.
+
+        Raises InputError when the name is taken in the project/domain.
+        """
+        try:
+            with self._write() as conn:
+                return self._insert_execution(conn, new, recover_from)
+        except Conflict:
+            raise InputError(
+                f"An execution named `{new.name}` already exists in {new.project}/{new.domain}",
+                detail="Execution names are unique per project and domain; choose another --name.",
+            ) from None
+
+    def _insert_execution(self, conn: sa.Connection, new: NewExecution, recover_from: str | None) -> ExecutionRecord:
+        import uuid
+
+        execution_id = uuid.uuid4().hex
+        values = {
+            "id": execution_id, "project": new.project, "domain": new.domain, "name": new.name,
+            "launch_plan_name": new.launch_plan_name, "launch_plan_version": new.launch_plan_version,
+            "workflow_name": new.workflow_name, "workflow_version": new.workflow_version, "phase": "queued",
+            "inputs": new.inputs, "outputs": None, "error": None, "created_at": utcnow(), "started_at": None,
+            "finished_at": None, "created_by": new.created_by, "parent_execution_id": new.parent_execution_id,
+            "parent_node_id": new.parent_node_id, "scheduled_at": new.scheduled_at, "claimed_by": None,
+            "claim_expires_at": None, "abort_requested": False, "max_parallelism": new.max_parallelism,
+            "labels": new.labels,
+        }
+        conn.execute(EXECUTIONS.insert().values(**values))
+        if recover_from is not None:
+            n = NODES.c
+            rows = conn.execute(sa.select(NODES).where(n.execution_id == recover_from, n.phase == "succeeded")).all()
+            if rows:
+                conn.execute(NODES.insert(), [_node_values(execution_id, _node(r)) for r in rows])
+        return _execution(conn.execute(sa.select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id)).one())
+
+    def get_execution(self, execution_id: str) -> ExecutionRecord | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id)).first()
+        return _execution(row) if row else None
+
+    def find_executions(self, ref: str) -> list[ExecutionRecord]:
+        """Executions matching ``ref``: an id, a name, or ``project/domain/name``."""
+        x = EXECUTIONS.c
+        parts = ref.split("/")
+        if len(parts) == 3:
+            cond = sa.and_(x.project == parts[0], x.domain == parts[1], x.name == parts[2])
+        else:
+            cond = sa.or_(x.id == ref, x.name == ref)
+        with self._read() as conn:
+            return [_execution(r) for r in conn.execute(sa.select(EXECUTIONS).where(cond)).all()]
+
+    def list_executions(
+        self,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+        phase: str | None = None,
+        launch_plan: str | None = None,
+        limit: int = 50,
+        top_level_only: bool = False,
+    ) -> list[ExecutionRecord]:
+        x = EXECUTIONS.c
+        query = sa.select(EXECUTIONS).order_by(x.created_at.desc(), x.id).limit(limit)
+        for column, value in ((x.project, project), (x.domain, domain), (x.phase, phase),
+                              (x.launch_plan_name, launch_plan)):
+            if value is not None:
+                query = query.where(column == value)
+        if top_level_only:
+            query = query.where(x.parent_execution_id.is_(None))
+        with self._read() as conn:
+            return [_execution(r) for r in conn.execute(query).all()]
+
+    def count_executions(self, *, phases: Sequence[str] = ACTIVE_PHASES) -> int:
+        x = EXECUTIONS.c
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(x.phase.in_(phases))).scalar() or 0)
+
+    def child_execution(self, parent_id: str, node_id: str) -> ExecutionRecord | None:
+        x = EXECUTIONS.c
+        query = sa.select(EXECUTIONS).where(x.parent_execution_id == parent_id, x.parent_node_id == node_id)
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return _execution(row) if row else None
+
+    def children(self, parent_id: str) -> list[ExecutionRecord]:
+        x = EXECUTIONS.c
+        with self._read() as conn:
+            rows = conn.execute(sa.select(EXECUTIONS).where(x.parent_execution_id == parent_id)).all()
+        return [_execution(r) for r in rows]
+
+    def running_of_launch_plan(self, project: str, domain: str, launch_plan: str) -> int:
+        x = EXECUTIONS.c
+        query = sa.select(sa.func.count()).where(
+            x.project == project, x.domain == domain, x.launch_plan_name == launch_plan, x.phase.in_(ACTIVE_PHASES)
+        )
+        with self._read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def request_abort(self, execution_id: str) -> bool:
+        """Ask the owning controller to abort; False when the execution has already finished."""
+        x = EXECUTIONS.c
+        with self._write() as conn:
+            result = conn.execute(
+                EXECUTIONS.update()
+                .where(x.id == execution_id, x.phase.in_(ACTIVE_PHASES))
+                .values(abort_requested=True)
+            )
+        return result.rowcount > 0
+
+    # ------------------------------------------------------------ claims
+    def claim_executions(self, owner: str, *, now: datetime, lease_seconds: float, limit: int) -> list[str]:
+        """Claim up to ``limit`` queued/running executions that nobody (alive) holds; also renews ours."""
+        x = EXECUTIONS.c
+        expires = now + timedelta(seconds=lease_seconds)
+        free = sa.or_(x.claimed_by.is_(None), x.claim_expires_at < now, x.claimed_by == owner)
+        candidates = (
+            sa.select(x.id).where(x.phase.in_(ACTIVE_PHASES), free).order_by(x.created_at, x.id).limit(limit)
+        )
+        if self.backend == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            EXECUTIONS.update()
+            .where(x.id.in_(candidates.scalar_subquery()), x.phase.in_(ACTIVE_PHASES), free)
+            .values(claimed_by=owner, claim_expires_at=expires)
+            .returning(x.id)
+        )
+        with self._write() as conn:
+            return [str(r[0]) for r in conn.execute(statement).all()]
+
+    def renew_claims(self, owner: str, ids: Iterable[str], *, now: datetime, lease_seconds: float) -> set[str]:
+        """Extend our leases; returns the ids we still hold."""
+        ids = list(ids)
+        if not ids:
+            return set()
+        x = EXECUTIONS.c
+        statement = (
+            EXECUTIONS.update()
+            .where(x.id.in_(ids), x.claimed_by == owner)
+            .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
+            .returning(x.id)
+        )
+        with self._write() as conn:
+            return {str(r[0]) for r in conn.execute(statement).all()}
+
+    def release_claims(self, owner: str, ids: Iterable[str] | None = None) -> None:
+        x = EXECUTIONS.c
+        statement = EXECUTIONS.update().where(x.claimed_by == owner)
+        if ids is not None:
+            statement = statement.where(x.id.in_(list(ids)))
+        with self._write() as conn:
+            conn.execute(statement.values(claimed_by=None, claim_expires_at=None))
+
+    def mark_running(self, execution_id: str, owner: str, now: datetime) -> None:
+        x = EXECUTIONS.c
+        with self._write() as conn:
+            conn.execute(
+                EXECUTIONS.update()
+                .where(x.id == execution_id, x.claimed_by == owner, x.phase == "queued")
+                .values(phase="running", started_at=now)
+            )
+
+    def finish_execution(
+        self,
+        execution_id: str,
+        owner: str,
+        *,
+        phase: str,
+        outputs: dict[str, Json] | None,
+        error: dict[str, Json] | None,
+        now: datetime,
+        notifications: Sequence[tuple[dict[str, Json], dict[str, Json]]] = (),
+    ) -> bool:
+        """Set the terminal phase, release the claim and queue notifications, in one transaction."""
+        x = EXECUTIONS.c
+        with self._write() as conn:
+            result = conn.execute(
+                EXECUTIONS.update()
+                .where(x.id == execution_id, x.claimed_by == owner, x.phase.in_(ACTIVE_PHASES))
+                .values(phase=phase, outputs=outputs, error=error, finished_at=now, claimed_by=None,
+                        claim_expires_at=None)
+            )
+            if result.rowcount == 0:
+                return False
+            if notifications:
+                conn.execute(OUTBOX.insert(), [
+                    {"execution_id": execution_id, "target": target, "payload": payload, "attempts": 0,
+                     "next_attempt_at": now, "delivered_at": None, "last_error": None, "created_at": now}
+                    for target, payload in notifications
+                ])
+        return True
+
+    # ------------------------------------------------------------ nodes and attempts
+    def load_nodes(self, execution_id: str) -> dict[str, NodeRecord]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(NODES).where(NODES.c.execution_id == execution_id)).all()
+        return {r.node_id: _node(r) for r in rows}
+
+    def load_attempts(self, execution_id: str) -> dict[str, list[AttemptRecord]]:
+        """Attempts by node id, oldest first."""
+        a = ATTEMPTS.c
+        query = sa.select(ATTEMPTS).where(a.execution_id == execution_id).order_by(a.node_id, a.attempt)
+        found: dict[str, list[AttemptRecord]] = {}
+        with self._read() as conn:
+            for row in conn.execute(query).all():
+                found.setdefault(row.node_id, []).append(_attempt(row))
+        return found
+
+    def save(
+        self,
+        execution_id: str,
+        owner: str,
+        *,
+        nodes: Sequence[NodeRecord] = (),
+        new_attempts: Sequence[AttemptRecord] = (),
+        attempts: Sequence[AttemptRecord] = (),
+        cache: Sequence[tuple[str, str, str, dict[str, Json], bool]] = (),
+    ) -> list[AttemptRecord]:
+        """Write one pass's changes in one transaction, if we still own the execution.
+
+        ``new_attempts`` whose number already exists are dropped (another controller made them)
+        and the ones inserted are returned. ``cache``: (project, domain, key, outputs, overwrite).
+        """
+        x = EXECUTIONS.c
+        with self._write() as conn:
+            owned = conn.execute(sa.select(x.claimed_by).where(x.id == execution_id)).scalar()
+            if owned != owner:
+                return []
+            self._upsert_nodes(conn, execution_id, nodes)
+            for attempt in attempts:
+                conn.execute(
+                    ATTEMPTS.update()
+                    .where(ATTEMPTS.c.execution_id == execution_id, ATTEMPTS.c.node_id == attempt.node_id,
+                           ATTEMPTS.c.attempt == attempt.attempt)
+                    .values(**{f: getattr(attempt, f) for f in AttemptRecord.__dataclass_fields__})
+                )
+            inserted = self._insert_attempts(conn, execution_id, new_attempts)
+            for project, domain, key, outputs, overwrite in cache:
+                self._cache_put(conn, project, domain, key, outputs, execution_id, overwrite)
+        return inserted
+
+    def _upsert_nodes(self, conn: sa.Connection, execution_id: str, nodes: Sequence[NodeRecord]) -> None:
+        if not nodes:
+            return
+        n = NODES.c
+        existing = set(
+            conn.execute(
+                sa.select(n.node_id).where(n.execution_id == execution_id, n.node_id.in_([x.node_id for x in nodes]))
+            ).scalars()
+        )
+        fresh = [_node_values(execution_id, x) for x in nodes if x.node_id not in existing]
+        if fresh:
+            conn.execute(NODES.insert(), fresh)
+        for node in nodes:
+            if node.node_id in existing:
+                values = {f: getattr(node, f) for f in NodeRecord.__dataclass_fields__ if f != "node_id"}
+                conn.execute(
+                    NODES.update().where(n.execution_id == execution_id, n.node_id == node.node_id).values(**values)
+                )
+
+    def _insert_attempts(
+        self, conn: sa.Connection, execution_id: str, attempts: Sequence[AttemptRecord]
+    ) -> list[AttemptRecord]:
+        inserted = []
+        for attempt in attempts:
+            values = {"execution_id": execution_id, **{f: getattr(attempt, f) for f in AttemptRecord.__dataclass_fields__}}
+            try:
+                with conn.begin_nested():
+                    conn.execute(ATTEMPTS.insert().values(**values))
+            except IntegrityError:
+                continue
+            inserted.append(attempt)
+        return inserted
+
+    def delete_attempt(self, execution_id: str, node_id: str, attempt: int) -> None:
+        """Forget an attempt that was never started (the provider was throttled)."""
+        a = ATTEMPTS.c
+        with self._write() as conn:
+            conn.execute(
+                ATTEMPTS.delete().where(a.execution_id == execution_id, a.node_id == node_id, a.attempt == attempt)
+            )
+
+    # ------------------------------------------------------------ cache
+    def cache_get(self, project: str, domain: str, key: str) -> dict[str, Json] | None:
+        c = CACHE.c
+        query = sa.select(c.outputs).where(c.project == project, c.domain == domain, c.cache_key == key)
+        with self._read() as conn:
+            value = conn.execute(query).scalar()
+        return value if isinstance(value, dict) else None
+
+    def cache_put(self, project: str, domain: str, key: str, outputs: dict[str, Json], *,
+                  execution_id: str | None = None, overwrite: bool = False) -> None:
+        with self._write() as conn:
+            self._cache_put(conn, project, domain, key, outputs, execution_id, overwrite)
+
+    def _cache_put(self, conn: sa.Connection, project: str, domain: str, key: str, outputs: dict[str, Json],
+                   execution_id: str | None, overwrite: bool) -> None:
+        c = CACHE.c
+        where = sa.and_(c.project == project, c.domain == domain, c.cache_key == key)
+        if conn.execute(sa.select(c.id).where(where)).first() is not None:
+            if overwrite:
+                conn.execute(CACHE.update().where(where).values(outputs=outputs, source_execution_id=execution_id,
+                                                                created_at=utcnow()))
+            return
+        try:
+            with conn.begin_nested():
+                conn.execute(CACHE.insert().values(project=project, domain=domain, cache_key=key, outputs=outputs,
+                                                   created_at=utcnow(), source_execution_id=execution_id))
+        except IntegrityError:
+            pass  # another controller cached the same key first: equal by construction
+
+    def cache_count(self, project: str, domain: str) -> int:
+        c = CACHE.c
+        with self._read() as conn:
+            query = sa.select(sa.func.count()).where(c.project == project, c.domain == domain)
+            return int(conn.execute(query).scalar() or 0)
+
+    # ------------------------------------------------------------ schedules
+    def last_fire(self, project: str, domain: str, launch_plan: str) -> datetime | None:
+        f = FIRES.c
+        query = sa.select(sa.func.max(f.fire_time)).where(
+            f.project == project, f.domain == domain, f.launch_plan_name == launch_plan
+        )
+        with self._read() as conn:
+            value = conn.execute(query).scalar()
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            from datetime import UTC
+
+            value = value.replace(tzinfo=UTC)
+        return value if isinstance(value, datetime) else None
+
+    def fires(self, project: str, domain: str, launch_plan: str) -> list[ScheduleFire]:
+        f = FIRES.c
+        query = (
+            sa.select(f.fire_time, f.execution_name)
+            .where(f.project == project, f.domain == domain, f.launch_plan_name == launch_plan)
+            .order_by(f.fire_time)
+        )
+        with self._read() as conn:
+            return [ScheduleFire(r.fire_time, r.execution_name) for r in conn.execute(query).all()]
+
+    def fire_schedule(
+        self, project: str, domain: str, launch_plan: str, fire_time: datetime, execution: NewExecution | None
+    ) -> bool:
+        """Record the fire of ``fire_time`` and create its execution, exactly once.
+
+        Returns False when this due time was already fired (by us earlier or by another
+        controller). ``execution`` None records a skipped fire.
+        """
+        try:
+            with self._write() as conn:
+                conn.execute(FIRES.insert().values(
+                    project=project, domain=domain, launch_plan_name=launch_plan, fire_time=fire_time,
+                    execution_name=execution.name if execution else None, created_at=utcnow(),
+                ))
+                if execution is not None:
+                    self._insert_execution(conn, execution, None)
+        except Conflict:
+            return False
+        return True
+
+    # ------------------------------------------------------------ notifications outbox
+    def claim_notifications(self, *, now: datetime, limit: int, hold_seconds: float) -> list[OutboxRecord]:
+        """Due, undelivered notifications, each pushed ``hold_seconds`` ahead so one sender gets it."""
+        o = OUTBOX.c
+        due = sa.and_(o.delivered_at.is_(None), o.next_attempt_at.is_not(None), o.next_attempt_at <= now)
+        candidates = sa.select(o.id).where(due).order_by(o.next_attempt_at, o.id).limit(limit)
+        if self.backend == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            OUTBOX.update()
+            .where(o.id.in_(candidates.scalar_subquery()), due)
+            .values(next_attempt_at=now + timedelta(seconds=hold_seconds), attempts=o.attempts + 1)
+            .returning(o.id, o.execution_id, o.target, o.payload, o.attempts)
+        )
+        with self._write() as conn:
+            rows = conn.execute(statement).all()
+        return [OutboxRecord(r.id, r.execution_id, r.target, r.payload, r.attempts) for r in rows]
+
+    def notification_done(self, notification_id: int, *, now: datetime, error: str | None,
+                          retry_at: datetime | None) -> None:
+        """Delivered (``error`` None), or failed: retry at ``retry_at`` (None: give up)."""
+        o = OUTBOX.c
+        values: dict[str, Any] = (
+            {"delivered_at": now, "last_error": None} if error is None
+            else {"last_error": error[:2000], "next_attempt_at": retry_at}
+        )
+        with self._write() as conn:
+            conn.execute(OUTBOX.update().where(o.id == notification_id).values(**values))
+
+    def notifications(self, execution_id: str) -> list[dict[str, Any]]:
+        o = OUTBOX.c
+        with self._read() as conn:
+            rows = conn.execute(sa.select(OUTBOX).where(o.execution_id == execution_id).order_by(o.id)).all()
+        return [dict(r._mapping) for r in rows]
+
+
+def open_execution_store(url: str, *, migrate: bool = True) -> ExecutionStore:
+    """An ExecutionStore on the registry at ``url``, its schema brought to the head revision."""
+    from flowctl.state._migrate import ensure_schema
+
+    engine = create_engine(url)
+    ensure_schema(engine, url, migrate=migrate)
+    return ExecutionStore(engine, url)
+
+
+__all__ = [
+    "TERMINAL_PHASES",
+    "ActiveSchedule",
+    "AttemptRecord",
+    "ExecutionRecord",
+    "ExecutionStore",
+    "NewExecution",
+    "NodeRecord",
+    "OutboxRecord",
+    "ScheduleFire",
+    "StoredSpec",
+    "open_execution_store",
+]

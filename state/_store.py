@@ -1,0 +1,275 @@
+"""The SQL store: the registry on SQLite or PostgreSQL behind the ``_interface`` protocols.
+
+Reads use Core queries over the table models (no ORM objects: a 10,000-entity snapshot is five
+queries). Every write transaction first locks the meta row (``BEGIN IMMEDIATE`` on SQLite,
+``SELECT … FOR UPDATE`` on PostgreSQL): writers are serialized, the stale-plan check and the
+serial increment are atomic, and writers cannot deadlock on each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from flowctl._address import EntityKind
+from flowctl._config import mask_url
+from flowctl._errors import StoreError
+from flowctl.spec import DomainSettingsSpec, ProjectSpec
+from flowctl.state._convert import ENTITY_COLUMNS, apply_from_row, entity_from_row
+from flowctl.state._engine import IMMEDIATE, Backend, backend_of, create_engine, is_memory, translate_errors
+from flowctl.state._interface import (
+    ActivationRecord,
+    ApplyRecord,
+    ExecutionSummary,
+    LockInfo,
+    LockRecord,
+    ProjectRecord,
+    RegistryInfo,
+    RegistrySnapshot,
+    StoredEntity,
+)
+from flowctl.state._locks import DEFAULT_TTL, make_locker
+from flowctl.state._migrate import SCHEMA_HEAD, MigrationResult, ensure_schema, upgrade
+from flowctl.state._tables import (
+    ActivationRow,
+    ApplyRow,
+    DomainRow,
+    EntityRow,
+    ExecutionRow,
+    MetaRow,
+    ProjectRow,
+    table,
+)
+from flowctl.state._transaction import SqlTransaction
+
+_meta = table(MetaRow)
+_projects = table(ProjectRow)
+_domains = table(DomainRow)
+_entities = table(EntityRow)
+_activations = table(ActivationRow)
+_applies = table(ApplyRow)
+_executions = table(ExecutionRow)
+
+class SqlStore:
+    """The registry at one URL. Build it with :func:`open_store`; close it when done."""
+
+    def __init__(self, engine: Engine, raw_url: str, *, lock_ttl: int = DEFAULT_TTL) -> None:
+        self._engine = engine
+        self._raw_url = raw_url
+        self.url = mask_url(raw_url)
+        self.backend: Backend = backend_of(raw_url)
+        self._locker = make_locker(engine, raw_url, self.backend, default_ttl=lock_ttl)
+
+    # ------------------------------------------------------------ plumbing
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for code inside ``state/`` only (e.g. the execution store)."""
+        return self._engine
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only connection with one consistent view of the registry."""
+        with translate_errors(self._raw_url, "read"), self._engine.connect() as conn:
+            if self.backend == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite): commits at the end, rolls back on error."""
+        with translate_errors(self._raw_url, "write"), self._engine.connect() as conn:
+            conn = conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.url!r})"
+
+    # ------------------------------------------------------------ reader
+    def snapshot(self) -> RegistrySnapshot:
+        with self.read() as conn:
+            lineage, serial = conn.execute(sa.select(_meta.c.lineage, _meta.c.serial)).one()
+            projects = {
+                row.name: ProjectRecord(ProjectSpec.model_validate(row.spec), row.state, row.managed_by)
+                for row in conn.execute(sa.select(_projects.c.name, _projects.c.spec, _projects.c.state, _projects.c.managed_by))
+            }
+            settings = {
+                (row.project, row.name): DomainSettingsSpec.model_validate(row.settings)
+                for row in conn.execute(
+                    sa.select(_domains.c.project, _domains.c.name, _domains.c.settings).where(_domains.c.settings.is_not(None))
+                )
+            }
+            entities = {}
+            for row in conn.execute(sa.select(*ENTITY_COLUMNS)):
+                entity = entity_from_row(row)
+                entities[entity.key] = entity
+            active = {
+                (row.project, row.domain, row.name): ActivationRecord(
+                    row.project, row.domain, row.name, row.version, row.activated_at, row.managed_by
+                )
+                for row in conn.execute(sa.select(_activations))
+            }
+        return RegistrySnapshot(lineage, serial, projects, settings, entities, active)
+
+    def get_entity(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
+        query = sa.select(*ENTITY_COLUMNS).where(
+            _entities.c.kind == EntityKind(kind).value, _entities.c.project == project,
+            _entities.c.domain == domain, _entities.c.name == name, _entities.c.version == version,
+        )
+        with self.read() as conn:
+            row = conn.execute(query).first()
+        return entity_from_row(row) if row is not None else None
+
+    def list_entities(
+        self,
+        kind: EntityKind | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        name: str | None = None,
+        version: str | None = None,
+    ) -> Sequence[StoredEntity]:
+        """Entities matching every filter given, by project, domain, kind, name, then creation."""
+        query = sa.select(*ENTITY_COLUMNS)
+        for column, value in (
+            (_entities.c.kind, EntityKind(kind).value if kind is not None else None),
+            (_entities.c.project, project), (_entities.c.domain, domain),
+            (_entities.c.name, name), (_entities.c.version, version),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        query = query.order_by(
+            _entities.c.project, _entities.c.domain, _entities.c.kind, _entities.c.name, _entities.c.created_at, _entities.c.id
+        )
+        with self.read() as conn:
+            return [entity_from_row(row) for row in conn.execute(query)]
+
+    def last_apply(self) -> ApplyRecord | None:
+        history = self.apply_history(limit=1)
+        return history[0] if history else None
+
+    def apply_history(self, limit: int = 20) -> Sequence[ApplyRecord]:
+        """The newest entries first."""
+        query = sa.select(_applies).order_by(_applies.c.serial.desc(), _applies.c.id.desc()).limit(limit)
+        with self.read() as conn:
+            return [apply_from_row(row) for row in conn.execute(query)]
+
+    def list_executions(
+        self,
+        project: str | None = None,
+        domain: str | None = None,
+        name: str | None = None,
+        *,
+        limit: int = 100,
+    ) -> Sequence[ExecutionSummary]:
+        """Executions, newest first (for ``flowctl get executions``)."""
+        c = _executions.c
+        query = sa.select(
+            c.id, c.project, c.domain, c.name, c.launch_plan_name, c.launch_plan_version, c.workflow_name,
+            c.workflow_version, c.phase, c.created_at, c.started_at, c.finished_at, c.created_by,
+        )
+        for column, value in ((c.project, project), (c.domain, domain), (c.name, name)):
+            if value is not None:
+                query = query.where(column == value)
+        query = query.order_by(c.created_at.desc(), c.id).limit(limit)
+        with self.read() as conn:
+            return [ExecutionSummary(**row._asdict()) for row in conn.execute(query)]
+
+    def info(self) -> RegistryInfo:
+        with self.read() as conn:
+            lineage, serial, schema = conn.execute(sa.select(_meta.c.lineage, _meta.c.serial, _meta.c.schema_version)).one()
+            kinds: dict[str, int] = dict(conn.execute(sa.select(_entities.c.kind, sa.func.count()).group_by(_entities.c.kind)).all())
+            counts = {
+                "projects": conn.execute(sa.select(sa.func.count()).select_from(_projects)).scalar_one(),
+                "tasks": kinds.get(EntityKind.TASK.value, 0),
+                "workflows": kinds.get(EntityKind.WORKFLOW.value, 0),
+                "launch_plans": kinds.get(EntityKind.LAUNCH_PLAN.value, 0),
+                "active_launch_plans": conn.execute(sa.select(sa.func.count()).select_from(_activations)).scalar_one(),
+                "executions": conn.execute(sa.select(sa.func.count()).select_from(_executions)).scalar_one(),
+                "applies": conn.execute(sa.select(sa.func.count()).select_from(_applies)).scalar_one(),
+            }
+        return RegistryInfo(self.url, self.backend, schema, SCHEMA_HEAD, lineage, serial, counts)
+
+    # ------------------------------------------------------------ writer
+    @contextmanager
+    def transaction(self, *, expected_serial: int | None = None) -> Iterator[SqlTransaction]:
+        """One write transaction; the serial moves by one at commit if anything was written.
+
+        With ``expected_serial``, raises ApplyError ("Plan is stale") when the registry moved on.
+        After the block, ``tx.serial`` is the registry's serial.
+        """
+        with self.write() as conn:
+            tx = SqlTransaction(conn, expected_serial=expected_serial)
+            yield tx
+            tx.commit_serial()
+
+    # ------------------------------------------------------------ locker
+    def lock(self, info: LockInfo, *, timeout: float = 0.0, ttl: int | None = None) -> Any:
+        """Hold the registry lock for a ``with`` block (a context manager yielding a LockRecord).
+
+        Waits up to ``timeout`` seconds, then raises LockError naming the holder, operation and age.
+        The lock is heartbeated by a background thread; ``ttl`` seconds after the last heartbeat
+        (a killed process) another process takes it over.
+        """
+        with translate_errors(self._raw_url, "lock"):
+            return self._locker.lock(info, timeout=timeout, ttl=ttl)
+
+    def list_locks(self) -> Sequence[LockRecord]:
+        with translate_errors(self._raw_url, "read the locks of"):
+            return self._locker.list_locks()
+
+    def break_lock(self, lock_id: str) -> bool:
+        with translate_errors(self._raw_url, "break a lock of"):
+            return self._locker.break_lock(lock_id)
+
+    # ------------------------------------------------------------ admin
+    def migrate(self) -> MigrationResult:
+        return upgrade(self._engine, self._raw_url)
+
+
+def open_store(
+    url: str, *, migrate: bool = True, lock_ttl: int = DEFAULT_TTL, must_exist: bool = False
+) -> SqlStore:
+    """Open the registry at ``url`` (``sqlite:///…`` or ``postgresql://…``).
+
+    Brings the schema up to date first (unless ``migrate`` is False, when an outdated schema is an
+    error). With ``must_exist``, a SQLite file that does not exist is an error instead of a new
+    registry (for read-only commands). Raises StoreError, naming the masked URL and the cause, when
+    the database cannot be reached or was written by a newer flowctl.
+    """
+    if must_exist:
+        _require_sqlite_file(url)
+    engine = create_engine(url)
+    try:
+        ensure_schema(engine, url, migrate=migrate)
+        store = SqlStore(engine, url, lock_ttl=lock_ttl)
+    except BaseException:
+        engine.dispose()
+        raise
+    return store
+
+
+def _require_sqlite_file(url: str) -> None:
+    if backend_of(url) != "sqlite" or is_memory(url):
+        return
+    path = Path(make_url(url).database or "").expanduser()
+    if not path.exists():
+        raise StoreError(
+            f"No registry at {path}",
+            detail="Nothing has been applied with this registry URL yet. Pass --registry URL (or set "
+            "FLOWCTL_REGISTRY / registry.url in flowctl.toml) to use another registry, or run `flowctl apply`.",
+        )

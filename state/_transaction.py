@@ -1,0 +1,225 @@
+"""Writes inside one registry transaction (the RegistryTransaction protocol).
+
+Immutability is the database's job: the unique key ``uq_entities_key`` decides which of two racing
+registrations wins; the loser's insert fails inside a savepoint and it re-reads the winner's row,
+so identical content is a no-op and different content an ImmutabilityError with a spec diff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from flowctl._address import Address, EntityKind
+from flowctl._errors import ApplyError, ImmutabilityError, InputError, StoreError
+from flowctl._names import check_entity_name, check_project_domain, check_project_name, check_version
+from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec, canonical_json
+from flowctl.state._convert import ENTITY_COLUMNS, entity_from_row
+from flowctl.state._diff import spec_diff
+from flowctl.state._interface import ApplyRecord, RegisterResult, StoredEntity
+from flowctl.state._tables import ActivationRow, ApplyRow, DomainRow, EntityRow, MetaRow, ProjectRow, table
+from flowctl.state._types import utcnow
+
+_meta = table(MetaRow)
+_projects = table(ProjectRow)
+_domains = table(DomainRow)
+_entities = table(EntityRow)
+_activations = table(ActivationRow)
+_applies = table(ApplyRow)
+
+_KIND_LABEL = {EntityKind.TASK: "task", EntityKind.WORKFLOW: "workflow", EntityKind.LAUNCH_PLAN: "launch plan"}
+
+
+def _check_names(*problems: str | None) -> None:
+    for problem in problems:
+        if problem:
+            summary, _, _ = problem.partition(": ")
+            raise InputError(summary, detail=problem)
+
+
+class SqlTransaction:
+    """Created by ``SqlStore.transaction``; valid only inside its ``with`` block."""
+
+    def __init__(self, conn: sa.Connection, *, expected_serial: int | None) -> None:
+        self._conn = conn
+        query = sa.select(_meta.c.lineage, _meta.c.serial).where(_meta.c.id == 1)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).one()
+        self.lineage: str = row.lineage
+        self._start_serial: int = row.serial
+        self.serial: int = row.serial  # the serial after this transaction (once committed)
+        self.wrote = False
+        if expected_serial is not None and expected_serial != self._start_serial:
+            raise ApplyError(
+                f"Plan is stale: the registry changed after this plan was made "
+                f"(serial {expected_serial} -> {self._start_serial}).",
+                detail="Run `flowctl plan` again.",
+            )
+
+    def _wrote(self) -> None:
+        self.wrote = True
+        self.serial = self._start_serial + 1
+
+    def commit_serial(self) -> None:
+        """Called by the store at the end of the block: one serial increment if anything was written."""
+        if self.wrote:
+            self._conn.execute(_meta.update().where(_meta.c.id == 1).values(serial=_meta.c.serial + 1))
+
+    # ------------------------------------------------------------ projects and domains
+    def upsert_project(self, spec: ProjectSpec, *, managed_by: str) -> None:
+        _check_names(check_project_name(spec.name), *(check_project_domain(spec.name, d) for d in spec.domains))
+        data = spec.to_json()
+        row = self._conn.execute(
+            sa.select(_projects.c.spec, _projects.c.state, _projects.c.managed_by).where(_projects.c.name == spec.name)
+        ).first()
+        values = {
+            "description": spec.description, "labels": dict(spec.labels), "spec": data, "state": "active",
+            "managed_by": managed_by, "updated_at": utcnow(),
+        }
+        if row is None:
+            self._conn.execute(_projects.insert().values(name=spec.name, created_at=utcnow(), **values))
+            self._wrote()
+        elif canonical_json(row.spec) != canonical_json(data) or row.state != "active" or row.managed_by != managed_by:
+            self._conn.execute(_projects.update().where(_projects.c.name == spec.name).values(**values))
+            self._wrote()
+        existing = set(self._conn.execute(sa.select(_domains.c.name).where(_domains.c.project == spec.name)).scalars())
+        for domain in spec.domains:
+            if domain not in existing:
+                self._conn.execute(
+                    _domains.insert().values(project=spec.name, name=domain, settings=None, managed_by=managed_by, updated_at=utcnow())
+                )
+                self._wrote()
+
+    def archive_project(self, name: str) -> None:
+        state = self._conn.execute(sa.select(_projects.c.state).where(_projects.c.name == name)).scalar()
+        if state is None:
+            raise StoreError(f"Unknown project `{name}`", detail="Only a registered project can be archived.")
+        if state != "archived":
+            self._conn.execute(_projects.update().where(_projects.c.name == name).values(state="archived", updated_at=utcnow()))
+            self._wrote()
+
+    def upsert_domain_settings(self, spec: DomainSettingsSpec, *, managed_by: str) -> None:
+        _check_names(check_project_domain(spec.project, spec.domain))
+        data = spec.to_json()
+        where = (_domains.c.project == spec.project) & (_domains.c.name == spec.domain)
+        row = self._conn.execute(sa.select(_domains.c.settings, _domains.c.managed_by).where(where)).first()
+        if row is None:
+            self._conn.execute(
+                _domains.insert().values(project=spec.project, name=spec.domain, settings=data, managed_by=managed_by, updated_at=utcnow())
+            )
+        elif row.settings is None or canonical_json(row.settings) != canonical_json(data) or row.managed_by != managed_by:
+            self._conn.execute(_domains.update().where(where).values(settings=data, managed_by=managed_by, updated_at=utcnow()))
+        else:
+            return
+        self._wrote()
+
+    # ------------------------------------------------------------ versioned entities
+    def register(
+        self,
+        kind: EntityKind,
+        project: str,
+        domain: str,
+        name: str,
+        version: str,
+        spec: dict[str, Json],
+        digest: str,
+        *,
+        managed_by: str,
+        created_by: str,
+        bundle_uri: str | None = None,
+    ) -> RegisterResult:
+        """Idempotent for identical content; raises ImmutabilityError (with a spec diff) otherwise."""
+        kind = EntityKind(kind)
+        _check_names(check_project_domain(project, domain), check_entity_name(name), check_version(version))
+        key = (kind, project, domain, name, version)
+        existing = self._find(*key)
+        if existing is not None:
+            return self._compare(existing, spec, digest)
+        entity = StoredEntity(kind, project, domain, name, version, digest, spec, utcnow(), created_by, managed_by, bundle_uri)
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(
+                    _entities.insert().values(
+                        kind=kind.value, project=project, domain=domain, name=name, version=version, digest=digest,
+                        spec=spec, created_at=entity.created_at, created_by=created_by, managed_by=managed_by,
+                        bundle_uri=bundle_uri,
+                    )
+                )
+        except IntegrityError:
+            # Another writer inserted the same key first (it committed while we waited on the index).
+            winner = self._find(*key)
+            if winner is None:
+                raise
+            return self._compare(winner, spec, digest)
+        self._wrote()
+        return RegisterResult(entity, created=True)
+
+    def _find(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
+        row = self._conn.execute(
+            sa.select(*ENTITY_COLUMNS).where(
+                _entities.c.kind == kind.value, _entities.c.project == project, _entities.c.domain == domain,
+                _entities.c.name == name, _entities.c.version == version,
+            )
+        ).first()
+        return entity_from_row(row) if row is not None else None
+
+    @staticmethod
+    def _compare(existing: StoredEntity, spec: dict[str, Any], digest: str) -> RegisterResult:
+        if existing.digest == digest:
+            return RegisterResult(existing, created=False)
+        label = f"{_KIND_LABEL[existing.kind]} {existing.name}"
+        address = Address.entity(existing.kind, existing.project, existing.domain, existing.name, existing.version)
+        lines = spec_diff(existing.spec, spec, label=label)
+        raise ImmutabilityError(
+            f"{label[0].upper()}{label[1:]} version {existing.version} already exists with different content",
+            address=str(address),
+            detail="\n".join(
+                [
+                    *(f"- {line}" for line in lines),
+                    f"Stored digest {existing.digest}, new digest {digest}.",
+                    f"Versions are immutable: register a new version instead of changing {existing.version} "
+                    "(bump the version, or use git-SHA or content-hash versions).",
+                ]
+            ),
+        )
+
+    # ------------------------------------------------------------ activation
+    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str) -> None:
+        """Make ``version`` the one active version of the launch plan (replacing any other)."""
+        if self._find(EntityKind.LAUNCH_PLAN, project, domain, name, version) is None:
+            address = Address.entity(EntityKind.LAUNCH_PLAN, project, domain, name, version)
+            raise StoreError(
+                f"Cannot activate launch plan {name} version {version}: it is not registered",
+                address=str(address),
+                detail="Register the launch plan version first (flowctl apply registers before it activates).",
+            )
+        where = (_activations.c.project == project) & (_activations.c.domain == domain) & (_activations.c.name == name)
+        current = self._conn.execute(sa.select(_activations.c.version, _activations.c.managed_by).where(where)).first()
+        values = {"version": version, "activated_at": utcnow(), "managed_by": managed_by}
+        if current is None:
+            self._conn.execute(_activations.insert().values(project=project, domain=domain, name=name, **values))
+        elif current.version != version or current.managed_by != managed_by:
+            self._conn.execute(_activations.update().where(where).values(**values))
+        else:
+            return
+        self._wrote()
+
+    def deactivate(self, project: str, domain: str, name: str) -> None:
+        where = (_activations.c.project == project) & (_activations.c.domain == domain) & (_activations.c.name == name)
+        if self._conn.execute(_activations.delete().where(where)).rowcount:
+            self._wrote()
+
+    # ------------------------------------------------------------ history
+    def record_apply(self, record: ApplyRecord) -> None:
+        """Append to the apply history; ``serial`` and ``lineage`` are this transaction's, not the record's."""
+        self._wrote()
+        self._conn.execute(
+            _applies.insert().values(
+                serial=self.serial, lineage=self.lineage, applied_at=record.applied_at, user=record.user,
+                host=record.host, ci_run_url=record.ci_run_url, operation=record.operation, plan=record.plan,
+                desired_state=record.desired_state, summary=record.summary,
+            )
+        )

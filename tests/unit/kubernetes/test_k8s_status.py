@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flowctl.providers.kubernetes import attempt_status
+
+
+def _job(*conditions: tuple[str, str]) -> dict[str, Any]:
+    return {"metadata": {"name": "j"}, "status": {"conditions": [
+        {"type": t, "status": "True", "reason": r, "message": "m"} for t, r in conditions]}}
+
+
+def _pod(phase: str = "Pending", *, state: dict[str, Any] | None = None, conditions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    status: dict[str, Any] = {"phase": phase, "conditions": conditions or []}
+    if state is not None:
+        status["containerStatuses"] = [{"name": "task", "image": "img:1", "state": state}]
+    return {"metadata": {"name": "j-abcde", "creationTimestamp": "2026-01-01T00:00:00Z"}, "status": status}
+
+
+def test_phases_follow_the_job_and_pod() -> None:
+    assert attempt_status(_job(), []).phase == "pending"
+    assert attempt_status(_job(), [_pod(state={"waiting": {"reason": "ContainerCreating"}})]).phase == "pending"
+    assert attempt_status(_job(), [_pod("Running", state={"running": {}})]).phase == "running"
+    assert attempt_status(_job(("Complete", "CompletionsReached")), []).phase == "succeeded"
+
+
+def test_non_zero_exit_is_the_users_and_exit_2_is_the_systems() -> None:
+    user = attempt_status(_job(("Failed", "BackoffLimitExceeded")), [_pod("Failed", state={"terminated": {"exitCode": 1, "reason": "Error"}})])
+    assert user.phase == "failed" and user.error is not None
+    assert (user.error.kind, user.error.code, user.error.retryable) == ("user", "NonZeroExit", True)
+    system = attempt_status(_job(("Failed", "BackoffLimitExceeded")), [_pod("Failed", state={"terminated": {"exitCode": 2}})])
+    assert system.error is not None and (system.error.kind, system.error.code) == ("system", "EntrypointFailed")
+
+
+def test_oom_killed_is_a_system_error_not_retried() -> None:
+    result = attempt_status(_job(("Failed", "BackoffLimitExceeded")),
+                            [_pod("Failed", state={"terminated": {"exitCode": 137, "reason": "OOMKilled"}})])
+    assert result.error is not None
+    assert (result.error.kind, result.error.code, result.error.retryable) == ("system", "OOMKilled", False)
+    assert "limits.mem" in result.error.message
+
+
+def test_deadline_exceeded_is_a_timeout() -> None:
+    result = attempt_status(_job(("Failed", "DeadlineExceeded")), [])
+    assert result.error is not None and result.error.code == "Timeout" and result.error.retryable
+
+
+def test_image_pull_and_missing_secret_fail_fast() -> None:
+    pulled = attempt_status(_job(), [_pod(state={"waiting": {"reason": "ImagePullBackOff", "message": "not found"}})])
+    assert pulled.phase == "failed" and pulled.error is not None
+    assert pulled.error.code == "ImagePullBackOff" and "img:1" in pulled.error.message and not pulled.error.retryable
+    secret = attempt_status(_job(), [_pod(state={"waiting": {"reason": "CreateContainerConfigError",
+                                                             "message": 'secret "db" not found'}})])
+    assert secret.error is not None and 'secret "db" not found' in secret.error.message
+
+
+def test_unschedulable_waits_for_the_grace_period() -> None:
+    cond = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "Insufficient cpu",
+             "lastTransitionTime": "2026-01-01T00:00:00Z"}]
+    now = datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
+    assert attempt_status(_job(), [_pod(conditions=cond)], unschedulable_grace_seconds=60, now=now).phase == "pending"
+    failed = attempt_status(_job(), [_pod(conditions=cond)], unschedulable_grace_seconds=10, now=now)
+    assert failed.error is not None and failed.error.code == "Unschedulable" and "Insufficient cpu" in failed.error.message

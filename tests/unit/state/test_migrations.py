@@ -1,0 +1,57 @@
+"""Models and migrations agree (Alembic's ``check``); the head constant is the newest revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import flowctl.state as state
+from flowctl._errors import StoreError
+from flowctl.state import SCHEMA_HEAD, open_store
+from flowctl.state._migrate import known_revisions
+from flowctl.state._tables import metadata
+
+
+def test_head_constant_is_the_newest_revision() -> None:
+    assert known_revisions()[-1] == SCHEMA_HEAD
+
+
+def test_models_match_migrations(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_store(url).close()
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    engine.dispose()
+    assert diffs == [], "models changed without a migration: add a revision in state/migrations/versions"
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_store(url).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="written by a newer flowctl") as info:
+        open_store(url)
+    assert "9999" in str(info.value) and "Upgrade flowctl" in str(info.value)
+
+
+def test_outdated_schema_without_migrate_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    with pytest.raises(StoreError, match="needs a schema migration") as info:
+        open_store(url, migrate=False)
+    assert "flowctl registry migrate" in str(info.value)
+    open_store(url).close()
+    open_store(url, migrate=False).close()
+
+
+def test_exported_names() -> None:
+    public = {name for name in dir(state) if not name.startswith("_") and not isinstance(getattr(state, name), type(state))}
+    assert public == set(state.__all__)
+    assert {"open_store", "SqlStore", "Store", "RegistrySnapshot", "lock_info", "new_apply_record"} <= public
