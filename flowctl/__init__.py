@@ -4,5 +4,46 @@
 """
 
 from flowctl._errors import FlowctlError, NonRetryable
+from flowctl._project import Domain, Project, promoted_from
+from flowctl.sdk import (
+    Cache,
+    CronSchedule,
+    Email,
+    FixedRate,
+    FlowDirectory,
+    FlowFile,
+    LaunchPlan,
+    PodTemplate,
+    Resources,
+    Secret,
+    Slack,
+    Webhook,
+    conditional,
+    map_task,
+    task,
+    workflow,
+)
 
-__all__ = ["FlowctlError", "NonRetryable"]
+__all__ = [
+    "Cache",
+    "CronSchedule",
+    "Domain",
+    "Email",
+    "FixedRate",
+    "FlowDirectory",
+    "FlowFile",
+    "FlowctlError",
+    "LaunchPlan",
+    "NonRetryable",
+    "PodTemplate",
+    "Project",
+    "Resources",
+    "Secret",
+    "Slack",
+    "Webhook",
+    "conditional",
+    "map_task",
+    "promoted_from",
+    "task",
+    "workflow",
+]

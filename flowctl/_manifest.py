@@ -201,7 +201,8 @@ class _Builder:
         existing = self.registrations.get(key)
         if existing is None or override:
             self.registrations[key] = reg
-        elif existing.spec is not None and reg.spec is not None and existing.spec.digest() != reg.spec.digest():
+        elif (existing.spec is not None and reg.spec is not None and existing.spec is not reg.spec
+              and existing.spec != reg.spec and existing.spec.digest() != reg.spec.digest()):
             self.errors.append(Diagnostic(
                 f"Two different {reg.kind} definitions named `{reg.name}` in {reg.project}/{reg.domain}",
                 f"Declared at {existing.source} and at {reg.source}. Names must be unique within a project.",
@@ -280,10 +281,9 @@ class _Builder:
         if version is None:
             version = self.version
             workflow_versions[spec.workflow] = version
-            closure = compiled.workflows.get(spec.workflow)
-            if closure is not None:
-                self.add(RegistrationSpec(project=project, domain=name, kind=EntityKind.WORKFLOW, name=spec.workflow,
-                                          version=version, spec=closure, source=decl.source))
+            for n, s in compiled.workflows.items():
+                self.add(RegistrationSpec(project=project, domain=name, kind=EntityKind.WORKFLOW, name=n,
+                                          version=version, spec=s, source=decl.source))
             for n, s in {**compiled.tasks}.items():
                 self.add(RegistrationSpec(project=project, domain=name, kind=EntityKind.TASK, name=n, version=version,
                                           spec=s, source=decl.source))
@@ -291,7 +291,7 @@ class _Builder:
                 if n != spec.name:
                     self.add(RegistrationSpec(project=project, domain=name, kind=EntityKind.LAUNCH_PLAN, name=n,
                                               version=version, spec=s, source=decl.source))
-        overlaid = self.overlay(spec, decl)
+        overlaid = self.overlay(spec, decl, compiled.workflows.get(spec.workflow))
         promoted = version.domain if isinstance(version, Promotion) else None
         pinned = version.version if isinstance(version, Promotion) else version
         self.add(RegistrationSpec(project=project, domain=name, kind=EntityKind.LAUNCH_PLAN, name=spec.name,
@@ -301,9 +301,11 @@ class _Builder:
                                      version=None if promoted else pinned, active=decl.active,
                                      promoted_from=promoted, source=decl.source), override=True)
 
-    def overlay(self, spec: LaunchPlanSpec, decl: LaunchPlanDeclaration) -> LaunchPlanSpec:
+    def overlay(self, spec: LaunchPlanSpec, decl: LaunchPlanDeclaration, workflow: Any) -> LaunchPlanSpec:
+        """The launch plan with this domain's default and fixed inputs, checked against the workflow."""
         if not decl.default_inputs and not decl.fixed_inputs:
             return spec
+        inputs = {i.name: i for i in workflow.interface.inputs} if workflow is not None else None
         for label, values in (("default_inputs", decl.default_inputs), ("fixed_inputs", decl.fixed_inputs)):
             try:
                 canonical_json(dict(values))
@@ -312,9 +314,30 @@ class _Builder:
                                               f"{exc}. Use numbers, strings, booleans, lists and dicts.",
                                               source=decl.source))
                 return spec
+            for key, value in values.items():
+                self.check_input(spec, inputs, key, value, decl.source)
         fixed = {**spec.fixed_inputs, **decl.fixed_inputs}
         defaults = {k: v for k, v in {**spec.default_inputs, **decl.default_inputs}.items() if k not in fixed}
         return spec.model_copy(update={"default_inputs": defaults, "fixed_inputs": fixed})
+
+
+    def check_input(self, spec: LaunchPlanSpec, inputs: dict[str, Any] | None, key: str, value: Any,
+                    source: str) -> None:
+        if inputs is None:
+            return
+        if key not in inputs:
+            self.errors.append(Diagnostic(f"Launch plan `{spec.name}` has no input `{key}`",
+                                          f"Workflow `{spec.workflow}` takes: {', '.join(sorted(inputs)) or '(none)'}.",
+                                          source=source))
+            return
+        try:
+            from flowctl.types import validate_json_against
+        except ImportError:  # pragma: no cover - the type engine ships with the SDK
+            return
+        try:
+            validate_json_against(inputs[key].type, value, where=f"input `{key}` of launch plan `{spec.name}`")
+        except FlowctlError as error:
+            self.errors += [Diagnostic(d.summary, d.detail, source) for d in error.diagnostics]
 
 
 def _default_compile() -> Compile:

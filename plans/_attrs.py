@@ -20,12 +20,12 @@ def strip_locations(value: Json) -> Json:
 
 
 def flatten(value: dict[str, Json], prefix: str = "") -> dict[str, Json]:
-    """``{"a": {"b": 1}, "c": [1]}`` -> ``{"a.b": 1, "c": [1]}``; lists and empty dicts are leaves."""
+    """``{"a": {"b": 1}, "c": [1], "d": {}}`` -> ``{"a.b": 1, "c": [1]}``; lists are leaves, empty dicts vanish."""
     flat: dict[str, Json] = {}
     for key in sorted(value):
         item = value[key]
         path = f"{prefix}{key}"
-        if isinstance(item, dict) and item:
+        if isinstance(item, dict):
             flat.update(flatten(item, path + "."))
         else:
             flat[path] = item

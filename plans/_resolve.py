@@ -13,8 +13,9 @@ from typing import Any
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import Diagnostic
+from flowctl.plans._attrs import strip_locations
 from flowctl.plans._model import PlanWarning
-from flowctl.spec import ActivationSpec, DesiredState, Json, RegistrationSpec
+from flowctl.spec import ActivationSpec, DesiredState, Json, RegistrationSpec, digest_of
 from flowctl.state._interface import EntityKey, RegistrySnapshot, StoredEntity
 
 DomainKey = tuple[str, str]  # project, domain
@@ -74,7 +75,8 @@ class _DigestCache:
         hit = self._cache.get(id(spec))
         if hit is not None and hit[0] is spec:
             return hit[1], hit[2]
-        payload, digest = spec.to_json(), spec.digest()
+        payload = spec.to_json()
+        digest = digest_of(strip_locations(payload))  # what Spec.digest() computes, from one dump
         self._cache[id(spec)] = (spec, payload, digest)
         return payload, digest
 

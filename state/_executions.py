@@ -238,6 +238,19 @@ class ExecutionStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _picked(self, column: sa.ColumnElement[Any], candidates: sa.Select[Any]) -> sa.ColumnElement[bool]:
+        """``column`` is one of the ``candidates`` rows, chosen once.
+
+        PostgreSQL: the candidates are a CTE locked with ``FOR UPDATE SKIP LOCKED`` (a plain ``IN
+        (subquery ... LIMIT)`` may be re-evaluated per row and claim more than the limit), so two
+        controllers pick disjoint rows without waiting. SQLite serialises writers, so the atomic
+        ``UPDATE ... WHERE id IN (SELECT ... LIMIT)`` is enough.
+        """
+        if self.backend == "postgresql":
+            picked = candidates.with_for_update(skip_locked=True).cte("picked")
+            return column.in_(sa.select(picked.c[0]))
+        return column.in_(candidates.scalar_subquery())
+
     # ------------------------------------------------------------ registry reads
     def get_spec(self, kind: str, project: str, domain: str, name: str, version: str) -> StoredSpec | None:
         e = ENTITIES.c
@@ -409,11 +422,9 @@ class ExecutionStore:
         candidates = (
             sa.select(x.id).where(x.phase.in_(ACTIVE_PHASES), free).order_by(x.created_at, x.id).limit(limit)
         )
-        if self.backend == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
         statement = (
             EXECUTIONS.update()
-            .where(x.id.in_(candidates.scalar_subquery()), x.phase.in_(ACTIVE_PHASES), free)
+            .where(self._picked(x.id, candidates), x.phase.in_(ACTIVE_PHASES), free)
             .values(claimed_by=owner, claim_expires_at=expires)
             .returning(x.id)
         )
@@ -659,11 +670,9 @@ class ExecutionStore:
         o = OUTBOX.c
         due = sa.and_(o.delivered_at.is_(None), o.next_attempt_at.is_not(None), o.next_attempt_at <= now)
         candidates = sa.select(o.id).where(due).order_by(o.next_attempt_at, o.id).limit(limit)
-        if self.backend == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
         statement = (
             OUTBOX.update()
-            .where(o.id.in_(candidates.scalar_subquery()), due)
+            .where(self._picked(o.id, candidates), due)
             .values(next_attempt_at=now + timedelta(seconds=hold_seconds), attempts=o.attempts + 1)
             .returning(o.id, o.execution_id, o.target, o.payload, o.attempts)
         )

@@ -42,11 +42,13 @@ def register(app: typer.Typer) -> None:
 
         config = support.config_for(registry)
         store = support.open_registry(config)
+        planned = None
         try:
             if path is not None and is_plan_file(path):
                 if version or allow_dirty or target:
                     support.err("Warning: --version, --allow-dirty and --target are ignored with a saved plan.")
-                saved = load_plan(path)
+                saved = load_plan(path)  # breaking changes in it were accepted at plan time
+                allow_breaking = True
                 plan_ = saved.plan
                 root = Path(saved.manifest_root) if saved.manifest_root else None
             else:
@@ -59,10 +61,12 @@ def register(app: typer.Typer) -> None:
                 typer.echo(support.render(plan_, "text"), nl=False)
             if plan_.breaking and not allow_breaking:
                 support.err(support.breaking_message(plan_))
-                raise typer.Exit(support.EXIT_BREAKING)
+                raise SystemExit(support.EXIT_BREAKING)
             if not plan_.has_changes:
                 return
             support.confirm(auto_approve)
+            if planned is not None:
+                plan_ = support.with_desired_state(planned)
             support.run_apply(plan_, store, config, root, lock_timeout=lock_timeout, json_lines=json_output)
         finally:
             store.close()

@@ -61,22 +61,18 @@ def register(app: typer.Typer) -> None:
         applied yet is listed as a pending change, not as drift. Exit status 0 when there is no
         drift, 2 when there is, 1 on error.
         """
-        from flowctl._errors import FlowctlError
-        from flowctl.cli import fail
-
-        try:
-            report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
-            text = _render(report, output_format)
-            if output is not None:
-                output.parent.mkdir(parents=True, exist_ok=True)
-                output.write_text(text, encoding="utf-8")
-                typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
-            else:
-                typer.echo(text, nl=False)
-        except FlowctlError as error:
-            fail(error)
+        report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
+        text = _render(report, output_format)
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
+        else:
+            typer.echo(text, nl=False)
         if report.has_drift:
-            raise typer.Exit(EXIT_DRIFT)
+            # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
+            # typer.Exit into a return value and drops its code. FlowctlError reaches main(): exit 1.
+            raise SystemExit(EXIT_DRIFT)
 
 
 def _render(report: DriftReport, output_format: ReportFormat) -> str:
@@ -109,16 +105,19 @@ def _compute(
     _check_registry_exists(url)
     now = datetime.now(UTC)
     store = open_store(url)
+    executions = _execution_store(url)
     try:
         return build_report(
             store,
             now=now,
             manifest=manifest,
-            fire_reader=_fire_reader(url),
+            fire_reader=_fire_reader(executions) if executions is not None else None,
             cluster_reader=_cluster_reader(config, url) if check_cluster else None,
             acceptances=acceptances,
         )
     finally:
+        if executions is not None:
+            executions.close()
         store.close()
 
 
@@ -137,41 +136,36 @@ def _check_registry_exists(url: str) -> None:
 def _load_manifest(path: Path | None, config: Config) -> DesiredState | None:
     """The manifest's desired state, for the pending changes; None when there is no manifest.
 
-    An explicit PATH must load; the default (current folder) is optional, so a CI job that only
-    has the registry still gets a drift report.
+    An explicit PATH must load; the default (the current folder) is optional, so a CI job that
+    only has the registry still gets a drift report. A dirty tree is allowed: this is a report.
     """
-    try:
-        from flowctl import _manifest  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    loader: Any = getattr(_manifest, "load_desired_state", None) or getattr(_manifest, "load_manifest", None)
-    if loader is None:
-        return None
-    target = path if path is not None else config.root
+    from flowctl._errors import FlowctlError
+    from flowctl._manifest import load_manifest
+
+    target = path if path is not None else config.cwd
     if path is None and not any(target.glob("*.py")):
         return None
-    from flowctl._errors import FlowctlError
-
     try:
-        desired = loader(target)
+        return load_manifest(target, allow_dirty=True).desired
     except FlowctlError:
         if path is not None:
             raise
         return None
-    return desired if desired is not None and hasattr(desired, "registrations") else None
 
 
-def _fire_reader(url: str) -> Any:
-    """Reads recorded schedule fires from the execution store (None if it cannot be opened)."""
+def _execution_store(url: str) -> Any:
+    """The execution store, where the scheduler records its fires (None if it cannot be opened)."""
     from flowctl._errors import FlowctlError
 
     try:
         from flowctl.state._executions import open_execution_store
 
-        executions = open_execution_store(url, migrate=False)
+        return open_execution_store(url, migrate=False)
     except (ImportError, FlowctlError):
         return None
 
+
+def _fire_reader(executions: Any) -> Any:
     def read(project: str, domain: str, name: str) -> list[Any]:
         return [fire.fire_time for fire in executions.fires(project, domain, name)]
 

@@ -46,17 +46,18 @@ def register(app: typer.Typer) -> None:
         if not rows:
             typer.echo("No locks are held.")
             return
-        from rich.console import Console
         from rich.table import Table
+
+        from flowctl.cli.cmd_get import print_table
 
         table = Table(box=None, pad_edge=False)
         for column in ("ID", "HOLDER", "OPERATION", "INFO", "AGE", "HEARTBEAT", "STATUS"):
             table.add_column(column, no_wrap=True)
         for row, lock in zip(rows, locks, strict=True):
             beat = format_age((now - lock.heartbeat_at).total_seconds()) + " ago"
-            table.add_row(row["id"], row["holder"], row["operation"], row["info"], row["age"], beat,
-                          "expired" if row["expired"] else "held")
-        Console(soft_wrap=True).print(table)
+            age = format_age((now - lock.created_at).total_seconds())
+            table.add_row(lock.id, lock.holder, lock.operation, lock.info, age, beat, "expired" if row["expired"] else "held")
+        print_table(table)
 
     @lock_app.command("break")
     def break_(

@@ -56,11 +56,11 @@ def register(app: typer.Typer) -> None:
         typer.echo(support.render(plan_, fmt), nl=False)
         if plan_.breaking and not allow_breaking:
             support.err(support.breaking_message(plan_))
-            raise typer.Exit(support.EXIT_BREAKING)
+            raise SystemExit(support.EXIT_BREAKING)
         if out is not None:
-            save_plan(plan_, out, manifest_root=planned.manifest_root)
+            save_plan(support.with_desired_state(planned), out, manifest_root=planned.manifest_root)
             support.err(f"Saved the plan to: {out}\nTo perform exactly these actions, run: flowctl apply {out}")
         if detailed_exitcode and plan_.has_changes:
-            raise typer.Exit(support.EXIT_CHANGES)
+            raise SystemExit(support.EXIT_CHANGES)
 
     _ = plan

@@ -58,10 +58,8 @@ def register(app: typer.Typer) -> None:
     @registry_app.command("migrate")
     def migrate(registry: RegistryOption = None) -> None:
         """Create the registry, or bring its schema up to the version this flowctl needs."""
-        from flowctl._config import mask_url
+        from flowctl._config import Config, mask_url
         from flowctl.state import SCHEMA_HEAD
-
-        from flowctl._config import Config
         from flowctl.state._engine import create_engine
         from flowctl.state._migrate import upgrade
 

@@ -48,7 +48,7 @@ class MapTask:
                 item_type = Optional[item_type]  # noqa: UP045 - built at run time
                 if item_spec.kind != "union" or TypeSpec(kind="none") not in item_spec.args:
                     item_spec = TypeSpec(kind="union", args=(item_spec, TypeSpec(kind="none")))
-            outputs.append(Output(out.name, list[item_type], TypeSpec(kind="list", args=(item_spec,))))  # type: ignore[valid-type]
+            outputs.append(Output(out.name, list[item_type], TypeSpec(kind="list", args=(item_spec,))))
         return Interface(inputs, tuple(outputs), base.style, base.return_type)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

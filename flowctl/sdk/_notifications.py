@@ -57,7 +57,7 @@ class Email:
         _raise("Email", problems)
 
     def to_spec(self) -> NotificationSpec:
-        return NotificationSpec(kind="email", phases=tuple(self.phases), recipients=tuple(self.recipients_email))  # type: ignore[arg-type]
+        return NotificationSpec(kind="email", phases=tuple(self.phases), recipients=tuple(self.recipients_email))
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Slack:
         _raise("Slack", problems)
 
     def to_spec(self) -> NotificationSpec:
-        return NotificationSpec(kind="slack", phases=tuple(self.phases), url=self.url)  # type: ignore[arg-type]
+        return NotificationSpec(kind="slack", phases=tuple(self.phases), url=self.url)
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Webhook:
         _raise("Webhook", problems)
 
     def to_spec(self) -> NotificationSpec:
-        return NotificationSpec(kind="webhook", phases=tuple(self.phases), url=self.url)  # type: ignore[arg-type]
+        return NotificationSpec(kind="webhook", phases=tuple(self.phases), url=self.url)
 
 
 Notification = Email | Slack | Webhook

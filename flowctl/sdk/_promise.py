@@ -37,7 +37,7 @@ from flowctl.spec import (
 from flowctl.types import to_json_value, type_name
 
 
-class TraceAbort(BaseException):  # noqa: N818 - control flow, not an error users see
+class TraceAbort(BaseException):
     """Stops a workflow body after a problem that makes the rest meaningless (the problem is recorded)."""
 
 
@@ -77,7 +77,7 @@ class NodeBuilder:
     def to_spec(self) -> NodeSpec:
         return NodeSpec(
             id=self.id,
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             target=self.target,
             inputs=self.inputs,
             upstream=tuple(sorted(self.upstream)),
@@ -100,6 +100,7 @@ class Trace:
         self.open_conditionals: list[Any] = []
         self.entities: dict[str, Any] = {}  # target name -> definition (tasks, workflows, launch plans)
         self.py_types: dict[tuple[str, str], Any] = {}
+        self.return_source = ""  # file:line of the body's return statement
         self._counter = 0
 
     def new_id(self) -> str:
@@ -351,7 +352,7 @@ class Comparison:
                     source=source,
                 )
                 right = LiteralBinding(value=None)
-        return ComparisonSpec(op=self.op, left=self.left.binding(), right=right)  # type: ignore[arg-type]
+        return ComparisonSpec(op=self.op, left=self.left.binding(), right=right)
 
 
 class Conjunction:
@@ -373,7 +374,7 @@ class Conjunction:
         return self.left.promise_nodes() + self.right.promise_nodes()
 
     def to_spec(self, source: str) -> ConjunctionSpec:
-        return ConjunctionSpec(op=self.op, left=self.left.to_spec(source), right=self.right.to_spec(source))  # type: ignore[arg-type]
+        return ConjunctionSpec(op=self.op, left=self.left.to_spec(source), right=self.right.to_spec(source))
 
 
 def _as_condition(trace: Trace, value: Any) -> Comparison | Conjunction:
@@ -498,7 +499,7 @@ def bind_call(
     for key, value in kwargs.items():
         param = interface.param(key)
         if param is None:
-            close = difflib.get_close_matches(key, names, n=1)
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
             trace.error(
                 f"{what} has no input `{key}`",
                 (f"Did you mean `{close[0]}`? " if close else "") + f"Inputs: {', '.join(names) or '(none)'}.",

@@ -40,9 +40,18 @@ def location_of_frame(frame: FrameType | None) -> str:
 
 
 def function_location(fn: Callable[..., Any]) -> tuple[str, int]:
-    """(absolute file, line of the ``def`` or its first decorator)."""
+    """(file, line of the ``def`` statement), looking past decorators."""
+    import linecache
+
     code = fn.__code__
-    return code.co_filename, code.co_firstlineno
+    line = code.co_firstlineno
+    for candidate in range(line, line + 40):
+        text = linecache.getline(code.co_filename, candidate).lstrip()
+        if not text:
+            break
+        if text.startswith(("def ", "async def ")):
+            return code.co_filename, candidate
+    return code.co_filename, line
 
 
 def module_name_of(fn: Callable[..., Any]) -> str:
@@ -64,15 +73,15 @@ class _StripDocstrings(ast.NodeTransformer):
     def _strip(self, node: Any) -> Any:
         self.generic_visit(node)
         body = node.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            if isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
+        first = body[0] if body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = body[1:] or [ast.Pass()]
         return node
 
-    visit_Module = _strip  # noqa: N815
-    visit_FunctionDef = _strip  # noqa: N815
-    visit_AsyncFunctionDef = _strip  # noqa: N815
-    visit_ClassDef = _strip  # noqa: N815
+    visit_Module = _strip
+    visit_FunctionDef = _strip
+    visit_AsyncFunctionDef = _strip
+    visit_ClassDef = _strip
 
 
 class ModuleSource:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import types
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -98,6 +100,14 @@ class TaskDefinition:
             labels=dict(self.labels),
             annotations=dict(self.annotations),
         )
+
+
+_ENTITY_CODES: weakref.WeakSet[types.CodeType] = weakref.WeakSet()
+
+
+def _register_code(fn: Callable[..., Any]) -> None:
+    """Remember the code of decorated functions, to detect direct calls while a workflow compiles."""
+    _ENTITY_CODES.add(fn.__code__)
 
 
 def check_function(fn: Any, *, decorator: str, source: str) -> None:
@@ -287,10 +297,12 @@ def task(fn: Any = None, /, **options: Any) -> Any:
     unknown_options(options, TASK_OPTIONS, decorator="task", source=call_site)
     if fn is not None:
         setattr(fn, DEFINITION_ATTR, _make_definition(fn, options, call_site))
+        _register_code(fn)
         return fn
 
     def decorate(f: F) -> F:
         setattr(f, DEFINITION_ATTR, _make_definition(f, options, call_site))
+        _register_code(f)
         return f
 
     return decorate

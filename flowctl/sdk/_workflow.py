@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from flowctl._errors import DiagnosticCollector, ManifestError
 from flowctl.sdk._interface import Interface, build_interface
 from flowctl.sdk._source import display_path, frame_location, function_location, module_name_of
-from flowctl.sdk._task import DEFINITION_ATTR, check_function, unknown_options
+from flowctl.sdk._task import DEFINITION_ATTR, _register_code, check_function, unknown_options
 
 if TYPE_CHECKING:
     from flowctl.sdk._compile import CompiledWorkflow
@@ -87,10 +87,12 @@ def workflow(fn: Any = None, /, **options: Any) -> Any:
     unknown_options(options, WORKFLOW_OPTIONS, decorator="workflow", source=call_site)
     if fn is not None:
         setattr(fn, DEFINITION_ATTR, _make_definition(fn, options, call_site))
+        _register_code(fn)
         return fn
 
     def decorate(f: F) -> F:
         setattr(f, DEFINITION_ATTR, _make_definition(f, options, call_site))
+        _register_code(f)
         return f
 
     return decorate

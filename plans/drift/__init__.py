@@ -20,6 +20,7 @@ from flowctl.plans.drift._model import (
     PendingChange,
     PendingChanges,
 )
+from flowctl.plans.drift._refresh import accept_world, refresh_preview
 from flowctl.plans.drift._render_html import render_html
 from flowctl.plans.drift._render_json import render_json, render_json_document
 from flowctl.plans.drift._render_markdown import render_markdown
@@ -37,11 +38,13 @@ __all__ = [
     "LastApply",
     "PendingChange",
     "PendingChanges",
+    "accept_world",
     "apply_acceptances",
     "detect_drift",
     "load_acceptances",
     "matches",
     "parse_acceptances",
+    "refresh_preview",
     "render_html",
     "render_json",
     "render_json_document",

@@ -40,6 +40,7 @@ class _Baseline:
     desired: DesiredState
     applied_at: datetime | None
     managed: frozenset[str]
+    manifests: frozenset[str]  # manifest ids that applies recorded (``managed_by`` of their writes)
 
     def in_scope(self, project: str) -> bool:
         return project in self.managed
@@ -55,6 +56,7 @@ def detect_drift(
     schedule_fires: Mapping[LaunchPlanKey, Sequence[datetime]] | None = None,
     cluster: ClusterView | None = None,
     grace: timedelta = DEFAULT_GRACE,
+    known_manifests: Collection[str] = (),
 ) -> DriftReport:
     """Classify every difference between ``snapshot`` (and ``cluster``) and ``last_applied``.
 
@@ -68,9 +70,14 @@ def detect_drift(
             missed-schedule check (the scheduler's table is not available).
         cluster: the kubernetes view; None when the provider is not kubernetes.
         grace: how late a fire may be before it counts as missed.
+        known_manifests: manifest ids of earlier applies (besides ``last_applied.manifest_id``);
+            a non-manual entity managed by another id was registered outside an apply.
     """
     desired = last_applied or DesiredState(manifest_id="")
-    base = _Baseline(desired, last_apply.applied_at if last_apply else None, frozenset(managed_projects))
+    manifests = frozenset({desired.manifest_id, *known_manifests} - {""})
+    base = _Baseline(
+        desired, last_apply.applied_at if last_apply else None, frozenset(managed_projects), manifests
+    )
     findings: list[Finding] = [
         *_entity_findings(base, snapshot),
         *_activation_findings(base, snapshot),
@@ -128,15 +135,21 @@ def _entity_findings(base: _Baseline, snapshot: RegistrySnapshot) -> Iterator[Fi
 
 
 def _registered_outside(base: _Baseline, entity: StoredEntity) -> bool:
-    if entity.managed_by == MANUAL:
-        return True
-    # Registered by a manifest but after the last apply, which did not declare it.
-    return base.applied_at is not None and as_utc(entity.created_at) > as_utc(base.applied_at)
+    """Registered by hand, or under a manifest id that no apply ever recorded (an edited row).
+
+    A version an earlier apply registered (and the baseline no longer declares) is not drift:
+    versions are never deleted, and apply records its manifest id as ``managed_by``.
+    """
+    return entity.managed_by == MANUAL or entity.managed_by not in base.manifests
 
 
 def _outside_finding(entity: StoredEntity) -> Finding:
     address = Address.entity(entity.kind, entity.project, entity.domain, entity.name, entity.version)
-    by = "by hand (managed_by manual)" if entity.managed_by == MANUAL else f"by `{entity.managed_by}`"
+    by = (
+        "by hand (managed_by manual)"
+        if entity.managed_by == MANUAL
+        else f"as `{entity.managed_by}`, a manifest no apply recorded,"
+    )
     return Finding(
         FindingKind.REGISTERED_OUTSIDE_APPLY,
         str(address),

@@ -25,6 +25,7 @@ FireReader = Callable[[str, str, str], Sequence[datetime]]  # (project, domain, 
 Scope = tuple[str, str]  # project, domain
 ClusterReader = Callable[[Sequence[Scope]], ClusterView]  # the kubernetes view of these project-domains
 HISTORY_DEPTH = 200
+PROMOTE_OPERATION = "promote"
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,33 @@ class Baseline:
 
 
 def select_baseline(history: Sequence[ApplyRecord], manifest_id: str | None = None) -> Baseline:
-    """The newest history entry (of ``manifest_id``'s manifest when given and present)."""
-    record = next(
-        (r for r in history if manifest_id and r.desired_state.get("manifest_id") == manifest_id), None
+    """What the last applies left: the newest full apply (of ``manifest_id``'s manifest when given
+    and present), with the promotions recorded after it layered on top.
+
+    ``flowctl promote`` records a partial desired state (only what it promoted), so it cannot be
+    the baseline on its own.
+    """
+    full = [r for r in history if r.operation != PROMOTE_OPERATION]
+    base = next((r for r in full if manifest_id and r.desired_state.get("manifest_id") == manifest_id), None)
+    base = base or (full[0] if full else None)
+    promotions = sorted(
+        (r for r in history if r.operation == PROMOTE_OPERATION and (base is None or r.serial > base.serial)),
+        key=lambda r: r.serial,
     )
-    record = record or (history[0] if history else None)
-    if record is None:
+    records = [r for r in (base, *promotions) if r is not None]
+    if not records:
         return Baseline(None, None, None, frozenset())
+    desired = _read_desired(records[0])
+    for promotion in records[1:]:
+        desired = _layer(desired, _read_desired(promotion))
+    newest = records[-1]
+    last = LastApply(newest.serial, newest.applied_at, newest.user, newest.operation, desired.manifest_id)
+    return Baseline(newest, desired, last, managed_projects_of(desired))
+
+
+def _read_desired(record: ApplyRecord) -> DesiredState:
     try:
-        desired = DesiredState.model_validate(record.desired_state)
+        return DesiredState.model_validate(record.desired_state)
     except ValidationError as exc:
         raise StoreError(
             f"Cannot read the desired state recorded by apply serial {record.serial}",
@@ -54,8 +73,18 @@ def select_baseline(history: Sequence[ApplyRecord], manifest_id: str | None = No
             "written by another flowctl version; run `flowctl apply` (or `apply --refresh-only`) to record "
             "a new baseline.",
         ) from None
-    last = LastApply(record.serial, record.applied_at, record.user, record.operation, desired.manifest_id)
-    return Baseline(record, desired, last, managed_projects_of(desired))
+
+
+def _layer(base: DesiredState, promotion: DesiredState) -> DesiredState:
+    """``base`` with a promotion's registrations added and its activations taking precedence."""
+    activations = {(a.project, a.domain, a.name): a for a in base.activations}
+    activations.update({(a.project, a.domain, a.name): a for a in promotion.activations})
+    return base.model_copy(
+        update={
+            "registrations": (*base.registrations, *promotion.registrations),
+            "activations": tuple(activations.values()),
+        }
+    )
 
 
 def managed_projects_of(desired: DesiredState) -> frozenset[str]:
@@ -119,7 +148,8 @@ def build_report(
 ) -> DriftReport:
     """Read the registry, detect drift, apply acceptances and attach the pending changes."""
     snapshot = store.snapshot()
-    baseline = select_baseline(store.apply_history(HISTORY_DEPTH), manifest.manifest_id if manifest else None)
+    history = store.apply_history(HISTORY_DEPTH)
+    baseline = select_baseline(history, manifest.manifest_id if manifest else None)
     fires = read_fires(snapshot, baseline.managed_projects, fire_reader) if fire_reader else None
     cluster = (
         cluster_reader(managed_scopes(baseline.desired)) if cluster_reader and baseline.desired else None
@@ -132,6 +162,7 @@ def build_report(
         last_apply=baseline.last_apply,
         schedule_fires=fires,
         cluster=cluster,
+        known_manifests={str(r.desired_state.get("manifest_id", "")) for r in history},
     )
     report = apply_acceptances(report, list(acceptances), today=today or now.date())
     return replace(report, pending_changes=pending_changes(manifest, snapshot, now=now))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowctl.plans.drift._format import field_rows, header_lines, value_text, when
-from flowctl.plans.drift._model import SYMBOL_LEGEND, DriftReport
+from flowctl.plans.drift._model import DriftReport
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,7 +30,7 @@ def render_html(report: DriftReport) -> str:
         report=report,
         groups=report.groups(),
         header=header_lines(report),
-        legend=SYMBOL_LEGEND,
+        legend=list(report.symbols_used()),
         field_rows=field_rows,
         value_text=value_text,
         when=when,

@@ -35,8 +35,10 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def due_fires(schedule: ScheduleSpec, since: datetime, until: datetime) -> list[datetime]:
-    """Fire times in (since, until], in UTC, at most ``_MAX_COUNTED`` of them."""
+def due_fires(
+    schedule: ScheduleSpec, since: datetime, until: datetime, *, limit: int = _MAX_COUNTED
+) -> list[datetime]:
+    """Fire times in (since, until], in UTC, the first ``limit`` of them."""
     since, until = as_utc(since), as_utc(until)
     if until <= since:
         return []
@@ -44,14 +46,14 @@ def due_fires(schedule: ScheduleSpec, since: datetime, until: datetime) -> list[
         period = timedelta(seconds=schedule.rate_seconds or 0)
         if period <= timedelta(0):
             return []
-        count = min(int((until - since) / period), _MAX_COUNTED)
+        count = min(int((until - since) / period), limit)
         return [since + period * k for k in range(1, count + 1)]
     if not schedule.cron_expression:
         return []
     zone = ZoneInfo(schedule.timezone)
     times: list[datetime] = []
     iterator = croniter(schedule.cron_expression, since.astimezone(zone))
-    while len(times) < _MAX_COUNTED:
+    while len(times) < limit:
         moment = as_utc(iterator.get_next(datetime))
         if moment > until:
             break

@@ -4,7 +4,7 @@ Importing this package does not import the ``kubernetes`` client; the first API 
 ``flowctl.providers.kubernetes.testing`` ships an API double for tests.
 """
 
-from flowctl.providers.kubernetes._client import KubernetesApiError
+from flowctl.providers.kubernetes._client import KubeClient, KubernetesApiError
 from flowctl.providers.kubernetes._jobs import render_job
 from flowctl.providers.kubernetes._names import job_name, namespace_name
 from flowctl.providers.kubernetes._namespaces import (
@@ -18,6 +18,7 @@ from flowctl.providers.kubernetes._settings import KubernetesSettings
 from flowctl.providers.kubernetes._status import attempt_status
 
 __all__ = [
+    "KubeClient",
     "KubernetesApiError",
     "KubernetesProvider",
     "KubernetesSettings",

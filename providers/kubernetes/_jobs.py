@@ -203,4 +203,5 @@ def _merge(base: Any, over: Any) -> Any:
 
 
 def _task(request: SubmitRequest) -> dict[str, Any]:
+    """The TaskSpec as JSON (``SubmitRequest.task``), its values read loosely."""
     return request.task

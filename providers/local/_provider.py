@@ -77,9 +77,10 @@ class LocalProvider:
         if self.running() >= self.slots:
             return SubmitResponse("", ProviderFailure("system", THROTTLED, "all local slots are busy", True))
         prefix = request.outputs_uri.rsplit("/", 1)[0]
-        spec_uri = blobs.join(prefix, "task.json")
+        spec_uri = request.task_spec_uri or blobs.join(prefix, "task.json")
         try:
-            blobs.write_json(spec_uri, request.task)
+            if not request.task_spec_uri:
+                blobs.write_json(spec_uri, request.task)
             log_path = self._log_path(request.ref, request.outputs_uri)
             log_path.parent.mkdir(parents=True, exist_ok=True)
             command = [

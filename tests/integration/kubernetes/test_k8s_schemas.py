@@ -3,10 +3,12 @@ fields), for the oldest and newest versions kubernetes-validate ships that flowc
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from flowctl.providers._interface import AttemptRef, SubmitRequest
 from flowctl.providers.kubernetes import (
@@ -58,3 +60,37 @@ def test_an_invalid_object_is_caught() -> None:
     job["spec"]["backoffLimit"] = "zero"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(job, VERSIONS[0], strict=True)
+
+
+EXAMPLES = Path(__file__).parents[3] / "examples" / "kubernetes" / "manifests"
+
+
+@pytest.mark.parametrize("version", [VERSIONS[0], VERSIONS[-1]])
+def test_example_manifests_validate(version: str) -> None:
+    files = sorted(EXAMPLES.glob("*.yaml"))
+    assert files
+    for path in files:
+        for obj in yaml.safe_load_all(path.read_text()):
+            if obj:
+                kubernetes_validate.validate(obj, version, strict=True)
+
+
+@pytest.mark.parametrize(("file", "args"), [
+    ("controller.yaml", ["--controller", "--image", "ghcr.io/you/flowctl:1", "--blob-store", "s3://my-bucket/flowctl"]),
+    ("my-ml-project.yaml", ["--project", "my-ml-project"]),
+])
+def test_example_manifests_are_what_render_prints(file: str, args: list[str], monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from flowctl.cli import cmd_k8s
+
+    monkeypatch.chdir(tmp_path)  # no flowctl.toml around
+    for var in ("FLOWCTL_DEFAULT_IMAGE", "FLOWCTL_BLOB_STORE", "FLOWCTL_KUBE_TEMPLATES"):
+        monkeypatch.delenv(var, raising=False)
+    app = typer.Typer()
+    cmd_k8s.register(app)
+    result = CliRunner().invoke(app, ["k8s", "render", *args])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (EXAMPLES / file).read_text(), f"regenerate {file}: flowctl k8s render {' '.join(args)}"

@@ -73,8 +73,8 @@ def _race(workers: list[Worker]) -> list[dict[str, Any]]:
 
 def test_racing_registrations_of_different_content(registry_url: str) -> None:
     open_store(registry_url).close()  # migrate once, so the race is about the registration
-    results = _race([Worker("register", registry_url, "proj", code) for code in ("a", "b", "c")])
-    assert sorted(r["result"] for r in results) == ["created", "immutable", "immutable"]
+    results = _race([Worker("register", registry_url, "proj", code) for code in ("a", "b")])
+    assert sorted(r["result"] for r in results) == ["created", "immutable"]
     loser = next(r for r in results if r["result"] == "immutable")
     assert "code.code_digest of task mean changed" in loser["message"] and "register a new version" in loser["message"]
     store = open_store(registry_url)
@@ -87,13 +87,13 @@ def test_racing_registrations_of_different_content(registry_url: str) -> None:
 
 def test_racing_identical_registrations(registry_url: str) -> None:
     open_store(registry_url).close()
-    results = _race([Worker("register", registry_url, "proj", "same") for _ in range(3)])
-    assert sorted(r["result"] for r in results) == ["created", "noop", "noop"]
+    results = _race([Worker("register", registry_url, "proj", "same") for _ in range(2)])
+    assert sorted(r["result"] for r in results) == ["created", "noop"]
 
 
 def test_racing_locks(registry_url: str) -> None:
     open_store(registry_url).close()
-    results = _race([Worker("lock", registry_url, "1", str(i)) for i in range(2)])
+    results = _race([Worker("lock", registry_url, "0.5", str(i)) for i in range(2)])
     assert sorted(r["result"] for r in results) == ["locked", "refused"]
     refused = next(r for r in results if r["result"] == "refused")
     assert "locked by worker-" in refused["message"] and "`apply`" in refused["message"]
@@ -102,7 +102,7 @@ def test_racing_locks(registry_url: str) -> None:
 
 def test_killed_holder_releases_the_lock(registry_url: str) -> None:
     store = open_store(registry_url)
-    doomed = Worker("hold-lock", registry_url, "2").ready()
+    doomed = Worker("hold-lock", registry_url, "1").ready()
     assert doomed.read()["result"] == "locked"
     with pytest.raises(LockError, match="doomed"), store.lock(LockInfo(operation="apply", holder="me"), timeout=0):
         pass

@@ -35,8 +35,13 @@ def check_golden(name: str, text: str) -> None:
 
 
 def clean_report() -> DriftReport:
-    return DriftReport(generated_at=NOW, registry_lineage="lineage-1", registry_serial=7,
-                       last_apply=LastApply(7, APPLIED_AT, "alice", "apply", MANIFEST), managed_projects=("ml",))
+    return DriftReport(
+        generated_at=NOW,
+        registry_lineage="lineage-1",
+        registry_serial=7,
+        last_apply=LastApply(7, APPLIED_AT, "alice", "apply", MANIFEST),
+        managed_projects=("ml",),
+    )
 
 
 def test_text_golden() -> None:
@@ -53,7 +58,9 @@ def test_markdown_golden() -> None:
 
 def test_markdown_stays_under_the_limit() -> None:
     report = sample_report()
-    many = tuple(replace(report.findings[1], address=f"ml/dev{i:03}/task/t@v", domain=f"dev{i:03}") for i in range(400))
+    many = tuple(
+        replace(report.findings[1], address=f"ml/dev{i:03}/task/t@v", domain=f"dev{i:03}") for i in range(400)
+    )
     text = render_markdown(report.with_findings(many), max_chars=20_000)
     assert len(text) < 20_000
     assert "more project/domain section(s) left out" in text
@@ -65,12 +72,25 @@ def test_json_document() -> None:
     assert doc["format_version"] == FORMAT_VERSION == "1"
     assert doc["drift"] is True
     assert doc["registry"] == {"lineage": "lineage-1", "serial": 9}
-    assert doc["last_apply"] == {"serial": 7, "applied_at": "2026-11-23T20:00:00+00:00", "user": "alice",
-                                 "operation": "apply", "manifest_id": "manifests"}
-    assert doc["counts"] == {"activation_changed": 1, "domain_settings_changed": 1, "project_changed": 1,
-                             "registered_outside_apply": 1, "schedule_not_fired": 1}
+    assert doc["last_apply"] == {
+        "serial": 7,
+        "applied_at": "2026-11-23T20:00:00+00:00",
+        "user": "alice",
+        "operation": "apply",
+        "manifest_id": "manifests",
+    }
+    assert doc["counts"] == {
+        "activation_changed": 1,
+        "domain_settings_changed": 1,
+        "project_changed": 1,
+        "registered_outside_apply": 1,
+        "schedule_not_fired": 1,
+    }
     assert [(g["project"], g["domain"], len(g["findings"])) for g in doc["groups"]] == [
-        ("ml", None, 1), ("ml", "development", 2), ("ml", "production", 2)]
+        ("ml", None, 1),
+        ("ml", "development", 2),
+        ("ml", "production", 2),
+    ]
     assert doc["groups"][2]["findings"][1] == {
         "kind": "activation_changed",
         "title": "activation changed by hand",
@@ -82,17 +102,51 @@ def test_json_document() -> None:
         "before": {"active_version": "v1"},
         "after": {"active_version": "v0"},
     }
-    assert doc["accepted"][0]["acceptance"] == {"address": "web/staging", "reason": "load test until the migration ends",
-                                                "owner": "carol@example.com", "expires": "2026-12-31", "kind": None}
-    assert doc["expired_acceptances"] == [{"address": "ml/development/task/etl.load", "reason": "old hotfix",
-                                           "owner": "dave@example.com", "expires": "2026-11-01", "kind": None}]
+    assert doc["accepted"][0]["acceptance"] == {
+        "address": "web/staging",
+        "reason": "load test until the migration ends",
+        "owner": "carol@example.com",
+        "expires": "2026-12-31",
+        "kind": None,
+    }
+    assert doc["expired_acceptances"] == [
+        {
+            "address": "ml/development/task/etl.load",
+            "reason": "old hotfix",
+            "owner": "dave@example.com",
+            "expires": "2026-11-01",
+            "kind": None,
+        }
+    ]
     assert doc["pending_changes"] == {
-        "available": True, "summary": "Plan: 1 to register, 0 to change, 0 to deactivate.", "counts": {"register": 1},
-        "changes": [{"address": "ml/development/workflow/etl.wf@v2", "action": "register",
-                     "reason": "register_because_new_version"}], "note": ""}
-    assert set(doc) == {"format_version", "generated_at", "drift", "summary", "registry", "last_apply",
-                        "managed_projects", "cluster_checked", "counts", "groups", "accepted", "expired_acceptances",
-                        "pending_changes", "notes"}
+        "available": True,
+        "summary": "Plan: 1 to register, 0 to change, 0 to deactivate.",
+        "counts": {"register": 1},
+        "changes": [
+            {
+                "address": "ml/development/workflow/etl.wf@v2",
+                "action": "register",
+                "reason": "register_because_new_version",
+            }
+        ],
+        "note": "",
+    }
+    assert set(doc) == {
+        "format_version",
+        "generated_at",
+        "drift",
+        "summary",
+        "registry",
+        "last_apply",
+        "managed_projects",
+        "cluster_checked",
+        "counts",
+        "groups",
+        "accepted",
+        "expired_acceptances",
+        "pending_changes",
+        "notes",
+    }
 
 
 def test_json_of_a_clean_report() -> None:
@@ -136,8 +190,13 @@ def test_html_is_self_contained_and_escaped() -> None:
     assert "script" not in tags and "link" not in tags and "img" not in tags
     assert not any(a.get("src") or (a.get("href") or "#").startswith("http") for _, a in parser.tags)
     rows = [a for t, a in parser.tags if t == "tr" and a.get("class") == "finding"]
-    assert [r["data-kind"] for r in rows] == ["project_changed", "schedule_not_fired", "registered_outside_apply",
-                                              "domain_settings_changed", "activation_changed"]
+    assert [r["data-kind"] for r in rows] == [
+        "project_changed",
+        "schedule_not_fired",
+        "registered_outside_apply",
+        "domain_settings_changed",
+        "activation_changed",
+    ]
     assert "<b>edited</b>" not in html and "&lt;b&gt;edited&lt;/b&gt;" in html
     text = " ".join(parser.text)
     assert "Drift: 5 findings in 3 project/domains (4 errors, 1 warning). 1 accepted." in text

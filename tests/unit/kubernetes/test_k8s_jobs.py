@@ -129,6 +129,6 @@ def test_user_template_per_project_domain_overrides_the_package(tmp_path: Path) 
 
 def test_broken_user_template_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "job.yaml.j2").write_text("kind: Job\napiVersion: batch/v1\nmetadata: {{ nope }}\n")
-    with pytest.raises(ProviderError, match="Cannot render Kubernetes template job.yaml.j2") as info:
+    with pytest.raises(ProviderError, match=r"Cannot render Kubernetes template job\.yaml\.j2") as info:
         render_job(_request(), KubernetesSettings(default_image="i", template_dir=tmp_path), task_spec_uri="t")
     assert "nope" in info.value.render()

@@ -42,7 +42,7 @@ def task(name: str, body: str = "v1") -> TaskSpec:
 def workflow(name: str, tasks: tuple[str, ...], inputs: dict[str, TypeSpec] | None = None,
              optional: tuple[str, ...] = ()) -> WorkflowSpec:
     nodes = tuple(NodeSpec(id=f"n{i}", kind="task", target=t) for i, t in enumerate(tasks))
-    return WorkflowSpec(name=name, interface=interface(inputs or {"values": FLOAT_LIST}, optional=optional),
+    return WorkflowSpec(name=name, interface=interface({"values": FLOAT_LIST} if inputs is None else inputs, optional=optional),
                         nodes=nodes, tasks=tasks)
 
 

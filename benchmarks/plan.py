@@ -1,0 +1,115 @@
+"""Benchmark: `flowctl plan` with no changes, end to end (process start and manifest loading included).
+
+Generates a synthetic manifest package in a temporary folder: N workflows (2 tasks each, 50 per
+module) registered in development and promoted to staging and production, so 3 domains hold
+4 entities per workflow. Applies it once to a fresh SQLite registry, then times `flowctl plan`
+(a new process each run, best of 3) and reports the time per workflow for linearity.
+
+    .venv/bin/python benchmarks/plan.py                 # 1,000 and 10,000 workflows
+    .venv/bin/python benchmarks/plan.py --sizes 1000    # target: <= 2 s
+    .venv/bin/python benchmarks/plan.py --registry postgresql+psycopg://...  (a fresh database)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PER_MODULE = 50
+
+MODULE = '''
+from flowctl import task, workflow
+{body}
+'''
+
+WORKFLOW = '''
+
+@task
+def prep_{i}(values: list[float]) -> list[float]:
+    return [v * {i} for v in values]
+
+
+@task
+def total_{i}(values: list[float]) -> float:
+    return sum(values)
+
+
+@workflow
+def wf_{i}(values: list[float]) -> float:
+    return total_{i}(values=prep_{i}(values=values))
+'''
+
+MANIFEST = '''
+from flowctl import Project, promoted_from
+{imports}
+
+project = Project("bench", domains=["development", "staging", "production"])
+dev, staging, prod = project.domain("development"), project.domain("staging"), project.domain("production")
+for wf in WORKFLOWS:
+    dev.register(wf)
+    staging.register(wf, version=promoted_from("development"))
+    prod.register(wf, version=promoted_from("staging"))
+'''
+
+
+def generate(root: Path, count: int) -> Path:
+    package = root / "bench_flows"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    modules = []
+    for start in range(0, count, PER_MODULE):
+        name = f"flows_{start // PER_MODULE:04d}"
+        body = "".join(WORKFLOW.format(i=i) for i in range(start, min(start + PER_MODULE, count)))
+        (package / f"{name}.py").write_text(MODULE.format(body=body))
+        modules.append((name, range(start, min(start + PER_MODULE, count))))
+    imports = "\n".join(f"from bench_flows import {name}" for name, _ in modules)
+    listing = ", ".join(f"{name}.wf_{i}" for name, ids in modules for i in ids)
+    manifest = root / "manifest.py"
+    manifest.write_text(MANIFEST.format(imports=imports) + f"\nWORKFLOWS = [{listing}]\n")
+    manifest.write_text(MANIFEST.format(imports=imports).replace("for wf in WORKFLOWS", f"WORKFLOWS = [{listing}]\nfor wf in WORKFLOWS"))
+    return manifest
+
+
+def flowctl(*args: str, env: dict[str, str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "flowctl", *args], env=env, cwd=cwd, capture_output=True, text=True)
+    return time.perf_counter() - start, done
+
+
+def run(count: int, registry: str | None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        manifest = generate(root, count)
+        env = {**os.environ, "FLOWCTL_REGISTRY": registry or f"sqlite:///{root / 'registry.db'}",
+               "FLOWCTL_BLOB_STORE": str(root / "blobs")}
+        apply_s, done = flowctl("apply", str(manifest), "--version", "v1", "--auto-approve", env=env, cwd=root)
+        if done.returncode != 0:
+            raise SystemExit(f"apply failed:\n{done.stderr[-3000:]}")
+        times = []
+        for _ in range(3):
+            seconds, done = flowctl("plan", str(manifest), "--version", "v1", "--detailed-exitcode", env=env, cwd=root)
+            if done.returncode != 0 or "No changes." not in done.stdout:
+                raise SystemExit(f"plan did not come back empty ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+            times.append(seconds)
+        return {"workflows": count, "entities": count * 12, "apply_s": apply_s, "plan_s": min(times)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--registry", help="registry URL (default: a fresh SQLite file per size)")
+    args = parser.parse_args()
+    print(f"{'workflows':>9} {'entities':>9} {'first apply':>12} {'no-change plan':>15} {'per workflow':>13}")
+    for size in args.sizes:
+        r = run(size, args.registry)
+        print(f"{r['workflows']:>9,} {r['entities']:>9,} {r['apply_s']:>11.2f}s {r['plan_s']:>14.2f}s "
+              f"{r['plan_s'] / size * 1000:>11.2f}ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""End to end: the seed workflow, applied to a registry, launched, and run by the controller with the
+kubernetes provider against the API double. Pods really run the entrypoint (``run_locally``), which
+fetches the registered code bundle and writes outputs through the blob store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from flowctl._blobstore import BlobStore
+from flowctl.engine import Controller, EngineContext, abort, launch
+from flowctl.providers.kubernetes import KubernetesProvider, KubernetesSettings
+from flowctl.providers.kubernetes.testing import KubernetesDouble, PodResult, run_locally
+from flowctl.state._executions import ExecutionStore, open_execution_store
+
+pytestmark = pytest.mark.slow
+
+SEED = '''
+import time
+
+from flowctl import task, workflow
+from flowctl._project import Project
+
+
+@task
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+@task
+def standard_deviation(values: list[float], mu: float) -> float:
+    from math import sqrt
+    return sqrt(sum((x - mu) ** 2 for x in values))
+
+
+@task
+def standard_scale(values: list[float], mu: float, sigma: float) -> list[float]:
+    return [(x - mu) / sigma for x in values]
+
+
+@workflow
+def standard_scale_workflow(values: list[float]) -> list[float]:
+    mu = mean(values=values)
+    sigma = standard_deviation(values=values, mu=mu)
+    return standard_scale(values=values, mu=mu, sigma=sigma)
+
+
+@task
+def explode(values: list[float]) -> float:
+    raise ValueError("no values today")
+
+
+@workflow
+def failing_workflow(values: list[float]) -> float:
+    return explode(values=values)
+
+
+@task
+def nap(values: list[float]) -> float:
+    time.sleep(60)
+    return 0.0
+
+
+@workflow
+def slow_workflow(values: list[float]) -> float:
+    return nap(values=values)
+
+
+@task(timeout=1.0)
+def too_slow(values: list[float]) -> float:
+    time.sleep(60)
+    return 0.0
+
+
+@workflow
+def timeout_workflow(values: list[float]) -> float:
+    return too_slow(values=values)
+
+
+project = Project("seed", domains=["development"])
+dev = project.domain("development")
+for wf in (standard_scale_workflow, failing_workflow, slow_workflow, timeout_workflow):
+    dev.register(wf)
+'''
+NAMESPACE = "seed-development"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ExecutionStore, str]]:
+    """Applied once for the module; every test launches its own execution."""
+    tmp_path = tmp_path_factory.mktemp("seed")
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "seed.py").write_text(textwrap.dedent(SEED))
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    blob_url = str(tmp_path / "blobs")
+    env = {**os.environ, "FLOWCTL_REGISTRY": registry_url, "FLOWCTL_BLOB_STORE": blob_url}
+    applied = subprocess.run([sys.executable, "-m", "flowctl", "apply", "flows", "--auto-approve", "--version", "v1"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    store = open_execution_store(registry_url)
+    yield store, blob_url
+    store.close()
+
+
+@pytest.fixture
+def cluster() -> Iterator[KubernetesDouble]:
+    with KubernetesDouble() as k8s:
+        k8s.create_namespace(NAMESPACE)
+        yield k8s
+
+
+def _controller(k8s: KubernetesDouble, store: ExecutionStore, blob_url: str) -> Controller:
+    settings = KubernetesSettings(default_image="flowctl:test", watch_timeout_seconds=5)
+    provider = KubernetesProvider(settings, client=k8s.kube_client(settings))
+    return Controller(EngineContext(store, provider, BlobStore(blob_url)), schedules=False)
+
+
+def _run(controller: Controller) -> None:
+    try:
+        controller.run(poll_interval=0.05, until_idle=True)
+    finally:
+        controller.shutdown()
+
+
+def test_seed_workflow_succeeds_with_correct_outputs(cluster: KubernetesDouble, registry: tuple[ExecutionStore, str]) -> None:
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.standard_scale_workflow", {"values": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    _run(_controller(cluster, store, blob_url))
+    done = store.get_execution(execution.id)
+    assert done is not None and done.phase == "succeeded", done
+    assert done.outputs == {"o0": pytest.approx([-0.632455532, -0.316227766, 0.0, 0.316227766, 0.632455532])}
+    created = [r for r in cluster.requests if r.verb == "create" and r.resource == "jobs"]
+    assert len(created) == 3 and all(r.namespace == NAMESPACE for r in created)
+    command = created[0].body["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[:3] == ["python", "-m", "flowctl.entrypoint"] and "--bundle-uri" in command
+
+
+def test_user_failure_fails_the_execution_with_the_users_error(cluster: KubernetesDouble,
+                                                               registry: tuple[ExecutionStore, str]) -> None:
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.failing_workflow", {"values": [1.0]})
+    _run(_controller(cluster, store, blob_url))
+    done = store.get_execution(execution.id)
+    assert done is not None and done.phase == "failed"
+    assert "no values today" in str(done.error)
+
+
+def test_abort_deletes_the_running_job(cluster: KubernetesDouble, registry: tuple[ExecutionStore, str]) -> None:
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.slow_workflow", {"values": [1.0]})
+    controller = _controller(cluster, store, blob_url)
+    runner = threading.Thread(target=_run, args=(controller,), daemon=True)
+    runner.start()
+    assert cluster.wait_for(lambda: any(p["status"]["phase"] == "Running" for p in cluster.list("pods", NAMESPACE)), 30)
+    abort(store, execution.id)
+    runner.join(30)
+    assert not runner.is_alive()
+    done = store.get_execution(execution.id)
+    assert done is not None and done.phase == "aborted"
+    deletes = [r for r in cluster.requests if r.verb == "delete" and r.resource == "jobs"]
+    assert deletes and all(r.query.get("propagationPolicy") == "Background" for r in deletes)
+    assert cluster.wait_for(lambda: not cluster.list("pods", NAMESPACE), 10)
+
+
+def test_timeout_becomes_the_jobs_deadline(cluster: KubernetesDouble, registry: tuple[ExecutionStore, str]) -> None:
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.timeout_workflow", {"values": [1.0]})
+    _run(_controller(cluster, store, blob_url))
+    done = store.get_execution(execution.id)
+    assert done is not None and done.phase in ("failed", "timed_out"), done
+    assert "Timeout" in str(done.error) or "timeout" in str(done.error)
+    created = [r for r in cluster.requests if r.verb == "create" and r.resource == "jobs"]
+    assert created[0].body["spec"]["activeDeadlineSeconds"] == 1
+
+
+def test_a_restarted_controller_finds_its_job_instead_of_starting_another(
+    cluster: KubernetesDouble, registry: tuple[ExecutionStore, str]
+) -> None:
+    store, blob_url = registry
+    gate = threading.Event()
+    cluster.runner = lambda run: run_locally(run) if gate.wait(30) else PodResult(1)
+    execution = launch(store, "seed", "development", "seed.standard_scale_workflow", {"values": [1.0, 3.0]})
+    first = _controller(cluster, store, blob_url)
+    thread = threading.Thread(target=_run, args=(first,), daemon=True)
+    thread.start()
+    assert cluster.wait_for(lambda: bool(cluster.list("jobs", NAMESPACE)), 30)
+    first.stop()  # the controller process goes away while the Job runs
+    thread.join(30)
+    assert not thread.is_alive()
+    gate.set()
+    _run(_controller(cluster, store, blob_url))
+    done = store.get_execution(execution.id)
+    assert done is not None and done.phase == "succeeded", done
+    assert done.outputs == {"o0": pytest.approx([-0.7071067811865475, 0.7071067811865475])}
+    names = [r.body["metadata"]["name"] for r in cluster.requests if r.verb == "create" and r.resource == "jobs"]
+    # one Job per node and no extra attempt: the restarted controller followed (or adopted, 409) the first Job
+    assert len(set(names)) == 3
