@@ -136,7 +136,7 @@ def import_manifests(root: Path, modules: list[str]) -> tuple[list[Project], lis
             except Exception as error:  # the user's module raised while importing
                 errors.append(_import_failure(name, error, root))
     if errors:
-        raise ManifestError(diagnostics=errors)
+        raise ManifestError(diagnostics=list(dict.fromkeys(errors)))  # one workflow reached twice: report once
     projects = list(found)
     for module in loaded:  # projects of modules imported before (cached) are found by name
         for value in vars(module).values():
@@ -365,7 +365,7 @@ def build_desired_state(
     settings = _build(builder, projects)
     errors += builder.errors
     if errors:
-        raise ManifestError(diagnostics=errors)
+        raise ManifestError(diagnostics=list(dict.fromkeys(errors)))  # one workflow reached twice: report once
     return DesiredState(
         manifest_id=manifest_id,
         projects=tuple(p.spec() for p in projects),

@@ -17,11 +17,12 @@ ENTITY_COLUMNS = (
 )
 
 
+_KINDS = {kind.value: kind for kind in EntityKind}
+
+
 def entity_from_row(row: Any) -> StoredEntity:
     """A row of ``ENTITY_COLUMNS`` (positional, for speed: snapshots convert 10,000 of them)."""
-    return StoredEntity(
-        EntityKind(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10]
-    )
+    return StoredEntity(_KINDS[row[0]], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10])
 
 
 def apply_from_row(row: Any) -> ApplyRecord:

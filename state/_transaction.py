@@ -1,7 +1,9 @@
 """Writes inside one registry transaction (the RegistryTransaction protocol).
 
 Immutability is the database's job: the unique key ``uq_entities_key`` decides which of two racing
-registrations wins; the loser's insert fails inside a savepoint and it re-reads the winner's row,
+registrations wins. The insert is ``INSERT … ON CONFLICT (key) DO NOTHING``: the loser's insert
+waits for the winner's commit, inserts nothing (the unique-key violation, without aborting the
+transaction the way a caught IntegrityError would on PostgreSQL), and re-reads the winner's row,
 so identical content is a no-op and different content an ImmutabilityError with a spec diff.
 """
 
@@ -10,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import ApplyError, ImmutabilityError, InputError, StoreError
@@ -28,6 +31,22 @@ _domains = table(DomainRow)
 _entities = table(EntityRow)
 _activations = table(ActivationRow)
 _applies = table(ApplyRow)
+
+# Statements built once (building a statement costs more than running it on SQLite).
+_FIND_ENTITY = sa.select(*ENTITY_COLUMNS).where(
+    _entities.c.kind == sa.bindparam("kind"),
+    _entities.c.project == sa.bindparam("project"),
+    _entities.c.domain == sa.bindparam("domain"),
+    _entities.c.name == sa.bindparam("name"),
+    _entities.c.version == sa.bindparam("version"),
+)
+_KEY_COLUMNS = ["kind", "project", "domain", "name", "version"]
+_INSERT_ENTITY = {
+    # ON CONFLICT DO NOTHING on the unique key: the database decides which of two racing inserts
+    # wins (the loser waits for the winner's commit on PostgreSQL), without aborting the transaction.
+    "sqlite": sqlite_insert(_entities).on_conflict_do_nothing(index_elements=_KEY_COLUMNS).returning(_entities.c.id),
+    "postgresql": postgresql_insert(_entities).on_conflict_do_nothing(constraint="uq_entities_key").returning(_entities.c.id),
+}
 
 _KIND_LABEL = {EntityKind.TASK: "task", EntityKind.WORKFLOW: "workflow", EntityKind.LAUNCH_PLAN: "launch plan"}
 
@@ -139,31 +158,26 @@ class SqlTransaction:
         if existing is not None:
             return self._compare(existing, spec, digest)
         entity = StoredEntity(kind, project, domain, name, version, digest, spec, utcnow(), created_by, managed_by, bundle_uri)
-        try:
-            with self._conn.begin_nested():
-                self._conn.execute(
-                    _entities.insert().values(
-                        kind=kind.value, project=project, domain=domain, name=name, version=version, digest=digest,
-                        spec=spec, created_at=entity.created_at, created_by=created_by, managed_by=managed_by,
-                        bundle_uri=bundle_uri,
-                    )
-                )
-        except IntegrityError:
-            # Another writer inserted the same key first (it committed while we waited on the index).
+        inserted_id = self._conn.execute(
+            _INSERT_ENTITY[self._conn.dialect.name],
+            {
+                "kind": kind.value, "project": project, "domain": domain, "name": name, "version": version,
+                "digest": digest, "spec": spec, "created_at": entity.created_at, "created_by": created_by,
+                "managed_by": managed_by, "bundle_uri": bundle_uri,
+            },
+        ).scalar()
+        if inserted_id is None:
+            # Another writer inserted the same key first (committed while we waited on the index).
             winner = self._find(*key)
             if winner is None:
-                raise
+                raise StoreError(f"Registration of {name}@{version} conflicted, but no stored version was found")
             return self._compare(winner, spec, digest)
         self._wrote()
         return RegisterResult(entity, created=True)
 
     def _find(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
-        row = self._conn.execute(
-            sa.select(*ENTITY_COLUMNS).where(
-                _entities.c.kind == kind.value, _entities.c.project == project, _entities.c.domain == domain,
-                _entities.c.name == name, _entities.c.version == version,
-            )
-        ).first()
+        params = {"kind": kind.value, "project": project, "domain": domain, "name": name, "version": version}
+        row = self._conn.execute(_FIND_ENTITY, params).first()
         return entity_from_row(row) if row is not None else None
 
     @staticmethod

@@ -56,31 +56,16 @@ def fail(error: FlowctlError, *, exit_code: int = 1) -> NoReturn:
 
 
 def main() -> None:
-    """Console entry point: runs the app, turning FlowctlError into diagnostics and exit 1."""
+    """Console entry point: click handles usage errors and exit codes; FlowctlError becomes diagnostics."""
     _register_commands()
     try:
-        app(standalone_mode=False)
+        app()
     except FlowctlError as error:
         if debug_enabled():
             traceback.print_exc()
         sys.stderr.write(error.render() + "\n")
         sys.exit(1)
-    except typer.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except typer.Abort:
-        sys.stderr.write("Aborted.\n")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.stderr.write("Interrupted.\n")
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as error:  # click usage errors are ClickException
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
+    except Exception:
         sys.stderr.write("flowctl: internal error, please report it with the traceback below.\n")
         traceback.print_exc()
         sys.exit(70)

@@ -41,7 +41,7 @@ def finish_command(store: ExecutionStore, execution: ExecutionRecord, *, wait: b
         err.print(f"execution {execution.name} {execution.phase}")
         if execution.error:
             err.print(f"{execution.error.get('code')}: {execution.error.get('message')}", markup=False)
-        raise typer.Exit(0 if execution.phase == "succeeded" else 1)
+        raise SystemExit(0 if execution.phase == "succeeded" else 1)  # see note: typer.Exit codes are lost by main()
 
 
 def register(app: typer.Typer) -> None:
@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
         else:
             render_execution(doc, Console())
         if wait:
-            raise typer.Exit(0 if execution.phase == "succeeded" else 1)
+            raise SystemExit(0 if execution.phase == "succeeded" else 1)  # see note: typer.Exit codes are lost by main()
 
     @ex.command("outputs")
     def outputs(ref: Ref, registry: Registry = None) -> None:
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         execution = find_execution(_store(registry), ref)
         if execution.outputs is None:
             typer.echo(f"execution {execution.name} is {execution.phase}: no outputs", err=True)
-            raise typer.Exit(1)
+            raise SystemExit(1)
         typer.echo(json.dumps(execution.outputs, indent=2, sort_keys=True))
 
     @ex.command("logs")

@@ -92,11 +92,19 @@ def render_execution(doc: dict[str, Any], console: Console) -> None:
 def render_list(executions: list[ExecutionRecord], console: Console) -> None:
     from rich.table import Table
 
-    table = Table("name", "project/domain", "launch plan", "phase", "created", "seconds", box=None, pad_edge=False)
-    for x in executions:
-        table.add_row(x.name, f"{x.project}/{x.domain}", f"{x.launch_plan_name}@{x.launch_plan_version}",
-                      _phase(x.phase), x.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                      str(_seconds(x.started_at, x.finished_at) or "-"))
+    rows = [
+        (x.name, f"{x.project}/{x.domain}", f"{x.launch_plan_name}@{x.launch_plan_version}", x.phase,
+         x.created_at.strftime("%Y-%m-%d %H:%M:%S"), str(_seconds(x.started_at, x.finished_at) or "-"))
+        for x in executions
+    ]
+    header = ("name", "project/domain", "launch plan", "phase", "created", "seconds")
+    if not console.is_terminal:  # pipes and files get whole values, one execution per line
+        for row in (header, *rows):
+            console.print("  ".join(row), markup=False, highlight=False, soft_wrap=True)
+        return
+    table = Table(*header, box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(*row[:3], _phase(row[3]), *row[4:])
     console.print(table)
 
 

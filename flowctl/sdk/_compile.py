@@ -198,8 +198,10 @@ def _compile(definition: WorkflowDefinition) -> CompiledWorkflow:
     result: Any = None
     finished = False
     previous_profile = sys.getprofile()
+    hook = previous_profile is None  # under a profiler (cProfile) direct calls are not detected
     push_trace(trace)
-    sys.setprofile(_profile)
+    if hook:
+        sys.setprofile(_profile)
     try:
         result = body(**inputs)
         finished = True
@@ -225,7 +227,8 @@ def _compile(definition: WorkflowDefinition) -> CompiledWorkflow:
             source=_user_location(exc.__traceback__, definition.source),
         )
     finally:
-        sys.setprofile(previous_profile)
+        if hook:
+            sys.setprofile(None)
         pop_trace()
     if trace.capture is not None:
         trace.capture = None

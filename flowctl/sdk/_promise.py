@@ -118,6 +118,15 @@ class Trace:
         self.diags.add(summary, detail, source=source)
 
     def abort(self, summary: str, detail: str = "", *, source: str) -> NoReturn:
+        if active_trace() is not self:  # a promise used after its workflow compiled (e.g. passed to a task)
+            from flowctl._errors import CompileError
+
+            raise CompileError(
+                summary + " outside its workflow body",
+                detail=detail + " Promises exist only while a workflow body compiles; a task called with "
+                "promises outside a @workflow body cannot run.",
+                source=source,
+            )
         self.diags.add(summary, detail, source=source)
         raise TraceAbort()
 

@@ -20,8 +20,13 @@ from flowctl.spec import sha256_hex
 
 def display_path(filename: str) -> str:
     """``filename`` relative to the working folder when it lies below it, else as given."""
+    return _display_path(filename, os.getcwd())
+
+
+@functools.lru_cache(maxsize=2048)
+def _display_path(filename: str, cwd: str) -> str:
     try:
-        rel = os.path.relpath(filename)
+        rel = os.path.relpath(filename, cwd)
     except ValueError:
         return filename
     return filename if rel.startswith("..") else rel

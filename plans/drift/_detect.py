@@ -102,22 +102,20 @@ def detect_drift(
 
 # ---------------------------------------------------------------- entities
 def _entity_findings(base: _Baseline, snapshot: RegistrySnapshot) -> Iterator[Finding]:
-    exact: dict[tuple[EntityKind, str, str, str, str], RegistrationSpec] = {}
-    promoted: set[tuple[EntityKind, str, str, str]] = set()
-    for reg in base.desired.registrations:
-        if not base.in_scope(reg.project):
-            continue
-        if reg.version is None:
-            promoted.add((reg.kind, reg.project, reg.domain, reg.name))
-        else:
-            exact[(reg.kind, reg.project, reg.domain, reg.name, reg.version)] = reg
+    # Promoted registrations without a version resolve to what the source domain had; apply
+    # registered them under its manifest id, which ``_registered_outside`` accepts.
+    exact: dict[tuple[EntityKind, str, str, str, str], RegistrationSpec] = {
+        (reg.kind, reg.project, reg.domain, reg.name, reg.version): reg
+        for reg in base.desired.registrations
+        if reg.version is not None and base.in_scope(reg.project)
+    }
     for key, entity in sorted(snapshot.entities.items(), key=lambda item: (item[0][0].value, *item[0][1:])):
         if not base.in_scope(entity.project):
             continue
         applied = exact.get(key)
         if applied is not None:
             yield from _changed_entity(applied, entity)
-        elif key[:4] not in promoted and _registered_outside(base, entity):
+        elif _registered_outside(base, entity):
             yield _outside_finding(entity)
     for key, reg in sorted(exact.items(), key=lambda item: (item[0][0].value, *item[0][1:])):
         if key not in snapshot.entities:

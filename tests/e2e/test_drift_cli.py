@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from drift_e2e_support import Applied, copy_applied, flowctl, make_applied
 
+from flowctl._errors import InputError
 from flowctl.cli import cmd_drift
 
 HAND_SWITCH = "UPDATE launch_plan_activations SET version = 'v0', managed_by = 'manual' WHERE name = 'hourly'"
@@ -71,14 +72,15 @@ def test_exit_codes_in_a_subprocess(applied: Applied) -> None:
     assert doc["pending_changes"]["available"] is True
 
 
-def test_errors_exit_1(applied: Applied, tmp_path: Path) -> None:
+def test_errors_exit_1(applied: Applied, app: typer.Typer, tmp_path: Path) -> None:
     missing = flowctl("drift", "--registry", f"sqlite:///{tmp_path / 'nope.db'}", cwd=tmp_path)
     assert missing.returncode == 1
     assert "Error: No registry at" in missing.stderr and not (tmp_path / "nope.db").exists()
+    # FlowctlError reaches flowctl.cli.main, which prints its diagnostics and exits 1
     (tmp_path / "accept.yaml").write_text("- address: demo\n  reason: r\n")
-    bad = flowctl("drift", ".", "--accept", str(tmp_path / "accept.yaml"), cwd=applied.root)
-    assert bad.returncode == 1
-    assert "Accept entry 1 lacks owner, expires" in bad.stderr
+    with pytest.raises(InputError) as info:
+        invoke(app, str(applied.root), "--registry", applied.url, "--accept", str(tmp_path / "accept.yaml"))
+    assert info.value.diagnostics[0].summary == "Accept entry 1 lacks owner, expires"
 
 
 def test_formats_and_output_file(applied: Applied, app: typer.Typer, tmp_path: Path) -> None:

@@ -108,3 +108,55 @@ def test_deleted_namespace(world: World, k8s: KubernetesDouble, settings: Kubern
 
 def test_live_attempt_handles_of_an_idle_registry(world: World) -> None:
     assert live_attempt_handles(world.url) == frozenset()
+
+
+@pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
+def test_cli_reads_the_cluster_with_the_kubernetes_provider(
+    world: World, k8s: KubernetesDouble, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from flowctl.cli import cmd_drift
+
+    settings = KubernetesSettings()
+    kube_client = k8s.kube_client(settings)
+    for domain in ("development", "production"):
+        apply_objects(desired_namespace_objects("ml", domain, settings), kube_client)
+    from kubernetes import client as kube
+
+    kube.CoreV1Api(k8s.api_client()).delete_namespaced_service_account(
+        settings.service_account, "ml-production"
+    )
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "double",
+                "clusters": [{"name": "double", "cluster": {"server": k8s.url}}],
+                "users": [{"name": "u", "user": {}}],
+                "contexts": [{"name": "double", "context": {"cluster": "double", "user": "u"}}],
+            }
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FLOWCTL_PROVIDER", "kubernetes")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    app = typer.Typer()
+    cmd_drift.register(app)
+    app.command("noop")(lambda: None)
+    result = CliRunner().invoke(
+        app, ["drift", "--registry", world.url, "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 2, result.output
+    doc = json.loads(result.stdout)
+    assert doc["cluster_checked"] is True
+    assert doc["counts"] == {"cluster_object_missing": 1}
+    no_cluster = CliRunner().invoke(
+        app, ["drift", "--registry", world.url, "--no-cluster"], catch_exceptions=False
+    )
+    assert no_cluster.exit_code == 0

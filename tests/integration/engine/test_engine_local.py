@@ -13,14 +13,19 @@ from flowctl.engine import Controller, EngineContext, abort, launch, recover
 Env = tuple[str, str, EngineContext]
 
 
-@pytest.fixture
-def env(tmp_path: Path, registry_url: str) -> Env:
+def make_env(tmp_path: Path, url: str) -> Env:
     blob_url = str(tmp_path / "blobs")
-    return registry_url, bundle(tmp_path / "src", blob_url), local_context(registry_url, blob_url, tmp_path)
+    return url, bundle(tmp_path / "src", blob_url), local_context(url, blob_url, tmp_path)
 
 
-def test_chain_succeeds_with_outputs_and_logs(env: Env) -> None:
-    url, uri, ctx = env
+@pytest.fixture
+def env(tmp_path: Path, sqlite_url: str) -> Env:
+    """Most scenarios run on SQLite here; the end-to-end CLI tests cover PostgreSQL with processes."""
+    return make_env(tmp_path, sqlite_url)
+
+
+def test_chain_succeeds_with_outputs_and_logs(tmp_path: Path, registry_url: str) -> None:
+    url, uri, ctx = make_env(tmp_path, registry_url)
     register(url, [flows.chain], bundle_uri=uri)
     execution = launch(ctx.store, PROJECT, DOMAIN, "flows.chain", {"a": 2, "b": 3})
     done = run_until_done(ctx, execution.id)

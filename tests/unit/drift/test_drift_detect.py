@@ -299,7 +299,7 @@ def test_promoted_registrations_accept_any_applied_version() -> None:
         task().to_json(),
         APPLIED_AT,
         "alice",
-        "manual",
+        MANIFEST,
     )
     assert detect(with_entity(snapshot, extra), desired=desired).findings == ()
 

@@ -76,7 +76,7 @@ def desired_states(draw: st.DrawFn) -> DesiredState:
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(desired=desired_states(), minutes_later=st.integers(min_value=0, max_value=60 * 24 * 3))
 def test_no_drift_right_after_a_clean_apply(desired: DesiredState, minutes_later: int) -> None:
     applied_at = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # a DST change in Europe/Zurich follows

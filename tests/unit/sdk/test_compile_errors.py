@@ -73,3 +73,13 @@ def test_error_render_says_how_to_fix(load_fixture: Loader) -> None:
     rendered = info.value.render()
     assert rendered.startswith("Error: The output")
     assert "conditional(" in rendered and "on tests/fixtures/workflows/wf_truth_test.py:18" in rendered
+
+
+def test_task_called_with_a_promise_outside_a_workflow(load_fixture: Loader) -> None:
+    module = load_fixture("wf_leak")
+    compile_entity(module.leak_wf)
+    with pytest.raises(CompileError) as info:
+        module.inc(x=module.LEAKED[0])
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.summary == "`+` applied to the workflow input `x` outside its workflow body"
+    assert diagnostic.source.endswith("wf_leak.py:10")

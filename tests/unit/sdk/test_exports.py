@@ -8,7 +8,6 @@ import sys
 
 import flowctl
 
-
 EXPECTED = [
     "Cache", "CronSchedule", "Email", "FixedRate", "FlowDirectory", "FlowFile", "FlowctlError",
     "LaunchPlan", "NonRetryable", "PodTemplate", "Resources", "Secret", "Slack", "Webhook",

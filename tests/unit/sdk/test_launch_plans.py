@@ -17,7 +17,7 @@ def work(n: int, label: str, at: dt.datetime) -> str:
 
 
 @workflow
-def lp_wf(n: int, label: str = "x", at: dt.datetime = dt.datetime(2024, 1, 1)) -> str:  # noqa: B008
+def lp_wf(n: int, label: str = "x", at: dt.datetime = dt.datetime(2024, 1, 1)) -> str:
     return work(n=n, label=label, at=at)
 
 

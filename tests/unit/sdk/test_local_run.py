@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from flowctl import NonRetryable, conditional, map_task, task, workflow
+from flowctl import FlowFile, NonRetryable, conditional, map_task, task, workflow
 from flowctl._errors import InputError
 from flowctl._local import LocalCache, NodeFailure, WorkflowFailure, run_local
 
@@ -125,7 +125,7 @@ def test_fail_after_executable_nodes_complete() -> None:
 
 def test_timeout_is_enforced() -> None:
     started = time.perf_counter()
-    with pytest.raises(NodeFailure, match="timed out after 0.2 s"):
+    with pytest.raises(NodeFailure, match=r"timed out after 0\.2 s"):
         run_local(sleepy, {"seconds": 5.0})
     assert time.perf_counter() - started < 2
     CALLS.pop("sleepy_retried", None)
@@ -172,7 +172,7 @@ def test_output_type_is_checked() -> None:
 
 
 def test_input_errors() -> None:
-    with pytest.raises(InputError, match="Input `x` of workflow `.*` is required"):
+    with pytest.raises(InputError, match=r"Input `x` of workflow `.*` is required"):
         run_local(fail_fast_wf, {})
     with pytest.raises(InputError, match="has no input `y`"):
         run_local(fail_fast_wf, {"x": 1, "y": 2})
@@ -198,3 +198,29 @@ def test_map_tasks_and_min_success_ratio() -> None:
 
 def test_non_retryable_is_public() -> None:
     assert issubclass(NonRetryable, Exception)
+
+
+@task
+def write_file(text: str, folder: str) -> FlowFile:
+    path = Path(folder) / "out.txt"
+    path.write_text(text)
+    return FlowFile(str(path))
+
+
+@task
+def read_file(f: FlowFile, suffix: str | None = None) -> str:
+    return f.read_bytes().decode() + (suffix or "")
+
+
+@workflow
+def file_wf(text: str, folder: str) -> str:
+    return read_file(f=write_file(text=text, folder=folder))
+
+
+def test_files_and_optional_inputs(tmp_path: Path) -> None:
+    assert run_local(file_wf, {"text": "hi", "folder": str(tmp_path)}).outputs == {"o0": "hi"}
+    assert run_local(read_file, {"f": str(tmp_path / "out.txt"), "suffix": "!"}).outputs == {"o0": "hi!"}
+
+
+def test_map_task_outside_a_workflow_is_a_loop() -> None:
+    assert map_task(ok)(x=[1, 2, 3]) == [1, 2, 3]

@@ -90,9 +90,10 @@ class SQLitePlugin:
         if database is not None and database.type.kind != "file":
             found.append(Diagnostic(f"Input `{DATABASE_INPUT}` of SQLite task `{spec.name}` must be a FlowFile",
                                     f"It is `{database.type}`; it names the SQLite database file.", source))
-        if query and not sqlite3.complete_statement(_VARIABLE.sub("NULL", query) + ";"):
-            found.append(Diagnostic(f"The query of SQLite task `{spec.name}` is not a complete SQL statement",
-                                    "Check quotes and parentheses.", source))
+        problem = _syntax_problem(_VARIABLE.sub("NULL", query)) if query else None
+        if problem:
+            found.append(Diagnostic(f"The query of SQLite task `{spec.name}` is not valid SQL: {problem}",
+                                    "Check keywords, quotes and parentheses.", source))
         return found
 
     def execute(self, spec: TaskSpec, inputs: dict[str, Json], workdir: Path) -> dict[str, Json]:
@@ -120,6 +121,19 @@ class SQLitePlugin:
                                  detail=f"Columns: {', '.join(names)}; output_schema fields: {', '.join(columns)}.")
         records = [{c: _json(row[names.index(c)]) for c in columns} for row in rows]
         return {OUTPUT: records}
+
+
+def _syntax_problem(query: str) -> str | None:
+    """A syntax error SQLite reports for ``query`` (unknown tables and columns are fine here)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("EXPLAIN " + query)
+    except sqlite3.Error as exc:
+        message = str(exc)
+        return message if ("syntax error" in message or "incomplete input" in message) else None
+    finally:
+        connection.close()
+    return None
 
 
 def _json(value: Any) -> Json:

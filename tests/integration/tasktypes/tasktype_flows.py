@@ -1,0 +1,73 @@
+"""Workflows of every task type, run end to end by the integration tests (``flowctl run`` and the
+controller with the local provider)."""
+
+from __future__ import annotations
+
+import sys
+
+from flowctl import map_task, task, workflow
+from flowctl.tasktypes import ContainerTask, ShellTask
+from flowctl.tasktypes._dynamic import dynamic
+
+PY = sys.executable
+
+rect_area = ContainerTask(
+    "rect_area", image="python:3.12-slim",
+    command=[PY, "-c", "import sys, pathlib; pathlib.Path(sys.argv[3], 'area').write_text(str(int(sys.argv[1]) * int(sys.argv[2])))"],
+    arguments=["{{ .inputs.w }}", "{{ .inputs.h }}", "{{ .outputs_dir }}"],
+    inputs={"w": int, "h": int}, outputs={"area": int},
+)
+
+describe = ShellTask(
+    "describe",
+    script="echo 'area is {{ inputs.area }} for {{ inputs.label }}' > {{ outputs.text }}",
+    inputs={"area": int, "label": str}, outputs={"text": str},
+)
+
+fails = ShellTask("fails", script="echo 'disk full' >&2\nexit 7", inputs={"x": int}, outputs={})
+
+
+@task
+def double(x: int) -> int:
+    return 2 * x
+
+
+@task
+def total(xs: list[int]) -> int:
+    return sum(xs)
+
+
+@dynamic
+def areas(sizes: list[int]) -> list[int]:
+    """One container node per size: the fan-out is decided by the input."""
+    return [rect_area(w=s, h=s) for s in sizes]
+
+
+@dynamic
+def areas_total(sizes: list[int]) -> int:
+    return total(xs=areas(sizes=sizes))
+
+
+@workflow
+def container_and_shell(w: int, h: int, label: str) -> str:
+    return describe(area=double(x=rect_area(w=w, h=h)), label=label)
+
+
+@workflow
+def mapped_areas(ws: list[int]) -> list[int]:
+    return map_task(rect_area, concurrency=2)(w=ws, h=ws)
+
+
+@workflow
+def dynamic_areas(sizes: list[int]) -> int:
+    return total(xs=areas(sizes=sizes))
+
+
+@workflow
+def nested_dynamic(sizes: list[int]) -> int:
+    return areas_total(sizes=sizes)
+
+
+@workflow
+def failing(x: int) -> None:
+    fails(x=x)

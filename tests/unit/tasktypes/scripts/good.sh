@@ -1,0 +1,1 @@
+echo "{{ inputs.text }}" | wc -w | tr -d ' ' > {{ outputs.words }}
