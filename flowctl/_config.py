@@ -31,6 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("provider.kubernetes.context", "FLOWCTL_KUBE_CONTEXT", None, "kubeconfig context"),
     Setting("provider.kubernetes.default_image", "FLOWCTL_DEFAULT_IMAGE", None, "task image on kubernetes"),
     Setting("provider.kubernetes.namespace", None, "{project}-{domain}", "namespace template"),
+    Setting("provider.kubernetes.templates", "FLOWCTL_KUBE_TEMPLATES", None, "Jinja2 template override folder"),
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}

@@ -109,12 +109,18 @@ def _on_sys_path(root: Path) -> Iterator[None]:
             sys.path.remove(text)
 
 
-def _forget_modules_under(root: Path) -> None:
-    """Drop modules loaded from ``root`` earlier in this process, so declarations run again."""
-    prefix = str(root) + os.sep
+_LOADED_ROOTS: set[str] = set()  # manifest roots loaded earlier in this process (tests, benchmarks)
+
+
+def _forget_modules_under(root: Path, modules: list[str]) -> None:
+    """Drop modules of this or an earlier manifest root, and any module named like one about to be
+    imported, so declarations run again and a `project` module of another root is never reused."""
+    _LOADED_ROOTS.add(str(root))
+    prefixes = tuple(r + os.sep for r in _LOADED_ROOTS)
+    tops = {m.split(".")[0] for m in modules}
     for name, module in list(sys.modules.items()):
         filename = getattr(module, "__file__", None) or ""
-        if filename.startswith(prefix):
+        if filename.startswith(prefixes) or name.split(".")[0] in tops:
             del sys.modules[name]
 
 
@@ -122,7 +128,7 @@ def import_manifests(root: Path, modules: list[str]) -> tuple[list[Project], lis
     """Import every module; return the projects declared (in order) and the modules."""
     loaded: list[ModuleType] = []
     errors: list[Diagnostic] = []
-    _forget_modules_under(root)
+    _forget_modules_under(root, modules)
     with collect_projects() as found:
         for name in modules:
             try:

@@ -18,14 +18,12 @@ read the documents, not the exit status, so an attempt's result survives control
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flowctl import _blobstore as blobs
 from flowctl.spec import Json, TaskSpec
@@ -71,62 +69,20 @@ def error_document(kind: str, code: str, message: str, tb: str, retryable: bool)
 
 
 def _execute(task: TaskSpec, inputs: dict[str, Json], root: Path | None) -> dict[str, Json]:
-    try:
-        from flowctl._runtime import execute_task  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the SDK runtime has not landed: run plain python tasks directly
-        execute_task = None
-    if execute_task is None:
-        return _execute_plain(task, inputs)
-    result: dict[str, Json] = execute_task(task, inputs, root=root)
-    return result
+    from flowctl._runtime import execute_task
 
-
-class _UserFailure(Exception):
-    def __init__(self, exc: BaseException, retryable: bool) -> None:
-        super().__init__(str(exc))
-        self.original = exc
-        self.retryable = retryable
-
-
-def _execute_plain(task: TaskSpec, inputs: dict[str, Json]) -> dict[str, Json]:
-    """Fallback runner: import ``code.module``, call ``code.qualname(**inputs)``, name the outputs."""
-    if task.code is None:
-        raise RuntimeError(f"task {task.name} of type {task.task_type} cannot run without flowctl._runtime")
-    target: Any = importlib.import_module(task.code.module)
-    for part in task.code.qualname.split("."):
-        target = getattr(target, part)
-    fn: Callable[..., Any] = getattr(target, "__wrapped__", target)
-    try:
-        result = fn(**inputs)
-    except Exception as exc:
-        from flowctl._errors import NonRetryable
-
-        raise _UserFailure(exc, retryable=not isinstance(exc, NonRetryable)) from exc
-    names = [o.name for o in task.interface.outputs]
-    if not names:
-        return {}
-    if len(names) == 1:
-        return {names[0]: result}
-    if hasattr(result, "_asdict"):
-        return dict(result._asdict())
-    return dict(zip(names, result, strict=True))
+    return execute_task(task, inputs, root=root)
 
 
 def _failure_document(exc: BaseException) -> tuple[dict[str, Json], int]:
     from flowctl._errors import ExecutionError, FlowctlError
 
-    if isinstance(exc, _UserFailure):
-        original = exc.original
-        user_tb = original.__traceback__.tb_next if original.__traceback__ else None  # drop our frame
-        tb = "".join(traceback.format_exception(type(original), original, user_tb))
-        msg = f"{type(original).__name__}: {original}"
-        return error_document("user", f"USER:{type(original).__name__}", msg, tb, exc.retryable), EXIT_USER
     if isinstance(exc, ExecutionError):
         tb = str(getattr(exc, "user_traceback", "") or getattr(exc, "traceback", "") or "") or "".join(
             traceback.format_exception(exc)
         )
         retryable = bool(getattr(exc, "retryable", True))
-        return error_document("user", exc.code, exc.render(), tb, retryable), EXIT_USER
+        return error_document("user", exc.code, exc.diagnostics[0].summary, tb, retryable), EXIT_USER
     tb = "".join(traceback.format_exception(exc))
     if isinstance(exc, FlowctlError):
         kind = exc.blame

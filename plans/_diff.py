@@ -22,6 +22,7 @@ from flowctl.plans._model import (
     ObjectType,
     Plan,
     PlanMode,
+    PlanWarning,
     Reason,
     ScheduleForecast,
 )
@@ -144,7 +145,16 @@ def _entity_changes(res: Resolution, snapshot: RegistrySnapshot, index: Snapshot
     for key, entity in res.entities.items():
         stored = snapshot.entities.get(key)
         if stored is not None:
-            if stored.digest != entity.digest:
+            if stored.digest != entity.digest and entity.promoted_from and not entity.promoted_identical:
+                # A launch plan with domain overlays at a promoted (older) version: the registered one stays;
+                # blocking every plan because the code of a newer version moved on would help nobody.
+                res.warnings.append(PlanWarning(
+                    summary=f"{entity.address} stays as registered: the manifest's launch plan differs",
+                    detail="; ".join(describe_spec_difference(stored.spec, entity.spec, limit=4))
+                    + ". Launch plan versions are immutable; the manifest's version takes effect with the next "
+                    f"version promoted from {entity.promoted_from}.",
+                    address=entity.address, source=entity.source))
+            elif stored.digest != entity.digest:
                 errors.append(_immutability_error(entity, stored.spec, stored.managed_by))
             continue
         if entity.promoted_from is not None:

@@ -9,9 +9,8 @@ serial increment are atomic, and writers cannot deadlock on each other.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -20,7 +19,13 @@ from flowctl._address import EntityKind
 from flowctl._config import mask_url
 from flowctl._errors import StoreError
 from flowctl.spec import DomainSettingsSpec, ProjectSpec
-from flowctl.state._convert import ENTITY_COLUMNS, apply_from_row, entity_from_row
+from flowctl.state._convert import (
+    ENTITY_COLUMNS,
+    apply_from_row,
+    entities_from_rows,
+    entity_columns,
+    entity_from_row,
+)
 from flowctl.state._engine import IMMEDIATE, Backend, backend_of, create_engine, is_memory, translate_errors
 from flowctl.state._interface import (
     ActivationRecord,
@@ -31,6 +36,7 @@ from flowctl.state._interface import (
     ProjectRecord,
     RegistryInfo,
     RegistrySnapshot,
+    Store,
     StoredEntity,
 )
 from flowctl.state._locks import DEFAULT_TTL, make_locker
@@ -114,10 +120,9 @@ class SqlStore:
                     sa.select(_domains.c.project, _domains.c.name, _domains.c.settings).where(_domains.c.settings.is_not(None))
                 )
             }
-            entities = {}
-            for row in conn.execute(sa.select(*ENTITY_COLUMNS)):
-                entity = entity_from_row(row)
-                entities[entity.key] = entity
+            dialect = conn.dialect.name
+            rows = conn.execute(sa.select(*entity_columns(dialect)))
+            entities = {entity.key: entity for entity in entities_from_rows(rows, dialect)}
             active = {
                 (row.project, row.domain, row.name): ActivationRecord(
                     row.project, row.domain, row.name, row.version, row.activated_at, row.managed_by
@@ -144,7 +149,7 @@ class SqlStore:
         version: str | None = None,
     ) -> Sequence[StoredEntity]:
         """Entities matching every filter given, by project, domain, kind, name, then creation."""
-        query = sa.select(*ENTITY_COLUMNS)
+        query = sa.select(*entity_columns(self.backend))
         for column, value in (
             (_entities.c.kind, EntityKind(kind).value if kind is not None else None),
             (_entities.c.project, project), (_entities.c.domain, domain),
@@ -156,7 +161,7 @@ class SqlStore:
             _entities.c.project, _entities.c.domain, _entities.c.kind, _entities.c.name, _entities.c.created_at, _entities.c.id
         )
         with self.read() as conn:
-            return [entity_from_row(row) for row in conn.execute(query)]
+            return entities_from_rows(conn.execute(query), self.backend)
 
     def last_apply(self) -> ApplyRecord | None:
         history = self.apply_history(limit=1)
@@ -218,7 +223,7 @@ class SqlStore:
             tx.commit_serial()
 
     # ------------------------------------------------------------ locker
-    def lock(self, info: LockInfo, *, timeout: float = 0.0, ttl: int | None = None) -> Any:
+    def lock(self, info: LockInfo, *, timeout: float = 0.0, ttl: int | None = None) -> AbstractContextManager[LockRecord]:
         """Hold the registry lock for a ``with`` block (a context manager yielding a LockRecord).
 
         Waits up to ``timeout`` seconds, then raises LockError naming the holder, operation and age.
@@ -273,3 +278,8 @@ def _require_sqlite_file(url: str) -> None:
             detail="Nothing has been applied with this registry URL yet. Pass --registry URL (or set "
             "FLOWCTL_REGISTRY / registry.url in flowctl.toml) to use another registry, or run `flowctl apply`.",
         )
+
+
+def _conforms(store: SqlStore) -> Store:
+    """mypy checks here that SqlStore implements the Store protocol (reader, writer, locker)."""
+    return store

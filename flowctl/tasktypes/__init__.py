@@ -7,6 +7,7 @@ points are loaded when first needed.
 """
 
 from flowctl.tasktypes._container import ContainerTask
+from flowctl.tasktypes._dynamic import DynamicDefinition, dynamic
 from flowctl.tasktypes._execute import execute_task_spec
 from flowctl.tasktypes._options import Problems, declared_at, define_task
 from flowctl.tasktypes._plugin import (
@@ -30,6 +31,7 @@ from flowctl.tasktypes._shell import OutputLocation, ShellTask
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ContainerTask",
+    "DynamicDefinition",
     "KubernetesJobAdapter",
     "OutputLocation",
     "PluginInfo",
@@ -44,6 +46,7 @@ __all__ = [
     "declaration_checks",
     "declared_at",
     "define_task",
+    "dynamic",
     "execute_task_spec",
     "get_plugin",
     "plugins",

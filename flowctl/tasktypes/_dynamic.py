@@ -162,10 +162,12 @@ def _as_result(definition: TaskDefinition, outputs: Mapping[str, Any]) -> Any:
     return tuple(values)
 
 
-def run_dynamic(runner: Any, definition: TaskDefinition, node: str, kwargs: Mapping[str, Any]) -> Any:
+def run_dynamic(runner: Any, definition: TaskDefinition, node: str, /, **kwargs: Any) -> Any:
     """Local in-process run: compile the body, run the sub-DAG in ``runner`` under ``node/``.
 
-    Returns the outputs shaped like the function's return value (the runner checks their types)."""
+    The local runner calls ``functools.partial(run_dynamic, runner, definition, node)`` where it
+    would call the task's function; the result is shaped like the function's return value (the
+    runner checks its types, caches and retries it like any task's)."""
     from flowctl._local._runner import Plan
 
     compiled = compile_dynamic(definition, kwargs)

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "engine"))
-from engine_support import DOMAIN, PROJECT, bundle, flows, register  # noqa: E402
+from engine_support import DOMAIN, PROJECT, bundle, flows, register
 
-from flowctl.state._executions import open_execution_store  # noqa: E402
+from flowctl.state._executions import open_execution_store
 
 PYTHON = sys.executable
 

@@ -125,7 +125,7 @@ def _hold_lock_script(url: str, seconds: float) -> str:
 
 def test_lock_contention_between_two_processes(registry_url: str, project: Path, tmp_path: Path) -> None:
     env = env_for(registry_url, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(registry_url, 4)], env=env,
+    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(registry_url, 2)], env=env,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -151,9 +151,15 @@ def _break_locks(url: str) -> None:
         store.close()
 
 
-@pytest.mark.parametrize("kill_at", ["register:", "Phase 2:"])
-def test_kill_9_during_apply_then_apply_converges(registry_url: str, project: Path, tmp_path: Path,
-                                                   kill_at: str) -> None:
+@pytest.mark.parametrize(
+    ("backend", "kill_at"),
+    [("sqlite_url", "register:"), ("sqlite_url", "Phase 2:"),
+     pytest.param("postgres_url", "Phase 2:", marks=pytest.mark.postgres)],
+)
+def test_kill_9_during_apply_then_apply_converges(backend: str, kill_at: str, project: Path, tmp_path: Path,
+                                                   request: pytest.FixtureRequest) -> None:
+    """Killed inside phase 1 (nothing written) or between the phases (versions written, nothing else)."""
+    registry_url = str(request.getfixturevalue(backend))
     env = env_for(registry_url, tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "flowctl", "apply", ".", "--version", "v1", "--auto-approve"],
                             env=env, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -169,8 +175,9 @@ def test_kill_9_during_apply_then_apply_converges(registry_url: str, project: Pa
     _break_locks(registry_url)  # `flowctl lock break ID`; on its own the lock expires after its TTL
     remaining = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project)
     assert remaining.returncode == 2
-    if kill_at == "Phase 2:":  # phase 1 was committed: only activations and settings are left
-        assert "Plan: 0 to register, 7 to change" in remaining.stdout or "Plan: 3 to register, 7" in remaining.stdout
+    if kill_at == "Phase 2:":  # phase 1 was committed: only activations and the two domains' settings are left
+        assert "Plan: 2 to register, 7 to change" in remaining.stdout
+        assert "will be registered (new)" not in remaining.stdout
     else:  # killed inside phase 1: nothing was written
         assert "Plan: 30 to register, 7 to change" in remaining.stdout
     converged = flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project)

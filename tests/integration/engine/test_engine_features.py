@@ -35,7 +35,7 @@ def fake_context(url: str, tmp: Path, handler: object = in_process, **options: o
 
 def test_composite_subworkflow_map_branch(sqlite_url: str, tmp_path: Path) -> None:
     register(sqlite_url, [flows.composite], bundle_uri=None)
-    ctx, provider = fake_context(sqlite_url, tmp_path)
+    ctx, _provider = fake_context(sqlite_url, tmp_path)
     big = run_until_done(ctx, launch(ctx.store, PROJECT, DOMAIN, "flows.composite", {"xs": [1, 2, 3], "a": 3}).id)
     assert big.phase == "succeeded", big.error
     assert big.outputs == {"o0": 28}  # inner 6 > 5: double(1+4+9)

@@ -115,6 +115,22 @@ def test_killed_holder_releases_the_lock(registry_url: str) -> None:
     store.close()
 
 
+def test_hung_holder_loses_the_lock_after_its_ttl(registry_url: str) -> None:
+    """A stopped (SIGSTOP) holder stops heartbeating: after the TTL the next writer takes over."""
+    store = open_store(registry_url)
+    hung = Worker("hold-lock", registry_url, "1").ready()
+    assert hung.read()["result"] == "locked"
+    hung.proc.send_signal(signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        with store.lock(LockInfo(operation="apply", holder="me"), timeout=10) as mine:
+            assert mine.holder == "me"
+        assert time.monotonic() - start < 8
+    finally:
+        hung.kill()
+    store.close()
+
+
 def test_kill_during_write_leaves_nothing(registry_url: str) -> None:
     store = open_store(registry_url)
     before = store.snapshot()

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "tasktypes"))
 
-from tasktype_support import SQLITE_PLUGIN_SRC, on_path, write_dist_info  # noqa: E402
+from tasktype_support import SQLITE_PLUGIN_SRC, on_path, write_dist_info
 
 
 @pytest.fixture

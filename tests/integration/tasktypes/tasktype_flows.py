@@ -27,6 +27,13 @@ describe = ShellTask(
 fails = ShellTask("fails", script="echo 'disk full' >&2\nexit 7", inputs={"x": int}, outputs={})
 
 
+odd_only = ShellTask(
+    "odd_only",
+    script="if [ $(({{ inputs.x }} % 2)) -eq 0 ]; then echo 'even input' >&2; exit 1; fi\necho {{ inputs.x }} > {{ outputs.y }}",
+    inputs={"x": int}, outputs={"y": int},
+)
+
+
 @task
 def double(x: int) -> int:
     return 2 * x
@@ -56,6 +63,11 @@ def container_and_shell(w: int, h: int, label: str) -> str:
 @workflow
 def mapped_areas(ws: list[int]) -> list[int]:
     return map_task(rect_area, concurrency=2)(w=ws, h=ws)
+
+
+@workflow
+def tolerant_map(xs: list[int]) -> list[int | None]:
+    return map_task(odd_only, concurrency=2, min_success_ratio=0.5)(x=xs)
 
 
 @workflow

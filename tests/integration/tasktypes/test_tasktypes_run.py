@@ -35,6 +35,12 @@ def test_map_task_over_a_container_task(tmp_path: Path) -> None:
     assert outputs(done) == [1, 4, 9]
 
 
+def test_map_task_with_min_success_ratio(tmp_path: Path) -> None:
+    assert outputs(flowctl_run(tmp_path, FLOWS, "tolerant_map", "--xs", "[1, 2, 3]")) == [1, None, 3]
+    done = flowctl_run(tmp_path, FLOWS, "tolerant_map", "--xs", "[1, 2, 4]")
+    assert done.returncode != 0 and "even input" in done.stderr
+
+
 def test_dynamic_fan_out_decided_by_input_and_nested(tmp_path: Path) -> None:
     assert outputs(flowctl_run(tmp_path, FLOWS, "dynamic_areas", "--sizes", "[1, 2, 5]")) == 30
     assert outputs(flowctl_run(tmp_path, FLOWS, "dynamic_areas", "--sizes", "[]")) == 0

@@ -9,7 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan_memstore import MemStore
-from plan_specs import NOW, desired, launch_plan, promote_workflow, register_workflow, scale_tasks, scale_workflow, task, workflow
+from plan_specs import (
+    NOW,
+    desired,
+    launch_plan,
+    promote_workflow,
+    register_workflow,
+    scale_tasks,
+    scale_workflow,
+    task,
+    workflow,
+)
 
 from flowctl._address import EntityKind
 from flowctl._errors import ApplyError, LockError

@@ -17,7 +17,16 @@ from plan_specs import (
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import PlanError
-from flowctl.plans import NO_CHANGES, Action, ApplyIdentity, ObjectType, PlanMode, Reason, apply_plan, compute_plan
+from flowctl.plans import (
+    NO_CHANGES,
+    Action,
+    ApplyIdentity,
+    ObjectType,
+    PlanMode,
+    Reason,
+    apply_plan,
+    compute_plan,
+)
 from flowctl.spec import ActivationSpec, DomainSettingsSpec, RegistrationSpec, TypeSpec
 
 P = "my-ml-project"
@@ -244,3 +253,22 @@ def test_digest_cache_matches_spec_digest():
     plan = compute_plan(desired(dev()), MemStore().snapshot(), now=NOW)
     (change,) = [c for c in plan.visible_changes if c.object_type is ObjectType.WORKFLOW]
     assert change.after["digest"] == wf.digest()
+
+
+def test_promoted_launch_plan_with_overlays_at_an_old_version_warns_instead_of_failing():
+    store = MemStore()
+    wf = scale_workflow()
+
+    def state(defaults):
+        lp = RegistrationSpec(project=P, domain="production", kind=EntityKind.LAUNCH_PLAN, name="nightly", version=None,
+                              promoted_from="development", source="m.py:3",
+                              spec=launch_plan("nightly", wf.name, cron="0 1 * * *", fixed={"values": defaults}))
+        act = ActivationSpec(project=P, domain="production", name="nightly", version=None, promoted_from="development")
+        return desired(dev(), promote_workflow(P, "production", wf.name, "development"), extra_regs=[lp],
+                       extra_acts=[act])
+
+    applied(store, state([1.0]))
+    plan = compute_plan(state([2.0]), store.snapshot(), now=NOW)
+    assert not plan.has_changes
+    (warning,) = plan.warnings
+    assert "stays as registered" in warning.summary and "fixed_inputs.values.0: 1.0 -> 2.0" in warning.detail

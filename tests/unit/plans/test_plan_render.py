@@ -10,8 +10,8 @@ from pathlib import Path
 
 from plan_memstore import MemStore
 from plan_specs import (
-    NOW,
     FLOAT_LIST,
+    NOW,
     desired,
     launch_plan,
     promote_workflow,
@@ -21,7 +21,15 @@ from plan_specs import (
 )
 
 from flowctl._address import EntityKind
-from flowctl.plans import ApplyIdentity, Plan, apply_plan, compute_plan, render_plan_json, render_plan_markdown, render_plan_text
+from flowctl.plans import (
+    ApplyIdentity,
+    Plan,
+    apply_plan,
+    compute_plan,
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_text,
+)
 from flowctl.plans._render_markdown import MAX_CHARS
 from flowctl.spec import ActivationSpec, DomainSettingsSpec, RegistrationSpec, TypeSpec
 
@@ -126,3 +134,10 @@ def test_markdown_stays_under_the_comment_limit():
     assert len(text) < MAX_CHARS
     assert "left out to keep this comment under 65,000 characters" in text
     assert text.count("<details>") == text.count("</details>")
+
+
+def test_exported_names():
+    import flowctl.plans
+
+    assert {"compute_plan", "apply_plan", "Plan", "Change", "Action", "Reason", "render_plan_json",
+            "render_plan_text", "render_plan_markdown", "save_plan", "load_plan"} <= set(flowctl.plans.__all__)

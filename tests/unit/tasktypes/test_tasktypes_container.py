@@ -147,3 +147,29 @@ def test_task_objects_are_immutable() -> None:
     task = rect()
     with pytest.raises(AttributeError, match="immutable"):
         task.spec = None  # type: ignore[misc]
+
+
+def test_task_objects_wire_into_workflows_with_type_checks() -> None:
+    import tasktype_wiring_flows as flows
+
+    from flowctl._errors import CompileError
+    from flowctl.sdk import compile_entity
+
+    compiled = compile_entity(flows.good)
+    assert compiled.tasks["measure"].task_type == "container" and compiled.tasks["label"].task_type == "shell"
+    assert [n.target for n in compiled.spec.nodes] == ["measure", "label"]  # type: ignore[union-attr]
+    lines = Path(flows.__file__).read_text().splitlines()
+    for wf, needle, message in ((flows.bad_type, "label(n=name())", "Type mismatch: input `n` of task `label` has type `int`"),
+                                (flows.bad_input, "label(m=measure())", "task `label` has no input `m`")):
+        with pytest.raises(CompileError) as info:
+            compile_entity(wf)
+        line = next(i for i, text in enumerate(lines, 1) if needle in text)
+        assert message in info.value.diagnostics[0].summary
+        assert info.value.diagnostics[0].source.endswith(f"tasktype_wiring_flows.py:{line}")
+
+
+def test_a_task_object_compiles_on_its_own() -> None:
+    from flowctl.sdk import compile_entity
+
+    compiled = compile_entity(rect())
+    assert compiled.name == "rect" and compiled.spec.task_type == "container"  # type: ignore[union-attr]

@@ -52,7 +52,7 @@ def test_a_broken_plugin_is_reported_by_name_and_breaks_nothing_else(tmp_path: P
         assert "RuntimeError: needs libfoo 2" in infos["broken"].reason
         assert "ModuleNotFoundError" in infos["missing"].reason
         assert "has no `task_type`" in infos["odd"].reason
-        with pytest.raises(TaskTypeUnavailable, match="plugin `broken` \\(flowctl-broken 1.2.3\\) failed to load"):
+        with pytest.raises(TaskTypeUnavailable, match=r"plugin `broken` \(flowctl-broken 1\.2\.3\) failed to load"):
             get_plugin("broken")
         # an unrelated task type still works
         assert ShellTask("ok", script="echo 1 > {{ outputs.x }}", outputs={"x": int})() == 1

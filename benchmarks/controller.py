@@ -1,0 +1,196 @@
+"""Controller benchmarks: engine overhead per node, launch -> SUCCEEDED, draining a queue, firing delay.
+
+    .venv/bin/python benchmarks/controller.py [--postgres URL] [--quick]
+
+1. node transitions/s: a 200-node chain and a 500-item map on FakeProvider (attempts finish at
+   submit, so only the controller's own work is measured; process start excluded). A node makes two
+   transitions (started, finished).
+2. launch -> SUCCEEDED of a one-node execution on the local provider (a real process).
+3. 1,000 queued one-node executions drained by one controller (FakeProvider).
+4. scheduler firing delay: a 2-second FixedRate schedule, real clock, controller polling every 0.1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flowctl._address import EntityKind
+from flowctl._blobstore import BlobStore
+from flowctl._bundle import create_bundle
+from flowctl.engine import Controller, EngineContext, EngineOptions, launch
+from flowctl.providers.local import LocalProvider
+from flowctl.providers.testing import FakeProvider
+from flowctl.spec import (
+    CodeSpec,
+    InputSpec,
+    InterfaceSpec,
+    LaunchPlanSpec,
+    MapSpec,
+    NodeSpec,
+    OutputSpec,
+    ProjectSpec,
+    PromiseBinding,
+    ScheduleSpec,
+    TaskSpec,
+    TypeSpec,
+    WorkflowSpec,
+)
+from flowctl.state import open_store
+from flowctl.state._executions import open_execution_store
+
+INT = TypeSpec(kind="int")
+P, D, V = "bench", "development", "v1"
+TASK = TaskSpec(
+    name="bench.inc",
+    interface=InterfaceSpec(inputs=(InputSpec(name="x", type=INT),), outputs=(OutputSpec(name="o0", type=INT),)),
+    code=CodeSpec(module="bench", qualname="inc", source_file="bench.py", source_line=1, code_digest="x"),
+)
+SOURCE = "from flowctl import task\n\n@task\ndef inc(x: int) -> int:\n    return x + 1\n"
+
+
+def chain(n: int) -> WorkflowSpec:
+    nodes = [NodeSpec(id="n0", kind="task", target=TASK.name, inputs={"x": PromiseBinding(node="start", output="x")})]
+    for i in range(1, n):
+        nodes.append(NodeSpec(id=f"n{i}", kind="task", target=TASK.name,
+                              inputs={"x": PromiseBinding(node=f"n{i - 1}", output="o0")}))
+    return WorkflowSpec(name=f"chain{n}", interface=TASK.interface, nodes=tuple(nodes),
+                        outputs={"o0": PromiseBinding(node=f"n{n - 1}", output="o0")}, tasks=(TASK.name,))
+
+
+def mapped() -> WorkflowSpec:
+    list_int = TypeSpec(kind="list", args=(INT,))
+    interface = InterfaceSpec(inputs=(InputSpec(name="xs", type=list_int),), outputs=(OutputSpec(name="o0", type=list_int),))
+    node = NodeSpec(id="n0", kind="map", target=TASK.name, inputs={"x": PromiseBinding(node="start", output="xs")},
+                    map=MapSpec())
+    return WorkflowSpec(name="mapped", interface=interface, nodes=(node,), outputs={"o0": PromiseBinding(node="n0", output="o0")},
+                        tasks=(TASK.name,))
+
+
+def register(url: str, bundle: str | None, *extra: LaunchPlanSpec) -> None:
+    store = open_store(url)
+    with store.transaction() as tx:
+        tx.upsert_project(ProjectSpec(name=P), managed_by="bench")
+        specs: list[tuple[EntityKind, TaskSpec | WorkflowSpec | LaunchPlanSpec]] = [(EntityKind.TASK, TASK)]
+        for wf in (chain(1), chain(200), mapped()):
+            specs += [(EntityKind.WORKFLOW, wf), (EntityKind.LAUNCH_PLAN, LaunchPlanSpec(name=wf.name, workflow=wf.name))]
+        specs += [(EntityKind.LAUNCH_PLAN, lp) for lp in extra]
+        for kind, spec in specs:
+            tx.register(kind, P, D, spec.name, V, spec.to_json(), spec.digest(), managed_by="bench", created_by="bench",
+                        bundle_uri=bundle)
+        for lp in extra:
+            tx.activate(P, D, lp.name, V, managed_by="bench")
+    store.close()
+
+
+def fake_ctx(url: str, tmp: Path) -> EngineContext:
+    provider = FakeProvider(lambda r: {"o0": 1})
+    return EngineContext(open_execution_store(url), provider, BlobStore(str(tmp / "blobs")),
+                         options=EngineOptions(claim_batch=200))
+
+
+def drain(ctx: EngineContext) -> None:
+    controller = Controller(ctx, schedules=False, notifications=False)
+    while ctx.store.count_executions():
+        controller.step()
+    controller.shutdown()
+
+
+def bench_transitions(url: str, tmp: Path) -> dict[str, float]:
+    ctx = fake_ctx(url, tmp)
+    results = {}
+    launch(ctx.store, P, D, "chain200", {"x": 0})
+    started = time.perf_counter()
+    drain(ctx)
+    results["chain_200_nodes_transitions_per_s"] = 400 / (time.perf_counter() - started)
+    launch(ctx.store, P, D, "mapped", {"xs": list(range(500))})
+    started = time.perf_counter()
+    drain(ctx)
+    results["map_500_items_transitions_per_s"] = 1000 / (time.perf_counter() - started)
+    return results
+
+
+def bench_drain(url: str, tmp: Path, count: int) -> dict[str, float]:
+    ctx = fake_ctx(url, tmp)
+    for i in range(count):
+        launch(ctx.store, P, D, "chain1", {"x": i})
+    started = time.perf_counter()
+    drain(ctx)
+    elapsed = time.perf_counter() - started
+    return {f"drain_{count}_executions_s": elapsed, "executions_per_s": count / elapsed}
+
+
+def bench_one_node_local(url: str, tmp: Path, bundle: str, runs: int) -> dict[str, float]:
+    provider = LocalProvider(str(tmp / "blobs"), log_dir=tmp / "logs")
+    ctx = EngineContext(open_execution_store(url), provider, BlobStore(str(tmp / "blobs")))
+    controller = Controller(ctx, schedules=False, notifications=False)
+    times = []
+    for i in range(runs):
+        started = time.perf_counter()
+        execution = launch(ctx.store, P, D, "chain1", {"x": i})
+        while True:
+            controller.step()
+            current = ctx.store.get_execution(execution.id)
+            if current is not None and current.terminal:
+                assert current.phase == "succeeded", current.error
+                break
+            time.sleep(0.02)
+        times.append(time.perf_counter() - started)
+    controller.shutdown()
+    return {"launch_to_succeeded_median_s": statistics.median(times), "launch_to_succeeded_max_s": max(times)}
+
+
+def bench_firing_delay(url: str, tmp: Path, fires: int) -> dict[str, float]:
+    ctx = fake_ctx(url, tmp)
+    controller = Controller(ctx, notifications=False)
+    delays: list[float] = []
+    end = time.monotonic() + fires * 2 + 5
+    start = datetime.now(UTC)
+    seen: set[str] = set()
+    while len(delays) < fires and time.monotonic() < end:
+        controller.step()
+        for x in ctx.store.list_executions(launch_plan="every2s"):
+            # the first fire after start-up is a catch-up (``latest``), not an on-time fire
+            if x.name not in seen and x.scheduled_at is not None and x.scheduled_at > start:
+                seen.add(x.name)
+                delays.append((x.created_at - x.scheduled_at).total_seconds())
+        time.sleep(0.1)
+    controller.shutdown()
+    return {"fire_delay_median_s": statistics.median(delays), "fire_delay_max_s": max(delays), "fires": len(delays)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres", default=None, help="also run against this PostgreSQL URL (a fresh database/schema)")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        (tmp / "src").mkdir()
+        (tmp / "src" / "bench.py").write_text(SOURCE)
+        backends = [("sqlite", f"sqlite:///{tmp / 'registry.db'}")]
+        if args.postgres:
+            backends.append(("postgresql", args.postgres))
+        rate = LaunchPlanSpec(name="every2s", workflow="chain1", default_inputs={"x": 1},
+                              schedule=ScheduleSpec(kind="rate", rate_seconds=2))
+        for name, url in backends:
+            bundle = create_bundle(tmp / "src", str(tmp / "blobs"))
+            register(url, bundle, rate)
+            print(f"== {name}")
+            for key, value in {
+                **bench_transitions(url, tmp),
+                **bench_drain(url, tmp, 200 if args.quick else 1000),
+                **bench_one_node_local(url, tmp, bundle, 3 if args.quick else 5),
+                **bench_firing_delay(url, tmp, 2 if args.quick else 4),
+            }.items():
+                print(f"{key:40s} {value:10.3f}")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
