@@ -518,17 +518,22 @@ class ExecutionStore:
         new_attempts: Sequence[AttemptRecord] = (),
         attempts: Sequence[AttemptRecord] = (),
         cache: Sequence[tuple[str, str, str, dict[str, Json], bool]] = (),
+        started_at: datetime | None = None,
     ) -> list[AttemptRecord]:
         """Write one pass's changes in one transaction, if we still own the execution.
 
         ``new_attempts`` whose number already exists are dropped (another controller made them)
         and the ones inserted are returned. ``cache``: (project, domain, key, outputs, overwrite).
+        ``started_at``: the execution moves from queued to running.
         """
         x = EXECUTIONS.c
         with self._write() as conn:
             owned = conn.execute(sa.select(x.claimed_by).where(x.id == execution_id)).scalar()
             if owned != owner:
                 return []
+            if started_at is not None:
+                conn.execute(EXECUTIONS.update().where(x.id == execution_id, x.phase == "queued")
+                             .values(phase="running", started_at=started_at))
             self._upsert_nodes(conn, execution_id, nodes)
             for attempt in attempts:
                 conn.execute(

@@ -8,8 +8,10 @@ import uuid
 from dataclasses import dataclass, field
 
 from flowctl._blobstore import BlobStore
+from flowctl._dag import dependencies, topological_order
 from flowctl.engine._specs import SpecLoader
 from flowctl.providers._interface import Provider
+from flowctl.spec import NodeSpec, WorkflowSpec
 from flowctl.state._executions import ExecutionStore
 
 
@@ -49,3 +51,12 @@ class EngineContext:
 
     def __post_init__(self) -> None:
         self.specs = SpecLoader(self.store)
+        self._plans: dict[int, tuple[WorkflowSpec, list[tuple[NodeSpec, frozenset[str]]]]] = {}
+
+    def plan_of(self, wf: WorkflowSpec) -> list[tuple[NodeSpec, frozenset[str]]]:
+        """The workflow's nodes in dependency order with what each waits for (computed once per spec)."""
+        hit = self._plans.get(id(wf))
+        if hit is None or hit[0] is not wf:
+            hit = (wf, [(n, frozenset(dependencies(n))) for n in topological_order(wf)])
+            self._plans[id(wf)] = hit
+        return hit[1]

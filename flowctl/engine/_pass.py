@@ -25,10 +25,8 @@ from flowctl._dag import (
     branch_outputs,
     choose_case,
     collect_map_outputs,
-    dependencies,
     map_items,
     resolve_inputs,
-    topological_order,
 )
 from flowctl.engine._cache import cache_key
 from flowctl.engine._context import EngineContext
@@ -77,19 +75,41 @@ class ExecutionPass:
         self.cache_puts: list[tuple[str, str, str, dict[str, Json], bool]] = []
         self.active = sum(1 for a in self._latest_attempts() if a.active)
         self.progress = False
+        self.starting = False
         self.overwrite_cache = execution.labels.get(OVERWRITE_CACHE_LABEL) == "true"
         self._settings: dict[str, Json] | None = None
 
     # ------------------------------------------------------------ entry point
-    def run(self) -> bool:
-        if self.x.phase == "queued":
-            self.ctx.store.mark_running(self.x.id, self.ctx.owner, self.now)
-            self.progress = True
+    def run(self, max_iterations: int = 1000) -> bool:
+        """Iterate poll -> walk -> write -> submit in memory while that makes progress.
+
+        Only this controller (the claim holder) writes the execution's rows, so the state read at
+        the start stays true; each iteration writes its decisions before it submits anything.
+        """
+        self.starting = self.x.phase == "queued"
         if self.x.abort_requested:
             self._abort_all("aborted")
             self._flush()
             self._finish("aborted", None, error_document("user", "USER:Aborted", "aborted on request", "", False))
             return True
+        moved = self.starting
+        for _ in range(max_iterations):
+            self.progress = False
+            self.now = utcnow()
+            result = self._iterate()
+            moved |= self.progress
+            if result.phase != "running":
+                phase = "succeeded" if result.phase == "succeeded" else self._failed_phase(result.error)
+                self._flush()
+                self._finish(phase, result.outputs if phase == "succeeded" else None, result.error)
+                return True
+            if not self.progress:
+                break
+        if self.changed_attempts or self.dirty or self.starting:
+            self._flush()
+        return moved
+
+    def _iterate(self) -> Outcome:
         self._poll()
         try:
             wf, _ = self.ctx.specs.workflow(self.x.project, self.x.domain, self.x.workflow_name, self.x.workflow_version)
@@ -99,13 +119,10 @@ class ExecutionPass:
             result = _failure("SYSTEM:EngineError", f"{type(exc).__name__}: {exc}", "system")
         if result.phase == "failed":
             self._abort_all("aborted")
-        self._flush()
-        self._submit()
-        if result.phase != "running":
-            phase = "succeeded" if result.phase == "succeeded" else self._failed_phase(result.error)
-            self._finish(phase, result.outputs if phase == "succeeded" else None, result.error)
-            self.progress = True
-        return self.progress
+        if self.submits or self.resubmits or self.dirty or self.changed_attempts or self.cache_puts or self.starting:
+            self._flush()
+            self._submit()
+        return result
 
     # ------------------------------------------------------------ polling
     def _latest_attempts(self) -> list[AttemptRecord]:
@@ -152,8 +169,8 @@ class ExecutionPass:
         state: dict[str, Phase | Literal["skipped"]] = {}
         first_error: dict[str, Json] | None = None
         running = False
-        for node in topological_order(wf):
-            deps = [state.get(d) for d in dependencies(node)]
+        for node, node_deps in self.ctx.plan_of(wf):
+            deps = [state.get(d) for d in node_deps]
             if any(s in ("failed", "skipped") for s in deps):
                 state[node.id] = "skipped"
                 continue
@@ -461,7 +478,9 @@ class ExecutionPass:
         inserted = self.ctx.store.save(
             self.x.id, self.ctx.owner, nodes=list(self.dirty.values()), new_attempts=[a for a, _ in self.submits],
             attempts=list(self.changed_attempts.values()), cache=self.cache_puts,
+            started_at=self.now if self.starting else None,
         )
+        self.starting = False
         ours = {id(a) for a in inserted}
         self.submits = [(a, r) for a, r in self.submits if id(a) in ours]
         self.dirty.clear()
@@ -484,10 +503,7 @@ class ExecutionPass:
                 blobs.write_json(error_uri(request.outputs_uri), doc)
             else:
                 attempt.phase = "running"
-            self._changed(attempt)
-        if self.changed_attempts:
-            self.ctx.store.save(self.x.id, self.ctx.owner, attempts=list(self.changed_attempts.values()))
-            self.changed_attempts.clear()
+            self._changed(attempt)  # the handle is written by the next flush (same pass, milliseconds later)
         self.submits, self.resubmits = [], []
 
     def _failed_phase(self, error: dict[str, Json] | None) -> str:
