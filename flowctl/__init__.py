@@ -23,9 +23,11 @@ from flowctl.sdk import (
     task,
     workflow,
 )
+from flowctl.tasktypes import ContainerTask, OutputLocation, ShellTask, dynamic
 
 __all__ = [
     "Cache",
+    "ContainerTask",
     "CronSchedule",
     "Domain",
     "Email",
@@ -35,13 +37,16 @@ __all__ = [
     "FlowctlError",
     "LaunchPlan",
     "NonRetryable",
+    "OutputLocation",
     "PodTemplate",
     "Project",
     "Resources",
     "Secret",
+    "ShellTask",
     "Slack",
     "Webhook",
     "conditional",
+    "dynamic",
     "map_task",
     "promoted_from",
     "task",

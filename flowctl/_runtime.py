@@ -127,6 +127,18 @@ def execute_task(task: TaskSpec, inputs: Mapping[str, Json], *, root: Path | Non
     """Run one attempt of ``task`` in this process; inputs and outputs are canonical JSON values."""
     from flowctl.types import from_json_value, to_json_value, validate_value
 
+    # -- task types (flowctl.tasktypes): container/shell/plugin tasks run through their plugin;
+    #    a @dynamic task returns its compiled sub-workflow as the attempt's output document
+    if task.task_type != "python":
+        from flowctl.tasktypes import execute_task_spec
+
+        return execute_task_spec(task, dict(inputs))
+    if task.dynamic:
+        from flowctl.tasktypes._dynamic import execute_dynamic
+
+        return execute_dynamic(task, inputs, root=root)
+    # -- end task types
+
     definition = load_task(task, root=root)
     interface = definition.interface
     kwargs: dict[str, Any] = {}

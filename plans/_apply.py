@@ -13,7 +13,7 @@ plan shows only the remaining work. Handlers get the change and a transaction, n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -170,7 +170,7 @@ def _run_phase(number: int, changes: list[Change], store: ApplyStore, ctx_args: 
     try:
         with store.transaction(expected_serial=expected_serial) as tx:
             ctx = ApplyContext(tx=tx, **ctx_args)
-            for current in _iter(changes):
+            for current in changes:
                 _HANDLERS[(current.action, current.object_type)](ctx, current)
                 on_event({"type": "apply_progress", "phase": number, "address": current.address,
                           "action": current.action.value})
@@ -182,10 +182,6 @@ def _run_phase(number: int, changes: list[Change], store: ApplyStore, ctx_args: 
         raise _failure(number, current, [Diagnostic(f"{type(error).__name__}: {error}")], result) from error
     result.done += changes
     on_event({"type": "apply_phase_complete", "phase": number, "changes": len(changes)})
-
-
-def _iter(changes: list[Change]) -> Iterator[Change]:
-    yield from changes
 
 
 def _failure(number: int, current: Change | None, cause: list[Diagnostic], result: ApplyResult) -> ApplyError:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,14 +34,32 @@ def entity_columns(dialect: str) -> tuple[Any, ...]:
     return SQLITE_ENTITY_COLUMNS if dialect == "sqlite" else ENTITY_COLUMNS
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while thousands of spec dicts are built.
+
+    Parsing 10,000 specs allocates some 300,000 containers, which triggers full collections that
+    walk the whole heap again and again: snapshots become 2-3x slower and grow worse than linearly.
+    The objects built here hold no cycles; the collector resumes (and catches up) afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def entities_from_rows(rows: Any, dialect: str) -> list[StoredEntity]:
     """Rows of ``entity_columns(dialect)``."""
-    if dialect != "sqlite":
-        return [entity_from_row(row) for row in rows]
-    loads, kinds = json.loads, _KINDS
-    return [
-        StoredEntity(kinds[r[0]], r[1], r[2], r[3], r[4], r[5], loads(r[6]), r[7], r[8], r[9], r[10]) for r in rows
-    ]
+    with gc_paused():
+        if dialect != "sqlite":
+            return [entity_from_row(row) for row in rows]
+        loads, kinds = json.loads, _KINDS
+        return [
+            StoredEntity(kinds[r[0]], r[1], r[2], r[3], r[4], r[5], loads(r[6]), r[7], r[8], r[9], r[10]) for r in rows
+        ]
 
 
 def entity_from_row(row: Any) -> StoredEntity:

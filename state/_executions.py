@@ -217,6 +217,8 @@ class ExecutionStore:
         self.engine = engine
         self.url = url
         self.backend = engine.dialect.name
+        self._node_upsert: Any = None  # statements built once (building ON CONFLICT clauses is not free)
+        self._attempt_insert: Any = None
 
     # ------------------------------------------------------------ plumbing
     @contextmanager
@@ -547,37 +549,41 @@ class ExecutionStore:
                 self._cache_put(conn, project, domain, key, outputs, execution_id, overwrite)
         return inserted
 
+    def _insert(self, table_: sa.Table) -> Any:
+        """A dialect INSERT that supports ``ON CONFLICT`` (both backends do)."""
+        if self.backend == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table_)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table_)
+
     def _upsert_nodes(self, conn: sa.Connection, execution_id: str, nodes: Sequence[NodeRecord]) -> None:
+        """One ``INSERT ... ON CONFLICT (execution_id, node_id) DO UPDATE`` for all changed nodes."""
         if not nodes:
             return
-        n = NODES.c
-        existing = set(
-            conn.execute(
-                sa.select(n.node_id).where(n.execution_id == execution_id, n.node_id.in_([x.node_id for x in nodes]))
-            ).scalars()
-        )
-        fresh = [_node_values(execution_id, x) for x in nodes if x.node_id not in existing]
-        if fresh:
-            conn.execute(NODES.insert(), fresh)
-        for node in nodes:
-            if node.node_id in existing:
-                values = {f: getattr(node, f) for f in NodeRecord.__dataclass_fields__ if f != "node_id"}
-                conn.execute(
-                    NODES.update().where(n.execution_id == execution_id, n.node_id == node.node_id).values(**values)
-                )
+        if self._node_upsert is None:
+            statement = self._insert(NODES)
+            columns = [f for f in NodeRecord.__dataclass_fields__ if f != "node_id"]
+            self._node_upsert = statement.on_conflict_do_update(
+                index_elements=["execution_id", "node_id"], set_={c: statement.excluded[c] for c in columns}
+            )
+        conn.execute(self._node_upsert, [_node_values(execution_id, x) for x in nodes])
 
     def _insert_attempts(
         self, conn: sa.Connection, execution_id: str, attempts: Sequence[AttemptRecord]
     ) -> list[AttemptRecord]:
+        """Insert attempts that do not exist yet (``ON CONFLICT DO NOTHING``); returns the ones inserted."""
+        if self._attempt_insert is None:
+            self._attempt_insert = self._insert(ATTEMPTS).on_conflict_do_nothing(
+                index_elements=["execution_id", "node_id", "attempt"]
+            ).returning(ATTEMPTS.c.attempt)
         inserted = []
         for attempt in attempts:
             values = {"execution_id": execution_id, **{f: getattr(attempt, f) for f in AttemptRecord.__dataclass_fields__}}
-            try:
-                with conn.begin_nested():
-                    conn.execute(ATTEMPTS.insert().values(**values))
-            except IntegrityError:
-                continue
-            inserted.append(attempt)
+            if conn.execute(self._attempt_insert, values).first() is not None:
+                inserted.append(attempt)
         return inserted
 
     def delete_attempt(self, execution_id: str, node_id: str, attempt: int) -> None:

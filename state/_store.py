@@ -25,6 +25,7 @@ from flowctl.state._convert import (
     entities_from_rows,
     entity_columns,
     entity_from_row,
+    gc_paused,
 )
 from flowctl.state._engine import IMMEDIATE, Backend, backend_of, create_engine, is_memory, translate_errors
 from flowctl.state._interface import (
@@ -108,7 +109,7 @@ class SqlStore:
 
     # ------------------------------------------------------------ reader
     def snapshot(self) -> RegistrySnapshot:
-        with self.read() as conn:
+        with gc_paused(), self.read() as conn:
             lineage, serial = conn.execute(sa.select(_meta.c.lineage, _meta.c.serial)).one()
             projects = {
                 row.name: ProjectRecord(ProjectSpec.model_validate(row.spec), row.state, row.managed_by)
@@ -160,7 +161,7 @@ class SqlStore:
         query = query.order_by(
             _entities.c.project, _entities.c.domain, _entities.c.kind, _entities.c.name, _entities.c.created_at, _entities.c.id
         )
-        with self.read() as conn:
+        with gc_paused(), self.read() as conn:
             return entities_from_rows(conn.execute(query), self.backend)
 
     def last_apply(self) -> ApplyRecord | None:

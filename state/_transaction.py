@@ -154,9 +154,8 @@ class SqlTransaction:
         kind = EntityKind(kind)
         _check_names(check_project_domain(project, domain), check_entity_name(name), check_version(version))
         key = (kind, project, domain, name, version)
-        existing = self._find(*key)
-        if existing is not None:
-            return self._compare(existing, spec, digest)
+        # Insert first (one round trip for a new version, the common case in an apply); when the key
+        # exists, the insert does nothing and the stored row decides: no-op or ImmutabilityError.
         entity = StoredEntity(kind, project, domain, name, version, digest, spec, utcnow(), created_by, managed_by, bundle_uri)
         inserted_id = self._conn.execute(
             _INSERT_ENTITY[self._conn.dialect.name],
@@ -167,11 +166,11 @@ class SqlTransaction:
             },
         ).scalar()
         if inserted_id is None:
-            # Another writer inserted the same key first (committed while we waited on the index).
-            winner = self._find(*key)
-            if winner is None:
+            # Stored already, possibly by a writer that committed while we waited on the unique index.
+            existing = self._find(*key)
+            if existing is None:
                 raise StoreError(f"Registration of {name}@{version} conflicted, but no stored version was found")
-            return self._compare(winner, spec, digest)
+            return self._compare(existing, spec, digest)
         self._wrote()
         return RegisterResult(entity, created=True)
 

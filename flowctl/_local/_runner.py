@@ -14,6 +14,7 @@ thread, which keeps running in the background until it returns.
 
 from __future__ import annotations
 
+import functools
 import operator
 import signal
 import threading
@@ -239,7 +240,12 @@ class LocalRunner:
         while True:
             attempt += 1
             try:
-                result = _call_with_timeout(call.fn, kwargs, call.timeout) if call.timeout else call.fn(**kwargs)
+                fn = call.fn
+                if call.definition.spec.dynamic:  # @dynamic (flowctl.tasktypes): run the body's sub-workflow here
+                    from flowctl.tasktypes._dynamic import run_dynamic
+
+                    fn = functools.partial(run_dynamic, self, call.definition, node)
+                result = _call_with_timeout(fn, kwargs, call.timeout) if call.timeout else fn(**kwargs)
             except TaskTimeout:
                 failure = NodeFailure(
                     node, call.name, attempt, attempts, f"timed out after {call.timeout:g} s", "", retryable=True

@@ -123,10 +123,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the logs of an execution's attempts."""
         from flowctl import _blobstore as blobs
+        from flowctl.cli._engine import config_for
         from flowctl.engine import find_execution
+        from flowctl.providers import AttemptRef, get_provider
 
         store = _store(registry)
         execution = find_execution(store, ref)
+        provider = None
         for node_id, attempts in sorted(store.load_attempts(execution.id).items()):
             if node is not None and node_id != node:
                 continue
@@ -135,9 +138,18 @@ def register(app: typer.Typer) -> None:
                     continue
                 typer.echo(f"==> {node_id} attempt {a.attempt} ({a.phase}) <==")
                 try:
-                    typer.echo(blobs.read_bytes(a.log_uri).decode(errors="replace") if a.log_uri else "(no logs)")
-                except FileNotFoundError:
+                    typer.echo(blobs.read_bytes(a.log_uri or "").decode(errors="replace"))
+                    continue
+                except (FileNotFoundError, OSError):
+                    pass
+                if a.handle is None:  # never started
                     typer.echo("(no logs recorded)")
+                    continue
+                chosen = a.provider if a.provider in ("local", "kubernetes") else None
+                provider = provider or get_provider(config_for(registry), name=chosen)
+                logs = provider.logs(AttemptRef(execution.project, execution.domain, execution.name, node_id, a.attempt),
+                                     a.handle)
+                typer.echo(logs.text if logs.error is None else f"(no logs: {logs.error.message})")
 
     @ex.command("abort")
     def abort(ref: Ref, wait: Wait = False, registry: Registry = None) -> None:

@@ -67,7 +67,9 @@ def payload_for(execution: ExecutionRecord) -> dict[str, Json]:
     }
 
 
-def notifications_for(ctx: EngineContext, execution: ExecutionRecord) -> list[tuple[dict[str, Json], dict[str, Json]]]:
+def notifications_for(
+    ctx: EngineContext, execution: ExecutionRecord, settings: dict[str, Json] | None = None
+) -> list[tuple[dict[str, Json], dict[str, Json]]]:
     """(target, payload) for every notification of the launch plan and project/domain on this phase."""
     specs: list[NotificationSpec] = []
     try:
@@ -76,7 +78,8 @@ def notifications_for(ctx: EngineContext, execution: ExecutionRecord) -> list[tu
         specs.extend(lp.notifications)
     except Exception:
         log.warning("no launch plan spec for notifications of %s", execution.name)
-    settings = ctx.store.domain_settings(execution.project, execution.domain) or {}
+    if settings is None:
+        settings = ctx.store.domain_settings(execution.project, execution.domain) or {}
     for raw in settings.get("notifications") or []:
         specs.append(NotificationSpec.model_validate(raw))
     payload = payload_for(execution)

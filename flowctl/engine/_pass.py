@@ -513,7 +513,7 @@ class ExecutionPass:
         from flowctl.engine._notify import notifications_for
 
         finished = replace(self.x, phase=phase, outputs=outputs, error=error, finished_at=self.now)
-        queued = notifications_for(self.ctx, finished)
+        queued = notifications_for(self.ctx, finished, self._domain_settings())
         self.ctx.store.finish_execution(self.x.id, self.ctx.owner, phase=phase, outputs=outputs, error=error,
                                         now=self.now, notifications=queued)
 

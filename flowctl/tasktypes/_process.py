@@ -14,13 +14,16 @@ STDERR_TAIL = 4000  # characters of stderr kept in the error message
 
 
 class TaskProcessError(ExecutionError):
-    """The process of a container or shell task failed (non-zero exit, not found, timeout)."""
+    """The process of a container or shell task failed (non-zero exit, not found, timeout).
+
+    ``user_traceback`` (what error documents show as the traceback) is the end of its stderr."""
 
     code = "USER:TaskProcessFailed"
 
     def __init__(self, summary: str, *, detail: str = "", retryable: bool = True) -> None:
         super().__init__(summary, detail=detail)
         self.retryable = retryable
+        self.user_traceback = detail
 
 
 def tail(text: str, limit: int = STDERR_TAIL) -> str:
@@ -54,5 +57,7 @@ def run_process(argv: Sequence[str], *, cwd: Path, environment: Mapping[str, str
         sys.stderr.write(done.stderr)
     if done.returncode != 0:
         status = f"signal {-done.returncode}" if done.returncode < 0 else f"status {done.returncode}"
-        raise TaskProcessError(f"{what} exited with {status}", detail="stderr:\n" + (tail(done.stderr) or "(empty)"))
+        last = next((line.strip() for line in reversed(done.stderr.splitlines()) if line.strip()), "")
+        summary = f"{what} exited with {status}" + (f": {last[:200]}" if last else "")
+        raise TaskProcessError(summary, detail="stderr:\n" + (tail(done.stderr) or "(empty)"))
     return done

@@ -38,7 +38,7 @@ def env_for(registry_url: str, tmp_path: Path) -> dict[str, str]:
             "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
 
 
-def test_exit_codes_saved_plans_and_stale_plans(registry_url: str, project: Path, tmp_path: Path) -> None:
+def test_saved_plans_stale_plans_and_approval(registry_url: str, project: Path, tmp_path: Path) -> None:
     env = env_for(registry_url, tmp_path)
     first = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", "--out", "v1.plan", env=env, cwd=project)
     assert first.returncode == 2, first.stderr
@@ -63,6 +63,11 @@ def test_exit_codes_saved_plans_and_stale_plans(registry_url: str, project: Path
     empty = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project)
     assert empty.returncode == 0 and empty.stdout == "No changes. The registry matches your manifests.\n"
 
+
+def test_error_exit_codes(project: Path, tmp_path: Path, sqlite_url: str) -> None:
+    """Exit 3 for breaking changes, 1 for immutability violations and broken manifests (backend-independent)."""
+    env = env_for(sqlite_url, tmp_path)
+    assert flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project).returncode == 0
     # a breaking change of the active version: exit 3 unless --allow-breaking
     scaling = project / "flows" / "scaling.py"
     scaling.write_text(scaling.read_text().replace("def standard_scale_workflow(values: list[float])",
@@ -111,31 +116,41 @@ def test_target_limits_and_warns(project: Path, tmp_path: Path, sqlite_url: str)
     assert "(--target)" in result.stdout and "/production/" not in result.stdout
 
 
-def _hold_lock_script(url: str, seconds: float) -> str:
+def _hold_lock_script(url: str) -> str:
+    """Holds the registry lock until a line arrives on stdin."""
     return textwrap.dedent(f"""
-        import sys, time
+        import sys
         from flowctl.state import LockInfo, open_store
         store = open_store({url!r})
-        with store.lock(LockInfo(operation="apply", holder="other@ci:42"), timeout=5):
+        with store.lock(LockInfo(operation="apply", holder="other@ci:42"), timeout=30):
             print("locked", flush=True)
-            time.sleep({seconds})
+            sys.stdin.readline()
         store.close()
     """)
 
 
 def test_lock_contention_between_two_processes(registry_url: str, project: Path, tmp_path: Path) -> None:
     env = env_for(registry_url, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(registry_url, 2)], env=env,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(registry_url)], env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdin is not None and holder.stdout is not None
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert holder.stdout.readline().strip() == "locked"
         refused = flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project)
-        assert refused.returncode == 1
+        assert refused.returncode == 1, refused.stdout
         assert "other@ci:42" in refused.stderr
-        waited = flowctl("apply", ".", "--version", "v1", "--auto-approve", "--lock-timeout", "30", env=env,
-                         cwd=project)
-        assert waited.returncode == 0, waited.stderr
+        waiting = subprocess.Popen([sys.executable, "-m", "flowctl", "apply", ".", "--version", "v1", "--auto-approve",
+                                    "--lock-timeout", "60"], env=env, cwd=project, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert waiting.poll() is None  # still waiting for the lock
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        out, err = waiting.communicate(timeout=120)
+        assert waiting.returncode == 0, err
+        assert "Apply complete!" in out
     finally:
+        holder.kill()
         holder.wait(timeout=30)
     assert flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project).returncode == 0
 

@@ -86,7 +86,7 @@ def test_success_logs_and_status_after_restart(setup: tuple[LocalProvider, str, 
 
 def test_timeout_kills_the_whole_tree(setup: tuple[LocalProvider, str, str, Path]) -> None:
     provider, blob_url, bundle, tmp = setup
-    ref, request, handle = submit(provider, blob_url, bundle, "spawn", {"seconds": 30.0}, timeout=1.0)
+    ref, request, handle = submit(provider, blob_url, bundle, "spawn", {"seconds": 30.0}, timeout=4.0)
     status = wait(provider, ref, handle)
     assert status.phase == "failed" and status.error is not None and status.error.code == "Timeout"
     assert blobs.read_json(request.outputs_uri.replace("outputs.json", "error.json"))["code"] == "Timeout"

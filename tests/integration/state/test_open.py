@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flowctl._address import EntityKind
 from flowctl._errors import StoreError
 from flowctl.state import open_store
-from flowctl.state._transaction import SqlTransaction
 
 POSTGRES = os.environ.get("FLOWCTL_TEST_POSTGRES", "")
 needs_postgres = pytest.mark.skipif(not POSTGRES and not os.environ.get("CI"), reason="FLOWCTL_TEST_POSTGRES is not set")
@@ -81,24 +80,19 @@ def test_activation_uniqueness_is_a_database_constraint(registry_url: str) -> No
     store.close()
 
 
-def test_register_recovers_from_a_lost_insert_race(registry_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The loser of a race finds no row, inserts, hits the unique key, and re-reads the winner's row."""
+def test_conflicting_insert_keeps_the_transaction_usable(registry_url: str) -> None:
+    """Re-registering hits the unique key (ON CONFLICT DO NOTHING): the transaction goes on (PostgreSQL
+    would abort it after a plain IntegrityError)."""
     store = open_store(registry_url)
     spec = {"name": "mean", "code": "a"}
     with store.transaction() as tx:
         tx.register(EntityKind.TASK, "p", "d", "mean", "v1", spec, "sha256:a", managed_by="m", created_by="winner")
-    original = SqlTransaction._find
-    calls: list[int] = []
-
-    def blind_first(self: SqlTransaction, *key: object) -> object:
-        calls.append(1)
-        return None if len(calls) == 1 else original(self, *key)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(SqlTransaction, "_find", blind_first)
     with store.transaction() as tx:
         again = tx.register(EntityKind.TASK, "p", "d", "mean", "v1", spec, "sha256:a", managed_by="m", created_by="loser")
         assert not again.created and again.entity.created_by == "winner"
-        calls.clear()
-        with pytest.raises(StoreError, match="already exists with different content"):
-            tx.register(EntityKind.TASK, "p", "d", "mean", "v1", {"name": "mean", "code": "b"}, "sha256:b", managed_by="m", created_by="loser")
+        other = tx.register(EntityKind.TASK, "p", "d", "mean", "v2", spec, "sha256:a", managed_by="m", created_by="loser")
+        assert other.created
+    assert [e.version for e in store.list_entities(name="mean")] == ["v1", "v2"]
+    with pytest.raises(StoreError, match="already exists with different content"), store.transaction() as tx:
+        tx.register(EntityKind.TASK, "p", "d", "mean", "v1", {"name": "mean", "code": "b"}, "sha256:b", managed_by="m", created_by="x")
     store.close()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from flowctl import map_task, task, workflow
+from flowctl import dynamic, map_task, task, workflow
 from flowctl.tasktypes import ContainerTask, ShellTask
-from flowctl.tasktypes._dynamic import dynamic
 
 PY = sys.executable
 
@@ -42,6 +41,23 @@ def double(x: int) -> int:
 @task
 def total(xs: list[int]) -> int:
     return sum(xs)
+
+
+@task
+def counted(x: int, counter: str) -> int:
+    with open(counter, "a") as handle:
+        handle.write(f"{x}\n")
+    return x
+
+
+@dynamic
+def count_all(n: int, counter: str) -> list[int]:
+    return [counted(x=i, counter=counter) for i in range(n)]
+
+
+@workflow
+def counting(n: int, counter: str) -> list[int]:
+    return count_all(n=n, counter=counter)
 
 
 @dynamic

@@ -3,9 +3,8 @@ of other types called from a dynamic body."""
 
 from __future__ import annotations
 
-from flowctl import task, workflow
+from flowctl import dynamic, task, workflow
 from flowctl.tasktypes import ShellTask
-from flowctl.tasktypes._dynamic import dynamic
 
 CALLS: list[int] = []
 

@@ -67,3 +67,30 @@ def test_local_runs_of_dynamic_fan_out_nested_and_other_task_types() -> None:
     assert _local(flows.nested, {"n": 3}).outputs == {"o0": 5}  # type: ignore[attr-defined]
     assert _local(flows.nested, {"n": 0}).outputs == {"o0": 0}  # type: ignore[attr-defined]
     assert _local(flows.shouting, {"words": ["a", "b"]}).outputs == {"o0": ["a!", "b!"]}  # type: ignore[attr-defined]
+
+
+def test_local_runs_record_the_sub_nodes_under_the_parent_node() -> None:
+    result = _local(flows.nested, {"n": 2})
+    ids = [n.id for n in result.nodes]  # type: ignore[attr-defined]
+    assert ids == ["n0/d0/d0", "n0/d0/d1", "n0/d0", "n0/d1", "n0"]
+
+
+def test_local_runs_cache_sub_nodes(tmp_path: Path) -> None:
+    flows.CALLS.clear()
+    assert _local(flows.cached_squares, {"n": 3}, tmp_path).outputs == {"o0": [0, 1, 4]}  # type: ignore[attr-defined]
+    assert _local(flows.cached_squares, {"n": 4}, tmp_path).outputs == {"o0": [0, 1, 4, 9]}  # type: ignore[attr-defined]
+    assert flows.CALLS == [0, 1, 2, 3]  # the second run computed only the new item
+
+
+def test_a_failing_sub_node_fails_the_dynamic_task() -> None:
+    from flowctl._errors import ExecutionError
+
+    with pytest.raises(ExecutionError, match="two is bad"):
+        _local(flows.all_fragile, {"n": 3})
+
+
+def test_public_exports() -> None:
+    import flowctl
+
+    assert {"ContainerTask", "ShellTask", "OutputLocation", "dynamic"} <= set(flowctl.__all__)
+    assert flowctl.dynamic is flows.dynamic

@@ -1,0 +1,54 @@
+"""`run_remote` (the engine side of `flowctl run --remote`) and relaunch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from engine_support import DOMAIN, PROJECT, flows, local_context, register, run_until_done
+
+from flowctl._config import Config
+from flowctl.engine import launch, relaunch
+from flowctl.engine._remote import run_remote
+from flowctl.state._executions import open_execution_store
+
+SOURCE = '''
+from flowctl import task, workflow
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+@workflow
+def remote_wf(x: int = 1) -> int:
+    return inc(x=inc(x=x))
+'''
+
+
+def test_run_remote_registers_a_content_version_and_launches(tmp_path: Path, sqlite_url: str) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "remote_flows.py").write_text(SOURCE)
+    (root / "flowctl.toml").write_text(f'[registry]\nurl = "{sqlite_url}"\n[blob_store]\nurl = "{tmp_path / "blobs"}"\n')
+    config = Config(cwd=root)
+    assert run_remote(root / "remote_flows.py", "remote_wf", {"x": 5}, config, False, project="demo") == 0
+    assert run_remote(root / "remote_flows.py", "remote_flows.remote_wf", {}, config, False, project="demo") == 0
+    store = open_execution_store(sqlite_url)
+    first, second = sorted(store.list_executions(project="demo"), key=lambda x: x.created_at)
+    assert first.launch_plan_version == second.launch_plan_version  # unchanged code: same version
+    assert first.launch_plan_version.startswith("r-") and first.inputs == {"x": 5} and second.inputs == {"x": 1}
+    ctx = local_context(sqlite_url, str(tmp_path / "blobs"), tmp_path)
+    assert run_until_done(ctx, first.id).outputs == {"o0": 7}
+    shutil.rmtree(root)
+
+
+def test_relaunch_uses_the_same_version_and_inputs(tmp_path: Path, sqlite_url: str) -> None:
+    from engine_support import bundle
+
+    uri = bundle(tmp_path / "src", str(tmp_path / "blobs"))
+    register(sqlite_url, [flows.chain], bundle_uri=uri)
+    ctx = local_context(sqlite_url, str(tmp_path / "blobs"), tmp_path)
+    original = launch(ctx.store, PROJECT, DOMAIN, "flows.chain", {"a": 1, "b": 1})
+    again = relaunch(ctx.store, original.name)
+    assert again.name != original.name and again.inputs == original.inputs
+    assert again.launch_plan_version == original.launch_plan_version
