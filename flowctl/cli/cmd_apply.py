@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from flowctl.state import Store
 
 from flowctl.cli.cmd_plan import BreakingOpt, DirtyOpt, RegistryOpt, TargetOpt, VersionOpt
 
@@ -28,8 +31,14 @@ def register(app: typer.Typer) -> None:
         target: TargetOpt = None,
         allow_breaking: BreakingOpt = False,
         registry: RegistryOpt = None,
+        refresh_only: Annotated[bool, typer.Option(
+            "--refresh-only", help="Accept the registry as it is now (after changes made by hand) as the new "
+            "baseline for `flowctl drift`: shows what it accepts, then records it; changes nothing else.")] = False,
     ) -> None:
         """Make the registry match the manifests: register versions, then flip activations and settings.
+
+        With --refresh-only, nothing is reverted: the drift since the last apply is shown and, once
+        approved, recorded as the new baseline.
 
         Shows the plan and asks for `yes` (or --auto-approve). A saved plan is refused when the
         registry changed after it was made. Exit codes: 0 applied or nothing to do, 1 error,
@@ -44,6 +53,9 @@ def register(app: typer.Typer) -> None:
         store = support.open_registry(config)
         planned = None
         try:
+            if refresh_only:
+                _refresh_only(store, auto_approve=auto_approve, lock_timeout=lock_timeout)
+                return
             if path is not None and is_plan_file(path):
                 if version or allow_dirty or target:
                     support.err("Warning: --version, --allow-dirty and --target are ignored with a saved plan.")
@@ -72,3 +84,23 @@ def register(app: typer.Typer) -> None:
             store.close()
 
     _ = apply
+
+
+def _refresh_only(store: Store, *, auto_approve: bool, lock_timeout: float) -> None:
+    """``apply --refresh-only``: show the drift it would accept, ask, record the world as the baseline."""
+    from flowctl.cli import _plan_support as support
+    from flowctl.plans.drift import accept_world, refresh_preview, render_text
+
+    preview = refresh_preview(store)
+    typer.echo(render_text(preview), nl=False)
+    if not preview.has_drift:
+        typer.echo("No changes. The registry matches the last apply; nothing to accept.")
+        return
+    support.confirm(auto_approve, "Do you want to accept these changes as the new baseline?")
+    record = accept_world(
+        store,
+        user=support.identity().user,
+        expected_serial=preview.registry_serial,
+        lock_timeout=lock_timeout,
+    )
+    typer.echo(record.summary)

@@ -78,6 +78,8 @@ class ExecutionPass:
         self.starting = False
         self.overwrite_cache = execution.labels.get(OVERWRITE_CACHE_LABEL) == "true"
         self._settings: dict[str, Json] | None = None
+        self.dynamic_tasks: dict[str, TaskSpec] = {}  # specs that came with @dynamic sub-workflows
+        self.dynamic_workflows: dict[str, WorkflowSpec] = {}
 
     # ------------------------------------------------------------ entry point
     def run(self, max_iterations: int = 1000) -> bool:
@@ -221,7 +223,38 @@ class ExecutionPass:
         return Outcome("failed", error=node.error or error_document("system", "SYSTEM:Unknown", node.phase, "", False))
 
     def _task(self, name: str) -> tuple[TaskSpec, str | None]:
+        if name in self.dynamic_tasks:
+            return self.dynamic_tasks[name], None
         return self.ctx.specs.task(self.x.project, self.x.domain, name, self.x.workflow_version)
+
+    def _workflow(self, name: str) -> WorkflowSpec:
+        if name in self.dynamic_workflows:
+            return self.dynamic_workflows[name]
+        return self.ctx.specs.workflow(self.x.project, self.x.domain, name, self.x.workflow_version)[0]
+
+    def _drive_dynamic(self, node_id: str, task: TaskSpec, document: dict[str, Json]) -> Outcome:
+        """A @dynamic task's attempt returned a sub-workflow: run it under ``node_id/``.
+
+        The sub-workflow's specs come with the document (flowctl.tasktypes); its nodes are rows
+        like any other, so a restarted controller reuses the finished ones.
+        """
+        from flowctl.tasktypes._dynamic import sub_workflow
+
+        parsed = sub_workflow(document)
+        if parsed is None:  # a dynamic task that returned plain outputs
+            return Outcome("succeeded", document)
+        workflow, tasks, workflows = parsed
+        self.dynamic_tasks.update(tasks)
+        self.dynamic_workflows.update(workflows)
+        outcome = self._walk(workflow, node_id + "/", {})
+        if outcome.phase == "failed":
+            self._abort_prefix(node_id + "/")
+        if outcome.phase != "succeeded":
+            return outcome
+        names = [o.name for o in task.interface.outputs]
+        if all(n in outcome.outputs for n in names):
+            return Outcome("succeeded", {n: outcome.outputs[n] for n in names})
+        return Outcome("succeeded", dict(zip(names, outcome.outputs.values(), strict=False)))
 
     def _node(self, node_id: str, inputs: dict[str, Json] | None) -> NodeRecord:
         node = self.nodes.get(node_id)
@@ -271,6 +304,11 @@ class ExecutionPass:
             outputs = blobs.read_json_or_none(latest.outputs_uri or "")
             if not isinstance(outputs, dict):
                 return self._fail_node(node_id, _failure("SYSTEM:MissingOutputs", "the attempt left no outputs.json", "system"))
+            if task.dynamic:
+                outcome = self._drive_dynamic(node_id, task, outputs)
+                if outcome.phase != "succeeded":
+                    return self._fail_node(node_id, outcome) if outcome.phase == "failed" else outcome
+                outputs = outcome.outputs
             if key is not None:
                 self.cache_puts.append((self.x.project, self.x.domain, key, outputs, self.overwrite_cache))
             return self._succeed_node(node_id, outputs)
@@ -351,7 +389,7 @@ class ExecutionPass:
 
     # ------------------------------------------------------------ composite nodes
     def _drive_subworkflow(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
-        sub, _ = self.ctx.specs.workflow(self.x.project, self.x.domain, node.target, self.x.workflow_version)
+        sub = self._workflow(node.target)
         inputs = resolve_inputs(node.inputs, known, sub.interface)
         self._node(node_id, inputs)
         outcome = self._walk(sub, node_id + "/", inputs)

@@ -120,3 +120,12 @@ def test_empty_map_succeeds(sqlite_url: str, tmp_path: Path) -> None:
     ctx, _ = fake_context(sqlite_url, tmp_path)
     done = run_until_done(ctx, launch(ctx.store, PROJECT, DOMAIN, "flows.mapped_partial", {"xs": []}).id)
     assert done.phase == "succeeded" and done.outputs == {"o0": []}
+
+
+def test_fail_after_executable_nodes_complete(sqlite_url: str, tmp_path: Path) -> None:
+    register(sqlite_url, [flows.keep_going], bundle_uri=None)
+    ctx, _ = fake_context(sqlite_url, tmp_path)
+    done = run_until_done(ctx, launch(ctx.store, PROJECT, DOMAIN, "flows.keep_going", {"x": 2}).id)
+    nodes = ctx.store.load_nodes(done.id)
+    assert done.phase == "failed" and "boom 2" in str(done.error)
+    assert nodes["n0"].phase == "failed" and nodes["n1"].phase == "succeeded" and "n2" not in nodes

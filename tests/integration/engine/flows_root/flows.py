@@ -166,3 +166,10 @@ hourly = LaunchPlan.get_or_create(stamped, name="hourly", schedule=CronSchedule(
 every_minute_all = LaunchPlan.get_or_create(
     stamped, name="every_minute_all", schedule=FixedRate(timedelta(minutes=1), kickoff_time_input_arg="when"), catchup="all"
 )
+
+
+@workflow(failure_policy="fail_after_executable_nodes_complete")
+def keep_going(x: int) -> int:
+    broken = fail(x=x)
+    fine = double(x=x)
+    return add(a=broken, b=fine)
