@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps({"config_file": str(config.file) if config.file else None, "settings": rows}, indent=2))
             return
         typer.echo(f"config file: {config.file or '(none)'}")
-        width = max(len(r["key"]) for r in rows)
+        width = max(len(str(r["key"])) for r in rows)
         for row in rows:
             typer.echo(f"{row['key']:<{width}}  {row['value'] or '-'}  ({row['origin']})")
 

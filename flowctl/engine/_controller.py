@@ -62,9 +62,16 @@ class Controller:
         if room:
             self.held |= set(store.claim_executions(owner, now=now, lease_seconds=options.lease_seconds, limit=room))
         report.executions = len(self.held)
+        renewed = time.monotonic()
         for execution_id in sorted(self.held):
             if self.stopping:
                 break
+            if time.monotonic() - renewed > options.lease_seconds / 3:  # a long step keeps its leases
+                self.held = store.renew_claims(owner, self.held, now=datetime.now(UTC),
+                                               lease_seconds=options.lease_seconds)
+                renewed = time.monotonic()
+                if execution_id not in self.held:
+                    continue
             if self._drive(execution_id):
                 report.progress = True
             execution = store.get_execution(execution_id)
