@@ -34,6 +34,13 @@ def register(app: typer.Typer) -> None:
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the local cache.")] = False,
         overwrite_cache: Annotated[bool, typer.Option("--overwrite-cache", help="Run cached tasks and replace their results.")] = False,
         show_help: Annotated[bool, typer.Option("--help", "-h", help="Show this message (with FILE NAME: its inputs).")] = False,
+        remote: Annotated[bool, typer.Option("--remote", help="Register the workflow in the registry (at a content "
+                                             "version) and launch it there; a running `flowctl controller` executes it.")] = False,
+        wait: Annotated[bool, typer.Option("--wait", help="With --remote: follow the execution and exit 0/1 with its result.")] = False,
+        project: Annotated[str | None, typer.Option("--project", "-p", help="With --remote: project (default "
+                                                    "FLOWCTL_PROJECT, else `default`).", show_default=False)] = None,
+        domain: Annotated[str | None, typer.Option("--domain", "-d", help="With --remote: domain (default "
+                                                   "FLOWCTL_DOMAIN, else `development`).", show_default=False)] = None,
     ) -> None:
         if show_help or file is None or name is None:
             typer.echo(ctx.get_help())
@@ -42,7 +49,22 @@ def register(app: typer.Typer) -> None:
             elif not show_help:
                 sys.exit(2)
             return
+        if remote:
+            _run_remote(file, name, list(ctx.args), wait=wait, project=project, domain=domain)
+            return
         _run(file, name, list(ctx.args), json_output=json_output, no_cache=no_cache, overwrite_cache=overwrite_cache)
+
+
+def _run_remote(file: str, name: str, args: list[str], *, wait: bool, project: str | None, domain: str | None) -> None:
+    """``flowctl run --remote``: the same input parsing as a local run, then register and launch."""
+    from flowctl._config import Config
+    from flowctl.engine._remote import run_remote
+
+    definition = _load(file, name)
+    inputs = _parse_args(args, definition.interface, f"workflow `{definition.name}`")
+    code = run_remote(file, name, inputs, Config(), wait, project=project, domain=domain)
+    if code:
+        sys.exit(code)
 
 
 def _load(file: str, name: str) -> Any:
