@@ -113,17 +113,6 @@ def test_map_task_concurrency_and_min_success_ratio(ctx: tuple[str, EngineContex
     assert failed.phase == "failed" and failed.error is not None and "1 of 3 items succeeded" in failed.error["message"]
 
 
-def _engine_runs_dynamic() -> bool:
-    from flowctl.engine._pass import ExecutionPass
-
-    return hasattr(ExecutionPass, "_drive_dynamic")
-
-
-needs_dynamic_engine = pytest.mark.skipif(not _engine_runs_dynamic(),
-                                          reason="the controller's @dynamic hook (ExecutionPass._drive_dynamic) is not in")
-
-
-@needs_dynamic_engine
 def test_dynamic_fan_out_in_the_controller(ctx: tuple[str, EngineContext]) -> None:
     _, context = ctx
     done = _run(context, "tasktype_flows.dynamic_areas", {"sizes": [1, 2, 3]})
@@ -134,7 +123,6 @@ def test_dynamic_fan_out_in_the_controller(ctx: tuple[str, EngineContext]) -> No
     assert all(nodes[n].phase == "succeeded" for n in ("n0", "n0/d0", "n0/d2", "n1"))
 
 
-@needs_dynamic_engine
 def test_nested_dynamic_tasks_in_the_controller(ctx: tuple[str, EngineContext]) -> None:
     _, context = ctx
     done = _run(context, "tasktype_flows.nested_dynamic", {"sizes": [2, 3]})
@@ -144,7 +132,6 @@ def test_nested_dynamic_tasks_in_the_controller(ctx: tuple[str, EngineContext]) 
     assert {"n0/d0", "n0/d0/d0", "n0/d0/d1", "n0/d1"} <= set(nodes)
 
 
-@needs_dynamic_engine
 def test_a_restarted_controller_reuses_finished_sub_nodes(ctx: tuple[str, EngineContext], tmp_path: Path) -> None:
     url, context = ctx
     counter = tmp_path / "runs.txt"
