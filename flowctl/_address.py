@@ -7,20 +7,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from flowctl._errors import InputError
 
 
-class EntityKind(str, Enum):
+class EntityKind(StrEnum):
     """The three versioned kinds of the registry."""
 
     TASK = "task"
     WORKFLOW = "workflow"
     LAUNCH_PLAN = "launch_plan"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, order=True)

@@ -121,7 +121,7 @@ class ExecutionError(FlowctlError):
     code = "USER:ExecutionFailed"
 
 
-class NonRetryable(Exception):  # noqa: N818 - the public name users raise
+class NonRetryable(Exception):
     """Raise this (or a subclass) from a task to fail at once, without using its retries."""
 
 

@@ -12,10 +12,11 @@ _LOCATION_KEYS = frozenset({"source", "source_line", "source_file"})
 
 def strip_locations(value: Json) -> Json:
     """The value without ``source``/``source_line``/``source_file`` keys (they are not content)."""
-    if isinstance(value, dict):
-        return {k: strip_locations(v) for k, v in value.items() if k not in _LOCATION_KEYS}
+    if isinstance(value, dict):  # scalars are kept without a call: most of a spec's values are scalars
+        return {k: strip_locations(v) if isinstance(v, dict | list) else v
+                for k, v in value.items() if k not in _LOCATION_KEYS}
     if isinstance(value, list):
-        return [strip_locations(v) for v in value]
+        return [strip_locations(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowctl._errors import ApplyError, Diagnostic
+from flowctl.plans._cluster import ClusterPlan
 from flowctl.plans._model import Change, ObjectType, Plan
 from flowctl.state._interface import ApplyRecord, RegistrySnapshot
 
@@ -26,12 +27,15 @@ MAGIC = "flowctl-plan"
 class SavedPlan:
     plan: Plan
     manifest_root: str | None
+    cluster: ClusterPlan | None = None  # the Kubernetes objects (provider kubernetes), applied after the registry
 
 
-def save_plan(plan: Plan, path: Path, *, manifest_root: Path | None) -> None:
+def save_plan(plan: Plan, path: Path, *, manifest_root: Path | None, cluster: ClusterPlan | None = None) -> None:
     document = {"kind": MAGIC, "planfile_version": PLANFILE_VERSION,
                 "manifest_root": str(manifest_root) if manifest_root else None,
                 "plan": plan.model_dump(mode="json")}
+    if cluster is not None:
+        document["cluster_plan"] = cluster.model_dump(mode="json")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
     try:
@@ -61,7 +65,9 @@ def load_plan(path: Path) -> SavedPlan:
     if document.get("planfile_version") != PLANFILE_VERSION:
         raise ApplyError(f"Plan file {path} has format {document.get('planfile_version')}, this flowctl reads "
                          f"{PLANFILE_VERSION}", detail="Run `flowctl plan --out FILE` again with this flowctl.")
-    return SavedPlan(Plan.model_validate(document["plan"]), document.get("manifest_root"))
+    cluster = document.get("cluster_plan")
+    return SavedPlan(Plan.model_validate(document["plan"]), document.get("manifest_root"),
+                     ClusterPlan.model_validate(cluster) if cluster is not None else None)
 
 
 def check_fresh(plan: Plan, snapshot: RegistrySnapshot, history: Sequence[ApplyRecord] = ()) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from deepdiff import DeepDiff
 
 MAX_LINES = 20
 MAX_VALUE = 60
@@ -33,6 +32,8 @@ def _short(value: Any) -> str:
 
 def spec_diff(old: dict[str, Any], new: dict[str, Any], *, label: str) -> list[str]:
     """One line per difference, ``label`` naming the object (e.g. ``task mean``)."""
+    from deepdiff import DeepDiff  # only when a conflict is described: keeps deepdiff off the plan path
+
     diff = DeepDiff(old, new, verbose_level=2)
     lines: list[str] = []
     for path, change in diff.get("values_changed", {}).items():

@@ -7,6 +7,7 @@ they are skipped without it. In CI (CI=true) a missing URL is an error, never a 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,14 @@ def registry_url(request: pytest.FixtureRequest) -> str:
     """Runs the test once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(autouse=True)
+def _restore_replaced_modules() -> Iterator[None]:
+    """The manifest loader re-imports user modules (e.g. a package named `flows`) and drops stale
+    ones, which is right for a CLI process but would swap modules under other tests in this one."""
+    before = dict(sys.modules)
+    yield
+    for name, module in before.items():
+        if sys.modules.get(name) is not module:
+            sys.modules[name] = module

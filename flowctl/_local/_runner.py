@@ -241,7 +241,7 @@ class LocalRunner:
             attempt += 1
             try:
                 fn = call.fn
-                if call.definition.spec.dynamic:  # @dynamic (flowctl.tasktypes): run the body's sub-workflow here
+                if getattr(call.definition, "is_dynamic", False):  # @dynamic (flowctl.tasktypes): run its sub-workflow here
                     from flowctl.tasktypes._dynamic import run_dynamic
 
                     fn = functools.partial(run_dynamic, self, call.definition, node)

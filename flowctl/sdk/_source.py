@@ -74,33 +74,74 @@ def module_relative_file(module: str, filename: str) -> str:
 
 
 # ---------------------------------------------------------------- normalised sources
-class _StripDocstrings(ast.NodeTransformer):
-    def _strip(self, node: Any) -> Any:
-        self.generic_visit(node)
+_DOC_HOLDERS = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _strip_docstrings(node: ast.AST) -> ast.AST:
+    """Drop the docstring of the module and of every function and class, in place.
+
+    Definitions only occur in statement blocks, so only those are walked (not expressions).
+    """
+    for field in _BLOCKS:
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            for child in block:
+                _strip_docstrings(child)
+    if isinstance(node, _DOC_HOLDERS):
         body = node.body
         first = body[0] if body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
             node.body = body[1:] or [ast.Pass()]
-        return node
+    return node
 
-    visit_Module = _strip
-    visit_FunctionDef = _strip
-    visit_AsyncFunctionDef = _strip
-    visit_ClassDef = _strip
+
+class _SpanUnparser(ast._Unparser):  # type: ignore[name-defined,misc]  # stdlib's private unparser
+    """Unparses a module once, remembering the text of each top-level statement.
+
+    ``ast.unparse(stmt)`` of a top-level statement equals its part of ``ast.unparse(module)`` minus
+    the leading newlines, so one pass gives the module text and every definition's text.
+    """
+
+    def unparse_module(self, tree: ast.Module) -> tuple[str, dict[int, str]]:
+        self._source: list[str] = []
+        self._type_ignores = {ignore.lineno: f"ignore{ignore.tag}" for ignore in tree.type_ignores}
+        spans: dict[int, str] = {}
+        for stmt in tree.body:
+            start = len(self._source)
+            self.traverse(stmt)
+            spans[id(stmt)] = "".join(self._source[start:]).lstrip("\n")
+        self._type_ignores = {}
+        return "".join(self._source), spans
+
+
+def _unparse_module(tree: ast.Module) -> tuple[str, dict[int, str]]:
+    body = tree.body
+    first = body[0] if body else None
+    if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):  # a second docstring: unparsed specially; rare
+        return ast.unparse(tree), {}
+    try:
+        return _SpanUnparser().unparse_module(tree)
+    except AttributeError:  # the private unparser changed: one pass per definition instead
+        return ast.unparse(tree), {}
 
 
 class ModuleSource:
     """A module's normalised source and its top-level definitions by name."""
 
     def __init__(self, text: str) -> None:
-        tree = _StripDocstrings().visit(ast.parse(text))
-        self.normalised = ast.unparse(tree)
+        tree = ast.parse(text)
+        _strip_docstrings(tree)
+        self.normalised, self._text = _unparse_module(tree)
         self.digest = sha256_hex(self.normalised)
         self.defs: dict[str, list[ast.stmt]] = {}
         for stmt in tree.body:
             for name in _defined_names(stmt):
                 self.defs.setdefault(name, []).append(stmt)
-        self._text: dict[int, str] = {}
 
     def source_of(self, stmt: ast.stmt) -> str:
         key = id(stmt)

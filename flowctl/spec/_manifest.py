@@ -7,7 +7,14 @@ from typing import Literal
 from pydantic import Field
 
 from flowctl._address import Address, EntityKind
-from flowctl.spec._entities import LaunchPlanSpec, NotificationSpec, ResourcesSpec, Spec, TaskSpec, WorkflowSpec
+from flowctl.spec._entities import (
+    LaunchPlanSpec,
+    NotificationSpec,
+    ResourcesSpec,
+    Spec,
+    TaskSpec,
+    WorkflowSpec,
+)
 
 DEFAULT_DOMAINS: tuple[str, ...] = ("development", "staging", "production")
 

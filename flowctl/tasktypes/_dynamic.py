@@ -20,7 +20,7 @@ import types
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from flowctl._errors import CompileError, ManifestError
 from flowctl.sdk._interface import Interface
@@ -39,6 +39,8 @@ DYNAMIC_NODE_PREFIX = "d"
 @dataclasses.dataclass(frozen=True, eq=False)
 class DynamicDefinition(TaskDefinition):
     """A ``@task`` definition whose spec says ``dynamic: true``."""
+
+    is_dynamic: ClassVar[bool] = True  # what the local runner checks (without compiling the spec)
 
     @cached_property
     def spec(self) -> TaskSpec:

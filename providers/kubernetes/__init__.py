@@ -11,6 +11,7 @@ from flowctl.providers.kubernetes._namespaces import (
     apply_objects,
     controller_objects,
     desired_namespace_objects,
+    read_object,
     read_objects,
 )
 from flowctl.providers.kubernetes._provider import KubernetesProvider
@@ -28,6 +29,7 @@ __all__ = [
     "desired_namespace_objects",
     "job_name",
     "namespace_name",
+    "read_object",
     "read_objects",
     "render_job",
 ]

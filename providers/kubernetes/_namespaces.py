@@ -106,20 +106,28 @@ def apply_objects(objects: list[dict[str, Any]], client: KubeClient) -> list[tup
     return done
 
 
+def read_object(desired: dict[str, Any], client: KubeClient) -> dict[str, Any] | None:
+    """What the cluster has of one object (by kind, namespace and name); None when it does not exist."""
+    meta = desired["metadata"]
+    api = _api(client, desired["kind"])
+    args = (meta["name"], meta["namespace"]) if api.namespaced else (meta["name"],)
+    try:
+        obj: dict[str, Any] = client.call("get", api.resource, api.read, *args, namespace=meta.get("namespace"),
+                                          name=meta["name"])
+    except KubernetesApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    obj.setdefault("apiVersion", desired["apiVersion"])
+    obj.setdefault("kind", desired["kind"])
+    return obj
+
+
 def read_objects(project: str, domain: str, client: KubeClient, settings: KubernetesSettings) -> list[dict[str, Any]]:
     """What the cluster has of the project-domain's desired objects (missing ones are left out), for drift."""
     found: list[dict[str, Any]] = []
     for desired in desired_namespace_objects(project, domain, settings):
-        meta = desired["metadata"]
-        api = _api(client, desired["kind"])
-        args = (meta["name"], meta["namespace"]) if api.namespaced else (meta["name"],)
-        try:
-            obj = client.call("get", api.resource, api.read, *args, namespace=meta.get("namespace"), name=meta["name"])
-        except KubernetesApiError as exc:
-            if exc.status == 404:
-                continue
-            raise
-        obj.setdefault("apiVersion", desired["apiVersion"])
-        obj.setdefault("kind", desired["kind"])
-        found.append(obj)
+        obj = read_object(desired, client)
+        if obj is not None:
+            found.append(obj)
     return found

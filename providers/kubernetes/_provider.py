@@ -16,7 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any, cast
 
 from flowctl import _blobstore as blobs
-from flowctl._errors import ProviderError
+from flowctl._errors import FlowctlError, ProviderError
 from flowctl.providers._interface import (
     THROTTLED,
     AttemptRef,
@@ -33,6 +33,7 @@ from flowctl.providers.kubernetes._jobs import CONTAINER, render_job
 from flowctl.providers.kubernetes._names import job_name
 from flowctl.providers.kubernetes._settings import MANAGED_BY, MANAGED_BY_VALUE, KubernetesSettings
 from flowctl.providers.kubernetes._status import attempt_status
+from flowctl.tasktypes._k8s import adapt_job
 
 if TYPE_CHECKING:
     from flowctl._config import Config
@@ -77,6 +78,11 @@ class KubernetesProvider:
             job = render_job(request, self.settings, task_spec_uri=task_spec_uri)
         except ProviderError as exc:
             return SubmitResponse(handle, ProviderFailure("user", "InvalidJob", exc.render(), retryable=False))
+        try:
+            # task types (container tasks, plugins) may reshape the Job: the user's image plus data steps
+            job = adapt_job(job, request)
+        except FlowctlError as exc:
+            return SubmitResponse(handle, ProviderFailure("user", "TaskTypeUnavailable", exc.render(), retryable=False))
         try:
             self.client.call("create", "jobs", self.client.batch().create_namespaced_job, namespace, job,
                              namespace=namespace, name=name)
