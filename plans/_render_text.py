@@ -100,6 +100,10 @@ def _register_attributes(change: dict[str, Any]) -> list[tuple[str, Json]]:
     rows: list[tuple[str, Json]] = [("digest", _short_digest(str(after.get("digest", ""))))]
     if kind in ("task", "workflow"):
         rows.append(("interface", signature(spec.get("interface") or {})))
+    if kind == "task" and spec.get("task_type", "python") != "python":
+        rows.append(("task_type", spec["task_type"]))
+        config = spec.get("config") or {}
+        rows.extend((f"config.{key}", config[key]) for key in ("image", "command", "arguments") if config.get(key))
     if kind == "task" and spec.get("container_image"):
         rows.append(("container_image", spec["container_image"]))
     if kind == "workflow":

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 MAX_LINES = 20
 MAX_VALUE = 60
 _PATH_PART = re.compile(r"\[('(?:[^'\\]|\\.)*'|\d+)\]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flowctl._address import Address
 from flowctl._config import Config
@@ -20,6 +20,10 @@ from flowctl.spec import DesiredState
 
 if TYPE_CHECKING:
     from flowctl.providers.kubernetes import KubeClient, KubernetesSettings
+
+
+_A = TypeVar("_A")
+_R = TypeVar("_R")
 
 
 def enabled(config: Config) -> bool:
@@ -58,27 +62,44 @@ def plan_cluster(config: Config, desired: DesiredState, targets: Sequence[Addres
     observed: dict[Scope, list[dict[str, Any]]] = {}
     with _client(base) as client:
         for scope, objects in wanted.items():
-            observed[scope] = [o for obj in objects if (o := _guard(client, lambda c, d=obj: read_object(d, c)))]
+            observed[scope] = [o for obj in objects if (o := _guard(read_object, obj, client)) is not None]
     return compute_cluster_plan(wanted, observed)
 
 
-def apply_cluster(plan: ClusterPlan, config: Config, *, on_event: Callable[[dict[str, Any]], None]) -> list[str]:
-    """Re-read the plan's objects, refuse when the cluster moved, then create or patch. Returns lines."""
-    from flowctl.providers.kubernetes import KubernetesSettings, apply_objects, read_object
+def _reread(plan: ClusterPlan, client: KubeClient) -> dict[str, Any]:
+    from flowctl.providers.kubernetes import read_object
 
-    settings = KubernetesSettings.from_config(config)
-    with _client(settings) as client:
-        now = {c.address: _guard(client, lambda cl, d=c.after: read_object(d, cl)) for c in plan.changes}
-        moved = moved_objects(plan, now)
-        if moved:
-            raise ApplyError(diagnostics=[Diagnostic(
-                f"Plan is stale: {len(moved)} Kubernetes object(s) changed after this plan was made",
-                "\n".join([*moved[:20], "Run `flowctl plan` again and apply the new plan."]))])
-        visible = plan.visible_changes
+    return {c.address: _guard(read_object, c.after, client) for c in plan.changes}
+
+
+def _refuse_moved(plan: ClusterPlan, client: KubeClient) -> None:
+    moved = moved_objects(plan, _reread(plan, client))
+    if moved:
+        raise ApplyError(diagnostics=[Diagnostic(
+            f"Plan is stale: {len(moved)} Kubernetes object(s) changed on the cluster after this plan was made",
+            "\n".join([*moved[:20], "Run `flowctl plan` again and apply the new plan."]))])
+
+
+def check_cluster_fresh(plan: ClusterPlan, config: Config) -> None:
+    """Read the plan's objects again; refuse (naming them) when the cluster moved since the plan."""
+    from flowctl.providers.kubernetes import KubernetesSettings
+
+    with _client(KubernetesSettings.from_config(config)) as client:
+        _refuse_moved(plan, client)
+
+
+def apply_cluster(plan: ClusterPlan, config: Config, *, on_event: Callable[[dict[str, Any]], None]) -> list[str]:
+    """Re-read the plan's objects, refuse when the cluster moved, then create or merge-patch them in
+    plan order (a namespace before what lives in it). Returns ``created: Kind/ns/name`` lines."""
+    from flowctl.providers.kubernetes import KubernetesSettings, apply_objects
+
+    visible = plan.visible_changes
+    with _client(KubernetesSettings.from_config(config)) as client:
+        _refuse_moved(plan, client)
         if not visible:
             return []
         on_event({"type": "cluster_apply_start", "changes": len(visible)})
-        done = _guard(client, lambda cl: apply_objects([c.after for c in visible], cl))
+        done = _guard(apply_objects, [c.after for c in visible], client)
     lines = []
     for (address, action), change in zip(done, visible, strict=True):
         on_event({"type": "cluster_apply_progress", "action": action, "address": change.address, "object": address})
@@ -86,7 +107,7 @@ def apply_cluster(plan: ClusterPlan, config: Config, *, on_event: Callable[[dict
     return lines
 
 
-class _client:  # noqa: N801 - a context manager used like a function
+class _client:  # a context manager used like a function
     def __init__(self, settings: KubernetesSettings) -> None:
         from flowctl.providers.kubernetes import KubeClient
 
@@ -99,13 +120,13 @@ class _client:  # noqa: N801 - a context manager used like a function
         self.client.close()
 
 
-def _guard(client: KubeClient, call: Callable[[KubeClient], Any]) -> Any:
-    """Run ``call``; an unreachable API server becomes one error naming its URL and the fix."""
+def _guard(call: Callable[[_A, KubeClient], _R], arg: _A, client: KubeClient) -> _R:
+    """``call(arg, client)``; an unreachable API server becomes one error naming its URL and the fix."""
     from flowctl.providers.kubernetes import KubernetesApiError
     from flowctl.providers.kubernetes._client import CONNECTION_ERROR
 
     try:
-        return call(client)
+        return call(arg, client)
     except KubernetesApiError as exc:
         if exc.status != CONNECTION_ERROR:
             raise

@@ -29,6 +29,13 @@ from flowctl.plans import (
     render_plan_markdown,
     render_plan_text,
 )
+from flowctl.plans._cluster import (
+    ClusterPlan,
+    cluster_summary,
+    render_cluster_json,
+    render_cluster_markdown,
+    render_cluster_text,
+)
 from flowctl.spec import DesiredState
 from flowctl.state import Store
 
@@ -101,13 +108,39 @@ def with_desired_state(planned: Planned) -> Plan:
     return planned.plan.model_copy(update={"desired_state": planned.desired.to_json()})
 
 
-def render(plan: Plan, output: str) -> str:
+def plan_document(plan: Plan, cluster: ClusterPlan | None = None) -> dict[str, Any]:
+    """The JSON plan document; with the kubernetes provider it also has ``cluster_changes``."""
     doc = render_plan_json(plan)
+    if cluster is not None:
+        doc["cluster_changes"] = render_cluster_json(cluster)
+    return doc
+
+
+def render(plan: Plan, output: str, cluster: ClusterPlan | None = None) -> str:
+    doc = plan_document(plan, cluster)
     if output == "json":
         return json.dumps(doc, indent=2, sort_keys=False) + "\n"
     if output == "markdown":
-        return render_plan_markdown(doc)
-    return render_plan_text(doc)
+        text = render_plan_markdown(doc)
+        if cluster is None:
+            return text
+        items = doc["cluster_changes"]
+        head, _, rest = text.partition("\n\n")  # after the "### flowctl plan" heading
+        summary, _, body = rest.partition("\n\n")
+        section = "\n".join(render_cluster_markdown(items))
+        return "\n\n".join(p for p in (head, f"{summary}\n\n**{cluster_summary(items)}**", section.rstrip("\n"),
+                                         body.rstrip("\n")) if p) + "\n"
+    text = render_plan_text(doc)
+    if cluster is None:
+        return text
+    items = doc["cluster_changes"]
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    lines = [body] if body else []
+    return "\n".join([*lines, *render_cluster_text(items), last, cluster_summary(items)]) + "\n"
+
+
+def has_changes(plan: Plan, cluster: ClusterPlan | None) -> bool:
+    return plan.has_changes or (cluster is not None and cluster.has_changes)
 
 
 def breaking_message(plan: Plan) -> str:
@@ -181,3 +214,25 @@ def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | No
     else:
         typer.echo(result.summary())
     return result
+
+
+def run_cluster_apply(cluster: ClusterPlan, config: Config, *, json_lines: bool) -> None:
+    """Create or patch the plan's Kubernetes objects (after the registry phases succeeded)."""
+    from flowctl.cli._cluster_support import apply_cluster
+
+    def on_event(event: dict[str, Any]) -> None:
+        if json_lines:
+            sys.stdout.write(json.dumps(event) + "\n")
+            sys.stdout.flush()
+        elif event["type"] == "cluster_apply_start":
+            err(f"Kubernetes: creating or updating objects ({event['changes']} change(s))...")
+        elif event["type"] == "cluster_apply_progress":
+            err(f"  {event['action']}: {event['address']}")
+
+    lines = apply_cluster(cluster, config, on_event=on_event)
+    created = sum(1 for line in lines if line.startswith("created"))
+    summary = f"Kubernetes apply complete! Objects: {created} created, {len(lines) - created} updated."
+    if json_lines:
+        on_event({"type": "cluster_apply_complete", "summary": summary, "changes": len(lines)})
+    else:
+        typer.echo(summary)

@@ -46,8 +46,9 @@ def register(app: typer.Typer) -> None:
         """
         import json
 
+        from flowctl.cli import _cluster_support as cluster_support
         from flowctl.cli import _plan_support as support
-        from flowctl.plans import is_plan_file, load_plan, render_plan_json
+        from flowctl.plans import is_plan_file, load_plan
 
         config = support.config_for(registry)
         store = support.open_registry(config)
@@ -61,25 +62,33 @@ def register(app: typer.Typer) -> None:
                     support.err("Warning: --version, --allow-dirty and --target are ignored with a saved plan.")
                 saved = load_plan(path)  # breaking changes in it were accepted at plan time
                 allow_breaking = True
-                plan_ = saved.plan
+                plan_, cluster = saved.plan, saved.cluster
                 root = Path(saved.manifest_root) if saved.manifest_root else None
             else:
+                targets = support.parse_targets(target)
                 planned = support.plan_from_manifests(path, store, version=version, allow_dirty=allow_dirty,
-                                                      targets=support.parse_targets(target))
+                                                      targets=targets)
                 plan_, root = planned.plan, planned.manifest_root
+                cluster = (cluster_support.plan_cluster(config, planned.desired, targets)
+                           if planned.desired is not None else None)
             if json_output:
-                typer.echo(json.dumps({"type": "planned", "plan": render_plan_json(plan_)}))
+                typer.echo(json.dumps({"type": "planned", "plan": support.plan_document(plan_, cluster)}))
             else:
-                typer.echo(support.render(plan_, "text"), nl=False)
+                typer.echo(support.render(plan_, "text", cluster), nl=False)
             if plan_.breaking and not allow_breaking:
                 support.err(support.breaking_message(plan_))
                 raise SystemExit(support.EXIT_BREAKING)
-            if not plan_.has_changes:
+            if not support.has_changes(plan_, cluster):
                 return
             support.confirm(auto_approve)
             if planned is not None:
                 plan_ = support.with_desired_state(planned)
-            support.run_apply(plan_, store, config, root, lock_timeout=lock_timeout, json_lines=json_output)
+            if cluster is not None:  # refuse a stale cluster before writing anything
+                cluster_support.check_cluster_fresh(cluster, config)
+            if plan_.has_changes:
+                support.run_apply(plan_, store, config, root, lock_timeout=lock_timeout, json_lines=json_output)
+            if cluster is not None and cluster.has_changes:
+                support.run_cluster_apply(cluster, config, json_lines=json_output)
         finally:
             store.close()
 

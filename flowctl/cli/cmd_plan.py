@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
         Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes
         (--detailed-exitcode), 3 breaking interface changes without --allow-breaking.
         """
+        from flowctl.cli import _cluster_support as cluster_support
         from flowctl.cli import _plan_support as support
         from flowctl.plans import save_plan
 
@@ -53,14 +54,16 @@ def register(app: typer.Typer) -> None:
         finally:
             store.close()
         plan_ = planned.plan
-        typer.echo(support.render(plan_, fmt), nl=False)
+        cluster = (cluster_support.plan_cluster(config, planned.desired, targets)
+                   if planned.desired is not None else None)
+        typer.echo(support.render(plan_, fmt, cluster), nl=False)
         if plan_.breaking and not allow_breaking:
             support.err(support.breaking_message(plan_))
             raise SystemExit(support.EXIT_BREAKING)
         if out is not None:
-            save_plan(support.with_desired_state(planned), out, manifest_root=planned.manifest_root)
+            save_plan(support.with_desired_state(planned), out, manifest_root=planned.manifest_root, cluster=cluster)
             support.err(f"Saved the plan to: {out}\nTo perform exactly these actions, run: flowctl apply {out}")
-        if detailed_exitcode and plan_.has_changes:
+        if detailed_exitcode and support.has_changes(plan_, cluster):
             raise SystemExit(support.EXIT_CHANGES)
 
     _ = plan

@@ -31,7 +31,7 @@ from flowctl.plans import (
     render_plan_text,
 )
 from flowctl.plans._render_markdown import MAX_CHARS
-from flowctl.spec import ActivationSpec, DomainSettingsSpec, RegistrationSpec, TypeSpec
+from flowctl.spec import ActivationSpec, DomainSettingsSpec, RegistrationSpec, TaskSpec, TypeSpec
 
 GOLDEN = Path(__file__).parent / "golden"
 P = "my-ml-project"
@@ -141,3 +141,16 @@ def test_exported_names():
 
     assert {"compute_plan", "apply_plan", "Plan", "Change", "Action", "Reason", "render_plan_json",
             "render_plan_text", "render_plan_markdown", "save_plan", "load_plan"} <= set(flowctl.plans.__all__)
+
+
+def test_a_container_task_shows_its_type_image_and_command() -> None:
+    resize = TaskSpec(
+        name="resize", task_type="container", interface=scale_tasks()[0].interface,
+        config={"image": "ghcr.io/acme/resize:1.2", "command": ["resize", "{{ .inputs.values }}"], "arguments": []},
+    )
+    wf = scale_workflow()
+    state = desired(register_workflow(P, "development", wf, [resize], "v1"))
+    text = render_plan_text(render_plan_json(compute_plan(state, MemStore().snapshot(), now=NOW)))
+    rows = {line.split("=")[0].strip(" +"): line.split("=", 1)[1].strip() for line in text.splitlines() if " = " in line}
+    assert rows["task_type"] == '"container"'
+    assert rows["config.image"] == '"ghcr.io/acme/resize:1.2"'
