@@ -127,6 +127,7 @@ def render(plan: Plan, output: str, cluster: ClusterPlan | None = None) -> str:
         items = doc["cluster_changes"]
         head, _, rest = text.partition("\n\n")  # after the "### flowctl plan" heading
         summary, _, body = rest.partition("\n\n")
+        summary = summary.rstrip("\n")
         section = "\n".join(render_cluster_markdown(items))
         return "\n\n".join(p for p in (head, f"{summary}\n\n**{cluster_summary(items)}**", section.rstrip("\n"),
                                          body.rstrip("\n")) if p) + "\n"

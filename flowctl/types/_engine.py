@@ -18,7 +18,7 @@ import functools
 import json
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, PlainSerializer, PlainValidator, TypeAdapter, ValidationError
@@ -188,14 +188,22 @@ def _b64_decode(value: Any) -> Any:
 _JsonBytes = Annotated[bytes, BeforeValidator(_b64_decode), PlainSerializer(_b64_encode, when_used="json")]
 
 
-def _df_validate(value: Any) -> Any:
-    if _is_dataframe(type(value)):
-        return value
-    if isinstance(value, list):
-        import importlib
+def _df_validator(tp: Any) -> Callable[[Any], Any]:
+    """Rows (a list of records) become the annotated table type: pandas.DataFrame or pyarrow.Table."""
+    arrow = tp.__module__.startswith("pyarrow")
 
-        return importlib.import_module("pandas").DataFrame.from_records(value)  # the dataframe extra
-    raise ValueError(f"expected a data frame or a list of rows, got {type(value).__name__}")
+    def validate(value: Any) -> Any:
+        if isinstance(value, tp):
+            return value
+        if isinstance(value, list):
+            import importlib
+
+            if arrow:
+                return importlib.import_module("pyarrow").Table.from_pylist(value)
+            return importlib.import_module("pandas").DataFrame.from_records(value)  # the dataframe extra
+        raise ValueError(f"expected a {tp.__name__} or a list of rows, got {type(value).__name__}")
+
+    return validate
 
 
 def _df_serialize(value: Any) -> Json:
@@ -209,7 +217,7 @@ def _json_type(tp: Any) -> Any:
     if tp is bytes:
         return _JsonBytes
     if _is_dataframe(tp):
-        return Annotated[Any, PlainValidator(_df_validate), PlainSerializer(_df_serialize, when_used="json")]
+        return Annotated[Any, PlainValidator(_df_validator(tp)), PlainSerializer(_df_serialize, when_used="json")]
     origin = get_origin(tp)
     args = get_args(tp)
     if origin is Annotated:
