@@ -28,6 +28,7 @@ from flowctl.state._interface import (
     ApplyRecord,
     Locker,
     LockInfo,
+    RegisterItem,
     RegistryReader,
     RegistryTransaction,
     RegistryWriter,
@@ -170,18 +171,88 @@ def _run_phase(number: int, changes: list[Change], store: ApplyStore, ctx_args: 
     try:
         with store.transaction(expected_serial=expected_serial) as tx:
             ctx = ApplyContext(tx=tx, **ctx_args)
-            for current in changes:
-                _HANDLERS[(current.action, current.object_type)](ctx, current)
-                on_event({"type": "apply_progress", "phase": number, "address": current.address,
-                          "action": current.action.value})
+            for batch in _batches(changes):
+                current = batch[0]
+                if len(batch) > 1:
+                    current = _run_batch(ctx, batch)
+                else:
+                    _HANDLERS[(current.action, current.object_type)](ctx, current)
+                for done in batch:
+                    on_event({"type": "apply_progress", "phase": number, "address": done.address,
+                              "action": done.action.value})
             if record is not None:
                 tx.record_apply(record)
+    except _InBatch as failed:
+        raise _failure(number, failed.change, failed.error.diagnostics, result) from failed.error
     except FlowctlError as error:
         raise _failure(number, current, error.diagnostics, result) from error
     except Exception as error:  # a database or driver error: report it as an apply failure
         raise _failure(number, current, [Diagnostic(f"{type(error).__name__}: {error}")], result) from error
     result.done += changes
     on_event({"type": "apply_phase_complete", "phase": number, "changes": len(changes)})
+
+
+# Changes the default handlers can apply in bulk (one batched statement instead of one per change).
+_BULK = {(Action.REGISTER, ObjectType.TASK): "register", (Action.REGISTER, ObjectType.WORKFLOW): "register",
+         (Action.REGISTER, ObjectType.LAUNCH_PLAN): "register", (Action.SUPERSEDE, ObjectType.ACTIVATION): "activate",
+         (Action.CHANGE, ObjectType.ACTIVATION): "activate"}
+_DEFAULT_HANDLER = {"register": apply_register, "activate": apply_activate}
+
+
+def _bulk_kind(change: Change) -> str | None:
+    kind = _BULK.get((change.action, change.object_type))
+    if kind is None or _HANDLERS.get((change.action, change.object_type)) is not _DEFAULT_HANDLER[kind]:
+        return None  # a replaced handler runs change by change
+    return kind
+
+
+def _batches(changes: list[Change]) -> list[list[Change]]:
+    """Runs of consecutive changes of one bulk kind, and every other change on its own (order kept)."""
+    batches: list[list[Change]] = []
+    last: str | None = None
+    for change in changes:
+        kind = _bulk_kind(change)
+        if kind is not None and kind == last:
+            batches[-1].append(change)
+        else:
+            batches.append([change])
+        last = kind
+    return batches
+
+
+def _run_batch(ctx: ApplyContext, batch: list[Change]) -> Change:
+    """Apply a run of registrations or activations in bulk; on failure, the change that failed is current."""
+    try:
+        if _bulk_kind(batch[0]) == "register":
+            items = []
+            for change in batch:
+                address, after = _parts(change), change.after or {}
+                items.append(RegisterItem(EntityKind(change.object_type.value), address.project, address.domain or "",
+                                          address.name or "", address.version or "", after["spec"], after["digest"],
+                                          after.get("bundle_uri") or ctx.bundle_uri))
+            ctx.tx.register_many(items, managed_by=ctx.managed_by, created_by=ctx.created_by)
+        else:
+            activations = []
+            for change in batch:
+                address = _parts(change)
+                activations.append((address.project, address.domain or "", address.name or "",
+                                    str((change.after or {})["active_version"])))
+            ctx.tx.activate_many(activations, managed_by=ctx.managed_by)
+    except FlowctlError as error:
+        failed = {d.address for d in error.diagnostics if d.address}
+        culprit = next((c for c in batch if c.address in failed), None)
+        if culprit is None:
+            raise
+        raise _InBatch(culprit, error) from error
+    return batch[-1]
+
+
+class _InBatch(Exception):
+    """A bulk write failed at ``change``."""
+
+    def __init__(self, change: Change, error: FlowctlError) -> None:
+        super().__init__(str(error))
+        self.change, self.error = change, error
 
 
 def _failure(number: int, current: Change | None, cause: list[Diagnostic], result: ApplyResult) -> ApplyError:

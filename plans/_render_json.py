@@ -9,15 +9,27 @@ from typing import Any
 
 from flowctl.plans._model import ACTION_ORDER, Plan
 
+# The last plan's dumped changes: apply renders a plan for the terminal and again for the history
+# (Plan is frozen, so the dump stays valid; each call gets its own copies of the items).
+_LAST: list[tuple[Plan, list[dict[str, Any]]]] = []
 
-def render_plan_json(plan: Plan) -> dict[str, Any]:
-    """The plan as a JSON-compatible dict (``desired_state`` is left out: it lives in plan files)."""
-    counts = plan.counts()
+
+def _change_items(plan: Plan) -> list[dict[str, Any]]:
+    if _LAST and _LAST[0][0] is plan:
+        return [dict(item) for item in _LAST[0][1]]
     changes = []
     for change in plan.visible_changes:
         item = change.model_dump(mode="json")
         item["symbol"] = change.action.symbol
         changes.append(item)
+    _LAST[:] = [(plan, changes)]
+    return [dict(item) for item in changes]
+
+
+def render_plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as a JSON-compatible dict (``desired_state`` is left out: it lives in plan files)."""
+    counts = plan.counts()
+    changes = _change_items(plan)
     return {
         "format_version": plan.format_version,
         "mode": plan.mode.value,

@@ -70,6 +70,20 @@ class RegistrySnapshot:
 
 
 @dataclass(frozen=True)
+class RegisterItem:
+    """One registration of ``RegistryTransaction.register_many``."""
+
+    kind: EntityKind
+    project: str
+    domain: str
+    name: str
+    version: str
+    spec: dict[str, Json]
+    digest: str
+    bundle_uri: str | None = None
+
+
+@dataclass(frozen=True)
 class RegisterResult:
     """``created`` False means the identical content was already there (a no-op)."""
 
@@ -187,8 +201,17 @@ class RegistryTransaction(Protocol):
         """Idempotent for identical content; raises ImmutabilityError (with a spec diff) otherwise."""
         ...
 
+    def register_many(self, items: Sequence[RegisterItem], *, managed_by: str,
+                      created_by: str) -> list[RegisterResult]:
+        """``register`` for each item, in order, in a few round trips (apply registers thousands)."""
+        ...
+
     def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str) -> None:
         """Make ``version`` the one active version of the launch plan (replacing any other)."""
+        ...
+
+    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str) -> None:
+        """``activate(project, domain, name, version)`` for each item, in order, in a few round trips."""
         ...
 
     def deactivate(self, project: str, domain: str, name: str) -> None: ...

@@ -9,6 +9,7 @@ so identical content is a no-op and different content an ImmutabilityError with 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from flowctl._names import check_entity_name, check_project_domain, check_projec
 from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec, canonical_json
 from flowctl.state._convert import ENTITY_COLUMNS, entity_from_row
 from flowctl.state._diff import spec_diff
-from flowctl.state._interface import ApplyRecord, RegisterResult, StoredEntity
+from flowctl.state._interface import ApplyRecord, EntityKey, RegisterItem, RegisterResult, StoredEntity
 from flowctl.state._tables import ActivationRow, ApplyRow, DomainRow, EntityRow, MetaRow, ProjectRow, table
 from flowctl.state._types import utcnow
 
@@ -47,6 +48,30 @@ _INSERT_ENTITY = {
     "sqlite": sqlite_insert(_entities).on_conflict_do_nothing(index_elements=_KEY_COLUMNS).returning(_entities.c.id),
     "postgresql": postgresql_insert(_entities).on_conflict_do_nothing(constraint="uq_entities_key").returning(_entities.c.id),
 }
+
+# Bulk registration: ``register_many`` inserts with ``executemany`` (SQLAlchemy batches the rows into
+# multi-row INSERT ... RETURNING statements) and reads the rows that were there already in a few
+# ``(key) IN (...)`` queries. RETURNING gives the keys actually inserted.
+_INSERT_ENTITIES = {
+    "sqlite": sqlite_insert(_entities).on_conflict_do_nothing(index_elements=_KEY_COLUMNS)
+    .returning(*(_entities.c[c] for c in _KEY_COLUMNS)),
+    "postgresql": postgresql_insert(_entities).on_conflict_do_nothing(constraint="uq_entities_key")
+    .returning(*(_entities.c[c] for c in _KEY_COLUMNS)),
+}
+_ENTITY_KEY = sa.tuple_(*(_entities.c[c] for c in _KEY_COLUMNS))
+_ACTIVATION_KEY = sa.tuple_(_activations.c.project, _activations.c.domain, _activations.c.name)
+_UPDATE_ACTIVATION = _activations.update().where(
+    (_activations.c.project == sa.bindparam("k_project")) & (_activations.c.domain == sa.bindparam("k_domain"))
+    & (_activations.c.name == sa.bindparam("k_name"))
+).values(version=sa.bindparam("version"), activated_at=sa.bindparam("activated_at"),
+         managed_by=sa.bindparam("managed_by"))
+_CHUNK = 500  # keys per IN (...) query
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
 
 _KIND_LABEL = {EntityKind.TASK: "task", EntityKind.WORKFLOW: "workflow", EntityKind.LAUNCH_PLAN: "launch plan"}
 
@@ -174,6 +199,65 @@ class SqlTransaction:
         self._wrote()
         return RegisterResult(entity, created=True)
 
+    def register_many(self, items: Sequence[RegisterItem], *, managed_by: str,
+                      created_by: str) -> list[RegisterResult]:
+        """``register`` for each item, in order: one batched insert, then one read of the keys stored already.
+
+        The outcome is the one-by-one outcome: new keys are created, identical content is a no-op,
+        different content raises ImmutabilityError (the transaction then writes nothing).
+        """
+        keyed: list[tuple[EntityKey, RegisterItem]] = []
+        rows: dict[EntityKey, dict[str, Any]] = {}
+        now = utcnow()
+        for item in items:
+            kind = EntityKind(item.kind)
+            _check_names(check_project_domain(item.project, item.domain), check_entity_name(item.name),
+                         check_version(item.version))
+            key = (kind, item.project, item.domain, item.name, item.version)
+            keyed.append((key, item))
+            if key not in rows:  # a key given twice: the second compares with the first, as one by one
+                rows[key] = {
+                    "kind": kind.value, "project": item.project, "domain": item.domain, "name": item.name,
+                    "version": item.version, "digest": item.digest, "spec": item.spec, "created_at": now,
+                    "created_by": created_by, "managed_by": managed_by, "bundle_uri": item.bundle_uri,
+                }
+        if not rows:
+            return []
+        inserted: set[EntityKey] = set()
+        statement = _INSERT_ENTITIES[self._conn.dialect.name]
+        params = list(rows.values())
+        for chunk in _chunks(params):
+            result = self._conn.execute(statement, list(chunk))
+            inserted.update((EntityKind(r[0]), r[1], r[2], r[3], r[4]) for r in result)
+        if inserted:
+            self._wrote()
+        stored = self._find_many([key for key in rows if key not in inserted])
+        results: list[RegisterResult] = []
+        seen: set[EntityKey] = set()
+        for key, item in keyed:
+            if key in inserted and key not in seen:
+                seen.add(key)
+                entity = StoredEntity(key[0], item.project, item.domain, item.name, item.version, item.digest,
+                                      item.spec, now, created_by, managed_by, item.bundle_uri)
+                stored[key] = entity
+                results.append(RegisterResult(entity, created=True))
+                continue
+            existing = stored.get(key)
+            if existing is None:
+                raise StoreError(f"Registration of {item.name}@{item.version} conflicted, but no stored version "
+                                 "was found")
+            results.append(self._compare(existing, item.spec, item.digest))
+        return results
+
+    def _find_many(self, keys: Sequence[EntityKey]) -> dict[EntityKey, StoredEntity]:
+        found: dict[EntityKey, StoredEntity] = {}
+        for chunk in _chunks(keys):
+            query = sa.select(*ENTITY_COLUMNS).where(_ENTITY_KEY.in_([(k[0].value, *k[1:]) for k in chunk]))
+            for row in self._conn.execute(query):
+                entity = entity_from_row(row)
+                found[entity.key] = entity
+        return found
+
     def _find(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
         params = {"kind": kind.value, "project": project, "domain": domain, "name": name, "version": version}
         row = self._conn.execute(_FIND_ENTITY, params).first()
@@ -219,6 +303,47 @@ class SqlTransaction:
         else:
             return
         self._wrote()
+
+    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str) -> None:
+        """``activate(project, domain, name, version)`` for each item, in order, in a few round trips."""
+        if not items:
+            return
+        wanted = list(dict.fromkeys((EntityKind.LAUNCH_PLAN, p, d, n, v) for p, d, n, v in items))
+        registered = self._find_many(wanted)
+        for key in wanted:
+            if key not in registered:
+                _, project, domain, name, version = key
+                raise StoreError(
+                    f"Cannot activate launch plan {name} version {version}: it is not registered",
+                    address=str(Address.entity(EntityKind.LAUNCH_PLAN, project, domain, name, version)),
+                    detail="Register the launch plan version first (flowctl apply registers before it activates).",
+                )
+        names = list(dict.fromkeys((p, d, n) for p, d, n, _ in items))
+        current: dict[tuple[str, str, str], tuple[str, str]] = {}
+        for chunk in _chunks(names):
+            query = sa.select(_activations.c.project, _activations.c.domain, _activations.c.name,
+                              _activations.c.version, _activations.c.managed_by).where(_ACTIVATION_KEY.in_(list(chunk)))
+            for row in self._conn.execute(query):
+                current[(row[0], row[1], row[2])] = (row[3], row[4])
+        final: dict[tuple[str, str, str], str] = {}
+        for project, domain, name, version in items:  # the last activation of a launch plan wins
+            final[(project, domain, name)] = version
+        now = utcnow()
+        inserts, updates = [], []
+        for (project, domain, name), version in final.items():
+            before = current.get((project, domain, name))
+            if before is None:
+                inserts.append({"project": project, "domain": domain, "name": name, "version": version,
+                                "activated_at": now, "managed_by": managed_by})
+            elif before != (version, managed_by):
+                updates.append({"k_project": project, "k_domain": domain, "k_name": name, "version": version,
+                                "activated_at": now, "managed_by": managed_by})
+        if inserts:
+            self._conn.execute(_activations.insert(), inserts)
+        if updates:
+            self._conn.execute(_UPDATE_ACTIVATION, updates)
+        if inserts or updates:
+            self._wrote()
 
     def deactivate(self, project: str, domain: str, name: str) -> None:
         where = (_activations.c.project == project) & (_activations.c.domain == domain) & (_activations.c.name == name)

@@ -18,7 +18,7 @@ from typing import Any
 from flowctl._address import EntityKind
 from flowctl._errors import ApplyError, ImmutabilityError, InputError, LockError, StoreError
 from flowctl.spec import DomainSettingsSpec, ProjectSpec, ResourcesSpec, digest_of
-from flowctl.state._interface import ApplyRecord, LockInfo, Store
+from flowctl.state._interface import ApplyRecord, LockInfo, RegisterItem, Store
 
 Check = Callable[[Store], None]
 CONTRACT_CHECKS: dict[str, Check] = {}
@@ -204,6 +204,94 @@ def check_activation_keeps_one_active_version(store: Store) -> None:
         tx.deactivate(*key)
         tx.deactivate(project, "development", "never-active")
     assert key not in store.snapshot().active_launch_plans
+
+
+def _item(project: str, name: str, version: str = "v1", code: str = "a",
+          kind: EntityKind = EntityKind.TASK) -> RegisterItem:
+    spec = task_spec(name, code)
+    return RegisterItem(kind, project, "development", name, version, spec, digest_of(spec))
+
+
+@_check
+def check_register_many_matches_register(store: Store) -> None:
+    project = _project()
+    with store.transaction() as tx:
+        _register(tx, project, "old")
+    serial = store.snapshot().serial
+    items = [_item(project, f"t{i}") for i in range(1203)]  # more than one batch
+    items += [_item(project, "old"), _item(project, "t0"), _item(project, "lp", kind=EntityKind.LAUNCH_PLAN)]
+    with store.transaction() as tx:
+        results = tx.register_many(items, managed_by="test", created_by="tester")
+    assert [r.created for r in results] == [True] * 1203 + [False, False, True]
+    assert [(r.entity.name, r.entity.digest) for r in results] == [(i.name, i.digest) for i in items]
+    snap = store.snapshot()
+    assert snap.serial == serial + 1, "one serial increment per writing transaction"
+    stored = snap.entities[(EntityKind.TASK, project, "development", "t1202", "v1")]
+    assert stored.spec == items[1202].spec and stored.created_by == "tester" and stored.managed_by == "test"
+    with store.transaction() as tx:
+        again = tx.register_many(items[:5], managed_by="test", created_by="tester")
+        assert tx.register_many([], managed_by="test", created_by="tester") == []
+    assert not any(r.created for r in again) and store.snapshot().serial == serial + 1, "identical: a no-op"
+    try:
+        with store.transaction() as tx:
+            tx.register_many([_item(project, "fresh"), _item(project, "t7", code="new")], managed_by="test",
+                             created_by="tester")
+    except ImmutabilityError as error:
+        assert "register a new version" in str(error) and "code" in str(error), str(error)
+    else:
+        raise AssertionError("register_many must refuse different content for a registered version")
+    assert (EntityKind.TASK, project, "development", "fresh", "v1") not in store.snapshot().entities, "rolled back"
+    try:
+        with store.transaction() as tx:
+            tx.register_many([_item(project, "dup", code="a"), _item(project, "dup", code="b")], managed_by="test",
+                             created_by="tester")
+    except ImmutabilityError:
+        pass
+    else:
+        raise AssertionError("the same key twice with different content must be refused")
+    try:
+        with store.transaction() as tx:
+            tx.register_many([_item(project, "Bad Name!")], managed_by="test", created_by="tester")
+    except InputError:
+        pass
+    else:
+        raise AssertionError("register_many must validate names")
+
+
+@_check
+def check_activate_many_matches_activate(store: Store) -> None:
+    project = _project()
+    names = [f"lp{i}" for i in range(600)]
+    with store.transaction() as tx:
+        tx.register_many([_item(project, n, v, code=v, kind=EntityKind.LAUNCH_PLAN) for n in names for v in ("v1", "v2")],
+                         managed_by="test", created_by="tester")
+        tx.activate(project, "development", "lp0", "v2", managed_by="test")
+    serial = store.snapshot().serial
+    with store.transaction() as tx:
+        tx.activate_many([(project, "development", n, "v1") for n in names], managed_by="test")
+    snap = store.snapshot()
+    assert all(snap.active_launch_plans[(project, "development", n)].version == "v1" for n in names)
+    assert snap.serial == serial + 1
+    with store.transaction() as tx:
+        tx.activate_many([(project, "development", n, "v1") for n in names], managed_by="test")
+        tx.activate_many([], managed_by="test")
+    assert store.snapshot().serial == serial + 1, "activating the active versions is a no-op"
+    with store.transaction() as tx:
+        tx.activate_many([(project, "development", "lp1", "v2"), (project, "development", "lp2", "v2"),
+                          (project, "development", "lp2", "v1")], managed_by="other")
+    snap = store.snapshot()
+    assert [snap.active_launch_plans[(project, "development", n)].version for n in ("lp1", "lp2", "lp3")] == \
+        ["v2", "v1", "v1"], "the last activation of a launch plan wins"
+    assert snap.active_launch_plans[(project, "development", "lp2")].managed_by == "other"
+    try:
+        with store.transaction() as tx:
+            tx.activate_many([(project, "development", "lp5", "v2"), (project, "development", "lp6", "v9")],
+                             managed_by="test")
+    except StoreError as error:
+        assert "not registered" in str(error) and "lp6" in str(error)
+    else:
+        raise AssertionError("activating an unregistered version must fail")
+    assert store.snapshot().active_launch_plans[(project, "development", "lp5")].version == "v1", "rolled back"
 
 
 @_check

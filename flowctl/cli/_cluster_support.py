@@ -101,7 +101,8 @@ def apply_cluster(plan: ClusterPlan, config: Config, *, on_event: Callable[[dict
         on_event({"type": "cluster_apply_start", "changes": len(visible)})
         done = _guard(apply_objects, [c.after for c in visible], client)
     lines = []
-    for (address, action), change in zip(done, visible, strict=True):
+    for (address, applied), change in zip(done, visible, strict=True):
+        action = "created" if applied == "created" else "updated"
         on_event({"type": "cluster_apply_progress", "action": action, "address": change.address, "object": address})
         lines.append(f"{action}: {address}")
     return lines

@@ -17,6 +17,7 @@ from flowctl.state._interface import (
     LockInfo,
     LockRecord,
     ProjectRecord,
+    RegisterItem,
     RegisterResult,
     RegistrySnapshot,
     StoredEntity,
@@ -67,6 +68,15 @@ class MemTransaction:
                               managed_by, bundle_uri)
         self.data.entities[key] = entity
         return RegisterResult(entity, True)
+
+    def register_many(self, items: Sequence[RegisterItem], *, managed_by: str,
+                      created_by: str) -> list[RegisterResult]:
+        return [self.register(i.kind, i.project, i.domain, i.name, i.version, i.spec, i.digest, managed_by=managed_by,
+                              created_by=created_by, bundle_uri=i.bundle_uri) for i in items]
+
+    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str) -> None:
+        for project, domain, name, version in items:
+            self.activate(project, domain, name, version, managed_by=managed_by)
 
     def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str) -> None:
         if (EntityKind.LAUNCH_PLAN, project, domain, name, version) not in self.data.entities:
