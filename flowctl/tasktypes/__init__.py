@@ -23,6 +23,7 @@ from flowctl.tasktypes._registry import (
     TaskTypeUnavailable,
     check_definition,
     declaration_checks,
+    declaration_warnings,
     get_plugin,
     plugins,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "build_interface",
     "check_definition",
     "declaration_checks",
+    "declaration_warnings",
     "declared_at",
     "define_task",
     "dynamic",

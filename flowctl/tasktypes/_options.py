@@ -178,7 +178,7 @@ def define_task(
 
 
 def _placeholder(**kwargs: Any) -> Any:  # replaced by the definition's own runner in __post_init__
-    raise NotImplementedError
+    raise RuntimeError("a task-type definition runs through its plugin, not this placeholder")
 
 
 def caller_module(depth: int = 2) -> str:

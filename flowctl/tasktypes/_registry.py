@@ -176,4 +176,13 @@ def declaration_checks(definition: PluginTaskDefinition) -> PluginTaskDefinition
     if errors:
         raise ManifestError(diagnostics=found)
     warnings = tuple(d for d in found if d.severity == "warning")
+    _DECLARATION_WARNINGS.extend(warnings)
     return dataclasses.replace(definition, warnings=warnings) if warnings else definition
+
+
+_DECLARATION_WARNINGS: list[Diagnostic] = []
+
+
+def declaration_warnings() -> list[Diagnostic]:
+    """Warnings of every task object declared in this process so far (for the CLI to show once)."""
+    return list(dict.fromkeys(_DECLARATION_WARNINGS))

@@ -139,3 +139,25 @@ def test_fixed_inputs_cannot_be_overridden(flows: Path) -> None:
     refused = flowctl("run", str(flows), "fixed_lp", "--xs", "[1]", "--cfg", '{"factor": 2}', cwd=flows.parent)
     assert refused.returncode == 1
     assert "Input `cfg` is fixed by launch plan `fixed_lp` and cannot be overridden" in refused.stderr
+
+
+def test_task_type_warnings_are_shown_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "shell_flows.py").write_text(textwrap.dedent('''
+        from flowctl import ShellTask, workflow
+
+        greet = ShellTask(
+            "greet",
+            script="echo hello > {{ outputs.msg }}",
+            inputs={"name": str},
+            outputs={"msg": str},
+        )
+
+
+        @workflow
+        def wf(name: str) -> str:
+            return greet(name=name)
+    '''))
+    result = flowctl("run", "shell_flows.py", "wf", "--name", "bob", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Warning: Input `name` of shell task `greet` is not used by its script" in result.stderr
+    assert "shell_flows.py:4" in result.stderr
