@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -304,12 +305,14 @@ def _check_inputs(interface: Interface, given: dict[str, Any], what: str) -> dic
 
 
 # ---------------------------------------------------------------- execution plans
-class _Step:
+class _Step(ABC):
+    """One node of a precompiled local execution plan."""
+
     id: str
     upstream: tuple[str, ...]
 
-    def run(self, runner: LocalRunner, values: Values, prefix: str) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def run(self, runner: LocalRunner, values: Values, prefix: str) -> dict[str, Any]: ...
 
 
 def _resolver(binding: Any, target_type: Any, compiled: CompiledWorkflow) -> Resolver:
