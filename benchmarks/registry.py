@@ -23,7 +23,7 @@ from pathlib import Path
 
 from flowctl._address import EntityKind
 from flowctl.spec import CodeSpec, InputSpec, InterfaceSpec, OutputSpec, ResourcesSpec, TaskSpec, TypeSpec
-from flowctl.state import open_store
+from flowctl.state import RegisterItem, open_store
 
 
 def make_spec(i: int) -> tuple[dict[str, object], str]:
@@ -95,6 +95,15 @@ def bench(url: str, size: int) -> dict[str, tuple[float, float]]:
     results["snapshot (best of 7)"] = min(snapshots)
     results["snapshot (median)"] = (statistics.median(w for w, _ in snapshots), statistics.median(c for _, c in snapshots))
     results["list one project"] = timed(lambda: store.list_entities(project="ml"), repeat=3)
+
+    def register_many() -> None:  # the same specs at v2, in bulk (what apply does)
+        items = [RegisterItem(EntityKind.TASK, projects[i % 4], "development", f"pipeline.step_{i}", "v2", spec, digest)
+                 for i, (spec, digest) in enumerate(specs)]
+        with store.transaction() as tx:
+            tx.register_many(items, managed_by="bench", created_by="bench")
+
+    results["register_many"] = timed(register_many)
+    results["re-register_many"] = timed(register_many)
     store.close()
     return results
 

@@ -20,7 +20,7 @@ from flowctl._address import Address, EntityKind
 from flowctl._errors import ApplyError, ImmutabilityError, InputError, StoreError
 from flowctl._names import check_entity_name, check_project_domain, check_project_name, check_version
 from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec, canonical_json
-from flowctl.state._convert import ENTITY_COLUMNS, entity_from_row
+from flowctl.state._convert import ENTITY_COLUMNS, entities_from_rows, entity_columns, entity_from_row
 from flowctl.state._diff import spec_diff
 from flowctl.state._interface import ApplyRecord, EntityKey, RegisterItem, RegisterResult, StoredEntity
 from flowctl.state._tables import ActivationRow, ApplyRow, DomainRow, EntityRow, MetaRow, ProjectRow, table
@@ -58,7 +58,16 @@ _INSERT_ENTITIES = {
     "postgresql": postgresql_insert(_entities).on_conflict_do_nothing(constraint="uq_entities_key")
     .returning(*(_entities.c[c] for c in _KEY_COLUMNS)),
 }
-_ENTITY_KEY = sa.tuple_(*(_entities.c[c] for c in _KEY_COLUMNS))
+_FIND_ENTITIES = {
+    dialect: sa.select(*entity_columns(dialect)).where(
+        _entities.c.kind == sa.bindparam("kind"),
+        _entities.c.project == sa.bindparam("project"),
+        _entities.c.domain == sa.bindparam("domain"),
+        _entities.c.version == sa.bindparam("version"),
+        _entities.c.name.in_(sa.bindparam("names", expanding=True)),
+    )
+    for dialect in ("sqlite", "postgresql")
+}
 _ACTIVATION_KEY = sa.tuple_(_activations.c.project, _activations.c.domain, _activations.c.name)
 _UPDATE_ACTIVATION = _activations.update().where(
     (_activations.c.project == sa.bindparam("k_project")) & (_activations.c.domain == sa.bindparam("k_domain"))
@@ -250,12 +259,18 @@ class SqlTransaction:
         return results
 
     def _find_many(self, keys: Sequence[EntityKey]) -> dict[EntityKey, StoredEntity]:
+        """The stored rows of ``keys``: one indexed query per (kind, project, domain, version) and 500 names."""
+        groups: dict[tuple[EntityKind, str, str, str], list[str]] = {}
+        for kind, project, domain, name, version in keys:
+            groups.setdefault((kind, project, domain, version), []).append(name)
         found: dict[EntityKey, StoredEntity] = {}
-        for chunk in _chunks(keys):
-            query = sa.select(*ENTITY_COLUMNS).where(_ENTITY_KEY.in_([(k[0].value, *k[1:]) for k in chunk]))
-            for row in self._conn.execute(query):
-                entity = entity_from_row(row)
-                found[entity.key] = entity
+        dialect = self._conn.dialect.name
+        for (kind, project, domain, version), names in groups.items():
+            for chunk in _chunks(names):
+                params = {"kind": kind.value, "project": project, "domain": domain, "version": version,
+                          "names": list(chunk)}
+                for entity in entities_from_rows(self._conn.execute(_FIND_ENTITIES[dialect], params), dialect):
+                    found[entity.key] = entity
         return found
 
     def _find(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:

@@ -13,7 +13,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(flowctl.tasktypes.__all__) == sorted([
         "ENTRY_POINT_GROUP", "ContainerTask", "DynamicDefinition", "KubernetesJobAdapter", "OutputLocation",
         "PluginInfo", "PluginTask", "PluginTaskDefinition", "Problems", "ShellTask", "TaskTypePlugin",
-        "TaskTypeUnavailable", "build_interface", "check_definition", "declaration_checks", "declared_at",
+        "TaskTypeUnavailable", "build_interface", "check_definition", "declaration_checks", "declaration_warnings", "declared_at",
         "define_task", "dynamic", "execute_task_spec", "get_plugin", "plugins",
     ])
 
