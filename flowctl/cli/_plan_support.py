@@ -98,6 +98,9 @@ def plan_from_manifests(
     gc.disable()
     try:
         loaded = load_manifest(path or Path.cwd(), version=version, allow_dirty=allow_dirty)
+        from flowctl.cli._warnings import show_declaration_warnings
+
+        show_declaration_warnings()
         snapshot = store.snapshot()
         plan = compute_plan(loaded.desired, snapshot, now=datetime.now(UTC), mode=PlanMode.NORMAL, targets=targets)
     finally:

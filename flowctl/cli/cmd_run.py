@@ -55,16 +55,6 @@ def register(app: typer.Typer) -> None:
         _run(file, name, list(ctx.args), json_output=json_output, no_cache=no_cache, overwrite_cache=overwrite_cache)
 
 
-def _show_declaration_warnings() -> None:
-    """Non-fatal findings of task objects (e.g. an input a shell script never uses), on stderr."""
-    if "flowctl.tasktypes" not in sys.modules:
-        return
-    from flowctl.tasktypes import declaration_warnings
-
-    for warning in declaration_warnings():
-        sys.stderr.write(warning.render() + "\n")
-
-
 def _run_remote(file: str, name: str, args: list[str], *, wait: bool, project: str | None, domain: str | None) -> None:
     """``flowctl run --remote``: the same input parsing as a local run, then register and launch."""
     from flowctl._config import Config
@@ -109,7 +99,9 @@ def _inputs_help(file: str, name: str) -> str:
     from flowctl.sdk import LaunchPlan, TaskDefinition
 
     definition = _load(file, name)
-    _show_declaration_warnings()
+    from flowctl.cli._warnings import show_declaration_warnings
+
+    show_declaration_warnings()
     kind = "task" if isinstance(definition, TaskDefinition) else "launch plan" if isinstance(definition, LaunchPlan) else "workflow"
     lines = [f"Inputs of {kind} {definition.name}:"]
     interface = definition.interface
@@ -190,7 +182,9 @@ def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: 
     from flowctl.sdk import LaunchPlan, TaskDefinition
 
     definition = _load(file, name)
-    _show_declaration_warnings()
+    from flowctl.cli._warnings import show_declaration_warnings
+
+    show_declaration_warnings()
     kind = "task" if isinstance(definition, TaskDefinition) else "launch_plan" if isinstance(definition, LaunchPlan) else "workflow"
     if isinstance(definition, LaunchPlan):
         for token in args:
