@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowctl import _blobstore as blobs
+from flowctl._file_outputs import store_file_outputs
 from flowctl.spec import Json, TaskSpec
 
 EXIT_USER = 1
@@ -104,6 +105,7 @@ def run(args: EntrypointArgs) -> int:
             root = fetch_bundle(args.bundle_uri, bundle_cache_dir() / bundle_digest(args.bundle_uri))
             sys.path.insert(0, str(root))
         outputs = _execute(task, inputs, root)
+        outputs = store_file_outputs(task, outputs, args.outputs_uri.rsplit("/", 1)[0])
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # everything else (SystemExit from user code too) is an error document
