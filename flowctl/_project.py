@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flowctl._errors import ManifestError
 from flowctl._names import check_domain_name, check_project_domain, check_project_name, check_version
@@ -94,6 +94,8 @@ class LaunchPlanDeclaration:
     fixed_inputs: Mapping[str, Any]
     source: str
 
+
+_S = TypeVar("_S", ResourcesSpec, NotificationSpec)
 
 _SETTING_NAMES = ("requests", "limits", "service_account", "container_image", "environment", "notifications")
 
@@ -285,32 +287,26 @@ def collect_projects() -> Iterator[list[Project]]:
 def _resources(value: Any, where: str, source: str) -> ResourcesSpec:
     if value is None:
         return ResourcesSpec()
-    if isinstance(value, ResourcesSpec):
-        return value
-    if hasattr(value, "to_spec"):
-        spec = value.to_spec()
-        if isinstance(spec, ResourcesSpec):
-            return spec
-    if isinstance(value, Mapping):
-        try:
-            return ResourcesSpec.model_validate(dict(value))
-        except ValueError as exc:
-            raise ManifestError(f"Invalid resources for {where}", detail=str(exc), source=source) from None
-    raise ManifestError(f"Invalid resources for {where}: {value!r}", source=source,
-                        detail='Use Resources(cpu="1", mem="2Gi") or a dict with cpu, mem, gpu, ephemeral_storage.')
+    return _coerce(value, ResourcesSpec, "resources", where, source,
+                   'Use Resources(cpu="1", mem="2Gi") or a dict with cpu, mem, gpu, ephemeral_storage.')
 
 
 def _notification(value: Any, where: str, source: str) -> NotificationSpec:
-    if isinstance(value, NotificationSpec):
+    return _coerce(value, NotificationSpec, "notification", where, source,
+                   "Use Email(...), Slack(...) or Webhook(...) from flowctl.")
+
+
+def _coerce(value: Any, spec_type: type[_S], what: str, where: str, source: str, hint: str) -> _S:
+    """``value`` as ``spec_type``: the spec itself, an SDK object with ``to_spec()``, or a dict of fields."""
+    if isinstance(value, spec_type):
         return value
     if hasattr(value, "to_spec"):
         spec = value.to_spec()
-        if isinstance(spec, NotificationSpec):
+        if isinstance(spec, spec_type):
             return spec
     if isinstance(value, Mapping):
         try:
-            return NotificationSpec.model_validate(dict(value))
+            return spec_type.model_validate(dict(value))
         except ValueError as exc:
-            raise ManifestError(f"Invalid notification for {where}", detail=str(exc), source=source) from None
-    raise ManifestError(f"Invalid notification for {where}: {value!r}", source=source,
-                        detail="Use Email(...), Slack(...) or Webhook(...) from flowctl.")
+            raise ManifestError(f"Invalid {what} for {where}", detail=str(exc), source=source) from None
+    raise ManifestError(f"Invalid {what} for {where}: {value!r}", source=source, detail=hint)
