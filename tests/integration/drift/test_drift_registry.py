@@ -130,8 +130,10 @@ def test_project_and_settings_changed_with_sql(world: World) -> None:
 def test_schedule_that_did_not_fire(world: World) -> None:
     executions = open_execution_store(world.url)
     try:
-        now = world.applied_at + timedelta(hours=3, minutes=10)
         first = world.applied_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        # anchored to the first due hour, not to the wall clock: three hourly fires are due, the last
+        # one 10 minutes ago (past the 5-minute grace), whatever minute the apply happened at
+        now = first + timedelta(hours=2, minutes=10)
         for hour in range(3):  # the scheduler fired production every hour; development stopped after one
             executions.fire_schedule("ml", "production", "nightly", first + timedelta(hours=hour), None)
         executions.fire_schedule("ml", "development", "nightly", first, None)
