@@ -13,6 +13,8 @@ plan shows only the remaining work. Handlers get the change and a transaction, n
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -182,6 +184,7 @@ def _run_phase(number: int, changes: list[Change], store: ApplyStore, ctx_args: 
                               "action": done.action.value})
             if record is not None:
                 tx.record_apply(record)
+            _pause_before_commit(number)
     except _InBatch as failed:
         raise _failure(number, failed.change, failed.error.diagnostics, result) from failed.error
     except FlowctlError as error:
@@ -190,6 +193,18 @@ def _run_phase(number: int, changes: list[Change], store: ApplyStore, ctx_args: 
         raise _failure(number, current, [Diagnostic(f"{type(error).__name__}: {error}")], result) from error
     result.done += changes
     on_event({"type": "apply_phase_complete", "phase": number, "changes": len(changes)})
+
+
+PAUSE_BEFORE_COMMIT_ENV = "FLOWCTL_TEST_PAUSE_BEFORE_COMMIT"
+
+
+def _pause_before_commit(phase: int) -> None:
+    """Fault injection for crash tests: ``FLOWCTL_TEST_PAUSE_BEFORE_COMMIT=PHASE:SECONDS`` holds that
+    phase's transaction open (after its progress events) so a test can kill -9 the apply inside it."""
+    setting = os.environ.get(PAUSE_BEFORE_COMMIT_ENV, "")
+    target, _, seconds = setting.partition(":")
+    if target == str(phase) and seconds:
+        time.sleep(float(seconds))
 
 
 # Changes the default handlers can apply in bulk (one batched statement instead of one per change).

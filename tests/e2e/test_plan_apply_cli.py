@@ -176,6 +176,8 @@ def test_kill_9_during_apply_then_apply_converges(backend: str, kill_at: str, pr
     """Killed inside phase 1 (nothing written) or between the phases (versions written, nothing else)."""
     registry_url = str(request.getfixturevalue(backend))
     env = env_for(registry_url, tmp_path)
+    if kill_at == "register:":  # registrations are one batch: hold phase 1 open after its progress lines
+        env["FLOWCTL_TEST_PAUSE_BEFORE_COMMIT"] = "1:30"
     proc = subprocess.Popen([sys.executable, "-m", "flowctl", "apply", ".", "--version", "v1", "--auto-approve"],
                             env=env, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
