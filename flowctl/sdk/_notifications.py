@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 from flowctl._errors import ManifestError
 from flowctl.sdk._source import frame_location
@@ -61,37 +62,35 @@ class Email:
 
 
 @dataclass(frozen=True)
-class Slack:
-    """Post to a Slack incoming-webhook ``url`` when an execution reaches one of ``phases``."""
+class _UrlNotification:
+    """A notification POSTed to ``url`` when an execution reaches one of ``phases``."""
 
     phases: Sequence[str]
     url: str
+    _kind: ClassVar[Literal["slack", "webhook"]]
 
     def __post_init__(self) -> None:
         problems: list[str] = []
         object.__setattr__(self, "phases", _phases(self.phases, problems))
         _url(self.url, problems)
-        _raise("Slack", problems)
+        _raise(type(self).__name__, problems)
 
     def to_spec(self) -> NotificationSpec:
-        return NotificationSpec(kind="slack", phases=tuple(self.phases), url=self.url)
+        return NotificationSpec(kind=self._kind, phases=tuple(self.phases), url=self.url)
 
 
 @dataclass(frozen=True)
-class Webhook:
+class Slack(_UrlNotification):
+    """Post to a Slack incoming-webhook ``url`` when an execution reaches one of ``phases``."""
+
+    _kind = "slack"
+
+
+@dataclass(frozen=True)
+class Webhook(_UrlNotification):
     """POST a JSON document to ``url`` when an execution reaches one of ``phases``."""
 
-    phases: Sequence[str]
-    url: str
-
-    def __post_init__(self) -> None:
-        problems: list[str] = []
-        object.__setattr__(self, "phases", _phases(self.phases, problems))
-        _url(self.url, problems)
-        _raise("Webhook", problems)
-
-    def to_spec(self) -> NotificationSpec:
-        return NotificationSpec(kind="webhook", phases=tuple(self.phases), url=self.url)
+    _kind = "webhook"
 
 
 Notification = Email | Slack | Webhook
