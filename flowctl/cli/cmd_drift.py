@@ -61,10 +61,12 @@ def register(app: typer.Typer) -> None:
         applied yet is listed as a pending change, not as drift. Exit status 0 when there is no
         drift, 2 when there is, 1 on error.
         """
+        from flowctl._workdir import make_folder
+
         report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
         text = _render(report, output_format)
         if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(output.parent)
             output.write_text(text, encoding="utf-8")
             typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
         else:
