@@ -248,7 +248,8 @@ class _Builder:
         kind = EntityKind(str(getattr(compiled.kind, "value", compiled.kind)))
         if isinstance(version, Promotion):
             self.add(RegistrationSpec(project=project, domain=name, kind=kind, name=compiled.name,
-                                      version=version.version, promoted_from=version.domain, source=source))
+                                      version=version.version, promoted_from=version.domain,
+                                      gates=version.gates if version.gates.any else None, source=source))
             if activate_default:
                 self.activate(ActivationSpec(project=project, domain=name, name=compiled.name, version=None,
                                              promoted_from=version.domain, source=source))

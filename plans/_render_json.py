@@ -42,6 +42,7 @@ def render_plan_json(plan: Plan) -> dict[str, Any]:
             "text": plan.summary(),
             "has_changes": plan.has_changes,
             "breaking": len(plan.breaking),
+            "promotions_held": len(plan.held),
         },
         "legend": [{"action": a.value, "symbol": a.symbol, "meaning": a.legend}
                    for a in ACTION_ORDER if counts[a.value]],
@@ -49,4 +50,5 @@ def render_plan_json(plan: Plan) -> dict[str, Any]:
         "schedule_forecasts": [f.model_dump(mode="json") for f in plan.forecasts],
         "compatibility": [f.model_dump(mode="json") for f in plan.compatibility],
         "warnings": [w.model_dump(mode="json") for w in plan.warnings],
+        "promotions": [{"address": p.address, **p.model_dump(mode="json")} for p in plan.promotions],
     }
