@@ -138,19 +138,39 @@ def resolve_promoted_launch_plan(res: Resolution, reg: RegistrationSpec, index: 
                                  cache: DigestCache) -> None:
     """A launch plan declared in a promoted domain: at the version its workflow resolved to.
 
-    Without domain overlays it is the source's exact spec; with overlays it is the manifest's spec
-    (checked against the promoted workflow's interface by the caller)."""
+    With a spec (a manifest's launch plan): without domain overlays it is the source's exact spec;
+    with overlays it is the manifest's spec (checked against the promoted workflow's interface by the
+    caller). Without a spec (``flowctl promote``): the source's stored launch plan at that version."""
     if reg.spec is None:
+        _copy_launch_plan(res, reg, index)
         return
     payload, digest = cache.of(reg.spec)
-    workflow = str(payload.get("workflow"))
-    versions = sorted(res.versions.get((EntityKind.WORKFLOW, reg.project, reg.domain, workflow), ()))
-    if not versions:
+    version = _workflow_version(res, reg, str(payload.get("workflow")))
+    if version is None:
         return  # the workflow's promotion is waiting (warned) or failed (reported)
-    version = versions[-1] if reg.version is None else reg.version
     source = index.snapshot.entities.get((EntityKind.LAUNCH_PLAN, reg.project, reg.promoted_from or "", reg.name,
                                           version))
     identical = source is not None and source.digest == digest
     res.add(Entity(EntityKind.LAUNCH_PLAN, reg.project, reg.domain, reg.name, version, payload, digest, reg.source,
                    promoted_from=reg.promoted_from, promoted_identical=identical,
                    bundle_uri=source.bundle_uri if source is not None and identical else None), replace=True)
+
+
+def _workflow_version(res: Resolution, reg: RegistrationSpec, workflow: str) -> str | None:
+    versions = sorted(res.versions.get((EntityKind.WORKFLOW, reg.project, reg.domain, workflow), ()))
+    if not versions:
+        return None
+    return versions[-1] if reg.version is None or reg.version not in versions else reg.version
+
+
+def _copy_launch_plan(res: Resolution, reg: RegistrationSpec, index: SnapshotIndex) -> None:
+    entities = index.snapshot.entities
+    named = entities.get((EntityKind.LAUNCH_PLAN, reg.project, reg.promoted_from or "", reg.name, reg.version or ""))
+    if named is None:
+        return
+    version = _workflow_version(res, reg, str(named.spec.get("workflow")))
+    source = entities.get((EntityKind.LAUNCH_PLAN, reg.project, reg.promoted_from or "", reg.name, version or ""))
+    if version is None or source is None:
+        return  # held at a version the source has no such launch plan for: nothing to follow
+    res.add(Entity(EntityKind.LAUNCH_PLAN, reg.project, reg.domain, reg.name, version, source.spec, source.digest,
+                   reg.source, promoted_from=reg.promoted_from, promoted_identical=True, bundle_uri=source.bundle_uri))

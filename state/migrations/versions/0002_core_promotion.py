@@ -34,9 +34,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("launch_plan_activations") as batch:
         batch.add_column(sa.Column("activated_by", sa.String(), nullable=False, server_default=""))
+    _set_schema_version(revision)
+
+
+def _set_schema_version(version: str) -> None:
+    """The meta row names the schema revision (``flowctl registry info``)."""
+    op.execute(sa.text("UPDATE registry_meta SET schema_version = :version").bindparams(version=version))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("launch_plan_activations") as batch:
         batch.drop_column("activated_by")
     op.drop_table("promotion_approvals")
+    _set_schema_version(str(down_revision))
