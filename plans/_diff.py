@@ -92,7 +92,8 @@ def compute_plan(
 
 
 def resolved_desired_state(desired: DesiredState, res: Resolution) -> dict[str, Json]:
-    """``desired`` as JSON, with each promoted workflow and activation at the version it resolved to.
+    """``desired`` as JSON, with each promoted workflow and activation at the version it resolved to
+    (inactive when there is nothing to follow yet).
 
     This is what an apply records as its desired state, so ``flowctl drift`` knows which version the
     apply left active in a promoted domain (a hand switch to another version is drift)."""
@@ -105,9 +106,11 @@ def resolved_desired_state(desired: DesiredState, res: Resolution) -> dict[str, 
     ]
     activations = []
     for act in desired.activations:
-        got = res.activations.get((act.project, act.domain, act.name))
-        if act.promoted_from and act.active and act.version is None and got is not None and got.version:
-            act = act.model_copy(update={"version": got.version})
+        if act.promoted_from and act.active and act.version is None:
+            got = res.activations.get((act.project, act.domain, act.name))
+            version = got.version if got is not None else None
+            # nothing to follow yet (waiting, or held before a first version): the apply leaves it inactive
+            act = act.model_copy(update={"version": version} if version else {"active": False})
         activations.append(act)
     resolved = desired.model_copy(update={"registrations": tuple(registrations), "activations": tuple(activations)})
     return resolved.to_json()
