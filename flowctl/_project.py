@@ -56,13 +56,16 @@ def caller_location() -> str:
     return f"{filename if rel.startswith('..') else rel}:{frame.f_lineno}"
 
 
+NO_GATES = PromotionGates()
+
+
 @dataclass(frozen=True)
 class Promotion:
     """``promoted_from("staging")``: take the version the source domain runs, never rebuilt."""
 
     domain: str
     version: str | None = None  # pin one version of the source domain instead of following it
-    gates: PromotionGates = field(default_factory=PromotionGates)
+    gates: PromotionGates = field(default_factory=lambda: NO_GATES)
 
     def __str__(self) -> str:
         pinned = f", version={self.version!r}" if self.version else ""
@@ -93,7 +96,6 @@ def promoted_from(
         require_approval: someone must approve the version for this domain first, with
             ``flowctl promote PROJECT SOURCE TARGET --approve``.
     """
-    where = caller_location()
     problem = check_domain_name(domain) or (check_version(version) if version else None)
     if problem is None and (isinstance(require_successes, bool) or not isinstance(require_successes, int)
                             or require_successes < 0):
@@ -103,7 +105,9 @@ def promoted_from(
     soak_seconds, soak_problem = parse_duration(soak) if soak is not None else (0, None)
     problem = problem or soak_problem
     if problem:
-        raise ManifestError(f"Invalid promoted_from({domain!r})", detail=problem, source=where)
+        raise ManifestError(f"Invalid promoted_from({domain!r})", detail=problem, source=caller_location())
+    if not (require_successes or soak_seconds or require_approval):
+        return Promotion(domain, version)
     gates = PromotionGates(require_successes=require_successes, soak_seconds=soak_seconds,
                            require_approval=require_approval)
     return Promotion(domain, version, gates)
