@@ -18,9 +18,9 @@ from flowctl.plans._gates import evaluate_gates
 from flowctl.plans._model import GateStatus, PlanWarning, PromotionState, PromotionStep
 from flowctl.plans._resolved import DigestCache, Entity, Resolution, SnapshotIndex
 from flowctl.spec import DesiredState, PromotionGates, RegistrationSpec
+from flowctl.state._interface import EntityKey
 
 NO_GATES = PromotionGates()
-from flowctl.state._interface import EntityKey
 
 
 def planned_version(res: Resolution, project: str, domain: str, workflow: str) -> str | None:

@@ -63,6 +63,7 @@ def register(app: typer.Typer) -> None:
         drift, 2 when there is, 1 on error.
         """
         from flowctl._workdir import make_folder
+        from flowctl.cli._plan_support import remember_outputs
 
         report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
         text = _render(report, output_format)
@@ -72,6 +73,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
         else:
             typer.echo(text, nl=False)
+        remember_outputs([output], within=path if path is not None and path.is_dir() else Path.cwd())
         if report.has_drift:
             # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
             # typer.Exit into a return value and drops its code. FlowctlError reaches main(): exit 1.
