@@ -87,8 +87,8 @@ def _warn_nothing_yet(res: Resolution, reg: RegistrationSpec) -> None:
         return
     res.warnings.append(PlanWarning(
         summary=f"Nothing to promote yet: workflow `{reg.name}` has no version in {reg.project}/{reg.promoted_from}",
-        detail=f"{reg.project}/{reg.domain} gets it once {reg.promoted_from} has one (apply {reg.promoted_from} "
-        "first).", address=f"{reg.project}/{reg.domain}/workflow/{reg.name}", source=reg.source))
+        detail=f"{reg.project}/{reg.domain} gets it on the apply after {reg.promoted_from} has one (one step "
+        "along the chain per apply).", address=f"{reg.project}/{reg.domain}/workflow/{reg.name}", source=reg.source))
 
 
 def _copy_closure(res: Resolution, reg: RegistrationSpec, index: SnapshotIndex, domain: str, version: str) -> bool:

@@ -20,10 +20,12 @@ from flowctl._address import Address
 from flowctl._config import Config
 from flowctl._errors import InputError, ManifestError
 from flowctl.plans import (
+    EXIT_GATE,
     ApplyIdentity,
     ApplyResult,
     Plan,
     PlanMode,
+    PromotionGateError,
     apply_plan,
     compute_plan,
     render_plan_json,
@@ -230,9 +232,13 @@ def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | No
 
     if json_lines:
         on_event({"type": "apply_start", "changes": len(plan.visible_changes)})
-    result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
-                        bundle=bundle_factory(config, manifest_root, exclude), operation=operation,
-                        on_event=on_event)
+    try:
+        result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
+                            bundle=bundle_factory(config, manifest_root, exclude), operation=operation,
+                            on_event=on_event)
+    except PromotionGateError as error:  # nothing was written: its own exit code, as `flowctl promote`'s
+        err(error.render())
+        raise SystemExit(EXIT_GATE) from None
     if json_lines:
         on_event({"type": "apply_complete", "summary": result.summary(), "changes": len(result.done)})
     else:

@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
 
         Shows the plan and asks for `yes` (or --auto-approve). A saved plan is refused when the
         registry changed after it was made. Exit codes: 0 applied or nothing to do, 1 error,
-        3 breaking interface changes without --allow-breaking.
+        3 breaking interface changes without --allow-breaking, 4 a promotion gate the plan relied on
+        is not met any more (nothing was applied).
         """
         from flowctl.cli import _plan_support as support
         from flowctl.plans import is_plan_file

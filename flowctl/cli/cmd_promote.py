@@ -78,6 +78,8 @@ def register(app: typer.Typer) -> None:
                 support.err(support.breaking_message(plan_))
                 raise SystemExit(support.EXIT_BREAKING)
             if dry_run:
+                if approve:
+                    support.err("--dry-run: no approval was recorded.")
                 raise SystemExit(EXIT_GATE if plan_.held else 0)
             if not plan_.held and not plan_.has_changes:
                 return
