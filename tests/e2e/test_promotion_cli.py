@@ -1,17 +1,21 @@
-"""A promotion chain through the real CLI (subprocesses, no FLOWCTL_* variable): one step per apply,
-an approval gate met with `flowctl promote --approve`, a hand switch in production reported by
-`flowctl drift` (who, when) and undone by the next apply, and drift and plan agreeing on what apply
-does. Settings and relative paths resolve the same way for every command, from any folder."""
+"""A promotion chain through the CLI (in-process with Typer's CliRunner, no FLOWCTL_* variable): one
+step per apply, an approval gate met with `flowctl promote --approve`, a hand switch in production
+reported by `flowctl drift` (who, when) and undone by the next apply, and drift and plan agreeing on
+what apply does. Settings and relative paths resolve the same way for every command, from any folder."""
 
 from __future__ import annotations
 
 import getpass
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from flowctl.cli import cmd_apply, cmd_drift, cmd_launchplan, cmd_plan, cmd_promote
 
 MANIFEST = '''
 from flowctl import CronSchedule, LaunchPlan, Project, promoted_from, task, workflow
@@ -37,14 +41,28 @@ project.domain("production").register(wf, version=promoted_from("staging", requi
 WF = "pipeline.wf"
 
 
-def flowctl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWCTL_")} | {"NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120)
+APP = typer.Typer()
+for _module in (cmd_apply, cmd_drift, cmd_launchplan, cmd_plan, cmd_promote):
+    _module.register(APP)
 
 
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, done.stdout + done.stderr
+@pytest.fixture(autouse=True)
+def _defaults_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("FLOWCTL_")]:
+        monkeypatch.delenv(name)
+
+
+def flowctl(cwd: Path, *args: str) -> Result:
+    here = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(APP, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(here)
+
+
+def ok(done: Result) -> str:
+    assert done.exit_code == 0, done.stdout + done.stderr
     return done.stdout
 
 
@@ -71,7 +89,7 @@ def test_chain_gates_hand_switch_and_drift_agreeing_with_plan(tmp_path: Path) ->
     assert f"chain/production <- staging: {WF} held at (nothing yet); v1 waits for its gates" in held
     assert "No drift. The world matches the last apply" in ok(flowctl(top, "drift", "manifests"))  # same registry
     approved = flowctl(top, "promote", "chain", "staging", "production", "--approve", "--auto-approve")
-    assert approved.returncode == 0, approved.stderr
+    assert approved.exit_code == 0, approved.stderr
     assert f"Approved: {WF}@v1 for chain/production (by {getpass.getuser()})." in approved.stderr
     assert active(top, "production") == {WF: "v1"}
 
@@ -92,7 +110,7 @@ def test_chain_gates_hand_switch_and_drift_agreeing_with_plan(tmp_path: Path) ->
     (top / "flowctl.toml").write_text('[registry]\nurl = "sqlite:///.flowctl/registry.db"\n\n'
                                       '[manifests]\npath = "manifests"\n')
     drift = flowctl(manifests, "drift", "--format", "json")
-    assert drift.returncode == 2, drift.stderr
+    assert drift.exit_code == 2, drift.stderr
     findings = {f["address"]: f for g in json.loads(drift.stdout)["groups"] for f in g["findings"]}
     plan = json.loads(ok(flowctl(manifests, "plan", "--json")))  # the version drift loads the manifests at
     changes = {c["address"]: c for c in plan["changes"]}
