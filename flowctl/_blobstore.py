@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flowctl._errors import StoreError
+from flowctl._workdir import make_folder
 from flowctl.spec import Json, canonical_json
 
 INPUTS = "inputs.json"
@@ -53,7 +54,7 @@ def write_bytes(uri: str, data: bytes) -> None:
     """Write ``data`` at ``uri`` (atomically for local paths), creating parent folders."""
     if _is_local(uri):
         path = Path(_local_path(uri))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)

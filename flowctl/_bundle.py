@@ -4,9 +4,10 @@ Registering a version stores the bundle of the code it was compiled from; execut
 version run that code (``fetch_bundle`` into a cache folder, put on ``sys.path``), never the
 current checkout.
 
-* Which files: ``git ls-files -co --exclude-standard`` when the root is in a git work tree (so
-  ``.gitignore`` is respected), otherwise a walk that skips ``.git``, ``.flowctl``, ``.venv``,
-  ``__pycache__`` and friends.
+* Which files: the sources of the root (``flowctl._sources``, the same list the dirtiness check of
+  the git-SHA version judges): in a git work tree, what git would commit (``.gitignore`` is
+  respected) minus flowctl's own files; otherwise a walk that skips ``.git``, ``.flowctl``,
+  ``.venv``, ``__pycache__`` and friends.
 * Deterministic: sorted names, zero mtimes/uids, normalised modes, gzip without a timestamp; the
   URI is ``{blob_store}/bundles/{sha256 of the tar}.tar.gz``, so equal sources give the same URI
   and a second upload is skipped.
@@ -19,50 +20,27 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess
 import tarfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from flowctl import _blobstore as blobs
 from flowctl._errors import StoreError
+from flowctl._sources import SKIP_DIRS, is_source, source_files
+from flowctl._workdir import make_folder
 
-SKIP_DIRS = frozenset({".git", ".flowctl", ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache",
-                       ".pytest_cache", ".hypothesis", "node_modules", ".tox", "build", "dist"})
-SKIP_SUFFIXES = (".pyc", ".pyo")
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 
 
-def list_sources(root: Path) -> list[str]:
+def list_sources(root: Path, exclude: Sequence[Path] = ()) -> list[str]:
     """Relative POSIX paths of the files that go into the bundle of ``root``, sorted."""
     root = root.resolve()
-    names = _git_files(root)
-    if names is None:
-        names = _walk_files(root)
-    keep = []
-    for name in names:
-        parts = name.split("/")
-        if any(p in SKIP_DIRS for p in parts[:-1]) or name.endswith(SKIP_SUFFIXES):
-            continue
-        path = root / name
-        if path.is_file() and not path.is_symlink():
-            keep.append(name)
-    return sorted(set(keep))
-
-
-def _git_files(root: Path) -> list[str] | None:
-    try:
-        inside = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True, text=True, check=False
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
-        listed = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, capture_output=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return [n for n in listed.stdout.decode().split("\0") if n]
+    names = source_files(root, exclude)
+    if names is not None:
+        return names
+    return sorted(n for n in _walk_files(root)
+                  if is_source(n) and (root / n).is_file() and not (root / n).is_symlink())
 
 
 def _walk_files(root: Path) -> list[str]:
@@ -94,16 +72,16 @@ def build_tarball(root: Path, names: list[str]) -> bytes:
     return compressed.getvalue()
 
 
-def create_bundle(root: Path, blob_store_url: str) -> str:
+def create_bundle(root: Path, blob_store_url: str, exclude: Sequence[Path] = ()) -> str:
     """Store the bundle of ``root``'s sources in the blob store and return its URI.
 
     Content-addressed: the same sources always give the same URI, and an existing bundle is not
-    uploaded again.
+    uploaded again. ``exclude``: files the command was given (a saved plan), never bundled.
     """
     root = Path(root).resolve()
     if not root.is_dir():
         raise StoreError(f"Cannot bundle `{root}`: not a folder", detail="Pass the manifest root folder.")
-    data = build_tarball(root, list_sources(root))
+    data = build_tarball(root, list_sources(root, exclude))
     if len(data) > MAX_BUNDLE_BYTES:
         raise StoreError(
             f"The code bundle of `{root}` is {len(data) // (1024 * 1024)} MiB",
@@ -141,7 +119,8 @@ def fetch_bundle(uri: str, dest: Path) -> Path:
     if hashlib.sha256(data).hexdigest() != bundle_digest(uri) and bundle_digest(uri).isalnum():
         raise StoreError(f"Code bundle `{uri}` is corrupt: its content does not match its digest")
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
-    tmp.mkdir(parents=True)
+    make_folder(tmp.parent)
+    tmp.mkdir()
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             tar.extractall(tmp, filter="data")

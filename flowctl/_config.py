@@ -1,5 +1,13 @@
 """Configuration: one place, read in order flag > environment > flowctl.toml / [tool.flowctl] > default.
 
+Every command builds its settings with ``Config(flags=..., manifest=PATH)``, so every command finds
+the same file and resolves relative paths against the same folder:
+
+* the settings file is the nearest ``flowctl.toml`` (or ``pyproject.toml`` with ``[tool.flowctl]``)
+  from the manifest path given to the command upwards, else from the current folder upwards;
+* relative paths (the SQLite registry, the blob store, the cache, ``manifests.path``) are taken
+  from the folder of that file, else from the current folder.
+
 Every setting remembers where its value came from, for ``flowctl config show``.
 """
 
@@ -33,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("provider.kubernetes.namespace", None, "{project}-{domain}", "namespace template"),
     Setting("provider.kubernetes.templates", "FLOWCTL_KUBE_TEMPLATES", None, "Jinja2 template override folder"),
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
+    Setting("manifests.path", "FLOWCTL_MANIFESTS", None,
+            "manifest file or folder of plan, apply and drift when no PATH is given"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -81,11 +91,22 @@ def _lookup(table: dict[str, Any], dotted: str) -> str | None:
 
 
 class Config:
-    """Resolved settings for one invocation. ``root`` is the folder relative paths are taken from."""
+    """Resolved settings for one invocation. ``root`` is the folder relative paths are taken from.
 
-    def __init__(self, *, flags: dict[str, str | None] | None = None, cwd: Path | None = None) -> None:
+    Args:
+        flags: command-line values by file key (``{"registry.url": "..."}``); None is "not given".
+        cwd: the current folder (default: the process's).
+        manifest: the manifest file or folder the command was given; its folder is searched for the
+            settings file first.
+    """
+
+    def __init__(self, *, flags: dict[str, str | None] | None = None, cwd: Path | None = None,
+                 manifest: Path | None = None) -> None:
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.file = find_config_file(self.cwd)
+        start = (self.cwd / manifest).resolve() if manifest is not None else None
+        if start is not None and not start.is_dir():
+            start = start.parent
+        self.file = (find_config_file(start) if start is not None else None) or find_config_file(self.cwd)
         self.root = self.file.parent if self.file else self.cwd
         table = _file_table(self.file) if self.file else {}
         flags = flags or {}
@@ -126,6 +147,19 @@ class Config:
     @property
     def cache_dir(self) -> Path:
         return self.root / (self.get("cache.dir") or ".flowctl/cache")
+
+    @property
+    def manifest_path(self) -> Path | None:
+        """``manifests.path`` (relative to ``root``), or None when it is not set."""
+        value = self.get("manifests.path")
+        return self.root / value if value else None
+
+    def manifests(self, path: Path | None, *, default_to_cwd: bool = True) -> Path | None:
+        """Where a command loads manifests from: ``path`` when given, else ``manifests.path``,
+        else the current folder (or None with ``default_to_cwd=False``)."""
+        if path is not None:
+            return path
+        return self.manifest_path or (self.cwd if default_to_cwd else None)
 
 
 def mask_url(url: str) -> str:

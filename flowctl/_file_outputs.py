@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from flowctl import _blobstore as blobs
+from flowctl._workdir import make_folder
 from flowctl.spec import Json, TaskSpec, TypeSpec
 
 
@@ -44,7 +45,7 @@ def _upload(path: str, target: str, *, directory: bool) -> str:
     destination = blobs.join(target, local.name)
     if blobs._is_local(destination):  # the blob store is a local folder
         copy = Path(blobs._local_path(destination))
-        copy.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(copy.parent)
         if directory:
             shutil.copytree(local, copy, dirs_exist_ok=True)
         else:

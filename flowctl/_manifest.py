@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,8 @@ from typing import Any
 from flowctl._address import EntityKind
 from flowctl._errors import Diagnostic, FlowctlError, ManifestError
 from flowctl._project import Domain, LaunchPlanDeclaration, Project, Promotion, Registration, collect_projects
-from flowctl._versioning import VersionChoice, choose_version, content_version, git_toplevel
+from flowctl._sources import git_toplevel
+from flowctl._versioning import VersionChoice, choose_version, content_version
 from flowctl.spec import (
     ActivationSpec,
     DesiredState,
@@ -247,7 +248,8 @@ class _Builder:
         kind = EntityKind(str(getattr(compiled.kind, "value", compiled.kind)))
         if isinstance(version, Promotion):
             self.add(RegistrationSpec(project=project, domain=name, kind=kind, name=compiled.name,
-                                      version=version.version, promoted_from=version.domain, source=source))
+                                      version=version.version, promoted_from=version.domain,
+                                      gates=version.gates if version.gates.any else None, source=source))
             if activate_default:
                 self.activate(ActivationSpec(project=project, domain=name, name=compiled.name, version=None,
                                              promoted_from=version.domain, source=source))
@@ -423,8 +425,11 @@ def load_manifest(
     version: str | None = None,
     allow_dirty: bool = False,
     compile_entity: Compile | None = None,
+    exclude: Sequence[Path] = (),
 ) -> LoadedManifest:
-    """Load, collect, compile and version-stamp the manifests at ``path``."""
+    """Load, collect, compile and version-stamp the manifests at ``path``.
+
+    ``exclude``: files that never make the version dirty (the saved plan the command writes)."""
     root, modules = manifest_modules(path)
     with _on_sys_path(root):
         projects, loaded = import_manifests(root, modules)
@@ -432,7 +437,7 @@ def load_manifest(
             raise ManifestError(f"No Project is declared in {path}",
                                 detail="Declare one: `project = Project(\"my-project\")`, then "
                                 "`project.domain(\"development\").register(my_workflow)`.")
-        choice = choose_version(root, explicit=version, allow_dirty=allow_dirty)
+        choice = choose_version(root, explicit=version, allow_dirty=allow_dirty, exclude=exclude)
         desired = build_desired_state(projects, manifest_id=manifest_id_for(root), version=choice,
                                       compile_entity=compile_entity)
     return LoadedManifest(root=root, desired=desired, projects=projects, version=choice,

@@ -17,11 +17,13 @@ into a ``DesiredState``. Standard library and specs only: ``import flowctl`` sta
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flowctl._errors import ManifestError
@@ -32,6 +34,7 @@ from flowctl.spec import (
     Json,
     NotificationSpec,
     ProjectSpec,
+    PromotionGates,
     ResourcesSpec,
 )
 
@@ -53,30 +56,77 @@ def caller_location() -> str:
     return f"{filename if rel.startswith('..') else rel}:{frame.f_lineno}"
 
 
+NO_GATES = PromotionGates()
+
+
 @dataclass(frozen=True)
 class Promotion:
     """``promoted_from("staging")``: take the version the source domain runs, never rebuilt."""
 
     domain: str
     version: str | None = None  # pin one version of the source domain instead of following it
+    gates: PromotionGates = field(default_factory=lambda: NO_GATES)
 
     def __str__(self) -> str:
         pinned = f", version={self.version!r}" if self.version else ""
         return f"promoted_from({self.domain!r}{pinned})"
 
 
-def promoted_from(domain: str, *, version: str | None = None) -> Promotion:
+def promoted_from(
+    domain: str,
+    *,
+    version: str | None = None,
+    require_successes: int = 0,
+    soak: str | timedelta | None = None,
+    require_approval: bool = False,
+) -> Promotion:
     """The version ``domain`` runs (its active version), with its exact stored specs and digests.
+
+    The version is the one the source domain runs *before* the apply: one apply moves a change one
+    step along the chain. The gates hold the promotion back (the target keeps its version) until
+    they are met; plan shows their status and apply checks them again under the registry lock.
 
     Args:
         domain: the source domain of the same project, e.g. ``"staging"``.
         version: pin this version of the source domain (it must be registered there) instead of
             following whatever the source runs.
+        require_successes: the version needs this many succeeded executions in the source domain.
+        soak: the version must have been active in the source domain this long: ``"24h"``,
+            ``"30m"``, ``"2d"``, ``"1h30m"`` or a ``timedelta``.
+        require_approval: someone must approve the version for this domain first, with
+            ``flowctl promote PROJECT SOURCE TARGET --approve``.
     """
     problem = check_domain_name(domain) or (check_version(version) if version else None)
+    if problem is None and (isinstance(require_successes, bool) or not isinstance(require_successes, int)
+                            or require_successes < 0):
+        problem = f"require_successes must be a whole number >= 0, not {require_successes!r}"
+    if problem is None and not isinstance(require_approval, bool):
+        problem = f"require_approval must be True or False, not {require_approval!r}"
+    soak_seconds, soak_problem = parse_duration(soak) if soak is not None else (0, None)
+    problem = problem or soak_problem
     if problem:
         raise ManifestError(f"Invalid promoted_from({domain!r})", detail=problem, source=caller_location())
-    return Promotion(domain, version)
+    if not (require_successes or soak_seconds or require_approval):
+        return Promotion(domain, version)
+    gates = PromotionGates(require_successes=require_successes, soak_seconds=soak_seconds,
+                           require_approval=require_approval)
+    return Promotion(domain, version, gates)
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_UNIT_SECONDS = (86400, 3600, 60, 1)
+
+
+def parse_duration(value: str | timedelta) -> tuple[int, str | None]:
+    """``"1h30m"`` -> (5400, None); a problem sentence instead when ``value`` is not a duration."""
+    if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        return (seconds, None) if seconds >= 0 else (0, f"soak must not be negative, not {value!r}")
+    match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or not any(match.groups()):
+        return 0, (f"soak must be a duration such as \"24h\", \"30m\", \"2d\" or \"1h30m\" (or a timedelta), "
+                   f"not {value!r}")
+    return sum(int(n or 0) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True)), None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ markdown; ``apply_plan`` is the only part that writes, through the store interfa
 
 from flowctl.plans._apply import ApplyIdentity, ApplyResult, apply_plan, handles, phase_of
 from flowctl.plans._diff import compute_plan
+from flowctl.plans._gates import EXIT_GATE, PromotionGateError
 from flowctl.plans._model import (
     FORMAT_VERSION,
     NO_CHANGES,
@@ -14,10 +15,13 @@ from flowctl.plans._model import (
     Change,
     CompatFinding,
     FireTime,
+    GateStatus,
     ObjectType,
     Plan,
     PlanMode,
     PlanWarning,
+    PromotionState,
+    PromotionStep,
     Reason,
     ScheduleForecast,
 )
@@ -28,6 +32,7 @@ from flowctl.plans._render_markdown import render_plan_markdown
 from flowctl.plans._render_text import render_plan_text
 
 __all__ = [
+    "EXIT_GATE",
     "FORMAT_VERSION",
     "NO_CHANGES",
     "Action",
@@ -37,10 +42,14 @@ __all__ = [
     "Change",
     "CompatFinding",
     "FireTime",
+    "GateStatus",
     "ObjectType",
     "Plan",
     "PlanMode",
     "PlanWarning",
+    "PromotionGateError",
+    "PromotionState",
+    "PromotionStep",
     "Reason",
     "SavedPlan",
     "ScheduleForecast",

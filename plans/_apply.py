@@ -1,6 +1,7 @@
 """Apply a plan: handlers registered per action, two transactions, one history entry.
 
-Under the registry lock (``lock_timeout``), after the stale check:
+Under the registry lock (``lock_timeout``), after the stale check and a fresh check of every
+promotion gate the plan relies on (an unmet gate refuses the apply before anything is written):
 
 * phase 1 registers every immutable version and new project in one transaction (idempotent: an
   identical version already there is a no-op);
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import ApplyError, Diagnostic, FlowctlError
+from flowctl.plans._gates import recheck_gates
 from flowctl.plans._model import Action, Change, ObjectType, Plan
 from flowctl.plans._planfile import check_fresh
 from flowctl.plans._render_json import render_plan_json
@@ -94,7 +96,8 @@ def apply_settings(ctx: ApplyContext, change: Change) -> None:
 def apply_activate(ctx: ApplyContext, change: Change) -> None:
     address = _parts(change)
     version = str((change.after or {})["active_version"])
-    ctx.tx.activate(address.project, address.domain or "", address.name or "", version, managed_by=ctx.managed_by)
+    ctx.tx.activate(address.project, address.domain or "", address.name or "", version, managed_by=ctx.managed_by,
+                    activated_by=ctx.created_by)
 
 
 @handles(Action.DEACTIVATE, ObjectType.ACTIVATION)
@@ -152,7 +155,9 @@ def apply_plan(
         return result
     info = f"{plan.summary()} (manifest {plan.manifest_id})"
     with store.lock(LockInfo(operation=operation, holder=identity.holder, info=info), timeout=lock_timeout):
-        check_fresh(plan, store.snapshot(), store.apply_history(limit=20))
+        snapshot = store.snapshot()
+        check_fresh(plan, snapshot, store.apply_history(limit=20))
+        recheck_gates(plan, snapshot, now)
         phase1 = [c for c in changes if phase_of(c) == 1]
         phase2 = [c for c in changes if phase_of(c) == 2]
         needs_bundle = any(c.object_type.is_entity and not (c.after or {}).get("bundle_uri") for c in phase1)
@@ -252,7 +257,7 @@ def _run_batch(ctx: ApplyContext, batch: list[Change]) -> Change:
                 address = _parts(change)
                 activations.append((address.project, address.domain or "", address.name or "",
                                     str((change.after or {})["active_version"])))
-            ctx.tx.activate_many(activations, managed_by=ctx.managed_by)
+            ctx.tx.activate_many(activations, managed_by=ctx.managed_by, activated_by=ctx.created_by)
     except FlowctlError as error:
         failed = {d.address for d in error.diagnostics if d.address}
         culprit = next((c for c in batch if c.address in failed), None)

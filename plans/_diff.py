@@ -56,7 +56,7 @@ def compute_plan(
         PlanError: every problem found, at once.
     """
     index = SnapshotIndex(snapshot)
-    res = resolve(desired, snapshot, index)
+    res = resolve(desired, index, now=now)
     errors = list(res.errors)
     changes: list[Change] = []
     changes += _project_changes(desired, snapshot)
@@ -86,8 +86,34 @@ def compute_plan(
         forecasts=tuple(forecasts),
         compatibility=tuple(findings),
         warnings=tuple(warnings),
-        desired_state=desired.to_json(),
+        promotions=tuple(res.steps),
+        desired_state=resolved_desired_state(desired, res),
     )
+
+
+def resolved_desired_state(desired: DesiredState, res: Resolution) -> dict[str, Json]:
+    """``desired`` as JSON, with each promoted workflow and activation at the version it resolved to
+    (inactive when there is nothing to follow yet).
+
+    This is what an apply records as its desired state, so ``flowctl drift`` knows which version the
+    apply left active in a promoted domain (a hand switch to another version is drift)."""
+    versions = {(s.project, s.domain, s.workflow): s.version for s in res.steps if s.version is not None}
+    registrations = [
+        reg.model_copy(update={"version": versions[(reg.project, reg.domain, reg.name)]})
+        if reg.promoted_from and reg.version is None and reg.kind is EntityKind.WORKFLOW
+        and (reg.project, reg.domain, reg.name) in versions else reg
+        for reg in desired.registrations
+    ]
+    activations = []
+    for act in desired.activations:
+        if act.promoted_from and act.active and act.version is None:
+            got = res.activations.get((act.project, act.domain, act.name))
+            version = got.version if got is not None else None
+            # nothing to follow yet (waiting, or held before a first version): the apply leaves it inactive
+            act = act.model_copy(update={"version": version} if version else {"active": False})
+        activations.append(act)
+    resolved = desired.model_copy(update={"registrations": tuple(registrations), "activations": tuple(activations)})
+    return resolved.to_json()
 
 
 def _order(change: Change) -> tuple[str, str, int, str]:

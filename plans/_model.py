@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowctl.spec import Json
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1: promotions (one step per apply, gate status)
 
 
 class Action(StrEnum):
@@ -148,6 +148,59 @@ class CompatFinding(_Data):
     detail: str
 
 
+class GateStatus(_Data):
+    """One promotion gate of a promotion step: what it requires, what the registry shows, met or not."""
+
+    gate: str  # "successes" | "soak" | "approval"
+    required: str  # "3 succeeded executions in staging"
+    actual: str  # "1 succeeded", "active for 3h 12m", "approved by alice at 2026-01-01 10:00 UTC"
+    met: bool
+    fix: str = ""  # how to meet it, when it is not met
+
+
+class PromotionState(StrEnum):
+    """Where one promotion stands in this plan."""
+
+    MOVES = "moves"  # the target gets the source's version in this apply
+    HELD = "held"  # a gate is not met: the target keeps its version
+    CURRENT = "current"  # the target already runs the source's version
+    WAITING = "waiting"  # the source has no version yet (or only one this plan creates)
+
+
+class PromotionStep(_Data):
+    """``promoted_from``: one workflow, one step of the chain (``source`` -> ``domain``) in this plan.
+
+    ``candidate`` is what the source runs in the registry the plan was made from (or the pinned
+    version); ``current`` what the target runs now; ``version`` what it runs after this apply
+    (``candidate`` when it moves, ``current`` when held). ``next_version``: the source gets a new
+    version in this plan, which this target follows on the next apply (one step per apply).
+    ``gates`` is what apply checks again under the lock, with ``requires``.
+    """
+
+    project: str
+    domain: str
+    source: str
+    workflow: str
+    state: PromotionState
+    current: str | None = None
+    candidate: str | None = None
+    version: str | None = None
+    pinned: bool = False
+    next_version: str | None = None
+    requires: dict[str, Json] = Field(default_factory=dict)  # PromotionGates.to_json(); {} without gates
+    gates: tuple[GateStatus, ...] = ()
+    source_location: str = ""  # manifest file:line of the promoted_from declaration
+
+    @property
+    def address(self) -> str:
+        return f"{self.project}/{self.domain}/workflow/{self.workflow}"
+
+    @property
+    def shown(self) -> bool:
+        """Steps a reader needs to see: a move, a hold, or a version waiting for the next apply."""
+        return self.state in (PromotionState.MOVES, PromotionState.HELD) or self.next_version is not None
+
+
 class PlanWarning(_Data):
     summary: str
     detail: str = ""
@@ -170,6 +223,7 @@ class Plan(_Data):
     forecasts: tuple[ScheduleForecast, ...] = ()
     compatibility: tuple[CompatFinding, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
+    promotions: tuple[PromotionStep, ...] = ()
     desired_state: dict[str, Any] = Field(default_factory=dict)  # what was planned from, for the history
 
     @property
@@ -179,6 +233,10 @@ class Plan(_Data):
     @property
     def has_changes(self) -> bool:
         return bool(self.visible_changes)
+
+    @property
+    def held(self) -> tuple[PromotionStep, ...]:
+        return tuple(p for p in self.promotions if p.state is PromotionState.HELD)
 
     @property
     def breaking(self) -> tuple[CompatFinding, ...]:

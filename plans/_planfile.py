@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowctl._errors import ApplyError, Diagnostic
+from flowctl._workdir import make_folder
 from flowctl.plans._cluster import ClusterPlan
 from flowctl.plans._model import Change, ObjectType, Plan
 from flowctl.state._interface import ApplyRecord, RegistrySnapshot
@@ -36,7 +37,7 @@ def save_plan(plan: Plan, path: Path, *, manifest_root: Path | None, cluster: Cl
                 "plan": plan.model_dump(mode="json")}
     if cluster is not None:
         document["cluster_plan"] = cluster.model_dump(mode="json")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowctl.plans._model import ACTION_ORDER, Plan
+from flowctl.plans._model import ACTION_ORDER, Plan, PromotionState
 
 # The last plan's dumped changes: apply renders a plan for the terminal and again for the history
 # (Plan is frozen, so the dump stays valid; each call gets its own copies of the items).
@@ -42,6 +42,7 @@ def render_plan_json(plan: Plan) -> dict[str, Any]:
             "text": plan.summary(),
             "has_changes": plan.has_changes,
             "breaking": len(plan.breaking),
+            "promotions_held": len(plan.held),
         },
         "legend": [{"action": a.value, "symbol": a.symbol, "meaning": a.legend}
                    for a in ACTION_ORDER if counts[a.value]],
@@ -49,4 +50,7 @@ def render_plan_json(plan: Plan) -> dict[str, Any]:
         "schedule_forecasts": [f.model_dump(mode="json") for f in plan.forecasts],
         "compatibility": [f.model_dump(mode="json") for f in plan.compatibility],
         "warnings": [w.model_dump(mode="json") for w in plan.warnings],
+        # promotions that move, wait or are held (one that is current has nothing to say)
+        "promotions": [{"address": p.address, **p.model_dump(mode="json")} for p in plan.promotions
+                       if p.state is not PromotionState.CURRENT or p.next_version is not None],
     }

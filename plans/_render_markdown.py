@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowctl.plans._render_text import render_change
+from flowctl.plans._render_text import promotion_lines, render_change
 
 MAX_CHARS = 65_000
 _RESERVE = 2_000  # for the summary, forecasts, findings and the truncation note
@@ -19,7 +19,7 @@ def render_plan_markdown(doc: dict[str, Any], *, max_chars: int = MAX_CHARS) -> 
     head = ["### flowctl plan", "", f"**{summary['text']}**", ""]
     if summary["breaking"]:
         head += [f"> **{summary['breaking']} breaking interface change(s)** — see below.", ""]
-    tail = _forecasts(doc) + _compat(doc) + _warnings(doc)
+    tail = _promotions(doc) + _forecasts(doc) + _compat(doc) + _warnings(doc)
     groups = _groups(doc["changes"])
     body: list[str] = []
     budget = max_chars - _RESERVE - len("\n".join(head + tail))
@@ -66,6 +66,13 @@ def _diff_prefix(line: str) -> str:
     if stripped[:1] in ("+", "-", "~", ">"):
         return {"~": "!", ">": "!"}.get(stripped[0], stripped[0]) + line
     return " " + line
+
+
+def _promotions(doc: dict[str, Any]) -> list[str]:
+    lines = promotion_lines(doc.get("promotions") or ())
+    if not lines:
+        return []
+    return ["#### Promotions", "", "```", *lines[1:-1], "```", ""]
 
 
 def _forecasts(doc: dict[str, Any]) -> list[str]:

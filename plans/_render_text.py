@@ -8,6 +8,7 @@ the summary line. Returns text; the CLI decides where it goes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flowctl.spec import Json, TypeSpec
@@ -27,6 +28,7 @@ def render_plan_text(doc: dict[str, Any]) -> str:
         for change in doc["changes"]:
             lines += render_change(change)
             lines.append("")
+    lines += promotion_lines(doc.get("promotions") or ())
     lines += _forecast_lines(doc["schedule_forecasts"])
     lines += _compat_lines(doc["compatibility"])
     lines += _warning_lines(doc["warnings"], doc["targets"])
@@ -141,6 +143,34 @@ def _value(value: Json, path: str = "") -> str:
 
         return describe_schedule(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def promotion_lines(steps: Iterable[dict[str, Any]]) -> list[str]:
+    """The promotions a reader needs to see: what moves (and its gates), what is held, what follows next."""
+    lines = []
+    for step in steps:
+        lines += _step_lines(step)
+    return ["Promotions (one step along the chain per apply):", *lines, ""] if lines else []
+
+
+def _step_lines(step: dict[str, Any]) -> list[str]:
+    where = f"{step['project']}/{step['domain']} <- {step['source']}"
+    lines = []
+    if step["state"] == "moves":
+        lines.append(f"{INDENT}{where}: {step['workflow']} {step['current'] or '(none)'} -> {step['version']}")
+    elif step["state"] == "held":
+        lines.append(f"{INDENT}{where}: {step['workflow']} held at {step['current'] or '(nothing yet)'}; "
+                     f"{step['candidate']} waits for its gates")
+    for gate in step["gates"]:
+        mark = "met    " if gate["met"] else "not met"
+        lines.append(f"{INDENT * 3}{mark} {gate['gate']}: {gate['actual']} (needs {gate['required']})")
+        if not gate["met"] and gate["fix"]:
+            lines.append(f"{INDENT * 3}        to meet it: {gate['fix']}")
+    if step["next_version"]:
+        lines.append(f"{INDENT}{step['project']}/{step['domain']} will follow {step['source']}'s new version "
+                     f"{step['next_version']} of {step['workflow']} on the next apply or "
+                     f"`flowctl promote {step['project']} {step['source']} {step['domain']}`.")
+    return lines
 
 
 def _forecast_lines(forecasts: list[dict[str, Any]]) -> list[str]:

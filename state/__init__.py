@@ -18,6 +18,8 @@ from flowctl.state._actor import ci_run_url, holder, lock_info, new_apply_record
 from flowctl.state._interface import (
     ActivationRecord,
     ApplyRecord,
+    ApprovalRecord,
+    Approver,
     EntityKey,
     ExecutionSummary,
     LaunchPlanKey,
@@ -46,6 +48,8 @@ __all__ = [
     "SCHEMA_HEAD",
     "ActivationRecord",
     "ApplyRecord",
+    "ApprovalRecord",
+    "Approver",
     "EntityKey",
     "ExecutionSummary",
     "LaunchPlanKey",

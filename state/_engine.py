@@ -26,6 +26,7 @@ from sqlalchemy.pool import StaticPool
 
 from flowctl._config import mask_url
 from flowctl._errors import FlowctlError, StoreError
+from flowctl._workdir import make_folder
 
 Backend = Literal["sqlite", "postgresql"]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -75,7 +76,7 @@ def _sqlite_engine(url: str) -> Engine:
         database = sa_url.database or ""
         path = Path(database).expanduser()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(path.parent)
         except OSError as exc:
             raise StoreError(
                 f"Cannot create the folder of the registry `{mask_url(url)}`",

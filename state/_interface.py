@@ -49,17 +49,41 @@ class ProjectRecord:
 
 @dataclass(frozen=True)
 class ActivationRecord:
+    """The active version of a launch plan: since when (``activated_at``) and by whom it is active."""
+
     project: str
     domain: str
     name: str
     version: str
     activated_at: datetime
     managed_by: str
+    activated_by: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """``flowctl promote --approve``: ``approved_by`` approved ``workflow@version`` for ``domain``."""
+
+    project: str
+    domain: str  # the target domain
+    source_domain: str
+    workflow: str
+    version: str
+    approved_by: str
+    approved_at: datetime
+
+
+PromotionKey = tuple[str, str, str, str]  # project, domain, workflow, version
 
 
 @dataclass(frozen=True)
 class RegistrySnapshot:
-    """Everything ``plan`` needs, read in one or a few queries."""
+    """Everything ``plan`` needs, read in one or a few queries.
+
+    The promotion gates' inputs travel with it, so computing a plan stays pure:
+    ``succeeded_executions`` counts succeeded executions per (project, domain, workflow, version);
+    ``approvals`` holds the approvals per (project, target domain, workflow, version).
+    """
 
     lineage: str
     serial: int
@@ -67,6 +91,8 @@ class RegistrySnapshot:
     domain_settings: dict[tuple[str, str], DomainSettingsSpec] = field(default_factory=dict)
     entities: dict[EntityKey, StoredEntity] = field(default_factory=dict)
     active_launch_plans: dict[LaunchPlanKey, ActivationRecord] = field(default_factory=dict)
+    succeeded_executions: dict[PromotionKey, int] = field(default_factory=dict)
+    approvals: dict[PromotionKey, tuple[ApprovalRecord, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -206,11 +232,13 @@ class RegistryTransaction(Protocol):
         """``register`` for each item, in order, in a few round trips (apply registers thousands)."""
         ...
 
-    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str) -> None:
+    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str,
+                 activated_by: str = "") -> None:
         """Make ``version`` the one active version of the launch plan (replacing any other)."""
         ...
 
-    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str) -> None:
+    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str,
+                      activated_by: str = "") -> None:
         """``activate(project, domain, name, version)`` for each item, in order, in a few round trips."""
         ...
 
@@ -235,7 +263,14 @@ class Locker(Protocol):
     def break_lock(self, lock_id: str) -> bool: ...
 
 
-class Store(RegistryReader, RegistryWriter, Locker, Protocol):
+class Approver(Protocol):
+    def record_approval(self, record: ApprovalRecord) -> bool:
+        """Store an approval (idempotent per approver); True when it is new. Not a registry change:
+        the serial does not move, as for executions, the other input of promotion gates."""
+        ...
+
+
+class Store(RegistryReader, RegistryWriter, Locker, Approver, Protocol):
     """A full registry backend (SQLite or PostgreSQL)."""
 
     url: str  # password masked

@@ -31,6 +31,7 @@ from flowctl.state._engine import IMMEDIATE, Backend, backend_of, create_engine,
 from flowctl.state._interface import (
     ActivationRecord,
     ApplyRecord,
+    ApprovalRecord,
     ExecutionSummary,
     LockInfo,
     LockRecord,
@@ -42,6 +43,7 @@ from flowctl.state._interface import (
 )
 from flowctl.state._locks import DEFAULT_TTL, make_locker
 from flowctl.state._migrate import SCHEMA_HEAD, MigrationResult, ensure_schema, upgrade
+from flowctl.state._promotions import insert_approval, read_approvals, succeeded_counts
 from flowctl.state._tables import (
     ActivationRow,
     ApplyRow,
@@ -126,11 +128,12 @@ class SqlStore:
             entities = {entity.key: entity for entity in entities_from_rows(rows, dialect)}
             active = {
                 (row.project, row.domain, row.name): ActivationRecord(
-                    row.project, row.domain, row.name, row.version, row.activated_at, row.managed_by
+                    row.project, row.domain, row.name, row.version, row.activated_at, row.managed_by, row.activated_by
                 )
                 for row in conn.execute(sa.select(_activations))
             }
-        return RegistrySnapshot(lineage, serial, projects, settings, entities, active)
+            successes, approvals = succeeded_counts(conn), read_approvals(conn)
+        return RegistrySnapshot(lineage, serial, projects, settings, entities, active, successes, approvals)
 
     def get_entity(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
         query = sa.select(*ENTITY_COLUMNS).where(
@@ -222,6 +225,11 @@ class SqlStore:
             tx = SqlTransaction(conn, expected_serial=expected_serial)
             yield tx
             tx.commit_serial()
+
+    def record_approval(self, record: ApprovalRecord) -> bool:
+        """Store a promotion approval (``flowctl promote --approve``); the serial does not move."""
+        with self.write() as conn:
+            return insert_approval(conn, record)
 
     # ------------------------------------------------------------ locker
     def lock(self, info: LockInfo, *, timeout: float = 0.0, ttl: int | None = None) -> AbstractContextManager[LockRecord]:

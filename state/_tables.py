@@ -112,6 +112,25 @@ class ActivationRow(SQLModel, table=True):
     version: str
     activated_at: datetime = _when()
     managed_by: str = "manual"
+    activated_by: str = ""  # the user who made ``version`` active (added in 0002)
+
+
+class PromotionApprovalRow(SQLModel, table=True):
+    """``flowctl promote --approve``: who approved which workflow version for which target domain."""
+
+    __tablename__: ClassVar[str] = "promotion_approvals"
+    __table_args__ = (
+        sa.UniqueConstraint("project", "domain", "workflow", "version", "approved_by", name="uq_promotion_approval"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project: str
+    domain: str  # the target domain
+    source_domain: str
+    workflow: str
+    version: str
+    approved_by: str
+    approved_at: datetime = _when()
 
 
 class ApplyRow(SQLModel, table=True):
@@ -288,6 +307,6 @@ def table(row: type[SQLModel]) -> sa.Table:
 
 
 ALL_ROWS: tuple[type[SQLModel], ...] = (
-    MetaRow, ProjectRow, DomainRow, EntityRow, ActivationRow, ApplyRow, LockRow,
+    MetaRow, ProjectRow, DomainRow, EntityRow, ActivationRow, PromotionApprovalRow, ApplyRow, LockRow,
     ExecutionRow, NodeExecutionRow, AttemptRow, CacheEntryRow, ScheduleFireRow, NotificationOutboxRow,
 )

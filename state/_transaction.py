@@ -73,7 +73,7 @@ _UPDATE_ACTIVATION = _activations.update().where(
     (_activations.c.project == sa.bindparam("k_project")) & (_activations.c.domain == sa.bindparam("k_domain"))
     & (_activations.c.name == sa.bindparam("k_name"))
 ).values(version=sa.bindparam("version"), activated_at=sa.bindparam("activated_at"),
-         managed_by=sa.bindparam("managed_by"))
+         managed_by=sa.bindparam("managed_by"), activated_by=sa.bindparam("activated_by"))
 _CHUNK = 500  # keys per IN (...) query
 
 
@@ -299,27 +299,16 @@ class SqlTransaction:
         )
 
     # ------------------------------------------------------------ activation
-    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str) -> None:
-        """Make ``version`` the one active version of the launch plan (replacing any other)."""
-        if self._find(EntityKind.LAUNCH_PLAN, project, domain, name, version) is None:
-            address = Address.entity(EntityKind.LAUNCH_PLAN, project, domain, name, version)
-            raise StoreError(
-                f"Cannot activate launch plan {name} version {version}: it is not registered",
-                address=str(address),
-                detail="Register the launch plan version first (flowctl apply registers before it activates).",
-            )
-        where = (_activations.c.project == project) & (_activations.c.domain == domain) & (_activations.c.name == name)
-        current = self._conn.execute(sa.select(_activations.c.version, _activations.c.managed_by).where(where)).first()
-        values = {"version": version, "activated_at": utcnow(), "managed_by": managed_by}
-        if current is None:
-            self._conn.execute(_activations.insert().values(project=project, domain=domain, name=name, **values))
-        elif current.version != version or current.managed_by != managed_by:
-            self._conn.execute(_activations.update().where(where).values(**values))
-        else:
-            return
-        self._wrote()
+    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str,
+                 activated_by: str = "") -> None:
+        """Make ``version`` the one active version of the launch plan (replacing any other).
 
-    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str) -> None:
+        ``activated_at``/``activated_by`` say when and by whom ``version`` became active; a change of
+        ``managed_by`` alone keeps them (promotion soak times count from the activation)."""
+        self.activate_many([(project, domain, name, version)], managed_by=managed_by, activated_by=activated_by)
+
+    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str,
+                      activated_by: str = "") -> None:
         """``activate(project, domain, name, version)`` for each item, in order, in a few round trips."""
         if not items:
             return
@@ -333,13 +322,7 @@ class SqlTransaction:
                     address=str(Address.entity(EntityKind.LAUNCH_PLAN, project, domain, name, version)),
                     detail="Register the launch plan version first (flowctl apply registers before it activates).",
                 )
-        names = list(dict.fromkeys((p, d, n) for p, d, n, _ in items))
-        current: dict[tuple[str, str, str], tuple[str, str]] = {}
-        for chunk in _chunks(names):
-            query = sa.select(_activations.c.project, _activations.c.domain, _activations.c.name,
-                              _activations.c.version, _activations.c.managed_by).where(_ACTIVATION_KEY.in_(list(chunk)))
-            for row in self._conn.execute(query):
-                current[(row[0], row[1], row[2])] = (row[3], row[4])
+        current = self._current_activations(list(dict.fromkeys((p, d, n) for p, d, n, _ in items)))
         final: dict[tuple[str, str, str], str] = {}
         for project, domain, name, version in items:  # the last activation of a launch plan wins
             final[(project, domain, name)] = version
@@ -349,16 +332,28 @@ class SqlTransaction:
             before = current.get((project, domain, name))
             if before is None:
                 inserts.append({"project": project, "domain": domain, "name": name, "version": version,
-                                "activated_at": now, "managed_by": managed_by})
-            elif before != (version, managed_by):
+                                "activated_at": now, "managed_by": managed_by, "activated_by": activated_by})
+            elif (before.version, before.managed_by) != (version, managed_by):
+                moved = before.version != version
                 updates.append({"k_project": project, "k_domain": domain, "k_name": name, "version": version,
-                                "activated_at": now, "managed_by": managed_by})
+                                "activated_at": now if moved else before.activated_at, "managed_by": managed_by,
+                                "activated_by": activated_by if moved else before.activated_by})
         if inserts:
             self._conn.execute(_activations.insert(), inserts)
         if updates:
             self._conn.execute(_UPDATE_ACTIVATION, updates)
         if inserts or updates:
             self._wrote()
+
+    def _current_activations(self, names: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
+        current: dict[tuple[str, str, str], Any] = {}
+        c = _activations.c
+        for chunk in _chunks(names):
+            query = sa.select(c.project, c.domain, c.name, c.version, c.managed_by, c.activated_at,
+                              c.activated_by).where(_ACTIVATION_KEY.in_(list(chunk)))
+            for row in self._conn.execute(query):
+                current[(row.project, row.domain, row.name)] = row
+        return current
 
     def deactivate(self, project: str, domain: str, name: str) -> None:
         where = (_activations.c.project == project) & (_activations.c.domain == domain) & (_activations.c.name == name)

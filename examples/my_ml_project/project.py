@@ -2,12 +2,14 @@
 
     Project: my-ml-project
     ├── development   training_wf and standard_scale_workflow from the current code
-    │                 (every apply at a new version adds one: v1, v2, v3 ... all kept)
+    │                 (every commit applied adds a version, named by its git SHA; all kept)
     │                 nightly_training_lp on a cron schedule
-    ├── staging       exactly what development runs (promoted, never rebuilt)
-    └── production    exactly what staging runs, or the version pinned below;
+    ├── staging       exactly what development ran before the apply (promoted, never rebuilt)
+    └── production    exactly what staging ran before the apply, or the version pinned below,
+                      once that version succeeded in staging and someone approved it;
                       nightly_training_lp with fixed inputs
 
+One apply moves a change one step: development, then staging, then production.
 `flowctl plan examples/my_ml_project` shows what would change; `flowctl apply` makes it so.
 """
 
@@ -45,5 +47,11 @@ production = project.domain("production").settings(
     environment={"LOG_LEVEL": "info"},
     notifications=[Email(recipients_email=["ml-oncall@example.com"], phases=["failed", "timed_out"])],
 )
-production.register(training_wf, version=promoted_from("staging", version=PRODUCTION_PIN))
+# The gates: what a version needs before production gets it (the plan shows their status). Approve with
+# `flowctl promote my-ml-project staging production --approve`; soak="24h" would also hold it until it
+# has been active in staging for a day.
+production.register(
+    training_wf,
+    version=promoted_from("staging", version=PRODUCTION_PIN, require_successes=1, require_approval=True),
+)
 production.launch_plan(nightly_training_lp, active=True, fixed_inputs={"epochs": 10, "learning_rate": 0.05})

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flowctl._workdir import make_folder
 from flowctl.sdk import TaskDefinition
 from flowctl.spec import canonical_json, sha256_hex
 from flowctl.types import from_json_value, to_json_value
@@ -57,7 +58,7 @@ class LocalCache:
 
     def put(self, task: TaskDefinition, key: str, outputs: Mapping[str, Any]) -> None:
         path = self._path(task, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)
         assert task.spec.cache is not None
         document = {
             "task": task.name,

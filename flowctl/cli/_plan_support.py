@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +20,12 @@ from flowctl._address import Address
 from flowctl._config import Config
 from flowctl._errors import InputError, ManifestError
 from flowctl.plans import (
+    EXIT_GATE,
     ApplyIdentity,
     ApplyResult,
     Plan,
     PlanMode,
+    PromotionGateError,
     apply_plan,
     compute_plan,
     render_plan_json,
@@ -47,8 +50,9 @@ def err(message: str) -> None:
     sys.stderr.write(message + "\n")
 
 
-def config_for(registry: str | None) -> Config:
-    return Config(flags={"registry.url": registry})
+def config_for(registry: str | None, manifest: Path | None = None) -> Config:
+    """The settings of a plan, apply, promote or drift command (see ``flowctl._config``)."""
+    return Config(flags={"registry.url": registry}, manifest=manifest)
 
 
 def open_registry(config: Config) -> Store:
@@ -83,8 +87,12 @@ def plan_from_manifests(
     version: str | None,
     allow_dirty: bool,
     targets: list[Address],
+    exclude: Sequence[Path] = (),
 ) -> Planned:
-    """Load the manifests at ``path`` (default: the current folder) and plan against ``store``."""
+    """Load the manifests at ``path`` (default: the current folder) and plan against ``store``.
+
+    ``exclude``: files the command was given or writes (a saved plan); they never make the manifest
+    version dirty."""
     import gc
 
     from flowctl._manifest import load_manifest
@@ -97,7 +105,7 @@ def plan_from_manifests(
     gc.unfreeze()
     gc.disable()
     try:
-        loaded = load_manifest(path or Path.cwd(), version=version, allow_dirty=allow_dirty)
+        loaded = load_manifest(path or Path.cwd(), version=version, allow_dirty=allow_dirty, exclude=exclude)
         from flowctl.cli._warnings import show_declaration_warnings
 
         show_declaration_warnings()
@@ -184,7 +192,7 @@ def identity() -> ApplyIdentity:
     return ApplyIdentity(user=current_user(), host=current_host(), holder=holder(), ci_run_url=ci_run_url())
 
 
-def bundle_factory(config: Config, manifest_root: Path | None) -> Any:
+def bundle_factory(config: Config, manifest_root: Path | None, exclude: Sequence[Path] = ()) -> Any:
     """A callable making the code bundle once, when apply registers something built from code."""
 
     def make() -> str | None:
@@ -197,13 +205,21 @@ def bundle_factory(config: Config, manifest_root: Path | None) -> Any:
         if not manifest_root.is_dir():
             raise ManifestError(f"The manifest folder {manifest_root} of this plan does not exist here",
                                 detail="Apply a saved plan from the checkout it was made in.")
-        return create_bundle(manifest_root, config.blob_store_url)
+        return create_bundle(manifest_root, config.blob_store_url, exclude)
 
     return make
 
 
+def remember_outputs(files: Sequence[Path | None], within: Path | None) -> None:
+    """Record the files this command wrote or was given (and its redirected output) as flowctl's
+    own, so they never make the manifest version dirty (``flowctl._sources``)."""
+    from flowctl._sources import record_outputs
+
+    record_outputs([f for f in files if f is not None], within=within)
+
+
 def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | None, *, lock_timeout: float,
-              json_lines: bool, operation: str = "apply") -> ApplyResult:
+              json_lines: bool, operation: str = "apply", exclude: Sequence[Path] = ()) -> ApplyResult:
     def on_event(event: dict[str, Any]) -> None:
         if json_lines:
             sys.stdout.write(json.dumps(event) + "\n")
@@ -216,8 +232,13 @@ def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | No
 
     if json_lines:
         on_event({"type": "apply_start", "changes": len(plan.visible_changes)})
-    result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
-                        bundle=bundle_factory(config, manifest_root), operation=operation, on_event=on_event)
+    try:
+        result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
+                            bundle=bundle_factory(config, manifest_root, exclude), operation=operation,
+                            on_event=on_event)
+    except PromotionGateError as error:  # nothing was written: its own exit code, as `flowctl promote`'s
+        err(error.render())
+        raise SystemExit(EXIT_GATE) from None
     if json_lines:
         on_event({"type": "apply_complete", "summary": result.summary(), "changes": len(result.done)})
     else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from flowctl._config import Config
     from flowctl.state import Store
 
 from flowctl.cli.cmd_plan import BreakingOpt, DirtyOpt, RegistryOpt, TargetOpt, VersionOpt
@@ -42,57 +43,84 @@ def register(app: typer.Typer) -> None:
 
         Shows the plan and asks for `yes` (or --auto-approve). A saved plan is refused when the
         registry changed after it was made. Exit codes: 0 applied or nothing to do, 1 error,
-        3 breaking interface changes without --allow-breaking.
+        3 breaking interface changes without --allow-breaking, 4 a promotion gate the plan relied on
+        is not met any more (nothing was applied).
         """
-        import json
-
-        from flowctl.cli import _cluster_support as cluster_support
         from flowctl.cli import _plan_support as support
-        from flowctl.plans import is_plan_file, load_plan
+        from flowctl.plans import is_plan_file
 
-        config = support.config_for(registry)
+        config = support.config_for(registry, path)
         store = support.open_registry(config)
-        planned = None
         try:
             if refresh_only:
                 _refresh_only(store, auto_approve=auto_approve, lock_timeout=lock_timeout)
                 return
-            if path is not None and is_plan_file(path):
-                if version or allow_dirty or target:
-                    support.err("Warning: --version, --allow-dirty and --target are ignored with a saved plan.")
-                saved = load_plan(path)  # breaking changes in it were accepted at plan time
-                allow_breaking = True
-                plan_, cluster = saved.plan, saved.cluster
-                root = Path(saved.manifest_root) if saved.manifest_root else None
-            else:
-                targets = support.parse_targets(target)
-                planned = support.plan_from_manifests(path, store, version=version, allow_dirty=allow_dirty,
-                                                      targets=targets)
-                plan_, root = planned.plan, planned.manifest_root
-                cluster = (cluster_support.plan_cluster(config, planned.desired, targets)
-                           if planned.desired is not None else None)
-            if json_output:
-                typer.echo(json.dumps({"type": "planned", "plan": support.plan_document(plan_, cluster)}))
-            else:
-                typer.echo(support.render(plan_, "text", cluster), nl=False)
-            if plan_.breaking and not allow_breaking:
-                support.err(support.breaking_message(plan_))
-                raise SystemExit(support.EXIT_BREAKING)
-            if not support.has_changes(plan_, cluster):
-                return
-            support.confirm(auto_approve)
-            if planned is not None:
-                plan_ = support.with_desired_state(planned)
-            if cluster is not None:  # refuse a stale cluster before writing anything
-                cluster_support.check_cluster_fresh(cluster, config)
-            if plan_.has_changes:
-                support.run_apply(plan_, store, config, root, lock_timeout=lock_timeout, json_lines=json_output)
-            if cluster is not None and cluster.has_changes:
-                support.run_cluster_apply(cluster, config, json_lines=json_output)
+            saved_file = path if path is not None and is_plan_file(path) else None
+            try:
+                _apply(saved_file, config.manifests(path), store, config, auto_approve=auto_approve,
+                       lock_timeout=lock_timeout, json_output=json_output, version=version, allow_dirty=allow_dirty,
+                       target=target, allow_breaking=allow_breaking)
+            finally:
+                support.remember_outputs([saved_file], within=_root_of(saved_file, path, config))
         finally:
             store.close()
 
     _ = apply
+
+
+def _root_of(saved_file: Path | None, path: Path | None, config: Config) -> Path | None:
+    """The folder whose redirected output this command records (see ``remember_outputs``)."""
+    if saved_file is not None:
+        return saved_file.resolve().parent
+    target = config.manifests(path)
+    return target if target is None or target.is_dir() else target.parent
+
+
+def _apply(saved_file: Path | None, path: Path | None, store: Store, config: Config, *, auto_approve: bool,
+           lock_timeout: float, json_output: bool, version: str | None, allow_dirty: bool, target: list[str] | None,
+           allow_breaking: bool) -> None:
+    """Plan (or load the saved plan), show it, ask, and apply the registry and cluster changes."""
+    import json
+
+    from flowctl.cli import _cluster_support as cluster_support
+    from flowctl.cli import _plan_support as support
+    from flowctl.plans import load_plan
+
+    planned = None
+    exclude = [saved_file] if saved_file is not None else []
+    if saved_file is not None:
+        if version or allow_dirty or target:
+            support.err("Warning: --version, --allow-dirty and --target are ignored with a saved plan.")
+        saved = load_plan(saved_file)  # breaking changes in it were accepted at plan time
+        allow_breaking = True
+        plan_, cluster = saved.plan, saved.cluster
+        root = Path(saved.manifest_root) if saved.manifest_root else None
+    else:
+        targets = support.parse_targets(target)
+        planned = support.plan_from_manifests(path, store, version=version, allow_dirty=allow_dirty,
+                                              targets=targets)
+        plan_, root = planned.plan, planned.manifest_root
+        cluster = (cluster_support.plan_cluster(config, planned.desired, targets)
+                   if planned.desired is not None else None)
+    if json_output:
+        typer.echo(json.dumps({"type": "planned", "plan": support.plan_document(plan_, cluster)}))
+    else:
+        typer.echo(support.render(plan_, "text", cluster), nl=False)
+    if plan_.breaking and not allow_breaking:
+        support.err(support.breaking_message(plan_))
+        raise SystemExit(support.EXIT_BREAKING)
+    if not support.has_changes(plan_, cluster):
+        return
+    support.confirm(auto_approve)
+    if planned is not None:
+        plan_ = support.with_desired_state(planned)
+    if cluster is not None:  # refuse a stale cluster before writing anything
+        cluster_support.check_cluster_fresh(cluster, config)
+    if plan_.has_changes:
+        support.run_apply(plan_, store, config, root, lock_timeout=lock_timeout, json_lines=json_output,
+                          exclude=exclude)
+    if cluster is not None and cluster.has_changes:
+        support.run_cluster_apply(cluster, config, json_lines=json_output)
 
 
 def _refresh_only(store: Store, *, auto_approve: bool, lock_timeout: float) -> None:

@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
         path: Annotated[
             Path | None,
             typer.Argument(
-                help="Manifest file or folder, for the pending changes (default: the current folder)."
+                help="Manifest file or folder, for the pending changes and what apply would do (default: "
+                "manifests.path of flowctl.toml; without it, no manifest is loaded)."
             ),
         ] = None,
         output_format: Annotated[
@@ -61,14 +62,18 @@ def register(app: typer.Typer) -> None:
         applied yet is listed as a pending change, not as drift. Exit status 0 when there is no
         drift, 2 when there is, 1 on error.
         """
+        from flowctl._workdir import make_folder
+        from flowctl.cli._plan_support import remember_outputs
+
         report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
         text = _render(report, output_format)
         if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(output.parent)
             output.write_text(text, encoding="utf-8")
             typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
         else:
             typer.echo(text, nl=False)
+        remember_outputs([output], within=path if path is not None and path.is_dir() else Path.cwd())
         if report.has_drift:
             # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
             # typer.Exit into a return value and drops its code. FlowctlError reaches main(): exit 1.
@@ -92,15 +97,14 @@ def _compute(
 ) -> DriftReport:
     from datetime import UTC, datetime
 
-    from flowctl._config import Config
+    from flowctl.cli._plan_support import config_for
     from flowctl.plans.drift import load_acceptances
     from flowctl.plans.drift._gather import build_report
     from flowctl.state import open_store
 
-    root = path if path is not None and path.is_dir() else (path.parent if path is not None else Path.cwd())
-    config = Config(flags={"registry.url": registry}, cwd=root.resolve())
+    config = config_for(registry, path)  # the same settings and paths as plan and apply
     acceptances = load_acceptances(accept) if accept is not None else []
-    manifest = _load_manifest(path, config)
+    manifest = _load_manifest(config.manifests(path, default_to_cwd=False))
     url = config.registry_url
     _check_registry_exists(url)
     now = datetime.now(UTC)
@@ -133,24 +137,16 @@ def _check_registry_exists(url: str) -> None:
         )
 
 
-def _load_manifest(path: Path | None, config: Config) -> DesiredState | None:
-    """The manifest's desired state, for the pending changes; None when there is no manifest.
+def _load_manifest(path: Path | None) -> DesiredState | None:
+    """The manifest's desired state (for the pending changes and the remedies), or None.
 
-    An explicit PATH must load; the default (the current folder) is optional, so a CI job that
-    only has the registry still gets a drift report. A dirty tree is allowed: this is a report.
+    Only an explicit PATH or the configured ``manifests.path`` is loaded (and must load): drift
+    never imports whatever Python files happen to be in the current folder. A dirty tree is
+    allowed: this is a report.
     """
-    from flowctl._errors import FlowctlError
     from flowctl._manifest import load_manifest
 
-    target = path if path is not None else config.cwd
-    if path is None and not any(target.glob("*.py")):
-        return None
-    try:
-        return load_manifest(target, allow_dirty=True).desired
-    except FlowctlError:
-        if path is not None:
-            raise
-        return None
+    return load_manifest(path, allow_dirty=True).desired if path is not None else None
 
 
 def _execution_store(url: str) -> Any:

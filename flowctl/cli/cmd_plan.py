@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from flowctl._address import Address
+    from flowctl._config import Config
+    from flowctl.cli._plan_support import Planned
 
 PathArg = Annotated[Path | None, typer.Argument(help="Manifest file, folder or package (default: the current folder).",
                                                 show_default=False)]
@@ -40,30 +45,43 @@ def register(app: typer.Typer) -> None:
         Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes
         (--detailed-exitcode), 3 breaking interface changes without --allow-breaking.
         """
-        from flowctl.cli import _cluster_support as cluster_support
         from flowctl.cli import _plan_support as support
-        from flowctl.plans import save_plan
 
         fmt = support.check_output(output, json_output)
         targets = support.parse_targets(target)
-        config = support.config_for(registry)
+        config = support.config_for(registry, path)
         store = support.open_registry(config)
         try:
-            planned = support.plan_from_manifests(path, store, version=version, allow_dirty=allow_dirty,
-                                                  targets=targets)
+            planned = support.plan_from_manifests(config.manifests(path), store, version=version,
+                                                  allow_dirty=allow_dirty, targets=targets,
+                                                  exclude=[out] if out is not None else [])
         finally:
             store.close()
-        plan_ = planned.plan
-        cluster = (cluster_support.plan_cluster(config, planned.desired, targets)
-                   if planned.desired is not None else None)
-        typer.echo(support.render(plan_, fmt, cluster), nl=False)
-        if plan_.breaking and not allow_breaking:
-            support.err(support.breaking_message(plan_))
-            raise SystemExit(support.EXIT_BREAKING)
-        if out is not None:
-            save_plan(support.with_desired_state(planned), out, manifest_root=planned.manifest_root, cluster=cluster)
-            support.err(f"Saved the plan to: {out}\nTo perform exactly these actions, run: flowctl apply {out}")
-        if detailed_exitcode and support.has_changes(plan_, cluster):
-            raise SystemExit(support.EXIT_CHANGES)
+        try:
+            _show(planned, fmt, config, targets, out=out, allow_breaking=allow_breaking,
+                  detailed_exitcode=detailed_exitcode)
+        finally:
+            support.remember_outputs([out], within=planned.manifest_root)
 
     _ = plan
+
+
+def _show(planned: Planned, fmt: str, config: Config, targets: list[Address], *, out: Path | None,
+          allow_breaking: bool, detailed_exitcode: bool) -> None:
+    """Print the plan, save it with ``--out``, and exit with the documented code."""
+    from flowctl.cli import _cluster_support as cluster_support
+    from flowctl.cli import _plan_support as support
+    from flowctl.plans import save_plan
+
+    plan_ = planned.plan
+    cluster = (cluster_support.plan_cluster(config, planned.desired, targets)
+               if planned.desired is not None else None)
+    typer.echo(support.render(plan_, fmt, cluster), nl=False)
+    if plan_.breaking and not allow_breaking:
+        support.err(support.breaking_message(plan_))
+        raise SystemExit(support.EXIT_BREAKING)
+    if out is not None:
+        save_plan(support.with_desired_state(planned), out, manifest_root=planned.manifest_root, cluster=cluster)
+        support.err(f"Saved the plan to: {out}\nTo perform exactly these actions, run: flowctl apply {out}")
+    if detailed_exitcode and support.has_changes(plan_, cluster):
+        raise SystemExit(support.EXIT_CHANGES)

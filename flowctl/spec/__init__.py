@@ -40,6 +40,7 @@ from flowctl.spec._manifest import (
     DomainSettingsSpec,
     EntitySpec,
     ProjectSpec,
+    PromotionGates,
     RegistrationSpec,
 )
 from flowctl.spec._types import TypeKind, TypeSpec, is_assignable
@@ -73,6 +74,7 @@ __all__ = [
     "Phase",
     "ProjectSpec",
     "PromiseBinding",
+    "PromotionGates",
     "RegistrationSpec",
     "ResourcesSpec",
     "ScheduleSpec",

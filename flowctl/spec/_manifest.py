@@ -43,6 +43,29 @@ class DomainSettingsSpec(Spec):
     source: str = ""
 
 
+class PromotionGates(Spec):
+    """What a promotion waits for before the target domain gets the version the source runs.
+
+    ``require_successes``: succeeded executions of that workflow version in the source domain;
+    ``soak_seconds``: how long it has been the active version in the source domain;
+    ``require_approval``: an approval of that version for the target (``flowctl promote --approve``).
+    """
+
+    require_successes: int = 0
+    soak_seconds: int = 0
+    require_approval: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.require_successes or self.soak_seconds or self.require_approval)
+
+    def merged(self, other: PromotionGates) -> PromotionGates:
+        """The stricter of the two for every gate."""
+        return PromotionGates(require_successes=max(self.require_successes, other.require_successes),
+                              soak_seconds=max(self.soak_seconds, other.soak_seconds),
+                              require_approval=self.require_approval or other.require_approval)
+
+
 class RegistrationSpec(Spec):
     """One versioned entity the manifest wants to exist.
 
@@ -57,6 +80,7 @@ class RegistrationSpec(Spec):
     version: str | None  # None only with promoted_from: resolved against the registry
     spec: TaskSpec | WorkflowSpec | LaunchPlanSpec | None = None
     promoted_from: str | None = None
+    gates: PromotionGates | None = None  # only with promoted_from: what the promotion waits for
     source: str = ""
 
     @property

@@ -28,7 +28,7 @@ from flowctl.spec import (
     ScheduleSpec,
     digest_of,
 )
-from flowctl.state._interface import LaunchPlanKey, RegistrySnapshot, StoredEntity
+from flowctl.state._interface import ActivationRecord, LaunchPlanKey, RegistrySnapshot, StoredEntity
 
 MANUAL = "manual"
 DEFAULT_GRACE = timedelta(minutes=5)
@@ -125,7 +125,7 @@ def _entity_findings(base: _Baseline, snapshot: RegistrySnapshot) -> Iterator[Fi
                 before={"version": reg.version},
                 after=None,
                 detail="The last apply registered this version; it is no longer in the registry "
-                "(deleted outside flowctl). `flowctl apply` registers it again.",
+                "(deleted outside flowctl).",
                 severity="error",
                 project=reg.project,
                 domain=reg.domain,
@@ -160,7 +160,7 @@ def _outside_finding(entity: StoredEntity) -> Finding:
             "managed_by": entity.managed_by,
         },
         detail=f"Registered {by} by {entity.created_by} at {as_utc(entity.created_at):%Y-%m-%d %H:%M} UTC; "
-        "no apply declared it. Add it to a manifest, or accept it with `flowctl apply --refresh-only`.",
+        "no apply declared it.",
         severity="warning",
         project=entity.project,
         domain=entity.domain,
@@ -215,10 +215,9 @@ def _activation_findings(base: _Baseline, snapshot: RegistrySnapshot) -> Iterato
         schedule = _lp_schedule(snapshot, key, live.version)
         kind = FindingKind.ORPHANED_SCHEDULE if schedule is not None else FindingKind.ACTIVATION_CHANGED
         detail = (
-            f"Version {live.version} is active and its schedule fires, but no apply activated it. "
-            "`flowctl apply` deactivates it."
+            f"Version {live.version} is active and its schedule fires, but no apply activated it ({_who(live)})."
             if schedule is not None
-            else f"Version {live.version} was activated outside an apply; `flowctl apply` deactivates it."
+            else f"Version {live.version} was activated outside an apply ({_who(live)})."
         )
         yield Finding(
             kind,
@@ -245,16 +244,12 @@ def _activation_finding(
         expected = act.version if act.active else None
         if live_version == expected:
             return None
-    if live_version is None:
-        detail = (
-            "Deactivated outside an apply: its schedule no longer fires. `flowctl apply` activates it again."
-        )
+    if live is None:
+        detail = "Deactivated outside an apply: its schedule no longer fires."
     elif expected is None:
-        detail = f"Version {live_version} was activated outside an apply; the manifest wants it inactive."
+        detail = f"Version {live.version} was activated outside an apply ({_who(live)}); the last apply left it inactive."
     else:
-        detail = (
-            f"The active version was switched by hand to {live_version}; `flowctl apply` switches it back."
-        )
+        detail = f"The active version was switched by hand from {expected} to {live.version} ({_who(live)})."
     return Finding(
         FindingKind.ACTIVATION_CHANGED,
         str(Address.entity(EntityKind.LAUNCH_PLAN, *key)),
@@ -265,6 +260,12 @@ def _activation_finding(
         project=key[0],
         domain=key[1],
     )
+
+
+def _who(live: ActivationRecord) -> str:
+    """``by bob at 2026-03-27 10:32 UTC`` from the activation record (who is empty before schema 0002)."""
+    by = f"by {live.activated_by} " if live.activated_by else ""
+    return f"{by}at {as_utc(live.activated_at):%Y-%m-%d %H:%M} UTC, managed_by {live.managed_by}"
 
 
 def _schedule_findings(
@@ -325,12 +326,12 @@ def _project_findings(base: _Baseline, snapshot: RegistrySnapshot) -> Iterator[F
         if record is None:
             before: Any = want
             after: Any = None
-            detail = "The project is gone from the registry; `flowctl apply` creates it again."
+            detail = "The project is gone from the registry."
         else:
             before, after = diff_fields(want, {**_strip(record.spec.to_json()), "state": record.state})
             if not before and not after:
                 continue
-            detail = "Project attributes were changed outside an apply; `flowctl apply` restores them."
+            detail = "Project attributes were changed outside an apply."
         yield Finding(FindingKind.PROJECT_CHANGED, spec.name, before, after, detail, "error", spec.name)
 
 
@@ -349,7 +350,7 @@ def _domain_settings_findings(base: _Baseline, snapshot: RegistrySnapshot) -> It
             f"{project}/{domain}",
             before,
             after,
-            "Settings of this project/domain were changed outside an apply; `flowctl apply` restores them.",
+            "Settings of this project/domain were changed outside an apply.",
             "error",
             project,
             domain,

@@ -9,15 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import ValidationError
 
 from flowctl._address import EntityKind
-from flowctl._errors import FlowctlError, StoreError
+from flowctl._errors import Diagnostic, FlowctlError, StoreError
+from flowctl.plans._diff import compute_plan
+from flowctl.plans._model import Plan
+from flowctl.plans._render_json import render_plan_json
 from flowctl.plans.drift._accept import apply_acceptances
 from flowctl.plans.drift._cluster import ClusterView
 from flowctl.plans.drift._detect import detect_drift
 from flowctl.plans.drift._model import Acceptance, DriftReport, LastApply, PendingChange, PendingChanges
+from flowctl.plans.drift._remedy import attach_remedies
 from flowctl.spec import DesiredState
 from flowctl.state._interface import ApplyRecord, LaunchPlanKey, RegistryReader, RegistrySnapshot
 
@@ -119,18 +124,39 @@ def read_fires(
     return fires
 
 
-def pending_changes(
-    manifest: DesiredState | None, snapshot: RegistrySnapshot, *, now: datetime
-) -> PendingChanges:
+@dataclass(frozen=True)
+class PlannedNext:
+    """The plan drift states its remedies from: what ``flowctl plan`` shows for the same desired state."""
+
+    plan: Plan | None
+    errors: tuple[Diagnostic, ...]
+    source: str  # "the manifests" or "the last apply's manifests"
+
+    @property
+    def changes(self) -> list[dict[str, Any]] | None:
+        return render_plan_json(self.plan)["changes"] if self.plan is not None else None
+
+
+def plan_next(desired: DesiredState | None, snapshot: RegistrySnapshot, *, now: datetime,
+              source: str) -> PlannedNext:
+    """``compute_plan(desired, snapshot)``, or the problems it reports."""
+    if desired is None:
+        return PlannedNext(None, (), source)
+    try:
+        return PlannedNext(compute_plan(desired, snapshot, now=now), (), source)
+    except FlowctlError as error:
+        return PlannedNext(None, tuple(error.diagnostics), source)
+
+
+def pending_changes(manifest: DesiredState | None, planned: PlannedNext) -> PendingChanges:
     """The plan's changes (manifest vs registry), summarised; never drift."""
     if manifest is None:
-        return PendingChanges(available=False, note="no manifest was loaded")
-    from flowctl.plans._diff import compute_plan
-
-    try:
-        plan = compute_plan(manifest, snapshot, now=now)
-    except FlowctlError as error:
-        return PendingChanges(available=False, note=f"the plan failed: {error.diagnostics[0].summary}")
+        return PendingChanges(available=False, note="no manifest was given (pass PATH, or set manifests.path in "
+                              "flowctl.toml)")
+    if planned.plan is None:
+        summary = planned.errors[0].summary if planned.errors else "unknown error"
+        return PendingChanges(available=False, note=f"the plan failed: {summary}")
+    plan = planned.plan
     changes = tuple(PendingChange(c.address, c.action.value, c.reason.value) for c in plan.visible_changes)
     counts = {k: v for k, v in plan.counts().items() if v}
     return PendingChanges(available=True, summary=plan.summary(), counts=counts, changes=changes)
@@ -146,7 +172,8 @@ def build_report(
     acceptances: Sequence[Acceptance] = (),
     today: date | None = None,
 ) -> DriftReport:
-    """Read the registry, detect drift, apply acceptances and attach the pending changes."""
+    """Read the registry, detect drift, state what apply does about it, apply acceptances, attach the
+    pending changes."""
     snapshot = store.snapshot()
     history = store.apply_history(HISTORY_DEPTH)
     baseline = select_baseline(history, manifest.manifest_id if manifest else None)
@@ -164,5 +191,9 @@ def build_report(
         cluster=cluster,
         known_manifests={str(r.desired_state.get("manifest_id", "")) for r in history},
     )
+    planned = plan_next(manifest or baseline.desired, snapshot, now=now,
+                        source="the manifests" if manifest is not None else "the last apply's manifests")
+    report = report.with_findings(attach_remedies(report.findings, planned.changes, planned.errors,
+                                                  source=planned.source))
     report = apply_acceptances(report, list(acceptances), today=today or now.date())
-    return replace(report, pending_changes=pending_changes(manifest, snapshot, now=now))
+    return replace(report, pending_changes=pending_changes(manifest, planned))

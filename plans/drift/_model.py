@@ -102,6 +102,7 @@ class Finding:
     severity: Severity
     project: str
     domain: str | None = None
+    remedy: str = ""  # what `flowctl apply` does about it: read from the plan, never guessed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +113,7 @@ class Finding:
             "domain": self.domain,
             "severity": self.severity,
             "detail": self.detail,
+            "remedy": self.remedy,
             "before": self.before,
             "after": self.after,
         }
@@ -127,6 +129,7 @@ class Finding:
             severity=data["severity"],
             project=data["project"],
             domain=data["domain"],
+            remedy=data.get("remedy", ""),
         )
 
 

@@ -44,7 +44,8 @@ def _group_block(group: Group) -> str:
     lines += ["| | Address | Finding | Before | After |", "| --- | --- | --- | --- | --- |"]
     for finding in group.findings:
         lines.append(_row(finding))
-    lines += ["", *(f"- `{f.address}`: {_cell(f.detail)}" for f in group.findings), "", "</details>"]
+    lines += ["", *(f"- `{f.address}`: {_cell(f.detail)}" + (f" Fix: {_cell(f.remedy)}" if f.remedy else "")
+                    for f in group.findings), "", "</details>"]
     return "\n".join(lines)
 
 

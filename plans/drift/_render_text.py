@@ -37,6 +37,8 @@ def _finding_lines(finding: Finding) -> list[str]:
         f"      {row.field}: {row.before} -> {row.after}" for row in field_rows(finding.before, finding.after)
     ]
     lines.append(f"      {finding.detail}")
+    if finding.remedy:
+        lines.append(f"      Fix: {finding.remedy}")
     return lines
 
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from flowctl import _blobstore as blobs
+from flowctl._workdir import make_folder
 from flowctl.entrypoint import error_document, error_uri
 from flowctl.providers._interface import (
     THROTTLED,
@@ -82,7 +83,7 @@ class LocalProvider:
             if not request.task_spec_uri:
                 blobs.write_json(spec_uri, request.task)
             log_path = self._log_path(request.ref, request.outputs_uri)
-            log_path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(log_path.parent)
             command = [
                 self.python, "-m", "flowctl.entrypoint",
                 "--task-spec-uri", spec_uri,

@@ -64,12 +64,20 @@ def test_exit_codes_in_a_subprocess(applied: Applied) -> None:
     assert 'active_version: "v1" -> "v0"' in drift.stdout
     assert "Drift: 1 finding in 1 project/domain (1 error, 0 warnings)." in drift.stdout
 
-    as_json = flowctl("drift", "--format", "json", cwd=applied.root)  # default PATH: the current folder
+    assert "Fix: `flowctl apply` (of the manifests): demo/development/launch_plan/hourly will be superseded: " \
+        "v1 becomes active, v0 is kept." in drift.stdout
+
+    as_json = flowctl("drift", "--format", "json", cwd=applied.root)  # no PATH: no manifest is imported
     assert as_json.returncode == 2
     doc = json.loads(as_json.stdout)
     assert doc["format_version"] == "1" and doc["drift"] is True
     assert doc["counts"] == {"activation_changed": 1}
-    assert doc["pending_changes"]["available"] is True
+    assert doc["pending_changes"]["available"] is False and "manifests.path" in doc["pending_changes"]["note"]
+    (finding,) = doc["groups"][0]["findings"]
+    assert finding["remedy"].startswith("`flowctl apply` (of the last apply's manifests): ")
+    (applied.root / "flowctl.toml").write_text('[manifests]\npath = "."\n')  # configured: the same as plan
+    configured = json.loads(flowctl("drift", "--format", "json", cwd=applied.root).stdout)
+    assert configured["pending_changes"]["available"] is True
 
 
 def test_errors_exit_1(applied: Applied, app: typer.Typer, tmp_path: Path) -> None:

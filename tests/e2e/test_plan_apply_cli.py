@@ -42,8 +42,9 @@ def test_saved_plans_stale_plans_and_approval(registry_url: str, project: Path, 
     env = env_for(registry_url, tmp_path)
     first = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", "--out", "v1.plan", env=env, cwd=project)
     assert first.returncode == 2, first.stderr
-    assert "Plan: 30 to register, 7 to change, 0 to deactivate." in first.stdout
-    assert "promoted from staging (identical digest)" in first.stdout
+    assert "Plan: 14 to register, 3 to change, 0 to deactivate." in first.stdout  # development only
+    assert ("my-ml-project/staging will follow development's new version v1 of flows.training.training_wf on the "
+            "next apply") in first.stdout
     assert "Saved the plan to: v1.plan" in first.stderr
     # a second plan, saved before the first is applied, goes stale
     assert flowctl("plan", ".", "--version", "v1", "--out", "also.plan", env=env, cwd=project).returncode == 0
@@ -53,15 +54,18 @@ def test_saved_plans_stale_plans_and_approval(registry_url: str, project: Path, 
 
     applied = flowctl("apply", "v1.plan", "--auto-approve", env=env, cwd=project)
     assert applied.returncode == 0, applied.stderr
-    assert "Apply complete! 30 registered, 7 changed, 0 deactivated." in applied.stdout
+    assert "Apply complete! 14 registered, 3 changed, 0 deactivated." in applied.stdout
 
     stale = flowctl("apply", "also.plan", "--auto-approve", env=env, cwd=project)
     assert stale.returncode == 1
     assert "Plan is stale: the registry changed after this plan was made" in stale.stderr
     assert "registered since the plan was made" in stale.stderr
 
-    empty = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project)
-    assert empty.returncode == 0 and empty.stdout == "No changes. The registry matches your manifests.\n"
+    staging = flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project)
+    assert "Apply complete! 10 registered, 2 changed, 0 deactivated." in staging.stdout, staging.stderr
+    held = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project)
+    assert held.returncode == 0 and held.stdout.endswith("No changes. The registry matches your manifests.\n")
+    assert "production <- staging: flows.training.training_wf held at (nothing yet); v1 waits" in held.stdout
 
 
 def test_error_exit_codes(project: Path, tmp_path: Path, sqlite_url: str) -> None:
@@ -97,13 +101,16 @@ def test_json_and_markdown_output(project: Path, tmp_path: Path, sqlite_url: str
     result = flowctl("plan", ".", "--version", "v1", "--json", env=env, cwd=project)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["format_version"] == "1.0"
-    assert document["summary"]["register"] == 30 and document["registry"]["serial"] == 0
+    assert document["format_version"] == "1.1"
+    assert document["summary"]["register"] == 14 and document["registry"]["serial"] == 0
+    assert {(p["domain"], p["state"], p["next_version"]) for p in document["promotions"]} == {
+        ("staging", "waiting", "v1"), ("production", "waiting", None)}
     assert {c["action"] for c in document["changes"]} == {"register", "change"}
     (forecast,) = [f for f in document["schedule_forecasts"] if "development" in f["address"]]
     assert forecast["timezone"] == "Europe/Zurich" and len(forecast["fire_times"]) == 3
     markdown = flowctl("plan", ".", "--version", "v1", "-o", "markdown", env=env, cwd=project)
-    assert "<details><summary><b>my-ml-project / production</b>" in markdown.stdout
+    assert "<details><summary><b>my-ml-project / production</b>" in markdown.stdout  # its settings
+    assert "#### Promotions" in markdown.stdout
     assert len(markdown.stdout) < 65_000
 
 
@@ -113,7 +120,7 @@ def test_target_limits_and_warns(project: Path, tmp_path: Path, sqlite_url: str)
     result = flowctl("plan", ".", "--version", "v1", "--target", target, env=env, cwd=project)
     assert result.returncode == 0, result.stderr
     assert "Plan: 6 to register, 1 to change, 0 to deactivate." in result.stdout
-    assert "(--target)" in result.stdout and "/production/" not in result.stdout
+    assert "(--target)" in result.stdout and '"my-ml-project/production/' not in result.stdout
 
 
 def _hold_lock_script(url: str) -> str:
@@ -152,7 +159,14 @@ def test_lock_contention_between_two_processes(registry_url: str, project: Path,
     finally:
         holder.kill()
         holder.wait(timeout=30)
-    assert flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project).returncode == 0
+    assert_only_staging_follows(flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project))
+
+
+def assert_only_staging_follows(plan: subprocess.CompletedProcess[str]) -> None:
+    """Development was applied: what is left is staging's promotion (one step per apply)."""
+    assert plan.returncode == 2, plan.stderr
+    assert "Plan: 10 to register, 2 to change, 0 to deactivate." in plan.stdout
+    assert "my-ml-project/staging <- development: flows.training.training_wf (none) -> v1" in plan.stdout
 
 
 def _break_locks(url: str) -> None:
@@ -192,14 +206,16 @@ def test_kill_9_during_apply_then_apply_converges(backend: str, kill_at: str, pr
     _break_locks(registry_url)  # `flowctl lock break ID`; on its own the lock expires after its TTL
     remaining = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project)
     assert remaining.returncode == 2
-    if kill_at == "Phase 2:":  # phase 1 was committed: only activations and the two domains' settings are left
-        assert "Plan: 2 to register, 7 to change" in remaining.stdout
+    if kill_at == "Phase 2:":  # phase 1 was committed: activations, two domains' settings (and staging) are left
+        assert "Plan: 12 to register, 5 to change" in remaining.stdout  # staging follows the registered versions
         assert "will be registered (new)" not in remaining.stdout
     else:  # killed inside phase 1: nothing was written
-        assert "Plan: 30 to register, 7 to change" in remaining.stdout
+        assert "Plan: 14 to register, 3 to change" in remaining.stdout
     converged = flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project)
     assert converged.returncode == 0, converged.stderr
-    assert flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=project).returncode == 0
+    if kill_at != "Phase 2:":
+        assert_only_staging_follows(flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env,
+                                            cwd=project))
 
 
 PROMOTE_MANIFEST = """
@@ -215,20 +231,25 @@ def test_promote_command(project: Path, tmp_path: Path, sqlite_url: str) -> None
     env = env_for(sqlite_url, tmp_path)
     (project / "project.py").write_text(PROMOTE_MANIFEST)
     assert flowctl("apply", ".", "--version", "s1", "--auto-approve", env=env, cwd=project).returncode == 0
-    gated = flowctl("promote", "scaling", "--from", "staging", "--to", "production", "--require-successes", "1",
-                    "--auto-approve", env=env, cwd=project)
-    assert gated.returncode == 1 and "0 succeeded execution(s)" in gated.stderr
+    gated = flowctl("promote", "scaling", "staging", "production", "--require-successes", "1", "--auto-approve",
+                    env=env, cwd=project)
+    assert gated.returncode == 4, gated.stderr  # a gate is not met: nothing promoted
+    assert "Nothing was promoted: a promotion gate is not met" in gated.stderr
+    assert "0 succeeded" in gated.stderr and "flowctl launch scaling staging" in gated.stderr
+    dry = flowctl("promote", "scaling", "staging", "production", "--dry-run", env=env, cwd=project)
+    assert dry.returncode == 0 and "promoted from staging (identical digest)" in dry.stdout
+    no_tty = flowctl("promote", "scaling", "staging", "production", env=env, cwd=project)
+    assert no_tty.returncode == 1 and "stdin is not a terminal" in no_tty.stderr
     promoted = flowctl("promote", "scaling", "--from", "staging", "--to", "production", "--auto-approve",
-                       env=env, cwd=project)
+                       env=env, cwd=project)  # the option form works too
     assert promoted.returncode == 0, promoted.stderr
     assert "promoted from staging (identical digest)" in promoted.stdout
     assert "Apply complete! 5 registered, 1 changed, 0 deactivated." in promoted.stdout
-    again = flowctl("promote", "scaling", "--from", "staging", "--to", "production", env=env, cwd=project)
+    again = flowctl("promote", "scaling", "staging", "production", env=env, cwd=project)
     assert again.returncode == 0 and "No changes." in again.stdout
     # the manifest does not manage production: its next plan leaves the promoted versions alone
     assert flowctl("plan", ".", "--version", "s1", "--detailed-exitcode", env=env, cwd=project).returncode == 0
-    missing = flowctl("promote", "scaling", "--from", "staging", "--to", "production", "--workflow", "nope",
-                      env=env, cwd=project)
+    missing = flowctl("promote", "scaling", "staging", "production", "--entity", "nope", env=env, cwd=project)
     assert missing.returncode == 1 and "`nope` is not registered in scaling/staging" in missing.stderr
 
 

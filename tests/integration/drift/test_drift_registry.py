@@ -216,7 +216,7 @@ def test_no_drift_after_a_promotion(world: World) -> None:
         "UPDATE launch_plan_activations SET version = 'v1'"
     )  # no-op: keeps the test honest on both backends
     snapshot = world.store.snapshot()
-    desired = promotion_desired_state(snapshot, "ml", "development", "production", workflow="etl.wf")
+    desired = promotion_desired_state(snapshot, "ml", "development", "production", entities=["etl.wf"])
     now = datetime.now(UTC)
     plan = compute_plan(desired, snapshot, now=now, mode=PlanMode.PROMOTE)
     apply_plan(

@@ -95,6 +95,8 @@ def test_plan_shows_and_apply_creates_then_restores_the_namespace_objects(cli: C
     assert double.get("serviceaccounts", "my-ml-project-production", "ml-production") is not None
     assert double.get("serviceaccounts", "my-ml-project-staging", "flowctl-task") is not None
 
+    follows = cli.run("apply", "--version", "v1", "--auto-approve")  # staging follows (one step per apply)
+    assert follows.returncode == 0 and "Kubernetes apply" not in follows.stdout, follows.stdout + follows.stderr
     second = cli.run("plan", "--version", "v1", "--json", "--detailed-exitcode")
     assert second.returncode == 0, second.stdout + second.stderr
     assert json.loads(second.stdout)["cluster_changes"] == []

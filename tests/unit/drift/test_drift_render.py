@@ -99,6 +99,7 @@ def test_json_document() -> None:
         "domain": "production",
         "severity": "error",
         "detail": "The active version was switched by hand to v0; `flowctl apply` switches it back.",
+        "remedy": "",
         "before": {"active_version": "v1"},
         "after": {"active_version": "v0"},
     }

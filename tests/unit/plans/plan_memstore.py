@@ -14,6 +14,7 @@ from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec
 from flowctl.state._interface import (
     ActivationRecord,
     ApplyRecord,
+    ApprovalRecord,
     LockInfo,
     LockRecord,
     ProjectRecord,
@@ -34,6 +35,9 @@ class _Data:
     entities: dict[tuple[EntityKind, str, str, str, str], StoredEntity] = field(default_factory=dict)
     active: dict[tuple[str, str, str], ActivationRecord] = field(default_factory=dict)
     history: list[ApplyRecord] = field(default_factory=list)
+    successes: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    approvals: dict[tuple[str, str, str, str], tuple[ApprovalRecord, ...]] = field(default_factory=dict)
+    now: datetime = T0  # the clock of activations (tests move it to test soak times)
 
 
 class MemTransaction:
@@ -74,15 +78,22 @@ class MemTransaction:
         return [self.register(i.kind, i.project, i.domain, i.name, i.version, i.spec, i.digest, managed_by=managed_by,
                               created_by=created_by, bundle_uri=i.bundle_uri) for i in items]
 
-    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str) -> None:
+    def activate_many(self, items: Sequence[tuple[str, str, str, str]], *, managed_by: str,
+                      activated_by: str = "") -> None:
         for project, domain, name, version in items:
-            self.activate(project, domain, name, version, managed_by=managed_by)
+            self.activate(project, domain, name, version, managed_by=managed_by, activated_by=activated_by)
 
-    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str) -> None:
+    def activate(self, project: str, domain: str, name: str, version: str, *, managed_by: str,
+                 activated_by: str = "") -> None:
         if (EntityKind.LAUNCH_PLAN, project, domain, name, version) not in self.data.entities:
             raise ApplyError(f"launch plan {project}/{domain}/{name}@{version} is not registered")
         self.wrote = True
-        self.data.active[(project, domain, name)] = ActivationRecord(project, domain, name, version, T0, managed_by)
+        before = self.data.active.get((project, domain, name))
+        if before is not None and before.version == version:
+            self.data.active[(project, domain, name)] = replace(before, managed_by=managed_by)
+            return
+        self.data.active[(project, domain, name)] = ActivationRecord(project, domain, name, version,
+                                                                     self.data.now, managed_by, activated_by)
 
     def deactivate(self, project: str, domain: str, name: str) -> None:
         self.wrote = True
@@ -105,7 +116,15 @@ class MemStore:
     def snapshot(self) -> RegistrySnapshot:
         d = self.data
         return RegistrySnapshot("mem-lineage", d.serial, dict(d.projects), dict(d.settings), dict(d.entities),
-                                dict(d.active))
+                                dict(d.active), dict(d.successes), dict(d.approvals))
+
+    def record_approval(self, record: ApprovalRecord) -> bool:
+        key = (record.project, record.domain, record.workflow, record.version)
+        known = self.data.approvals.get(key, ())
+        if any(a.approved_by == record.approved_by for a in known):
+            return False
+        self.data.approvals[key] = (*known, record)
+        return True
 
     def get_entity(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
         return self.data.entities.get((kind, project, domain, name, version))

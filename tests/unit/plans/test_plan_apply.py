@@ -1,5 +1,5 @@
 """Apply on an in-memory registry: phases, history, failures that converge, stale saved plans, and the
-property that apply(plan(desired, state)) reaches desired and the next plan is empty."""
+property that repeated applies reach desired (promotions one step per apply) and the next plan is empty."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from flowctl.plans import (
     save_plan,
 )
 from flowctl.plans import _apply as apply_module
+from flowctl.plans._resolved import SnapshotIndex
 from flowctl.spec import ActivationSpec, DomainSettingsSpec, RegistrationSpec
 
 P = "my-ml-project"
@@ -171,10 +172,25 @@ def manifests(draw):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=manifests(), second=manifests())
-def test_apply_reaches_desired_and_the_next_plan_is_empty(first, second):
+def test_apply_moves_promotions_one_step_and_converges(first, second):
+    """Each apply gives a promoted domain what its source ran *before* that apply (or leaves it), so the
+    chain development -> staging -> production settles within one apply per step, then plans are empty."""
     store = MemStore()
     for state in (first, second):
-        apply_plan(compute_plan(state, store.snapshot(), now=NOW), store, identity=ME, now=NOW)
+        for _ in range(len(DOMAINS) + 1):
+            before = store.snapshot()
+            plan = compute_plan(state, before, now=NOW)
+            if not plan.has_changes:
+                break
+            apply_plan(plan, store, identity=ME, now=NOW)
+            after = store.snapshot()
+            for act in state.activations:
+                if act.promoted_from and act.active:
+                    key, source = (act.project, act.domain, act.name), (act.project, act.promoted_from, act.name)
+                    allowed = {r.version for r in (before.active_launch_plans.get(key),
+                                                   before.active_launch_plans.get(source)) if r is not None}
+                    moved = after.active_launch_plans.get(key)
+                    assert moved is None or moved.version in allowed, (key, moved, allowed)
         again = compute_plan(state, store.snapshot(), now=NOW)
         assert not again.has_changes, [c.address for c in again.visible_changes]
         snapshot = store.snapshot()
@@ -188,3 +204,7 @@ def test_apply_reaches_desired_and_the_next_plan_is_empty(first, second):
                 assert record is None
             elif act.version is not None:
                 assert record is not None and record.version == act.version
+            elif record is not None:  # promoted: what the source runs
+                source = SnapshotIndex(snapshot).running_version(act.project, act.promoted_from, act.name,
+                                                                 state.manifest_id)
+                assert source is None or record.version == source  # nothing in the source: kept

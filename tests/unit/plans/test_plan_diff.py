@@ -23,6 +23,7 @@ from flowctl.plans import (
     ApplyIdentity,
     ObjectType,
     PlanMode,
+    PromotionState,
     Reason,
     apply_plan,
     compute_plan,
@@ -146,16 +147,22 @@ def test_inactive_declaration_deactivates_and_foreign_activations_are_left_alone
     assert change.address == "my-ml-project/development/launch_plan/flows.standard_scale_workflow"
 
 
-def test_promotion_from_a_domain_in_the_same_manifest_uses_identical_specs():
-    plan = compute_plan(desired(dev(), promote_workflow(P, "production", scale_workflow().name, "development")),
-                        MemStore().snapshot(), now=NOW)
+def test_promotion_from_a_domain_in_the_same_manifest_waits_for_the_next_apply_then_uses_identical_specs():
+    store = MemStore()
+    state = desired(dev(), promote_workflow(P, "production", scale_workflow().name, "development"))
+    first = compute_plan(state, store.snapshot(), now=NOW)
+    assert not [c for c in first.visible_changes if c.address.startswith(f"{P}/production/")]
+    (step,) = first.promotions
+    assert (step.state, step.candidate, step.next_version) == (PromotionState.WAITING, None, "v1")
+    apply_plan(first, store, identity=ME, now=NOW)
+    plan = compute_plan(state, store.snapshot(), now=NOW)
     prod = [c for c in plan.visible_changes if c.address.startswith(f"{P}/production/") and c.action is Action.REGISTER]
     assert len(prod) == 5
     assert all(c.note == "promoted from development (identical digest)" for c in prod)
-    dev_digests = {c.address.replace("/development/", "/"): c.after["digest"] for c in plan.visible_changes
-                   if "/development/" in c.address and c.after and "digest" in c.after}
     for change in prod:
-        assert dev_digests[change.address.replace("/production/", "/")] == change.after["digest"]
+        source = Address.parse(change.address.replace("/production/", "/development/"))
+        stored = store.data.entities[(source.kind, source.project, source.domain, source.name, source.version)]
+        assert stored.digest == change.after["digest"]
 
 
 def test_promotion_from_the_registry_keeps_stored_specs_and_bundles():
@@ -267,7 +274,8 @@ def test_promoted_launch_plan_with_overlays_at_an_old_version_warns_instead_of_f
         return desired(dev(), promote_workflow(P, "production", wf.name, "development"), extra_regs=[lp],
                        extra_acts=[act])
 
-    applied(store, state([1.0]))
+    applied(store, state([1.0]))  # development
+    applied(store, state([1.0]))  # production follows
     plan = compute_plan(state([2.0]), store.snapshot(), now=NOW)
     assert not plan.has_changes
     (warning,) = plan.warnings

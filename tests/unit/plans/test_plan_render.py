@@ -91,19 +91,21 @@ def test_json_document():
                                         MemStore().snapshot(), now=NOW))
     wf = scale_workflow()
     assert {k: v for k, v in doc.items() if k != "changes"} == {
-        "format_version": "1.0",
+        "format_version": "1.1",
         "mode": "normal",
         "registry": {"lineage": "mem-lineage", "serial": 0},
         "manifest": {"id": "manifests:.", "version_source": "explicit"},
         "created_at": "2026-03-27T12:00:00+00:00",
         "targets": [],
         "summary": {"register": 3, "supersede": 0, "change": 1, "deactivate": 0,
-                    "text": "Plan: 3 to register, 1 to change, 0 to deactivate.", "has_changes": True, "breaking": 0},
+                    "text": "Plan: 3 to register, 1 to change, 0 to deactivate.", "has_changes": True, "breaking": 0,
+                    "promotions_held": 0},
         "legend": [{"action": "register", "symbol": "+", "meaning": "register"},
                    {"action": "change", "symbol": "~", "meaning": "change in place"}],
         "schedule_forecasts": [],
         "compatibility": [],
         "warnings": [],
+        "promotions": [],
     }
     project, workflow, default_lp, activation = doc["changes"]
     assert project == {
