@@ -5,9 +5,9 @@ Plan, apply, the registry and the providers see these and never a decorated func
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from flowctl.spec._canonical import Json, canonical_json, digest_of
 from flowctl.spec._types import TypeSpec
@@ -28,6 +28,27 @@ class Spec(BaseModel):
         """Identity of the content: where it was declared (``source``, ``source_line``) is left out,
         so moving a function in its file does not make a new version; its code digest still counts."""
         return digest_of(_without_locations(self.to_json()))
+
+
+class AdditiveSpec(Spec):
+    """A spec that grew fields after specs were first registered.
+
+    The fields named in ``omit_if_default`` are left out of the JSON while they hold their default,
+    so every spec written before they existed keeps its canonical JSON and digest (no spurious new
+    versions after an upgrade). Reading JSON without them gives the defaults back.
+    """
+
+    omit_if_default: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            fields = type(self).model_fields
+            for name in self.omit_if_default:
+                if name in data and getattr(self, name) == fields[name].get_default(call_default_factory=True):
+                    del data[name]
+        return data
 
 
 _LOCATION_KEYS = frozenset({"source", "source_line", "source_file"})
@@ -101,9 +122,16 @@ class CodeSpec(Spec):
     code_digest: str  # sha256 of the normalised source of the function and its module
 
 
-class TaskSpec(Spec):
+class TaskSpec(AdditiveSpec):
     """One task. ``task_type`` is ``python`` for ``@task`` functions; other types (container, shell,
-    plugins) put what they need into ``config`` (image, command, script...)."""
+    plugins) put what they need into ``config`` (image, command, script...).
+
+    ``interruptible``: the task may run on preemptible capacity (the Kubernetes provider adds the
+    configured toleration / node selector). ``image_spec``: the ``ImageSpec`` the image name in
+    ``container_image`` was derived from (recorded, never built by flowctl).
+    """
+
+    omit_if_default = frozenset({"interruptible", "image_spec"})
 
     name: str  # qualified: "module.function" or the name given to a ContainerTask/ShellTask
     task_type: str = "python"
@@ -122,6 +150,8 @@ class TaskSpec(Spec):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     dynamic: bool = False  # True for @dynamic: the body builds a sub-workflow at run time
+    interruptible: bool = False
+    image_spec: dict[str, Json] | None = None
 
 
 # ---------------------------------------------------------------- workflows
@@ -193,18 +223,76 @@ class MapSpec(Spec):
     min_success_ratio: float = 1.0
 
 
-class NodeSpec(Spec):
+class GateSpec(Spec):
+    """A gate node: ``sleep`` for ``duration_seconds``; ``signal`` waits for a value of ``type``
+    sent as signal ``name``; ``approve`` waits for a yes/no signal ``name`` and then passes its
+    input ``o0`` through. ``timeout_seconds`` (signal, approve): fail when nobody answered by then."""
+
+    kind: Literal["sleep", "signal", "approve"]
+    name: str = ""
+    duration_seconds: float | None = None
+    timeout_seconds: float | None = None
+    type: TypeSpec | None = None  # the signal's value type (approve: the passed-through value's type)
+
+
+class NodeOverridesSpec(Spec):
+    """``task(...).with_overrides(...)``: task settings replaced for one node (None: unchanged).
+
+    ``cache_off`` turns caching off for the node; ``name`` is the node's display name.
+    """
+
+    name: str | None = None
+    requests: ResourcesSpec | None = None
+    limits: ResourcesSpec | None = None
+    timeout_seconds: float | None = None
+    retries: int | None = None
+    cache: CacheSpec | None = None
+    cache_off: bool = False
+    container_image: str | None = None
+    interruptible: bool | None = None
+
+    def apply(self, task: TaskSpec) -> TaskSpec:
+        """The task spec as this node runs it."""
+        update: dict[str, Any] = {
+            key: value
+            for key in ("requests", "limits", "timeout_seconds", "retries", "container_image", "interruptible")
+            if (value := getattr(self, key)) is not None
+        }
+        if self.cache is not None:
+            update["cache"] = self.cache
+        if self.cache_off:
+            update["cache"] = None
+        return task.model_copy(update=update) if update else task
+
+
+class ReferenceSpec(Spec):
+    """An entity registered elsewhere (``reference_task``/``reference_launch_plan``), by its coordinates,
+    and the interface the workflow was written against (``flowctl plan`` checks the registry has it)."""
+
+    project: str
+    domain: str
+    name: str
+    version: str
+    interface: InterfaceSpec = InterfaceSpec()
+
+
+class NodeSpec(AdditiveSpec):
     """A node of a workflow DAG.
 
     ``kind``: ``task`` (``target`` is a task name), ``workflow`` (a subworkflow name),
     ``launch_plan`` (a launch plan name; runs as a child execution), ``branch`` (a conditional,
-    see ``branch``), ``map`` (``target`` task mapped over list inputs, see ``map``).
+    see ``branch``), ``map`` (``target`` task mapped over list inputs, see ``map``), ``gate``
+    (sleep, wait for a signal or for an approval, see ``gate``).
     ``upstream`` lists every node this one waits for: data dependencies and ``a >> b``.
     ``outputs`` is the node's output interface (for a branch, what every arm produces).
+    ``overrides``: ``with_overrides(...)`` of a task node. ``reference``: the target is a task or
+    launch plan registered elsewhere, at these coordinates (not at the workflow's version).
     """
 
+    omit_if_default = frozenset({"gate", "overrides", "reference"})
+
     id: str
-    kind: Literal["task", "workflow", "launch_plan", "branch", "map"]
+    kind: Literal["task", "workflow", "launch_plan", "branch", "map", "gate"]
     target: str = ""
     inputs: dict[str, Binding] = Field(default_factory=dict)
     upstream: tuple[str, ...] = ()
@@ -212,6 +300,9 @@ class NodeSpec(Spec):
     branch: BranchSpec | None = None
     map: MapSpec | None = None
     source: str = ""  # "file.py:12" of the call in the workflow body
+    gate: GateSpec | None = None
+    overrides: NodeOverridesSpec | None = None
+    reference: ReferenceSpec | None = None
 
 
 class WorkflowSpec(Spec):
