@@ -12,19 +12,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowctl._errors import InputError
+from flowctl.sdk._gates import parse_approval
 from flowctl.spec import NodeSpec
 
 Prompt = Callable[[str], str]
 log = logging.getLogger("flowctl.local")
-_YES = {"y", "yes", "true", "1", "approve", "approved"}
-_NO = {"n", "no", "false", "0", "reject", "rejected"}
-
-
-def parse_approval(text: str, *, name: str) -> bool:
-    answer = text.strip().lower()
-    if answer in _YES | _NO:
-        return answer in _YES
-    raise InputError(f"The answer to approval `{name}` must be yes or no, got {text!r}")
 
 
 class GateAnswers:

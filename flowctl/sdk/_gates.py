@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flowctl._errors import ManifestError
+from flowctl._errors import InputError, ManifestError
 from flowctl.sdk._interface import Interface, Output
 from flowctl.sdk._promise import NodeBuilder, NodeHandle, Promise, Trace, active_trace
 from flowctl.sdk._source import frame_location
@@ -104,3 +104,15 @@ def approve(upstream_item: Any, name: str, timeout: timedelta) -> Any:
         node.upstream[upstream_item.node] = source
     node.inputs["o0"] = upstream_item.binding()
     return trace.promises_for(node, Interface((), (output,), "single", upstream_item.py_type))
+
+
+_YES = {"y", "yes", "true", "1", "approve", "approved"}
+_NO = {"n", "no", "false", "0", "reject", "rejected"}
+
+
+def parse_approval(text: str, *, name: str) -> bool:
+    """An answer to an approval gate: yes/no, true/false, approve/reject."""
+    answer = text.strip().lower()
+    if answer in _YES | _NO:
+        return answer in _YES
+    raise InputError(f"The answer to approval `{name}` must be yes or no, got {text!r}")

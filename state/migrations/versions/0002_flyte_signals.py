@@ -1,0 +1,37 @@
+"""Signals for gate nodes (``wait_for_input``, ``approve``): one value per execution and name.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from flowctl.state._types import UTCDateTime, json_type
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "signals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("execution_id", sa.String(), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("value", json_type(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_by", sa.String(), nullable=False),
+        sa.ForeignKeyConstraint(["execution_id"], ["executions.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("execution_id", "name", name="uq_signal_name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("signals")
