@@ -32,6 +32,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("provider.kubernetes.default_image", "FLOWCTL_DEFAULT_IMAGE", None, "task image on kubernetes"),
     Setting("provider.kubernetes.namespace", None, "{project}-{domain}", "namespace template"),
     Setting("provider.kubernetes.templates", "FLOWCTL_KUBE_TEMPLATES", None, "Jinja2 template override folder"),
+    Setting("provider.kubernetes.interruptible_toleration", "FLOWCTL_KUBE_INTERRUPTIBLE_TOLERATION",
+            "flowctl.io/interruptible=true:NoSchedule", "toleration of interruptible=True tasks (key=value:Effect)"),
+    Setting("provider.kubernetes.interruptible_node_selector", "FLOWCTL_KUBE_INTERRUPTIBLE_NODE_SELECTOR", None,
+            "node selector of interruptible=True tasks (key=value,key2=value2)"),
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
