@@ -104,7 +104,7 @@ def csv_flow(text: str) -> str:
 
 @workflow
 def overridden(x: int) -> int:
-    low, high = split(x=x).with_overrides(name="split-it")
+    _low, high = split(x=x).with_overrides(name="split-it")
     return flaky(x=high).with_overrides(retries=2, cache=False, timeout=timedelta(minutes=1),
                                         requests=Resources(cpu="2"), container_image="ghcr.io/acme/other:1")
 
@@ -180,7 +180,7 @@ def test_resources_gpu_text_pairs_image_spec_and_interruptible() -> None:
     assert Resources(gpu="2").to_spec().gpu == 2
     with pytest.raises(ManifestError, match="gpu must be a whole number"):
         Resources(gpu="two")
-    with pytest.raises(ManifestError, match="only for @task\\(resources=...\\)"):
+    with pytest.raises(ManifestError, match=r"only for @task\(resources=\.\.\.\)"):
         Resources(cpu=("1", "2")).to_spec()
 
 
@@ -252,7 +252,7 @@ def test_reference_tasks_compile_to_references_and_refuse_to_run_locally() -> No
     assert node.reference is not None and (node.reference.project, node.reference.version) == ("shared", "v12")
     assert node.target == "features.build" and compiled.tasks == {}  # nothing of it is registered here
     assert [i.name for i in node.reference.interface.inputs] == ["day"]
-    with pytest.raises(ExecutionError, match="reference task `features.build` .* cannot run locally"):
+    with pytest.raises(ExecutionError, match=r"reference task `features\.build` .* cannot run locally"):
         run_local(with_reference, {"day": "2026-01-01"})
 
 
