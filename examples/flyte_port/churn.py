@@ -117,13 +117,13 @@ def churn_wf(n_shards: int = 3, rows_per_shard: int = 20, threshold: float = 0.0
     scored = score(customers=customers).with_overrides(retries=1, name="score-customers")
     rate = churn_rate(scored=scored, threshold=threshold)
     summary = summarize(rows=rows, rate=rate)
+    approved = approve(summary, "publish-report", timeout=timedelta(hours=12))
     message = (
         conditional("alert")
-        .if_(rate > 0.5).then(escalate(summary=summary))
-        .else_().then(note(summary=summary))
+        .if_(rate > 0.5).then(escalate(summary=approved))
+        .else_().then(note(summary=approved))
     )
-    approved = approve(message, "publish-report", timeout=timedelta(hours=12))
-    return publish(message=approved)
+    return publish(message=message)
 
 
 nightly_churn = LaunchPlan.get_or_create(

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from flowctl._local import RunResult
     from flowctl.state._executions import ExecutionStore
 
 Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/name.")]
@@ -116,14 +115,13 @@ def terminal_prompt() -> Callable[[str], str] | None:
     return ask
 
 
-def write_local_decks(result: RunResult, folder: Path) -> list[Path]:
-    """The reports tasks wrote in a local run, one HTML page per node under ``folder``."""
+def write_local_decks(decks: dict[str, dict[str, str]], title: str, folder: Path) -> None:
+    """The reports tasks wrote in a local run (also a failed one), one HTML page per node under
+    ``folder``; their paths go to stderr."""
     from flowctl.sdk._context import render_report
 
-    written = []
-    for node_id, documents in result.decks.items():
+    for node_id, documents in decks.items():
         path = folder / f"{node_id.replace('/', '__')}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(f"{result.name} {node_id}", documents))
-        written.append(path)
-    return written
+        path.write_text(render_report(f"{title} {node_id}", documents))
+        sys.stderr.write(f"Deck: {path}\n")

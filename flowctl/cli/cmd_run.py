@@ -218,6 +218,7 @@ def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: 
         with redirect:
             result = runner.run(definition, inputs)
     except (NodeFailure, WorkflowFailure) as failure:
+        write_local_decks(runner.decks, definition.name, Config().cache_dir.parent / "decks" / runner.run_name)
         failures = failure.failures if isinstance(failure, WorkflowFailure) else [failure]
         if json_output:
             document = {
@@ -233,8 +234,7 @@ def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: 
         sys.stderr.write(failure.render() + "\n")
         sys.exit(1)
     outputs = result.outputs_json()
-    for path in write_local_decks(result, Config().cache_dir.parent / "decks" / runner.run_name):
-        sys.stderr.write(f"Deck: {path}\n")
+    write_local_decks(result.decks, result.name, Config().cache_dir.parent / "decks" / runner.run_name)
     if json_output:
         document = {
             "name": definition.name,
