@@ -6,7 +6,6 @@ Frozen pydantic models with canonical JSON (``to_json``/``canonical``) and a sha
 from flowctl.spec._canonical import Json, canonical_json, digest_of, sha256_hex
 from flowctl.spec._entities import (
     WORKFLOW_INPUTS_NODE,
-    AdditiveSpec,
     Binding,
     BranchCaseSpec,
     BranchSpec,
@@ -53,7 +52,6 @@ __all__ = [
     "DEFAULT_DOMAINS",
     "WORKFLOW_INPUTS_NODE",
     "ActivationSpec",
-    "AdditiveSpec",
     "Binding",
     "BranchCaseSpec",
     "BranchSpec",

@@ -5,9 +5,10 @@ Plan, apply, the registry and the providers see these and never a decorated func
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+import operator
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from flowctl.spec._canonical import Json, canonical_json, digest_of
 from flowctl.spec._types import TypeSpec
@@ -30,25 +31,14 @@ class Spec(BaseModel):
         return digest_of(_without_locations(self.to_json()))
 
 
-class AdditiveSpec(Spec):
-    """A spec that grew fields after specs were first registered.
+def added_field(default: bool | None) -> Any:
+    """A field added after specs were first registered (its default is falsy: None or False).
 
-    The fields named in ``omit_if_default`` are left out of the JSON while they hold their default,
-    so every spec written before they existed keeps its canonical JSON and digest (no spurious new
-    versions after an upgrade). Reading JSON without them gives the defaults back.
+    It is left out of the JSON while it holds no value, so every spec written before it existed
+    keeps its canonical JSON and digest (no spurious new versions after an upgrade); reading JSON
+    without it gives the default back. ``operator.not_`` is a builtin: no Python frame per field.
     """
-
-    omit_if_default: ClassVar[frozenset[str]] = frozenset()
-
-    @model_serializer(mode="wrap")
-    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            fields = type(self).model_fields
-            for name in self.omit_if_default:
-                if name in data and getattr(self, name) == fields[name].get_default(call_default_factory=True):
-                    del data[name]
-        return data
+    return Field(default=default, exclude_if=operator.not_)
 
 
 _LOCATION_KEYS = frozenset({"source", "source_line", "source_file"})
@@ -122,7 +112,7 @@ class CodeSpec(Spec):
     code_digest: str  # sha256 of the normalised source of the function and its module
 
 
-class TaskSpec(AdditiveSpec):
+class TaskSpec(Spec):
     """One task. ``task_type`` is ``python`` for ``@task`` functions; other types (container, shell,
     plugins) put what they need into ``config`` (image, command, script...).
 
@@ -130,8 +120,6 @@ class TaskSpec(AdditiveSpec):
     configured toleration / node selector). ``image_spec``: the ``ImageSpec`` the image name in
     ``container_image`` was derived from (recorded, never built by flowctl).
     """
-
-    omit_if_default = frozenset({"interruptible", "image_spec"})
 
     name: str  # qualified: "module.function" or the name given to a ContainerTask/ShellTask
     task_type: str = "python"
@@ -150,8 +138,8 @@ class TaskSpec(AdditiveSpec):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     dynamic: bool = False  # True for @dynamic: the body builds a sub-workflow at run time
-    interruptible: bool = False
-    image_spec: dict[str, Json] | None = None
+    interruptible: bool = added_field(False)
+    image_spec: dict[str, Json] | None = added_field(None)
 
 
 # ---------------------------------------------------------------- workflows
@@ -276,7 +264,7 @@ class ReferenceSpec(Spec):
     interface: InterfaceSpec = InterfaceSpec()
 
 
-class NodeSpec(AdditiveSpec):
+class NodeSpec(Spec):
     """A node of a workflow DAG.
 
     ``kind``: ``task`` (``target`` is a task name), ``workflow`` (a subworkflow name),
@@ -289,8 +277,6 @@ class NodeSpec(AdditiveSpec):
     launch plan registered elsewhere, at these coordinates (not at the workflow's version).
     """
 
-    omit_if_default = frozenset({"gate", "overrides", "reference"})
-
     id: str
     kind: Literal["task", "workflow", "launch_plan", "branch", "map", "gate"]
     target: str = ""
@@ -300,9 +286,9 @@ class NodeSpec(AdditiveSpec):
     branch: BranchSpec | None = None
     map: MapSpec | None = None
     source: str = ""  # "file.py:12" of the call in the workflow body
-    gate: GateSpec | None = None
-    overrides: NodeOverridesSpec | None = None
-    reference: ReferenceSpec | None = None
+    gate: GateSpec | None = added_field(None)
+    overrides: NodeOverridesSpec | None = added_field(None)
+    reference: ReferenceSpec | None = added_field(None)
 
 
 class WorkflowSpec(Spec):
