@@ -9,7 +9,8 @@ come back exactly (pyarrow's pandas metadata).
 
 Reading accepts a URL (read lazily for ``StructuredDataset``) or, as before Parquet, a list of
 row objects (handy on the command line). A declared column subset
-(``Annotated[pd.DataFrame, kwtypes(a=int)]``) reads only those columns.
+(``Annotated[pd.DataFrame, kwtypes(a=int)]``) reads only those columns. Files are named by a digest
+of their content (equal frames, equal values: stable cache keys).
 
 pandas, pyarrow and polars are imported only when a frame of theirs is converted.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import importlib
 import os
 import tempfile
@@ -102,19 +104,30 @@ def _fs(url: str) -> tuple[Any, str]:
 
 
 def write_parquet(value: Any) -> str:
-    """Write a frame as Parquet under the frame location; returns its URL (or local path)."""
+    """Write a frame as Parquet under the frame location; returns its URL (or local path).
+
+    The file is named by the sha256 of its bytes, so equal frames get equal values: cache keys of
+    tasks that take frames stay stable, and a frame written twice is stored once.
+    """
+    pa = importlib.import_module("pyarrow")
     pq = importlib.import_module("pyarrow.parquet")
-    location = frame_location()
-    target = f"{location.rstrip('/')}/{uuid.uuid4().hex}.parquet"
-    table = to_arrow(value)
+    sink = pa.BufferOutputStream()
+    pq.write_table(to_arrow(value), sink)
+    data = memoryview(sink.getvalue())
+    target = f"{frame_location().rstrip('/')}/{hashlib.sha256(data).hexdigest()[:40]}.parquet"
     if "://" not in target or target.startswith("file://"):
         path = target.removeprefix("file://")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        pq.write_table(table, path)
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)  # readers never see half a file
         return path
     fs, path = _fs(target)
-    with fs.open(path, "wb") as handle:
-        pq.write_table(table, handle)
+    if not fs.exists(path):
+        with fs.open(path, "wb") as handle:
+            handle.write(data)
     return target
 
 

@@ -31,7 +31,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("execution_id", "name", name="uq_signal_name"),
     )
+    _set_schema_version(revision)
 
 
 def downgrade() -> None:
     op.drop_table("signals")
+    _set_schema_version(str(down_revision))
+
+
+def _set_schema_version(version: str) -> None:
+    """The meta row records the schema version (``flowctl registry info``)."""
+    meta = sa.table("registry_meta", sa.column("schema_version", sa.String()))
+    op.execute(meta.update().values(schema_version=version))

@@ -89,7 +89,8 @@ def test_gates_wait_across_a_restart_and_continue_when_signalled(tmp_path: Path,
         send_signal(restarted.store, specs, waiting, "threshold", '"high"')
     with pytest.raises(InputError, match="is not an approval"):
         send_signal(restarted.store, specs, waiting, "threshold", "yes", approve=True)
-    send_signal(restarted.store, specs, waiting, "threshold", "0.5", actor="ana")
+    given = CliRunner().invoke(_app(), ["executions", "signal", execution.name, "threshold", "0.5", "--registry", url])
+    assert given.exit_code == 0, given.output
     with pytest.raises(InputError, match="already given"):
         send_signal(restarted.store, specs, waiting, "threshold", "0.6")
     result = CliRunner().invoke(_app(), ["executions", "approve", execution.name, "ship-it", "--registry", url])
@@ -158,14 +159,20 @@ def test_tasks_see_their_context_and_save_decks(env: Env) -> None:
 def test_overrides_and_references_are_honoured_by_the_engine(env: Env, tmp_path: Path) -> None:
     url, uri, ctx = env
     register(url, [flyteflows.overridden], bundle_uri=uri)
-    register(url, [flyteflows.propose], bundle_uri=uri, project="shared", domain="production", version="v1")
-    register(url, [flyteflows.uses_reference], bundle_uri=uri, version="v2")
+    register(url, [flyteflows.propose, flyteflows.reporting], bundle_uri=uri, project="shared", domain="production",
+             version="v1")
+    register(url, [flyteflows.uses_reference, flyteflows.uses_reference_lp], bundle_uri=uri, version="v2")
     marker = tmp_path / "marker"
     retried = drive(ctx, launch(ctx.store, PROJECT, DOMAIN, "flyteflows.overridden", {"marker": str(marker)}).id)
     assert retried.phase == "succeeded" and retried.outputs == {"o0": 3}  # the task itself has retries=0
     referenced = drive(ctx, launch(ctx.store, PROJECT, DOMAIN, "flyteflows.uses_reference", {"x": 4}).id)
     assert referenced.phase == "succeeded", referenced.error
     assert referenced.outputs == {"o0": 0.4}
+    parent = drive(ctx, launch(ctx.store, PROJECT, DOMAIN, "flyteflows.uses_reference_lp", {"x": 5}).id)
+    assert parent.phase == "succeeded", parent.error
+    child = ctx.store.children(parent.id)[0]  # a child execution of the referenced launch plan, where it lives
+    assert (child.project, child.domain, child.launch_plan_version) == ("shared", "production", "v1")
+    assert parent.outputs == {"o0": f"{child.name}|n0|0|v1"}
 
 
 def _app() -> object:

@@ -51,3 +51,12 @@ def test_an_interface_mismatch_names_both_signatures() -> None:
     with pytest.raises(PlanError, match="has another interface than the workflow expects") as info:
         compute_plan(state, _snapshot(_stored(SHARED.to_json())), now=NOW)
     assert "-> (o0: int)" in str(info.value) and "-> (o0: float)" in str(info.value)
+
+
+def test_a_missing_reference_launch_plan_fails_the_plan() -> None:
+    ref = ReferenceSpec(project="shared", domain="production", name="nightly", version="v3")
+    node = NodeSpec(id="n0", kind="launch_plan", target="nightly", reference=ref, source="flows.py:40")
+    wf = WorkflowSpec(name="flows.parent", interface=interface({"values": FLOAT_LIST}), nodes=(node,))
+    state = desired(register_workflow("my-ml-project", "development", wf, [], "v1"))
+    with pytest.raises(PlanError, match=r"Reference launch plan shared/production/launch_plan/nightly@v3 is not registered"):
+        compute_plan(state, _snapshot(), now=NOW)

@@ -12,7 +12,7 @@ import pytest
 
 from flowctl import StructuredDataset, kwtypes, task, workflow
 from flowctl._errors import InputError
-from flowctl._local import LocalRunner
+from flowctl._local import LocalCache, LocalRunner
 from flowctl.spec import TypeSpec, is_assignable
 from flowctl.types import (
     from_json_value,
@@ -46,6 +46,20 @@ def arrow_rows(table: pa.Table) -> int:
 @task
 def only_squares(frame: Annotated[pd.DataFrame, kwtypes(square=int)]) -> list[str]:
     return [str(c) for c in frame.columns]
+
+
+CALLS: list[int] = []
+
+
+@task(cache=True, cache_version="1")
+def cached_total(frame: pd.DataFrame) -> int:
+    CALLS.append(len(frame))
+    return int(frame["square"].sum())
+
+
+@workflow
+def cached_frames(n: int) -> int:
+    return cached_total(frame=make_frame(n=n))
 
 
 @workflow
@@ -137,3 +151,14 @@ def test_column_declarations_are_checked_at_compile_time() -> None:
 def test_tables_flow_between_tasks_in_a_local_run() -> None:
     result = LocalRunner().run(frames, {"n": 4})
     assert result.outputs == {"o0": 0 + 1 + 4 + 9, "o1": 4, "o2": ["square"]}
+
+
+def test_equal_frames_get_equal_values_so_cached_tasks_hit(tmp_path: Path) -> None:
+    with writing_frames_to(str(tmp_path)):
+        first, second = to_json_value(rich_frame(), pd.DataFrame), to_json_value(rich_frame(), pd.DataFrame)
+    assert first == second and len(list(tmp_path.iterdir())) == 1  # content-addressed: stored once
+    CALLS.clear()
+    cache = LocalCache(tmp_path / "cache")
+    for _ in range(2):
+        assert LocalRunner(cache=cache).run(cached_frames, {"n": 5}).outputs == {"o0": 30}
+    assert CALLS == [5]  # the second run is served from the cache

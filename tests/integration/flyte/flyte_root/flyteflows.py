@@ -15,6 +15,7 @@ from flowctl import (
     approve,
     current_context,
     kwtypes,
+    reference_launch_plan,
     reference_task,
     sleep,
     task,
@@ -127,3 +128,12 @@ def shared_propose(x: int) -> float: ...
 @workflow
 def uses_reference(x: int) -> float:
     return shared_propose(x=x)
+
+
+@reference_launch_plan(project="shared", domain="production", name="flyteflows.reporting", version="v1")
+def shared_reporting(x: int) -> str: ...
+
+
+@workflow
+def uses_reference_lp(x: int) -> str:
+    return shared_reporting(x=x)
