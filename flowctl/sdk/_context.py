@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import html as html_lib
-import logging
 import os
 import re
 import tempfile
@@ -23,9 +22,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import InputError
+
+if TYPE_CHECKING:
+    import logging
 
 _CURRENT: contextvars.ContextVar[RunningTask | None] = contextvars.ContextVar("flowctl_task_context", default=None)
 _ENV_INVALID = re.compile(r"[^A-Za-z0-9_]")
@@ -132,6 +134,8 @@ class ExecutionParameters:
 
     @property
     def logging(self) -> logging.Logger:
+        import logging  # not at import time: `import flowctl` stays light
+
         return logging.getLogger(f"flowctl.task.{self.task_id.name}")
 
     @property
