@@ -44,11 +44,11 @@ from flowctl.sdk import (
 from flowctl.sdk._context import (
     ExecutionId,
     ExecutionParameters,
-    RunningTask,
     SecretsManager,
     TaskId,
     enter_task,
     exit_task,
+    local_session,
 )
 from flowctl.spec import (
     WORKFLOW_INPUTS_NODE,
@@ -227,10 +227,19 @@ class LocalRunner:
         self.gates = GateAnswers(signals, prompt)
         self.decks: dict[str, dict[str, str]] = {}
         self.run_name = ""
+        self._calling: tuple[TaskDefinition, str, int] | None = None  # the task being called: current_context()
+        self._params: ExecutionParameters | None = None  # built when the task asks for it
 
     # -- public
     def run(self, entity: Any, inputs: Mapping[str, Any] | None = None) -> RunResult:
         """Run a @task function, @workflow function or LaunchPlan with Python input values."""
+        token = enter_task(self)  # this runner answers current_context() in its tasks
+        try:
+            return self._run(entity, inputs)
+        finally:
+            exit_task(token)
+
+    def _run(self, entity: Any, inputs: Mapping[str, Any] | None) -> RunResult:
         started = time.perf_counter()
         self.records = []
         self.decks = {}
@@ -252,9 +261,16 @@ class LocalRunner:
         types = {o.name: o.py_type for o in definition.interface.outputs}
         return RunResult(definition.name, outputs, types, self.records, time.perf_counter() - started, self.decks)
 
-    def _context(self, definition: TaskDefinition, node: str, attempt: int) -> ExecutionParameters:
-        return ExecutionParameters(ExecutionId("local", "local", self.run_name), TaskId("local", "local", definition.name, "local"),
-                                   node_id=node, attempt=attempt, secrets=SecretsManager(definition.secret_requests))
+    def params(self) -> ExecutionParameters:
+        """``current_context()`` inside the task being called (a local session between tasks)."""
+        if self._calling is None:
+            return local_session()
+        if self._params is None:
+            definition, node, attempt = self._calling
+            self._params = ExecutionParameters(
+                ExecutionId("local", "local", self.run_name), TaskId("local", "local", definition.name, "local"),
+                node_id=node, attempt=attempt, secrets=SecretsManager(definition.secret_requests))
+        return self._params
 
     # -- one task node (retries, timeout, cache)
     def _run_task(self, call: _TaskCall, kwargs: dict[str, Any], *, node: str, kind: str) -> dict[str, Any]:
@@ -278,15 +294,14 @@ class LocalRunner:
                     from flowctl.tasktypes._dynamic import run_dynamic
 
                     fn = functools.partial(run_dynamic, self, call.definition, node)
-                running = RunningTask(functools.partial(self._context, call.definition, node, attempt - 1))
-                token = enter_task(running)
+                saved = self._calling, self._params  # a @dynamic task calls tasks inside its own call
+                self._calling, self._params = (call.definition, node, attempt - 1), None
                 try:
                     result = _call_with_timeout(fn, kwargs, call.timeout) if call.timeout else fn(**kwargs)
                 finally:
-                    exit_task(token)
-                    decks = running.decks()
-                    if decks:
-                        self.decks[node] = decks
+                    if self._params is not None and self._params.decks:
+                        self.decks[node] = self._params.deck_documents()
+                    self._calling, self._params = saved
             except TaskTimeout:
                 failure = NodeFailure(
                     node, call.name, attempt, attempts, f"timed out after {call.timeout:g} s", "", retryable=True

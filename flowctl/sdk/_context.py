@@ -22,14 +22,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flowctl._errors import InputError
 
 if TYPE_CHECKING:
     import logging
 
-_CURRENT: contextvars.ContextVar[RunningTask | None] = contextvars.ContextVar("flowctl_task_context", default=None)
+class ContextSource(Protocol):
+    """What a runner puts in the context: it knows the parameters of the task it is calling."""
+
+    def params(self) -> ExecutionParameters: ...
+
+
+_CURRENT: contextvars.ContextVar[ContextSource | None] = contextvars.ContextVar("flowctl_task_context", default=None)
 _ENV_INVALID = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -177,25 +183,26 @@ class RunningTask:
 def current_context() -> ExecutionParameters:
     """The running task's execution parameters (a local session's outside a task)."""
     running = _CURRENT.get()
-    return running.params() if running is not None else _local_session()
+    return running.params() if running is not None else local_session()
 
 
 _SESSION: list[ExecutionParameters] = []
 
 
-def _local_session() -> ExecutionParameters:
+def local_session() -> ExecutionParameters:
+    """What ``current_context()`` describes outside a task."""
     if not _SESSION:
         _SESSION.append(ExecutionParameters(ExecutionId("local", "local", "local"), TaskId("local", "local", "", ""),
                                             _working_directory=tempfile.gettempdir()))
     return _SESSION[0]
 
 
-def enter_task(running: RunningTask) -> contextvars.Token[RunningTask | None]:
-    """Make ``running`` the current task until ``exit_task(token)`` (runners call these)."""
-    return _CURRENT.set(running)
+def enter_task(source: ContextSource) -> contextvars.Token[ContextSource | None]:
+    """Make ``source`` answer ``current_context()`` until ``exit_task(token)`` (runners call these)."""
+    return _CURRENT.set(source)
 
 
-def exit_task(token: contextvars.Token[RunningTask | None]) -> None:
+def exit_task(token: contextvars.Token[ContextSource | None]) -> None:
     _CURRENT.reset(token)
 
 
