@@ -13,6 +13,10 @@ or, on failure, ``error.json`` next to it::
 
 Exit status: 0 success, 1 the task failed (user), 2 the attempt could not run (system). Providers
 read the documents, not the exit status, so an attempt's result survives controller restarts.
+
+The task runs with its ``current_context()`` (execution, node, attempt, version from the
+``FLOWCTL_*`` variables the provider sets); data frames it returns are written as Parquet under
+``{attempt}/frames/``; the decks it wrote are saved as ``{attempt}/deck.html`` (also on failure).
 """
 
 from __future__ import annotations
@@ -24,13 +28,18 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
 from flowctl._file_outputs import store_file_outputs
 from flowctl.spec import Json, TaskSpec
 
+if TYPE_CHECKING:
+    from flowctl.sdk._context import ExecutionParameters
+
 EXIT_USER = 1
 EXIT_SYSTEM = 2
+DECK = "deck.html"
 
 
 @dataclass(frozen=True)
@@ -69,10 +78,48 @@ def error_document(kind: str, code: str, message: str, tb: str, retryable: bool)
     return {"kind": kind, "code": code, "message": message, "traceback": tb, "retryable": retryable}
 
 
-def _execute(task: TaskSpec, inputs: dict[str, Json], root: Path | None) -> dict[str, Json]:
-    from flowctl._runtime import execute_task
+def deck_uri(outputs_uri: str) -> str:
+    """``deck.html`` sits next to ``outputs.json``."""
+    return blobs.join(outputs_uri.rsplit("/", 1)[0], DECK)
 
-    return execute_task(task, inputs, root=root)
+
+def attempt_parameters(task: TaskSpec, prefix: str) -> ExecutionParameters:
+    """The task's ``current_context()``: where it runs, from the provider's FLOWCTL_* variables
+    (Kubernetes: one per field; the local provider: ``FLOWCTL_ATTEMPT=project/domain/execution/node/attempt``)."""
+    from flowctl.sdk._context import ExecutionId, ExecutionParameters, SecretsManager, TaskId
+
+    env = os.environ
+    parts = env.get("FLOWCTL_ATTEMPT", "").split("/")
+    if len(parts) >= 5:
+        where = {"project": parts[0], "domain": parts[1], "execution": parts[2], "node": "/".join(parts[3:-1]),
+                 "attempt": parts[-1]}
+    else:
+        where = {key: env.get(f"FLOWCTL_{key.upper()}", "") for key in ("project", "domain", "execution", "node", "attempt")}
+    project, domain = where["project"], where["domain"]
+    return ExecutionParameters(
+        ExecutionId(project, domain, where["execution"]),
+        TaskId(project, domain, task.name, env.get("FLOWCTL_VERSION", "")),
+        node_id=where["node"],
+        attempt=int(where["attempt"]) if where["attempt"].isdigit() else 0,
+        secrets=SecretsManager(task.secret_requests),
+        raw_output_prefix=prefix,
+    )
+
+
+def _execute(task: TaskSpec, inputs: dict[str, Json], root: Path | None, outputs_uri: str) -> dict[str, Json]:
+    from flowctl._runtime import execute_task
+    from flowctl.sdk._context import render_report, task_context
+    from flowctl.types import writing_frames_to
+
+    prefix = outputs_uri.rsplit("/", 1)[0]
+    params = attempt_parameters(task, prefix)
+    with task_context(params) as running, writing_frames_to(blobs.join(prefix, "frames")):
+        try:
+            return execute_task(task, inputs, root=root)
+        finally:
+            documents = running.decks()
+            if documents:
+                blobs.write_bytes(deck_uri(outputs_uri), render_report(f"{task.name} ({params.node_id})", documents).encode())
 
 
 def _failure_document(exc: BaseException) -> tuple[dict[str, Json], int]:
@@ -104,7 +151,7 @@ def run(args: EntrypointArgs) -> int:
 
             root = fetch_bundle(args.bundle_uri, bundle_cache_dir() / bundle_digest(args.bundle_uri))
             sys.path.insert(0, str(root))
-        outputs = _execute(task, inputs, root)
+        outputs = _execute(task, inputs, root, args.outputs_uri)
         outputs = store_file_outputs(task, outputs, args.outputs_uri.rsplit("/", 1)[0])
     except KeyboardInterrupt:
         raise

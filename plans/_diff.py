@@ -26,6 +26,7 @@ from flowctl.plans._model import (
     Reason,
     ScheduleForecast,
 )
+from flowctl.plans._references import check_references
 from flowctl.plans._resolve import Activation, Entity, Resolution, SnapshotIndex, resolve
 from flowctl.spec import DesiredState, DomainSettingsSpec, Json
 from flowctl.state._interface import RegistrySnapshot
@@ -63,6 +64,7 @@ def compute_plan(
     changes += _settings_changes(desired, snapshot)
     changes += _entity_changes(res, snapshot, index, errors)
     errors += _check_launch_plans(res)
+    errors += check_references(res.entities, snapshot)  # reference_task / reference_launch_plan
     act_changes, forecasts, findings = _activation_changes(desired, res, snapshot, now, mode)
     changes += act_changes
     if errors:

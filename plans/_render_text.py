@@ -108,6 +108,11 @@ def _register_attributes(change: dict[str, Any]) -> list[tuple[str, Json]]:
         rows.extend((f"config.{key}", config[key]) for key in ("image", "command", "arguments") if config.get(key))
     if kind == "task" and spec.get("container_image"):
         rows.append(("container_image", spec["container_image"]))
+    if kind == "task" and spec.get("image_spec"):  # flowctl names the image; building it is left to CI
+        image = spec["image_spec"]
+        rows.append(("image_spec", {k: image[k] for k in ("name", "registry", "base_image", "packages") if k in image}))
+    if kind == "task" and spec.get("interruptible"):
+        rows.append(("interruptible", True))
     if kind == "workflow":
         rows.append(("nodes", len(spec.get("nodes") or ())))
     if kind == "launch_plan":

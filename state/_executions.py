@@ -47,6 +47,7 @@ from flowctl.state._execution_records import (
     _node,
     _node_values,
 )
+from flowctl.state._signals import SignalRecord, SignalsMixin
 from flowctl.state._tables import (
     ActivationRow,
     AttemptRow,
@@ -77,8 +78,10 @@ class Conflict(Exception):
     """A unique key said no (the thing exists already)."""
 
 
-class ExecutionStore:
-    """Executions and everything the engine keeps about them. Thread-safe (one engine, short transactions)."""
+class ExecutionStore(SignalsMixin):
+    """Executions and everything the engine keeps about them. Thread-safe (one engine, short transactions).
+
+    Gate signals: ``set_signal`` / ``signals`` (``state/_signals.py``)."""
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
@@ -595,6 +598,7 @@ __all__ = [
     "NodeRecord",
     "OutboxRecord",
     "ScheduleFire",
+    "SignalRecord",
     "StoredSpec",
     "open_execution_store",
 ]

@@ -19,7 +19,7 @@ from flowctl._config import mask_url
 from flowctl._errors import StoreError
 from flowctl.state._engine import IMMEDIATE, translate_errors
 
-SCHEMA_HEAD = "0002"  # keep equal to the newest revision in migrations/versions (a test checks it)
+SCHEMA_HEAD = "0003"  # keep equal to the newest revision in migrations/versions (a test checks it)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x0F10C71  # first key of the advisory lock pair on PostgreSQL
 

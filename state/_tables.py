@@ -6,7 +6,8 @@ Invariants live in the database as constraints (named, so migrations can refer t
 - ``uq_entities_key``: one row per (kind, project, domain, name, version) — versions are immutable;
 - ``uq_activation_one_active``: at most one active version per launch plan (project, domain, name);
 - ``uq_executions_name``, ``uq_node_executions_node``, ``uq_attempts_attempt``, ``uq_cache_key``,
-  ``uq_schedule_fire``: what the execution engine relies on when two controllers run.
+  ``uq_schedule_fire``: what the execution engine relies on when two controllers run;
+- ``uq_signal_name``: a gate's signal is given once.
 
 Every change to these models needs an Alembic revision in ``state/migrations/versions``;
 ``tests/unit/state/test_migrations.py`` fails when models and migrations disagree.
@@ -299,6 +300,20 @@ class NotificationOutboxRow(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class SignalRow(SQLModel, table=True):
+    """A value sent to a gate of an execution (``flowctl executions signal/approve``): set once per name."""
+
+    __tablename__: ClassVar[str] = "signals"
+    __table_args__ = (sa.UniqueConstraint("execution_id", "name", name="uq_signal_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    execution_id: str = Field(foreign_key="executions.id")
+    name: str
+    value: Any = Field(default=None, sa_column=sa.Column(json_type(), nullable=True))
+    created_at: datetime = _when()
+    created_by: str = ""
+
+
 def table(row: type[SQLModel]) -> sa.Table:
     """The Core table of a row class (for bulk queries without ORM objects)."""
     result = row.__table__  # type: ignore[attr-defined]
@@ -308,5 +323,5 @@ def table(row: type[SQLModel]) -> sa.Table:
 
 ALL_ROWS: tuple[type[SQLModel], ...] = (
     MetaRow, ProjectRow, DomainRow, EntityRow, ActivationRow, PromotionApprovalRow, ApplyRow, LockRow,
-    ExecutionRow, NodeExecutionRow, AttemptRow, CacheEntryRow, ScheduleFireRow, NotificationOutboxRow,
+    ExecutionRow, NodeExecutionRow, AttemptRow, CacheEntryRow, ScheduleFireRow, NotificationOutboxRow, SignalRow,
 )

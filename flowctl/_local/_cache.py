@@ -17,7 +17,7 @@ from typing import Any
 from flowctl._workdir import make_folder
 from flowctl.sdk import TaskDefinition
 from flowctl.spec import canonical_json, sha256_hex
-from flowctl.types import from_json_value, to_json_value
+from flowctl.types import from_json_value, to_json_value, writing_frames_to
 
 
 class LocalCache:
@@ -60,11 +60,12 @@ class LocalCache:
         path = self._path(task, key)
         make_folder(path.parent)
         assert task.spec.cache is not None
-        document = {
-            "task": task.name,
-            "version": task.spec.cache.version,
-            "outputs": {o.name: to_json_value(outputs[o.name], o.py_type) for o in task.interface.outputs},
-        }
+        with writing_frames_to(str(self.root / "frames")):  # data frames live as long as the cache
+            document = {
+                "task": task.name,
+                "version": task.spec.cache.version,
+                "outputs": {o.name: to_json_value(outputs[o.name], o.py_type) for o in task.interface.outputs},
+            }
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(canonical_json(document))

@@ -14,6 +14,8 @@ thread, which keeps running in the background until it returns.
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import functools
 import operator
 import signal
@@ -27,8 +29,10 @@ from typing import Any
 
 from flowctl._errors import DiagnosticCollector, ExecutionError, InputError, NonRetryable
 from flowctl._local._cache import LocalCache
+from flowctl._local._gates import GateAnswers, Prompt, run_gate
 from flowctl._runtime import user_traceback
 from flowctl.sdk import (
+    Cache,
     CompiledWorkflow,
     Interface,
     LaunchPlan,
@@ -37,6 +41,15 @@ from flowctl.sdk import (
     compile_workflow,
     definition_of,
 )
+from flowctl.sdk._context import (
+    ExecutionId,
+    ExecutionParameters,
+    SecretsManager,
+    TaskId,
+    enter_task,
+    exit_task,
+    local_session,
+)
 from flowctl.spec import (
     WORKFLOW_INPUTS_NODE,
     ComparisonSpec,
@@ -44,6 +57,7 @@ from flowctl.spec import (
     ListBinding,
     LiteralBinding,
     MapBinding,
+    NodeOverridesSpec,
     NodeSpec,
     PromiseBinding,
 )
@@ -121,6 +135,7 @@ class RunResult:
     output_types: dict[str, Any]
     nodes: list[NodeRun] = field(default_factory=list)
     duration_s: float = 0.0
+    decks: dict[str, dict[str, str]] = field(default_factory=dict)  # node id -> deck name -> HTML
 
     def outputs_json(self) -> dict[str, Any]:
         return {name: to_json_value(value, self.output_types[name]) for name, value in self.outputs.items()}
@@ -145,10 +160,11 @@ def _call_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any], seconds: 
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     box: dict[str, Any] = {}
+    context = contextvars.copy_context()  # the task's current_context() follows it into the thread
 
     def target() -> None:
         try:
-            box["result"] = fn(**kwargs)
+            box["result"] = context.run(fn, **kwargs)
         except BaseException as exc:
             box["error"] = exc
 
@@ -197,24 +213,45 @@ class LocalRunner:
     run anyway and replace cached results.
     """
 
-    def __init__(self, *, cache: LocalCache | None = None, overwrite_cache: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        cache: LocalCache | None = None,
+        overwrite_cache: bool = False,
+        signals: Mapping[str, str] | None = None,
+        prompt: Prompt | None = None,
+    ) -> None:
         self.cache = cache
         self.overwrite_cache = overwrite_cache
         self.records: list[NodeRun] = []
+        self.gates = GateAnswers(signals, prompt)
+        self.decks: dict[str, dict[str, str]] = {}
+        self.run_name = ""
+        self._calling: tuple[TaskDefinition, str, int] | None = None  # the task being called: current_context()
+        self._params: ExecutionParameters | None = None  # built when the task asks for it
 
     # -- public
     def run(self, entity: Any, inputs: Mapping[str, Any] | None = None) -> RunResult:
         """Run a @task function, @workflow function or LaunchPlan with Python input values."""
+        token = enter_task(self)  # this runner answers current_context() in its tasks
+        try:
+            return self._run(entity, inputs)
+        finally:
+            exit_task(token)
+
+    def _run(self, entity: Any, inputs: Mapping[str, Any] | None) -> RunResult:
         started = time.perf_counter()
         self.records = []
+        self.decks = {}
         definition = definition_of(entity)
+        self.run_name = f"local-{time.strftime('%Y%m%d-%H%M%S')}"
         given = dict(inputs or {})
         if isinstance(definition, TaskDefinition):
             values = _check_inputs(definition.interface, given, f"task `{definition.name}`")
             call = _TaskCall(definition)
             outputs = self._run_task(call, values, node="n0", kind="task")
             types = {o.name: o.py_type for o in definition.interface.outputs}
-            return RunResult(definition.name, outputs, types, self.records, time.perf_counter() - started)
+            return RunResult(definition.name, outputs, types, self.records, time.perf_counter() - started, self.decks)
         if isinstance(definition, LaunchPlan):
             given = definition.resolve_inputs(given)
             definition = definition.workflow
@@ -222,7 +259,18 @@ class LocalRunner:
         values = _check_inputs(definition.interface, given, f"workflow `{definition.name}`")
         outputs = plan.execute(self, values, prefix="")
         types = {o.name: o.py_type for o in definition.interface.outputs}
-        return RunResult(definition.name, outputs, types, self.records, time.perf_counter() - started)
+        return RunResult(definition.name, outputs, types, self.records, time.perf_counter() - started, self.decks)
+
+    def params(self) -> ExecutionParameters:
+        """``current_context()`` inside the task being called (a local session between tasks)."""
+        if self._calling is None:
+            return local_session()
+        if self._params is None:
+            definition, node, attempt = self._calling
+            self._params = ExecutionParameters(
+                ExecutionId("local", "local", self.run_name), TaskId("local", "local", definition.name, "local"),
+                node_id=node, attempt=attempt, secrets=SecretsManager(definition.secret_requests))
+        return self._params
 
     # -- one task node (retries, timeout, cache)
     def _run_task(self, call: _TaskCall, kwargs: dict[str, Any], *, node: str, kind: str) -> dict[str, Any]:
@@ -246,7 +294,14 @@ class LocalRunner:
                     from flowctl.tasktypes._dynamic import run_dynamic
 
                     fn = functools.partial(run_dynamic, self, call.definition, node)
-                result = _call_with_timeout(fn, kwargs, call.timeout) if call.timeout else fn(**kwargs)
+                saved = self._calling, self._params  # a @dynamic task calls tasks inside its own call
+                self._calling, self._params = (call.definition, node, attempt - 1), None
+                try:
+                    result = _call_with_timeout(fn, kwargs, call.timeout) if call.timeout else fn(**kwargs)
+                finally:
+                    if self._params is not None and self._params.decks:
+                        self.decks[node] = self._params.deck_documents()
+                    self._calling, self._params = saved
             except TaskTimeout:
                 failure = NodeFailure(
                     node, call.name, attempt, attempts, f"timed out after {call.timeout:g} s", "", retryable=True
@@ -361,10 +416,26 @@ def _input_resolvers(node: NodeSpec, interface: Interface, compiled: CompiledWor
     return resolvers
 
 
+def _overridden(definition: TaskDefinition, overrides: NodeOverridesSpec | None) -> TaskDefinition:
+    """The task as a node with ``with_overrides(...)`` runs it (retries, timeout, cache)."""
+    if overrides is None:
+        return definition
+    changes: dict[str, Any] = {}
+    if overrides.retries is not None:
+        changes["retries"] = overrides.retries
+    if overrides.timeout_seconds is not None:
+        changes["timeout_seconds"] = overrides.timeout_seconds
+    if overrides.cache is not None:
+        changes["cache"] = Cache(overrides.cache.version, overrides.cache.ignored_inputs)
+    if overrides.cache_off:
+        changes["cache"] = None
+    return dataclasses.replace(definition, **changes) if changes else definition
+
+
 class _TaskStep(_Step):
     def __init__(self, node: NodeSpec, definition: TaskDefinition, compiled: CompiledWorkflow) -> None:
         self.id, self.upstream = node.id, node.upstream
-        self.call = _TaskCall(definition)
+        self.call = _TaskCall(_overridden(definition, node.overrides))
         self.resolvers = _input_resolvers(node, definition.interface, compiled)
 
     def run(self, runner: LocalRunner, values: Values, prefix: str) -> dict[str, Any]:
@@ -452,7 +523,7 @@ class _BranchStep(_Step):
 class _MapStep(_Step):
     def __init__(self, node: NodeSpec, definition: TaskDefinition, compiled: CompiledWorkflow) -> None:
         self.id, self.upstream, self.target = node.id, node.upstream, node.target
-        self.call = _TaskCall(definition)
+        self.call = _TaskCall(_overridden(definition, node.overrides))
         assert node.map is not None
         self.min_success_ratio = node.map.min_success_ratio
         mapped = {p.name: list[p.py_type] for p in definition.interface.inputs}  # type: ignore[name-defined]
@@ -492,9 +563,40 @@ class _MapStep(_Step):
         return results
 
 
+class _GateStep(_Step):
+    """sleep / wait_for_input / approve (see ``_gates``)."""
+
+    def __init__(self, node: NodeSpec, compiled: CompiledWorkflow) -> None:
+        self.id, self.upstream, self.target, self.node = node.id, node.upstream, node.target, node
+        self.py_type = compiled.py_types.get((node.id, "o0"))
+        self.resolvers = [(name, _resolver(b, self.py_type, compiled)) for name, b in node.inputs.items()]
+
+    def run(self, runner: LocalRunner, values: Values, prefix: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        node = prefix + self.id
+        inputs = {name: resolve(values) for name, resolve in self.resolvers}
+        outputs, failure = run_gate(self.node, runner.gates, inputs, self.py_type)
+        status = "failed" if failure else "succeeded"
+        runner.records.append(NodeRun(node, "gate", self.target, status, 1, time.perf_counter() - started))
+        if failure:
+            raise NodeFailure(node, self.target, 1, 1, failure, "", retryable=False)
+        return outputs
+
+
 def _step(node: NodeSpec, compiled: CompiledWorkflow) -> _Step:
     if node.kind == "branch":
         return _BranchStep(node, compiled)
+    if node.kind == "gate":
+        return _GateStep(node, compiled)
+    if node.reference is not None:
+        ref = node.reference
+        raise ExecutionError(
+            f"Node {node.id} calls the reference {node.kind.replace('_', ' ')} `{ref.name}` "
+            f"({ref.project}/{ref.domain}@{ref.version}), which cannot run locally",
+            source=node.source,
+            detail="Its code is registered elsewhere, not in this manifest. Run the workflow through the "
+            "controller (`flowctl run --remote ...`), or test the rest with a stand-in @task.",
+        )
     entity = compiled.entities[node.target]
     if node.kind == "task" and isinstance(entity, TaskDefinition):
         return _TaskStep(node, entity, compiled)
@@ -549,10 +651,15 @@ def plan_for(definition: WorkflowDefinition) -> Plan:
 
 
 def run_local(
-    entity: Any, inputs: Mapping[str, Any] | None = None, *, cache: LocalCache | None = None, overwrite_cache: bool = False
+    entity: Any,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    cache: LocalCache | None = None,
+    overwrite_cache: bool = False,
+    signals: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run a task, workflow or launch plan in this process (see :class:`LocalRunner`)."""
-    return LocalRunner(cache=cache, overwrite_cache=overwrite_cache).run(entity, inputs)
+    return LocalRunner(cache=cache, overwrite_cache=overwrite_cache, signals=signals).run(entity, inputs)
 
 
 

@@ -184,4 +184,7 @@ def register(app: typer.Typer) -> None:
         store = _store(registry)
         finish_command(store, do_recover(store, ref), wait=wait, json_output=json_output, verb="recovered as")
 
+    from flowctl.cli._gate_commands import add_gate_commands
+
+    add_gate_commands(ex, _store)  # signal, approve, show --deck (gates and task reports)
     app.add_typer(ex, name="executions")

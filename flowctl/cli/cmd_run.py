@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
                                                     "FLOWCTL_PROJECT, else `default`).", show_default=False)] = None,
         domain: Annotated[str | None, typer.Option("--domain", "-d", help="With --remote: domain (default "
                                                    "FLOWCTL_DOMAIN, else `development`).", show_default=False)] = None,
+        signal: Annotated[list[str] | None, typer.Option("--signal", help="NAME=VALUE: answer the gate waiting for "
+                                                         "NAME (approvals: yes/no); else a terminal is asked.")] = None,
     ) -> None:
         if show_help or file is None or name is None:
             typer.echo(ctx.get_help())
@@ -52,7 +54,8 @@ def register(app: typer.Typer) -> None:
         if remote:
             _run_remote(file, name, list(ctx.args), wait=wait, project=project, domain=domain)
             return
-        _run(file, name, list(ctx.args), json_output=json_output, no_cache=no_cache, overwrite_cache=overwrite_cache)
+        _run(file, name, list(ctx.args), json_output=json_output, no_cache=no_cache, overwrite_cache=overwrite_cache,
+             signals=signal or [])
 
 
 def _run_remote(file: str, name: str, args: list[str], *, wait: bool, project: str | None, domain: str | None) -> None:
@@ -173,7 +176,8 @@ def _parse_args(args: list[str], interface: Any, what: str) -> dict[str, Any]:
     return values
 
 
-def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: bool, overwrite_cache: bool) -> None:
+def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: bool, overwrite_cache: bool,
+         signals: list[str]) -> None:
     import json
 
     from flowctl._config import Config
@@ -202,7 +206,10 @@ def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: 
         compile_workflow(workflow)  # compile errors before anything runs
     inputs = _parse_args(args, definition.interface, f"{kind.replace('_', ' ')} `{definition.name}`")
     cache = None if no_cache else LocalCache(Config().cache_dir)
-    runner = LocalRunner(cache=cache, overwrite_cache=overwrite_cache)
+    from flowctl.cli._gate_commands import parse_signals, terminal_prompt, write_local_decks
+
+    runner = LocalRunner(cache=cache, overwrite_cache=overwrite_cache, signals=parse_signals(signals),
+                         prompt=terminal_prompt())
     import contextlib
 
     # with --json, stdout carries only the JSON document: what tasks print goes to stderr
@@ -211,6 +218,7 @@ def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: 
         with redirect:
             result = runner.run(definition, inputs)
     except (NodeFailure, WorkflowFailure) as failure:
+        write_local_decks(runner.decks, definition.name, Config().cache_dir.parent / "decks" / runner.run_name)
         failures = failure.failures if isinstance(failure, WorkflowFailure) else [failure]
         if json_output:
             document = {
@@ -226,6 +234,7 @@ def _run(file: str, name: str, args: list[str], *, json_output: bool, no_cache: 
         sys.stderr.write(failure.render() + "\n")
         sys.exit(1)
     outputs = result.outputs_json()
+    write_local_decks(result.decks, result.name, Config().cache_dir.parent / "decks" / runner.run_name)
     if json_output:
         document = {
             "name": definition.name,

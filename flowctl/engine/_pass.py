@@ -205,8 +205,12 @@ class ExecutionPass:
             return self._outcome_of(existing)
         try:
             if node.kind == "task":
-                task, bundle = self._task(node.target)
+                task, bundle = self._task_of(node)
                 return self._drive_task(node_id, task, bundle, resolve_inputs(node.inputs, known, task.interface))
+            if node.kind == "gate":
+                from flowctl.engine._gates import drive_gate
+
+                return drive_gate(self, node, node_id, known)
             if node.kind == "workflow":
                 return self._drive_subworkflow(node, node_id, known)
             if node.kind == "branch":
@@ -226,6 +230,15 @@ class ExecutionPass:
         if name in self.dynamic_tasks:
             return self.dynamic_tasks[name], None
         return self.ctx.specs.task(self.x.project, self.x.domain, name, self.x.workflow_version)
+
+    def _task_of(self, node: NodeSpec) -> tuple[TaskSpec, str | None]:
+        """The task a task or map node runs: a reference's registered version, with the node's overrides."""
+        ref = node.reference
+        if ref is not None:
+            task, bundle = self.ctx.specs.task(ref.project, ref.domain, ref.name, ref.version)
+        else:
+            task, bundle = self._task(node.target)
+        return (node.overrides.apply(task) if node.overrides is not None else task), bundle
 
     def _workflow(self, name: str) -> WorkflowSpec:
         if name in self.dynamic_workflows:
@@ -370,6 +383,7 @@ class ExecutionPass:
         settings = self._domain_settings()
         env = dict(settings.get("environment") or {}) if isinstance(settings.get("environment"), dict) else {}
         env.update(task.environment)
+        env.setdefault("FLOWCTL_VERSION", self.x.workflow_version)  # current_context().task_id.version
         wf_bundle = self.ctx.specs.workflow(self.x.project, self.x.domain, self.x.workflow_name,
                                             self.x.workflow_version)[1]
         return SubmitRequest(
@@ -424,7 +438,7 @@ class ExecutionPass:
         return RUNNING
 
     def _drive_map(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
-        task, bundle = self._task(node.target)
+        task, bundle = self._task_of(node)
         inputs = resolve_inputs(node.inputs, known)
         self._node(node_id, inputs)
         try:
@@ -458,8 +472,10 @@ class ExecutionPass:
         store = self.ctx.store
         child = store.child_execution(self.x.id, node_id)
         if child is None:
-            lp = resolve_launch_plan(store, self.ctx.specs, self.x.project, self.x.domain, node.target,
-                                     self.x.workflow_version)
+            ref = node.reference  # a reference_launch_plan: registered elsewhere, at its own version
+            lp = resolve_launch_plan(store, self.ctx.specs, ref.project, ref.domain, ref.name, ref.version) if ref else (
+                resolve_launch_plan(store, self.ctx.specs, self.x.project, self.x.domain, node.target,
+                                    self.x.workflow_version))
             inputs = resolve_inputs(node.inputs, known)
             self._node(node_id, inputs)
             try:

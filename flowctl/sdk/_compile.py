@@ -35,6 +35,7 @@ from flowctl.sdk._promise import (
     pop_trace,
     push_trace,
 )
+from flowctl.sdk._reference import ReferenceDefinition
 from flowctl.sdk._source import display_path, frame_location, location_of_frame
 from flowctl.sdk._task import _ENTITY_CODES, DEFINITION_ATTR, TaskDefinition
 from flowctl.sdk._workflow import WorkflowDefinition
@@ -95,7 +96,7 @@ class _ModuleProxy:
         return _wrap(value, self._trace, None)
 
 
-def _recorder(trace: Trace, entity: TaskDefinition | WorkflowDefinition) -> Any:
+def _recorder(trace: Trace, entity: TaskDefinition | WorkflowDefinition | ReferenceDefinition) -> Any:
     def record(*args: Any, **kwargs: Any) -> Any:
         return call_in_trace(trace, entity, args, kwargs, frame_location(1))
 
@@ -106,7 +107,7 @@ def _recorder(trace: Trace, entity: TaskDefinition | WorkflowDefinition) -> Any:
 
 def _wrap(value: Any, trace: Trace, globals_: TracingGlobals | None) -> Any:
     definition = getattr(value, DEFINITION_ATTR, None) if inspect.isfunction(value) else None
-    if isinstance(definition, TaskDefinition | WorkflowDefinition):
+    if isinstance(definition, TaskDefinition | WorkflowDefinition | ReferenceDefinition):
         return _recorder(trace, definition)
     if isinstance(value, ModuleType):
         return _ModuleProxy(value, trace)
@@ -263,6 +264,8 @@ def call_in_trace(trace: Trace, entity: Any, args: tuple[Any, ...], kwargs: dict
     interface: Interface
     registered: Entity
     map_spec = None
+    if isinstance(entity, ReferenceDefinition):
+        return _call_reference(trace, entity, args, kwargs, source)
     if isinstance(entity, TaskDefinition):
         kind, interface, target, registered, label = "task", entity.interface, entity.name, entity, "task"
     elif isinstance(entity, WorkflowDefinition):
@@ -281,6 +284,16 @@ def call_in_trace(trace: Trace, entity: Any, args: tuple[Any, ...], kwargs: dict
     bind_call(trace, node, interface, args, kwargs, what=f"{label} `{target}`")
     trace.add(node)
     return trace.promises_for(node, interface)
+
+
+def _call_reference(trace: Trace, entity: ReferenceDefinition, args: tuple[Any, ...], kwargs: dict[str, Any], source: str) -> Any:
+    """A node running an entity registered elsewhere: nothing of it is registered with this workflow."""
+    label = f"reference {entity.kind.replace('_', ' ')}"
+    node = NodeBuilder(id=trace.new_id(), kind=entity.kind, target=entity.name, entity=entity, source=source,
+                       outputs=entity.interface.outputs, reference=entity.spec)
+    bind_call(trace, node, entity.interface, args, kwargs, what=f"{label} `{entity.name}`")
+    trace.add(node)
+    return trace.promises_for(node, entity.interface)
 
 
 def _register(trace: Trace, name: str, entity: Entity, source: str) -> None:

@@ -20,8 +20,10 @@ def _phases(phases: Sequence[str], problems: list[str]) -> tuple[str, ...]:
         phases = [phases]
     found = []
     for phase in phases:
-        key = str(getattr(phase, "value", phase)).lower()
-        if key not in PHASES:
+        key = str(getattr(phase, "value", phase)).lower()  # WorkflowExecutionPhase.FAILED or "failed"
+        if key in ("queued", "running"):
+            problems.append(f"{phase!r} is not a terminal phase; notifications fire on {', '.join(PHASES)}")
+        elif key not in PHASES:
             problems.append(f"unknown phase {phase!r} (phases: {', '.join(PHASES)})")
         else:
             found.append(key)

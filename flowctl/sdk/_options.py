@@ -34,20 +34,26 @@ def parse_quantity(text: str) -> Decimal:
     return value * _SUFFIXES[suffix or ""]
 
 
+Quantity = str | int | float
+_FIELDS = ("cpu", "mem", "gpu", "ephemeral_storage")
+
+
 @dataclass(frozen=True)
 class Resources:
     """CPU, memory, GPUs and ephemeral storage in Kubernetes quantity syntax.
 
     ``Resources(cpu="500m", mem="2Gi", gpu=1, ephemeral_storage="10Gi")``; numbers are accepted for
-    ``cpu`` and ``mem`` (``cpu=2``). ``gpu`` is a whole number.
+    ``cpu`` and ``mem`` (``cpu=2``); ``gpu`` is a whole number, also as text (``gpu="1"``, as in
+    flytekit). For ``@task(resources=...)`` a value may be a ``(request, limit)`` pair.
     """
 
-    cpu: str | int | float | None = None
-    mem: str | int | None = None
-    gpu: int | None = None
-    ephemeral_storage: str | int | None = None
+    cpu: Quantity | tuple[Quantity, Quantity] | None = None
+    mem: Quantity | tuple[Quantity, Quantity] | None = None
+    gpu: int | str | tuple[int | str, int | str] | None = None
+    ephemeral_storage: Quantity | tuple[Quantity, Quantity] | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "gpu", _whole(self.gpu))
         problems = self.problems()
         if problems:
             raise ManifestError(
@@ -58,27 +64,60 @@ class Resources:
 
     def problems(self) -> list[str]:
         found: list[str] = []
-        for name in ("cpu", "mem", "ephemeral_storage"):
-            value = getattr(self, name)
-            if value is None:
+        for name in _FIELDS:
+            values = _pair(getattr(self, name))
+            if isinstance(getattr(self, name), tuple | list) and len(values) != 2:
+                found.append(f"{name} is a (request, limit) pair or one value, got {getattr(self, name)!r}")
                 continue
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                found.append(f"{name} must be a quantity string or a number, got {value!r}")
-                continue
-            try:
-                if parse_quantity(str(value)) < 0:
-                    found.append(f"{name} must not be negative")
-            except ValueError as exc:
-                found.append(f"{name}: {exc}")
-        if self.gpu is not None and (isinstance(self.gpu, bool) or not isinstance(self.gpu, int) or self.gpu < 0):
-            found.append(f"gpu must be a whole number >= 0, got {self.gpu!r}")
+            for value in values:
+                found.extend(_problem(name, value))
         return found
 
+    def has_pairs(self) -> bool:
+        return any(isinstance(getattr(self, n), tuple) for n in _FIELDS)
+
+    def split(self) -> tuple[Resources, Resources]:
+        """(requests, limits): a pair gives both, a single value is the request and the limit."""
+        requests = {n: _pair(getattr(self, n))[0] for n in _FIELDS if getattr(self, n) is not None}
+        limits = {n: _pair(getattr(self, n))[-1] for n in _FIELDS if getattr(self, n) is not None}
+        return Resources(**requests), Resources(**limits)
+
     def to_spec(self) -> ResourcesSpec:
-        def text(value: str | int | float | None) -> str | None:
+        def text(value: object) -> str | None:
             return None if value is None else str(value)
 
-        return ResourcesSpec(cpu=text(self.cpu), mem=text(self.mem), gpu=self.gpu, ephemeral_storage=text(self.ephemeral_storage))
+        if self.has_pairs():
+            raise ManifestError("A (request, limit) pair in Resources is only for @task(resources=...)",
+                                source=frame_location(3), detail="Give requests= and limits= single values.")
+        gpu = self.gpu if isinstance(self.gpu, int) else None
+        return ResourcesSpec(cpu=text(self.cpu), mem=text(self.mem), gpu=gpu, ephemeral_storage=text(self.ephemeral_storage))
+
+
+def _pair(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, tuple | list):
+        return tuple(value)
+    return () if value is None else (value,)
+
+
+def _whole(value: Any) -> Any:
+    """``gpu="2"`` -> 2 (pairs element-wise); anything else is left for ``problems`` to judge."""
+    if isinstance(value, tuple | list):
+        return tuple(_whole(v) for v in value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def _problem(name: str, value: Any) -> list[str]:
+    if name == "gpu":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return [] if ok else [f"gpu must be a whole number >= 0, got {value!r}"]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return [f"{name} must be a quantity string or a number, got {value!r}"]
+    try:
+        return [f"{name} must not be negative"] if parse_quantity(str(value)) < 0 else []
+    except ValueError as exc:
+        return [f"{name}: {exc}"]
 
 
 def compare_requests_limits(requests: Resources, limits: Resources) -> list[str]:

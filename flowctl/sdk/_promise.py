@@ -24,13 +24,16 @@ from flowctl.spec import (
     BranchSpec,
     ComparisonSpec,
     ConjunctionSpec,
+    GateSpec,
     ListBinding,
     LiteralBinding,
     MapBinding,
     MapSpec,
+    NodeOverridesSpec,
     NodeSpec,
     OutputSpec,
     PromiseBinding,
+    ReferenceSpec,
     TypeSpec,
     is_assignable,
 )
@@ -73,6 +76,9 @@ class NodeBuilder:
     outputs: tuple[Output, ...] = ()
     branch: BranchSpec | None = None
     map: MapSpec | None = None
+    gate: GateSpec | None = None
+    overrides: NodeOverridesSpec | None = None
+    reference: ReferenceSpec | None = None
 
     def to_spec(self) -> NodeSpec:
         return NodeSpec(
@@ -85,6 +91,9 @@ class NodeBuilder:
             branch=self.branch,
             map=self.map,
             source=self.source,
+            gate=self.gate,
+            overrides=self.overrides,
+            reference=self.reference,
         )
 
 
@@ -131,15 +140,28 @@ class Trace:
         raise TraceAbort()
 
     def promises_for(self, node: NodeBuilder, interface: Interface) -> Any:
-        """What a call returns: nothing (a handle for ``>>``), one promise, a tuple or a NamedTuple of them."""
+        """What a call returns: nothing (a handle for ``>>``), one promise, a tuple or a NamedTuple of
+        them (the tuples have ``with_overrides`` too)."""
         promises = [Promise(self, node.id, o.name, o.spec, o.py_type, node.target) for o in node.outputs]
         if interface.style == "none" or not promises:
             return NodeHandle(self, node.id, node.target)
         if interface.style == "single":
             return promises[0]
         if interface.style == "namedtuple":
-            return interface.return_type._make(promises)
-        return tuple(promises)
+            return _overridable(interface.return_type)._make(promises)
+        return _OutputTuple(promises)
+
+    def override(self, node_id: str, options: dict[str, Any], source: str) -> None:
+        """Record ``with_overrides(...)`` on a task or map node."""
+        from flowctl.sdk._overrides import build_overrides
+
+        node = self.by_id.get(node_id)
+        if node is None or node.kind not in ("task", "map") or node.reference is not None:
+            self.error(f"with_overrides applies to task and map_task calls, not to `{node.target if node else node_id}`",
+                       "Call it on what a @task call returns: `t(x=1).with_overrides(retries=3)`.", source=source)
+            return
+        definition = getattr(node.entity, "task", node.entity)
+        node.overrides = build_overrides(definition, options, self.diags, source)
 
 
 def _where() -> str:
@@ -162,6 +184,11 @@ class _Dependable:
     _trace: Trace
     node: str
     entity_name: str
+
+    def with_overrides(self, **options: Any) -> Any:
+        """Task settings for this node only (flytekit's ``Node.with_overrides``); returns the same promise."""
+        self._trace.override(self.node, options, _where())
+        return self
 
     def __rshift__(self, other: Any) -> Any:
         source = _where()
@@ -191,6 +218,32 @@ def _dependables(value: Any) -> list[_Dependable]:
     if isinstance(value, tuple | list):
         return [d for item in value for d in _dependables(item)]
     return []
+
+
+def _with_overrides(outputs: Any, **options: Any) -> Any:
+    first = outputs[0]
+    first._trace.override(first.node, options, _where())
+    return outputs
+
+
+class _OutputTuple(tuple[Any, ...]):
+    """The promises of a task with several outputs; ``with_overrides`` applies to their node."""
+
+    __slots__ = ()
+    with_overrides = _with_overrides
+
+
+_OVERRIDABLE: dict[type, type] = {}
+
+
+def _overridable(namedtuple_type: type) -> Any:
+    """A subclass of the task's NamedTuple return type with ``with_overrides`` (made once per type)."""
+    found = _OVERRIDABLE.get(namedtuple_type)
+    if found is None:
+        found = _OVERRIDABLE[namedtuple_type] = type(
+            namedtuple_type.__name__, (namedtuple_type,), {"__slots__": (), "with_overrides": _with_overrides}
+        )
+    return found
 
 
 class NodeHandle(_Dependable):

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, TypeVar, overload
 
 from flowctl._errors import DiagnosticCollector, ManifestError
+from flowctl.sdk._image import ImageSpec
 from flowctl.sdk._interface import Interface, build_interface
 from flowctl.sdk._options import Cache, PodTemplate, Resources, Secret, compare_requests_limits
 from flowctl.sdk._source import (
@@ -32,7 +33,8 @@ DEFINITION_ATTR = "__flowctl_definition__"
 
 TASK_OPTIONS = (
     "cache", "cache_version", "retries", "timeout", "requests", "limits", "container_image",
-    "environment", "secret_requests", "pod_template", "labels", "annotations",
+    "environment", "secret_requests", "pod_template", "labels", "annotations", "interruptible", "resources",
+    "enable_deck", "disable_deck",
 )  # fmt: skip
 
 
@@ -58,6 +60,8 @@ class TaskDefinition:
     pod_template: Mapping[str, Json] | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    interruptible: bool = False
+    image_spec: ImageSpec | None = None
 
     @property
     def source(self) -> str:
@@ -99,6 +103,8 @@ class TaskDefinition:
             pod_template=dict(self.pod_template) if self.pod_template is not None else None,
             labels=dict(self.labels),
             annotations=dict(self.annotations),
+            interruptible=self.interruptible,
+            image_spec=self.image_spec.to_json() if self.image_spec is not None else None,
         )
 
 
@@ -217,18 +223,11 @@ def _make_definition(fn: Callable[..., Any], options: Mapping[str, Any], call_si
         retries = 0
     timeout = _timeout_seconds(options.get("timeout"), diags, source)
 
-    requests = options.get("requests") or Resources()
-    limits = options.get("limits") or Resources()
-    for label, res in (("requests", requests), ("limits", limits)):
-        if not isinstance(res, Resources):
-            diags.add(f"`{label}` of {what} must be a Resources(...), got {res!r}", source=source)
-    if isinstance(requests, Resources) and isinstance(limits, Resources):
-        for problem in compare_requests_limits(requests, limits):
-            diags.add(f"Invalid resources of {what}: {problem}", "A request must not exceed its limit.", source=source)
-    else:
-        requests, limits = Resources(), Resources()
-
+    requests, limits = task_resources(options, what, diags, source)
     image = options.get("container_image")
+    image_spec = image if isinstance(image, ImageSpec) else None
+    if image_spec is not None:
+        image = image_spec.image_name()
     if image is not None and (not isinstance(image, str) or not image):
         diags.add(f"Invalid container_image {image!r} for {what}", source=source)
         image = None
@@ -260,9 +259,47 @@ def _make_definition(fn: Callable[..., Any], options: Mapping[str, Any], call_si
         pod_template=pod_template_json,
         labels=_str_map("labels", options.get("labels"), diags, source),
         annotations=_str_map("annotations", options.get("annotations"), diags, source),
+        interruptible=_flag("interruptible", options.get("interruptible"), diags, source),
+        image_spec=image_spec,
     )
     diags.raise_if_any(ManifestError)
     return definition
+
+
+def _flag(name: str, value: Any, diags: DiagnosticCollector, source: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    diags.add(f"`{name}` must be True or False, got {value!r}", source=source)
+    return False
+
+
+def task_resources(options: Mapping[str, Any], what: str, diags: DiagnosticCollector, source: str) -> tuple[Resources, Resources]:
+    """(requests, limits) from ``requests=``/``limits=`` or flytekit's ``resources=`` (pairs allowed)."""
+    combined = options.get("resources")
+    if combined is not None:
+        if options.get("requests") is not None or options.get("limits") is not None:
+            diags.add(f"{what} sets resources= together with requests=/limits=", "Use one of them.", source=source)
+        elif not isinstance(combined, Resources):
+            diags.add(f"`resources` of {what} must be a Resources(...), got {combined!r}", source=source)
+        else:
+            return _checked(*combined.split(), what, diags, source)
+    requests = options.get("requests") or Resources()
+    limits = options.get("limits") or Resources()
+    for label, res in (("requests", requests), ("limits", limits)):
+        if not isinstance(res, Resources):
+            diags.add(f"`{label}` of {what} must be a Resources(...), got {res!r}", source=source)
+        elif res.has_pairs():
+            diags.add(f"`{label}` of {what} holds a (request, limit) pair", "Pairs are for resources=...; "
+                      "give requests= and limits= single values.", source=source)
+    if not all(isinstance(r, Resources) and not r.has_pairs() for r in (requests, limits)):
+        return Resources(), Resources()
+    return _checked(requests, limits, what, diags, source)
+
+
+def _checked(requests: Resources, limits: Resources, what: str, diags: DiagnosticCollector, source: str) -> tuple[Resources, Resources]:
+    for problem in compare_requests_limits(requests, limits):
+        diags.add(f"Invalid resources of {what}: {problem}", "A request must not exceed its limit.", source=source)
+    return requests, limits
 
 
 @overload
@@ -278,12 +315,16 @@ def task(
     timeout: timedelta | float | None = None,
     requests: Resources | None = None,
     limits: Resources | None = None,
-    container_image: str | None = None,
+    container_image: str | ImageSpec | None = None,
     environment: Mapping[str, str] | None = None,
     secret_requests: Sequence[Secret | str] = (),
     pod_template: PodTemplate | Mapping[str, Any] | None = None,
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
+    interruptible: bool = False,
+    resources: Resources | None = None,
+    enable_deck: bool | None = None,
+    disable_deck: bool | None = None,
 ) -> Callable[[F], F]: ...
 
 

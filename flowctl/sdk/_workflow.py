@@ -57,6 +57,7 @@ def _make_definition(fn: Callable[..., Any], options: dict[str, Any], call_site:
     diags = DiagnosticCollector()
     interface = build_interface(fn, what=f"workflow `{name}`", source=source, diags=diags)
     policy = options.get("failure_policy", "fail_immediately")
+    policy = getattr(policy, "value", policy)  # WorkflowFailurePolicy members are these strings
     if policy not in FAILURE_POLICIES:
         diags.add(
             f"Invalid failure_policy {policy!r} for workflow `{name}`",

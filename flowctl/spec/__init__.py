@@ -14,6 +14,7 @@ from flowctl.spec._entities import (
     ComparisonSpec,
     Condition,
     ConjunctionSpec,
+    GateSpec,
     InputSpec,
     InterfaceSpec,
     LaunchPlanSpec,
@@ -21,11 +22,13 @@ from flowctl.spec._entities import (
     LiteralBinding,
     MapBinding,
     MapSpec,
+    NodeOverridesSpec,
     NodeSpec,
     NotificationSpec,
     OutputSpec,
     Phase,
     PromiseBinding,
+    ReferenceSpec,
     ResourcesSpec,
     ScheduleSpec,
     SecretSpec,
@@ -43,6 +46,7 @@ from flowctl.spec._manifest import (
     PromotionGates,
     RegistrationSpec,
 )
+from flowctl.spec._phases import WorkflowExecutionPhase
 from flowctl.spec._types import TypeKind, TypeSpec, is_assignable
 
 __all__ = [
@@ -60,6 +64,7 @@ __all__ = [
     "DesiredState",
     "DomainSettingsSpec",
     "EntitySpec",
+    "GateSpec",
     "InputSpec",
     "InterfaceSpec",
     "Json",
@@ -68,6 +73,7 @@ __all__ = [
     "LiteralBinding",
     "MapBinding",
     "MapSpec",
+    "NodeOverridesSpec",
     "NodeSpec",
     "NotificationSpec",
     "OutputSpec",
@@ -75,6 +81,7 @@ __all__ = [
     "ProjectSpec",
     "PromiseBinding",
     "PromotionGates",
+    "ReferenceSpec",
     "RegistrationSpec",
     "ResourcesSpec",
     "ScheduleSpec",
@@ -83,6 +90,7 @@ __all__ = [
     "TaskSpec",
     "TypeKind",
     "TypeSpec",
+    "WorkflowExecutionPhase",
     "WorkflowSpec",
     "canonical_json",
     "digest_of",

@@ -5,6 +5,7 @@ Plan, apply, the registry and the providers see these and never a decorated func
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +29,16 @@ class Spec(BaseModel):
         """Identity of the content: where it was declared (``source``, ``source_line``) is left out,
         so moving a function in its file does not make a new version; its code digest still counts."""
         return digest_of(_without_locations(self.to_json()))
+
+
+def added_field(default: bool | None) -> Any:
+    """A field added after specs were first registered (its default is falsy: None or False).
+
+    It is left out of the JSON while it holds no value, so every spec written before it existed
+    keeps its canonical JSON and digest (no spurious new versions after an upgrade); reading JSON
+    without it gives the default back. ``operator.not_`` is a builtin: no Python frame per field.
+    """
+    return Field(default=default, exclude_if=operator.not_)
 
 
 _LOCATION_KEYS = frozenset({"source", "source_line", "source_file"})
@@ -103,7 +114,12 @@ class CodeSpec(Spec):
 
 class TaskSpec(Spec):
     """One task. ``task_type`` is ``python`` for ``@task`` functions; other types (container, shell,
-    plugins) put what they need into ``config`` (image, command, script...)."""
+    plugins) put what they need into ``config`` (image, command, script...).
+
+    ``interruptible``: the task may run on preemptible capacity (the Kubernetes provider adds the
+    configured toleration / node selector). ``image_spec``: the ``ImageSpec`` the image name in
+    ``container_image`` was derived from (recorded, never built by flowctl).
+    """
 
     name: str  # qualified: "module.function" or the name given to a ContainerTask/ShellTask
     task_type: str = "python"
@@ -122,6 +138,8 @@ class TaskSpec(Spec):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     dynamic: bool = False  # True for @dynamic: the body builds a sub-workflow at run time
+    interruptible: bool = added_field(False)
+    image_spec: dict[str, Json] | None = added_field(None)
 
 
 # ---------------------------------------------------------------- workflows
@@ -193,18 +211,74 @@ class MapSpec(Spec):
     min_success_ratio: float = 1.0
 
 
+class GateSpec(Spec):
+    """A gate node: ``sleep`` for ``duration_seconds``; ``signal`` waits for a value of ``type``
+    sent as signal ``name``; ``approve`` waits for a yes/no signal ``name`` and then passes its
+    input ``o0`` through. ``timeout_seconds`` (signal, approve): fail when nobody answered by then."""
+
+    kind: Literal["sleep", "signal", "approve"]
+    name: str = ""
+    duration_seconds: float | None = None
+    timeout_seconds: float | None = None
+    type: TypeSpec | None = None  # the signal's value type (approve: the passed-through value's type)
+
+
+class NodeOverridesSpec(Spec):
+    """``task(...).with_overrides(...)``: task settings replaced for one node (None: unchanged).
+
+    ``cache_off`` turns caching off for the node; ``name`` is the node's display name.
+    """
+
+    name: str | None = None
+    requests: ResourcesSpec | None = None
+    limits: ResourcesSpec | None = None
+    timeout_seconds: float | None = None
+    retries: int | None = None
+    cache: CacheSpec | None = None
+    cache_off: bool = False
+    container_image: str | None = None
+    interruptible: bool | None = None
+
+    def apply(self, task: TaskSpec) -> TaskSpec:
+        """The task spec as this node runs it."""
+        update: dict[str, Any] = {
+            key: value
+            for key in ("requests", "limits", "timeout_seconds", "retries", "container_image", "interruptible")
+            if (value := getattr(self, key)) is not None
+        }
+        if self.cache is not None:
+            update["cache"] = self.cache
+        if self.cache_off:
+            update["cache"] = None
+        return task.model_copy(update=update) if update else task
+
+
+class ReferenceSpec(Spec):
+    """An entity registered elsewhere (``reference_task``/``reference_launch_plan``), by its coordinates,
+    and the interface the workflow was written against (``flowctl plan`` checks the registry has it)."""
+
+    project: str
+    domain: str
+    name: str
+    version: str
+    interface: InterfaceSpec = InterfaceSpec()
+
+
 class NodeSpec(Spec):
     """A node of a workflow DAG.
 
     ``kind``: ``task`` (``target`` is a task name), ``workflow`` (a subworkflow name),
     ``launch_plan`` (a launch plan name; runs as a child execution), ``branch`` (a conditional,
-    see ``branch``), ``map`` (``target`` task mapped over list inputs, see ``map``).
+    see ``branch``), ``map`` (``target`` task mapped over list inputs, see ``map``), ``gate``
+    (sleep, wait for a signal or for an approval, see ``gate``).
     ``upstream`` lists every node this one waits for: data dependencies and ``a >> b``.
     ``outputs`` is the node's output interface (for a branch, what every arm produces).
+    ``overrides``: ``with_overrides(...)`` of a task node. ``reference``: the target is a task or
+    launch plan registered elsewhere, at these coordinates (not at the workflow's version).
     """
 
     id: str
-    kind: Literal["task", "workflow", "launch_plan", "branch", "map"]
+    kind: Literal["task", "workflow", "launch_plan", "branch", "map", "gate"]
     target: str = ""
     inputs: dict[str, Binding] = Field(default_factory=dict)
     upstream: tuple[str, ...] = ()
@@ -212,6 +286,9 @@ class NodeSpec(Spec):
     branch: BranchSpec | None = None
     map: MapSpec | None = None
     source: str = ""  # "file.py:12" of the call in the workflow body
+    gate: GateSpec | None = added_field(None)
+    overrides: NodeOverridesSpec | None = added_field(None)
+    reference: ReferenceSpec | None = added_field(None)
 
 
 class WorkflowSpec(Spec):

@@ -19,20 +19,28 @@ from flowctl.types._engine import (
     validate_json_against,
     validate_value,
 )
-from flowctl.types._files import FlowDirectory, FlowFile
+from flowctl.types._files import FlowDirectory, FlowFile, FlyteDirectory, FlyteFile
+from flowctl.types._frames import writing_frames_to
+from flowctl.types._structured import StructuredDataset, StructuredDatasetType, kwtypes
 
 __all__ = [
     "SUPPORTED",
     "FlowDirectory",
     "FlowFile",
+    "FlyteDirectory",
+    "FlyteFile",
+    "StructuredDataset",
+    "StructuredDatasetType",
     "UnsupportedTypeError",
     "adapter_for",
     "from_json_value",
     "is_namedtuple",
+    "kwtypes",
     "parse_cli_value",
     "to_json_value",
     "type_name",
     "type_spec_of",
     "validate_json_against",
     "validate_value",
+    "writing_frames_to",
 ]

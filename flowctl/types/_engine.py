@@ -4,7 +4,8 @@ Validation and serialization go through pydantic ``TypeAdapter`` objects, built 
 cached (building one costs ~100 µs; using one costs ~1 µs for a scalar).
 JSON forms: datetimes/dates as ISO 8601 text, timedelta as an ISO 8601 duration, bytes as base64,
 enums by value, dataclasses/pydantic models/NamedTuples as objects, files and folders as a path
-or URL, data frames as a list of row objects.
+or URL, data frames (pandas, pyarrow, polars, ``StructuredDataset``) as the URL of a Parquet file
+(see ``_frames``).
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from pydantic import BaseModel, BeforeValidator, PlainSerializer, PlainValidator
 
 from flowctl._errors import InputError, ManifestError
 from flowctl.spec import Json, TypeSpec
+from flowctl.types import _frames as frames
 from flowctl.types._files import FlowDirectory, FlowFile
+from flowctl.types._structured import StructuredDataset
 
 SUPPORTED = (
     "int, float, str, bool, bytes, datetime, date, timedelta, None, list[T], dict[str, T], "
     "Optional[T] / Union[A, B] / A | B, Enum, dataclasses, pydantic models, NamedTuple, "
-    "FlowFile, FlowDirectory, pandas.DataFrame / pyarrow.Table (dataframe extra), typing.Any"
+    "FlowFile, FlowDirectory (FlyteFile, FlyteDirectory), pandas.DataFrame / pyarrow.Table / "
+    "polars.DataFrame / StructuredDataset (dataframe extra), typing.Any"
 )
 
 
@@ -48,6 +52,8 @@ def type_name(py_type: Any) -> str:
     """A short readable name of an annotation: ``list[float]``, ``Point``, ``int | None``."""
     if isinstance(py_type, type) and not get_args(py_type):
         return py_type.__name__
+    if get_origin(py_type) is Annotated:
+        return type_name(get_args(py_type)[0])
     return str(py_type).replace("typing.", "").replace("NoneType", "None")
 
 
@@ -98,10 +104,26 @@ def _qualified(tp: type) -> str:
 
 
 def _is_dataframe(tp: Any) -> bool:
-    return isinstance(tp, type) and (
-        (tp.__module__.startswith("pandas") and tp.__name__ == "DataFrame")
-        or (tp.__module__.startswith("pyarrow") and tp.__name__ == "Table")
-    )
+    return frames.frame_library(tp) is not None
+
+
+def _declared_columns(metadata: tuple[Any, ...]) -> dict[str, Any] | None:
+    """Columns declared next to a frame type: ``Annotated[StructuredDataset, kwtypes(a=int)]``."""
+    for item in metadata:
+        if isinstance(item, dict) and item and all(isinstance(k, str) for k in item):
+            return dict(item)
+    return None
+
+
+def _frame_spec(tp: Any, metadata: tuple[Any, ...], seen: frozenset[Any]) -> TypeSpec:
+    columns = _declared_columns(metadata) or {}
+    fields = []
+    for name, column_type in columns.items():
+        try:
+            fields.append((name, _spec(column_type, seen)))
+        except _Unsupported as exc:
+            raise _Unsupported(f"column `{name}: {type_name(column_type)}` {exc}".rstrip()) from None
+    return TypeSpec(kind="dataframe", fields=tuple(fields))
 
 
 def is_namedtuple(tp: Any) -> bool:
@@ -116,9 +138,13 @@ def _spec(tp: Any, seen: frozenset[Any]) -> TypeSpec:
     kind = _SCALARS.get(tp)
     if kind is not None:
         return TypeSpec(kind=kind)
+    if isinstance(tp, type) and issubclass(tp, FlowFile | FlowDirectory):  # FlowFile["csv"]
+        return TypeSpec(kind="file" if issubclass(tp, FlowFile) else "directory", name=tp.format)
     origin = get_origin(tp)
     args = get_args(tp)
     if origin is Annotated:
+        if _is_dataframe(args[0]):
+            return _frame_spec(args[0], tp.__metadata__, seen)
         return _spec(args[0], seen)
     if origin is list or tp is list:
         if not args:
@@ -145,7 +171,7 @@ def _spec(tp: Any, seen: frozenset[Any]) -> TypeSpec:
     if issubclass(tp, enum.Enum):
         return TypeSpec(kind="enum", name=_qualified(tp), values=tuple(str(m.value) for m in tp))
     if _is_dataframe(tp):
-        return TypeSpec(kind="dataframe")
+        return _frame_spec(tp, (), seen)
     inner = seen | {tp}
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
@@ -188,28 +214,51 @@ def _b64_decode(value: Any) -> Any:
 _JsonBytes = Annotated[bytes, BeforeValidator(_b64_decode), PlainSerializer(_b64_encode, when_used="json")]
 
 
-def _df_validator(tp: Any) -> Callable[[Any], Any]:
-    """Rows (a list of records) become the annotated table type: pandas.DataFrame or pyarrow.Table."""
-    arrow = tp.__module__.startswith("pyarrow")
+def _df_validator(tp: Any, columns: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A frame of the annotated type from a frame of any library, a StructuredDataset, the URL of a
+    Parquet file or a list of row objects; declared ``columns`` select what is kept."""
+    library = frames.frame_library(tp)
+    assert library is not None
 
     def validate(value: Any) -> Any:
-        if isinstance(value, tp):
-            return value
-        if isinstance(value, list):
-            import importlib
-
-            if arrow:
-                return importlib.import_module("pyarrow").Table.from_pylist(value)
-            return importlib.import_module("pandas").DataFrame.from_records(value)  # the dataframe extra
-        raise ValueError(f"expected a {tp.__name__} or a list of rows, got {type(value).__name__}")
+        if library == "structured":
+            return _to_structured(value, columns)
+        if isinstance(value, StructuredDataset):
+            value = value.with_columns(columns).open(tp).all()
+        elif isinstance(value, str):
+            return frames.read_parquet(value, library, columns)
+        elif isinstance(value, list):
+            value = frames.rows_to_frame(value, library)
+        elif frames.frame_library(type(value)) is None:
+            raise ValueError(f"expected a {tp.__name__}, the URL of a Parquet file or a list of rows, got {type(value).__name__}")
+        value = frames.convert(value, library)
+        return frames.select_columns(value, columns) if columns else value
 
     return validate
 
 
+def _to_structured(value: Any, columns: tuple[str, ...]) -> StructuredDataset:
+    if isinstance(value, StructuredDataset):
+        return value.with_columns(columns) if columns else value
+    if isinstance(value, str):
+        return StructuredDataset(uri=value, columns=columns)
+    if isinstance(value, list):
+        return StructuredDataset(frames.rows_to_frame(value, "pyarrow"), columns=columns)
+    if frames.frame_library(type(value)) in ("pandas", "pyarrow", "polars"):
+        return StructuredDataset(value, columns=columns)
+    raise ValueError(f"expected a StructuredDataset, a frame, or the URL of a Parquet file, got {type(value).__name__}")
+
+
 def _df_serialize(value: Any) -> Json:
-    if type(value).__module__.startswith("pyarrow"):
-        return value.to_pylist()
-    return json.loads(value.to_json(orient="records", date_format="iso"))
+    """The URL of the frame's Parquet file, written under the frame location."""
+    if isinstance(value, StructuredDataset):
+        return value.store()
+    return frames.write_parquet(value)
+
+
+def _frame_type(tp: Any, metadata: tuple[Any, ...]) -> Any:
+    columns = tuple(_declared_columns(metadata) or ())
+    return Annotated[Any, PlainValidator(_df_validator(tp, columns)), PlainSerializer(_df_serialize, when_used="json")]
 
 
 def _json_type(tp: Any) -> Any:
@@ -217,10 +266,12 @@ def _json_type(tp: Any) -> Any:
     if tp is bytes:
         return _JsonBytes
     if _is_dataframe(tp):
-        return Annotated[Any, PlainValidator(_df_validator(tp)), PlainSerializer(_df_serialize, when_used="json")]
+        return _frame_type(tp, ())
     origin = get_origin(tp)
     args = get_args(tp)
     if origin is Annotated:
+        if _is_dataframe(args[0]):
+            return _frame_type(args[0], tp.__metadata__)
         return Annotated[(_json_type(args[0]), *tp.__metadata__)]
     if origin is list and args:
         return types.GenericAlias(list, (_json_type(args[0]),))
@@ -330,8 +381,8 @@ def _check(spec: TypeSpec, data: Json, path: str) -> Iterator[str]:
         ok = _temporal_ok(kind, data)
     elif kind == "enum":
         ok = not isinstance(data, dict | list) and data is not None and str(data) in spec.values
-    elif kind == "dataframe":
-        ok = isinstance(data, list) and all(isinstance(row, dict) for row in data)
+    elif kind == "dataframe":  # the URL of a Parquet file, or rows
+        ok = isinstance(data, str) or (isinstance(data, list) and all(isinstance(row, dict) for row in data))
     elif kind == "list":
         if not isinstance(data, list):
             ok = False
@@ -389,7 +440,7 @@ def parse_cli_value(text: str, py_type: Any, *, name: str) -> Any:
         try:
             data = json.loads(text)
         except ValueError:
-            if kinds & _TEXT_KINDS:
+            if kinds & (_TEXT_KINDS | {"dataframe"}):  # a data frame's URL is plain text
                 data = text
             else:
                 raise InputError(

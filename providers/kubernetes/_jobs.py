@@ -109,7 +109,19 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
     pod_template = task.get("pod_template")
     if isinstance(pod_template, dict) and pod_template:
         job["spec"]["template"] = merge_pod_template(pod_template, job["spec"]["template"])
+    if task.get("interruptible"):
+        add_interruptible(job["spec"]["template"], settings)
     return job
+
+
+def add_interruptible(template: dict[str, Any], settings: KubernetesSettings) -> None:
+    """``interruptible=True``: the configured toleration and node selector, and a label saying so."""
+    spec = template.setdefault("spec", {})
+    tolerations = spec.setdefault("tolerations", [])
+    tolerations.extend(t for t in settings.interruptible_tolerations if t not in tolerations)
+    if settings.interruptible_node_selector:
+        spec.setdefault("nodeSelector", {}).update(settings.interruptible_node_selector)
+    template.setdefault("metadata", {}).setdefault("labels", {})[LABEL_PREFIX + "interruptible"] = "true"
 
 
 def resources(task: dict[str, Any]) -> dict[str, dict[str, str]]:

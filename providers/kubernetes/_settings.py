@@ -44,6 +44,11 @@ class KubernetesSettings:
     backoff_max: float = 10.0
     request_timeout: float = 30.0
     watch_timeout_seconds: int = 60
+    # interruptible=True tasks (preemptible / spot capacity)
+    interruptible_tolerations: tuple[dict[str, str], ...] = (
+        {"key": "flowctl.io/interruptible", "operator": "Equal", "value": "true", "effect": "NoSchedule"},
+    )
+    interruptible_node_selector: dict[str, str] = field(default_factory=dict)
 
     def namespace(self, project: str, domain: str) -> str:
         return namespace_name(self.namespace_template, project, domain)
@@ -63,7 +68,44 @@ class KubernetesSettings:
             default_image=config.get("provider.kubernetes.default_image"),
             namespace_template=config.get("provider.kubernetes.namespace") or "{project}-{domain}",
             template_dir=template_dir,
+            interruptible_tolerations=parse_tolerations(_optional(config, "provider.kubernetes.interruptible_toleration")),
+            interruptible_node_selector=parse_selector(_optional(config, "provider.kubernetes.interruptible_node_selector")),
         )
+
+
+def parse_tolerations(text: str | None) -> tuple[dict[str, str], ...]:
+    """``key=value:Effect`` (kubectl taint syntax; ``key:Effect`` tolerates any value), comma separated."""
+    from flowctl._errors import ManifestError
+
+    found = []
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        head, colon, effect = item.strip().rpartition(":")
+        key, eq, value = head.partition("=")
+        if not colon or not key or effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+            raise ManifestError(f"Invalid interruptible toleration {item!r}",
+                                detail="Write key=value:Effect, e.g. cloud.google.com/gke-spot=true:NoSchedule.")
+        toleration = {"key": key, "operator": "Equal" if eq else "Exists", "effect": effect}
+        if eq:
+            toleration["value"] = value
+        found.append(toleration)
+    return tuple(found)
+
+
+def parse_selector(text: str | None) -> dict[str, str]:
+    """``key=value,key2=value2`` as a node selector."""
+    from flowctl._errors import ManifestError
+
+    selector = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, eq, value = item.strip().partition("=")
+        if not eq or not key:
+            raise ManifestError(f"Invalid interruptible node selector {item!r}", detail="Write key=value[,key=value].")
+        selector[key] = value
+    return selector
 
 
 def _optional(config: Config, key: str) -> str | None:

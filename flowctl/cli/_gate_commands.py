@@ -1,0 +1,127 @@
+"""``flowctl executions signal|approve|show`` and the gate/deck helpers of ``flowctl run``.
+
+Added to the ``executions`` group by ``cmd_executions`` (one line there), so the gate commands
+live in one module: ``signal ID NAME VALUE`` answers ``wait_for_input``, ``approve ID NAME
+[--reject]`` an ``approve`` gate, ``show ID --deck [--node N]`` lists (or prints) task reports.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from flowctl.state._executions import ExecutionStore
+
+Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/name.")]
+Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
+
+
+def add_gate_commands(ex: typer.Typer, store_of: Callable[[str | None], ExecutionStore]) -> None:
+    @ex.command("signal")
+    def signal(ref: Ref, name: Annotated[str, typer.Argument(help="The gate's signal name.")],
+               value: Annotated[str, typer.Argument(help="The value: text for strings and dates, JSON otherwise.")],
+               registry: Registry = None) -> None:
+        """Give a wait_for_input gate its value; the controller continues the execution."""
+        _send(store_of(registry), ref, name, value, approve=False)
+
+    @ex.command("approve")
+    def approve(ref: Ref, name: Annotated[str, typer.Argument(help="The approval gate's name.")],
+                reject: Annotated[bool, typer.Option("--reject", help="Reject instead: the gate's node fails.")] = False,
+                registry: Registry = None) -> None:
+        """Approve (or --reject) an approve() gate of an execution."""
+        _send(store_of(registry), ref, name, "no" if reject else "yes", approve=True)
+
+    @ex.command("show")
+    def show(ref: Ref, deck: Annotated[bool, typer.Option("--deck", help="The task reports (Deck) of its nodes.")] = False,
+             node: Annotated[str | None, typer.Option("--node", help="With --deck: print this node's report (HTML).")] = None,
+             registry: Registry = None) -> None:
+        """Show an execution; with --deck, where each node's report is (or one report's HTML)."""
+        from rich.console import Console
+
+        from flowctl.engine import find_execution
+        from flowctl.engine._view import execution_document, render_execution
+
+        store = store_of(registry)
+        execution = find_execution(store, ref)
+        if not deck:
+            render_execution(execution_document(store, execution), Console())
+            return
+        _show_decks(store, execution.id, execution.name, node)
+
+
+def _send(store: ExecutionStore, ref: str, name: str, text: str, *, approve: bool) -> None:
+    from flowctl.engine import find_execution
+    from flowctl.engine._gates import send_signal
+    from flowctl.engine._launch import who
+    from flowctl.engine._specs import SpecLoader
+
+    execution = find_execution(store, ref)
+    record = send_signal(store, SpecLoader(store), execution, name, text, actor=who(), approve=approve)
+    typer.echo(f"signal {name} = {record.value!r} given to {execution.project}/{execution.domain}/{execution.name}", err=True)
+
+
+def _show_decks(store: ExecutionStore, execution_id: str, name: str, node: str | None) -> None:
+    from flowctl import _blobstore as blobs
+    from flowctl._errors import InputError
+    from flowctl.entrypoint import deck_uri
+
+    found: dict[str, str] = {}
+    for node_id, attempts in sorted(store.load_attempts(execution_id).items()):
+        for attempt in reversed(attempts):
+            if attempt.outputs_uri and blobs.exists(deck_uri(attempt.outputs_uri)):
+                found[node_id] = deck_uri(attempt.outputs_uri)
+                break
+    if node is not None:
+        if node not in found:
+            raise InputError(f"Node {node} of execution {name} has no report",
+                             detail=f"Nodes with reports: {', '.join(found) or '(none)'}. A task writes one with Deck(...).")
+        sys.stdout.write(blobs.read_bytes(found[node]).decode())
+        return
+    if not found:
+        typer.echo(f"execution {name} has no task reports (tasks write them with flowctl.Deck)", err=True)
+    for node_id, uri in found.items():
+        typer.echo(f"{node_id}\t{uri}")
+
+
+# ---------------------------------------------------------------- flowctl run
+def parse_signals(options: list[str]) -> dict[str, str]:
+    """``--signal NAME=VALUE`` options as a mapping; a malformed one is an InputError."""
+    from flowctl._errors import InputError
+
+    signals: dict[str, str] = {}
+    for option in options:
+        key, eq, value = option.partition("=")
+        if not eq or not key:
+            raise InputError(f"--signal {option!r} is not NAME=VALUE", detail="For example: --signal approve-model=yes")
+        signals[key] = value
+    return signals
+
+
+def terminal_prompt() -> Callable[[str], str] | None:
+    """Ask on the terminal (stderr, so --json output stays clean); None when stdin is not a TTY."""
+    if not sys.stdin.isatty():
+        return None
+
+    def ask(question: str) -> str:
+        sys.stderr.write(question)
+        sys.stderr.flush()
+        return sys.stdin.readline().strip()
+
+    return ask
+
+
+def write_local_decks(decks: dict[str, dict[str, str]], title: str, folder: Path) -> None:
+    """The reports tasks wrote in a local run (also a failed one), one HTML page per node under
+    ``folder``; their paths go to stderr."""
+    from flowctl.sdk._context import render_report
+
+    for node_id, documents in decks.items():
+        path = folder / f"{node_id.replace('/', '__')}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_report(f"{title} {node_id}", documents))
+        sys.stderr.write(f"Deck: {path}\n")
