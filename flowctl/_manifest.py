@@ -9,10 +9,8 @@ All problems are collected and raised once; two declarations of one address name
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from flowctl._address import EntityKind
 from flowctl._errors import Diagnostic, FlowctlError, ManifestError
 from flowctl._project import Domain, LaunchPlanDeclaration, Project, Promotion, Registration, collect_projects
 from flowctl._versioning import VersionChoice, choose_version, content_version, git_toplevel
+from flowctl.sdk._source import import_user_module
 from flowctl.spec import (
     ActivationSpec,
     DesiredState,
@@ -132,15 +131,9 @@ def import_manifests(root: Path, modules: list[str]) -> tuple[list[Project], lis
     with collect_projects() as found:
         for name in modules:
             try:
-                loaded.append(importlib.import_module(name))
+                loaded.append(import_user_module(name, what=f"manifest module `{name}`"))
             except FlowctlError as error:
                 errors += error.diagnostics
-            except SyntaxError as error:
-                errors.append(Diagnostic(f"Syntax error in manifest module `{name}`: {error.msg}",
-                                         "Fix the syntax and run the command again.",
-                                         source=f"{_display(error.filename or '')}:{error.lineno}"))
-            except Exception as error:  # the user's module raised while importing
-                errors.append(_import_failure(name, error, root))
     if errors:
         raise ManifestError(diagnostics=list(dict.fromkeys(errors)))  # one workflow reached twice: report once
     projects = list(found)
@@ -149,22 +142,6 @@ def import_manifests(root: Path, modules: list[str]) -> tuple[list[Project], lis
             if isinstance(value, Project) and all(value is not p for p in projects):
                 projects.append(value)
     return projects, loaded
-
-
-def _import_failure(name: str, error: Exception, root: Path) -> Diagnostic:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(str(root))]
-    where = f"{_display(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
-    return Diagnostic(f"Importing manifest module `{name}` failed: {type(error).__name__}: {error}",
-                      "Fix the error in your module (run `python -c 'import " + name + "'` from the manifest "
-                      "root to see the full traceback), or pass --debug.", source=where)
-
-
-def _display(filename: str) -> str:
-    try:
-        rel = os.path.relpath(filename)
-    except ValueError:
-        return filename
-    return filename if rel.startswith("..") else rel
 
 
 # ---------------------------------------------------------------- compiling declarations

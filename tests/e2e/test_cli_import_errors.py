@@ -1,0 +1,96 @@
+"""A manifest or workflow file that fails to import: one diagnostic naming file:line, the user's
+frames only, exit 1, for run, plan, apply and drift alike (one loader path)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from cli_support import assert_diagnostic, invoke
+
+BROKEN = {
+    "syntax_error.py": ("from flowctl import task\nx = (\n", "syntax_error.py:2", "'(' was never closed"),
+    "name_error.py": ("from flowctl import task\n\ny = undefined_name + 1\n", "name_error.py:3",
+                      "NameError: name 'undefined_name' is not defined"),
+    "import_error.py": ("import no_such_module_anywhere\n", "import_error.py:1",
+                        "No module named 'no_such_module_anywhere'"),
+    "raises.py": ("def boom():\n    raise RuntimeError('at import')\n\nboom()\n", "raises.py:2",
+                  "RuntimeError: at import"),
+    "exits.py": ("import sys\n\nsys.exit(0)\n", "exits.py:3", "called sys.exit(0) while being imported"),
+    "exits_code.py": ("raise SystemExit(3)\n", "exits_code.py:1", "called sys.exit(3) while being imported"),
+}
+
+
+def _commands(file: str, tmp: Path) -> list[list[str]]:
+    registry = f"sqlite:///{tmp / 'registry.db'}"
+    return [
+        ["run", file, "wf"],
+        ["plan", file, "--version", "v1", "--registry", registry],
+        ["apply", file, "--version", "v1", "--auto-approve", "--registry", registry],
+        ["drift", file, "--registry", registry],
+    ]
+
+
+@pytest.mark.parametrize("file", sorted(BROKEN))
+def test_a_file_that_fails_to_import_is_one_diagnostic_everywhere(tmp_path: Path, file: str) -> None:
+    text, where, what = BROKEN[file]
+    (tmp_path / file).write_text(text)
+    _make_registry(tmp_path)  # drift needs one; the failed apply must leave it as it was
+    serial = _serial(tmp_path)
+    for args in _commands(file, tmp_path):
+        result = invoke(*args, cwd=tmp_path)
+        assert_diagnostic(result, what, f"on {where}")
+        assert "importlib" not in result.stderr and "flowctl/" not in result.stderr, result.stderr
+    assert _serial(tmp_path) == serial
+
+
+def _make_registry(tmp: Path) -> None:
+    good = tmp / "good"
+    good.mkdir()
+    (good / "manifest.py").write_text(textwrap.dedent("""
+        from flowctl import Project, task
+
+        @task
+        def t(x: int) -> int:
+            return x
+
+        Project("p").domain("development").register(t)
+    """))
+    result = invoke("apply", str(good), "--version", "v1", "--auto-approve", "--registry",
+                    f"sqlite:///{tmp / 'registry.db'}", cwd=tmp)
+    assert result.code == 0, result.output
+
+
+def _serial(tmp: Path) -> int:
+    from flowctl.state import open_store
+
+    store = open_store(f"sqlite:///{tmp / 'registry.db'}")
+    try:
+        return store.snapshot().serial
+    finally:
+        store.close()
+
+
+def test_the_traceback_shows_the_users_frames_across_their_modules(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("def load():\n    return {}['missing']\n\nVALUE = load()\n")
+    (tmp_path / "flows.py").write_text("import helper\n")
+    result = invoke("run", "flows.py", "wf", cwd=tmp_path)
+    assert_diagnostic(result, "KeyError: 'missing'", "on helper.py:2", 'flows.py", line 1', 'helper.py", line 4')
+    assert "_bootstrap" not in result.stderr
+
+
+def test_a_guarded_main_block_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "flows.py").write_text(textwrap.dedent("""
+        import sys
+        from flowctl import task
+
+        @task
+        def double(x: int) -> int:
+            return 2 * x
+
+        if __name__ == "__main__":
+            sys.exit(1)
+    """))
+    result = invoke("run", "flows.py", "double", "--x", "4", cwd=tmp_path)
+    assert result.code == 0 and result.stdout.strip() == "o0: 8", result.output
