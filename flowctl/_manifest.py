@@ -406,12 +406,34 @@ def load_manifest(
     with _on_sys_path(root):
         projects, loaded = import_manifests(root, modules)
         if not projects:
-            raise ManifestError(f"No Project is declared in {path}",
-                                detail="Declare one: `project = Project(\"my-project\")`, then "
-                                "`project.domain(\"development\").register(my_workflow)`.")
+            raise _no_project(path, loaded)
         choice = choose_version(root, explicit=version, allow_dirty=allow_dirty)
         desired = build_desired_state(projects, manifest_id=manifest_id_for(root), version=choice,
                                       compile_entity=compile_entity)
     return LoadedManifest(root=root, desired=desired, projects=projects, version=choice,
                           modules=[m.__name__ for m in loaded])
 
+
+def _no_project(path: Path, modules: list[ModuleType]) -> ManifestError:
+    """No Project: name what the manifests define (nothing registers it) and how to declare one."""
+    from flowctl.sdk import LaunchPlan, TaskDefinition, definition_of
+
+    names = {m.__name__ for m in modules}
+    found: list[tuple[str, str, str]] = []  # (kind, variable, where)
+    for module in modules:
+        for attr, value in vars(module).items():
+            definition = value if isinstance(value, LaunchPlan) else getattr(value, "__flowctl_definition__", None)
+            if definition is None or getattr(definition, "module", module.__name__) not in names:
+                continue  # imported from elsewhere, e.g. `from flowctl import task`
+            kind = "launch plan" if isinstance(definition, LaunchPlan) else (
+                "task" if isinstance(definition_of(value), TaskDefinition) else "workflow")
+            found.append((kind, attr, definition.source))
+    ranked = sorted(found, key=lambda f: ("workflow", "launch plan", "task").index(f[0]))
+    shown = ranked[0][1] if found else "my_workflow"
+    objects = "".join(f"\n  {kind} `{attr}` ({where})" for kind, attr, where in found)
+    declare = (f"Declare one and register what should go to the registry, e.g.:\n"
+               f"  from flowctl import Project\n  project = Project(\"my-project\")\n"
+               f"  project.domain(\"development\").register({shown})")
+    detail = (f"It defines these, but plan and apply only see what a Project registers:{objects}\n{declare}"
+              if found else f"{declare}\nwhere `{shown}` is one of your @workflow functions.")
+    return ManifestError(f"No Project is declared in {path}", detail=detail, source=str(path))

@@ -94,3 +94,13 @@ def test_a_guarded_main_block_is_fine(tmp_path: Path) -> None:
     """))
     result = invoke("run", "flows.py", "double", "--x", "4", cwd=tmp_path)
     assert result.code == 0 and result.stdout.strip() == "o0: 8", result.output
+
+
+def test_a_manifest_without_a_project_names_the_file_its_objects_and_how_to_declare(tmp_path: Path) -> None:
+    fixture = Path(__file__).parents[1] / "fixtures" / "workflows" / "wf_truth_test.py"
+    (tmp_path / "promise_truth.py").write_text(fixture.read_text())
+    result = invoke("plan", "promise_truth.py", "--version", "v1", "--registry",
+                    f"sqlite:///{tmp_path / 'registry.db'}", cwd=tmp_path)
+    assert_diagnostic(result, "No Project is declared in promise_truth.py", "on promise_truth.py",
+                      "workflow `truth_wf` (promise_truth.py:17)", "task `positive` (promise_truth.py:7)",
+                      'project = Project("my-project")', 'project.domain("development").register(truth_wf)')
