@@ -416,18 +416,9 @@ def load_manifest(
 
 def _no_project(path: Path, modules: list[ModuleType]) -> ManifestError:
     """No Project: name what the manifests define (nothing registers it) and how to declare one."""
-    from flowctl.sdk import LaunchPlan, TaskDefinition, definition_of
+    from flowctl.sdk._lookup import definitions_in
 
-    names = {m.__name__ for m in modules}
-    found: list[tuple[str, str, str]] = []  # (kind, variable, where)
-    for module in modules:
-        for attr, value in vars(module).items():
-            definition = value if isinstance(value, LaunchPlan) else getattr(value, "__flowctl_definition__", None)
-            if definition is None or getattr(definition, "module", module.__name__) not in names:
-                continue  # imported from elsewhere, e.g. `from flowctl import task`
-            kind = "launch plan" if isinstance(definition, LaunchPlan) else (
-                "task" if isinstance(definition_of(value), TaskDefinition) else "workflow")
-            found.append((kind, attr, definition.source))
+    found = [(kind.replace("_", " "), attr, where) for m in modules for kind, attr, where in definitions_in(m)]
     ranked = sorted(found, key=lambda f: ("workflow", "launch plan", "task").index(f[0]))
     shown = ranked[0][1] if found else "my_workflow"
     objects = "".join(f"\n  {kind} `{attr}` ({where})" for kind, attr, where in found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,8 @@ class Result:
 
 @contextlib.contextmanager
 def _environment(cwd: Path | None, env: Mapping[str, str] | None) -> Iterator[None]:
-    old_cwd = os.getcwd()
+    """The working folder, environment, sys.path and modules of a fresh process, restored after."""
+    old_cwd, old_path, old_modules = os.getcwd(), list(sys.path), set(sys.modules)
     saved = {key: os.environ.get(key) for key in env or {}}
     os.environ.update(env or {})
     if cwd is not None:
@@ -38,12 +40,24 @@ def _environment(cwd: Path | None, env: Mapping[str, str] | None) -> Iterator[No
     try:
         yield
     finally:
+        sys.path[:] = old_path
+        for name in set(sys.modules) - old_modules:  # the user's modules this command imported
+            if _is_users(sys.modules[name]):
+                del sys.modules[name]
         os.chdir(old_cwd)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+_LIBRARIES = tuple(str(Path(p).resolve()) for p in {sys.prefix, sys.base_prefix, Path(__file__).parents[2]})
+
+
+def _is_users(module: object) -> bool:
+    filename = getattr(module, "__file__", None)
+    return bool(filename) and not str(Path(filename).resolve()).startswith(_LIBRARIES)  # type: ignore[arg-type]
 
 
 def invoke(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Result:

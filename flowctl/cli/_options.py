@@ -1,0 +1,73 @@
+"""Options shared by several commands, each validated once here (typer and the standard library only).
+
+- inputs: ``-i/--input NAME=VALUE`` and ``--inputs FILE`` (``run`` and ``launch``);
+- numbers: :func:`count` and :func:`seconds` parse a bounded whole number / a finite number of
+  seconds, so ``--slots -1``, ``--limit 1e20`` or ``--lock-timeout nan`` is a usage error (exit 2)
+  that names the option, the value and the accepted range;
+- closed sets: enums, so click lists the valid values (``--phase``, ``-o``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+InputOpt = Annotated[list[str] | None, typer.Option(
+    "--input", "-i", help="An input as NAME=VALUE (repeatable); VALUE as for --NAME.", show_default=False)]
+InputsFileOpt = Annotated[list[str] | None, typer.Option(
+    "--inputs", help="A .json or .yaml file mapping input names to values (repeatable); -i and --NAME override it.",
+    show_default=False, metavar="FILE")]
+
+# Upper bounds keep every number inside what SQLite, PostgreSQL and time.sleep accept.
+MAX_COUNT = 1_000_000
+MAX_SECONDS = 366 * 24 * 3600.0
+
+
+def count(minimum: int = 1, maximum: int = MAX_COUNT) -> Callable[[str], int]:
+    """A parser of a whole number in ``[minimum, maximum]``."""
+
+    def parse(text: str) -> int:
+        if isinstance(text, int):  # a default value
+            return text
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a whole number (use {minimum}..{maximum})") from None
+        if not minimum <= value <= maximum:
+            raise typer.BadParameter(f"{value} is out of range: use a whole number from {minimum} to {maximum}")
+        return value
+
+    return parse
+
+
+def seconds(minimum: float = 0.0, maximum: float = MAX_SECONDS, *, above: bool = False) -> Callable[[str], float]:
+    """A parser of a finite number of seconds in ``[minimum, maximum]`` (``(minimum, maximum]`` with ``above``)."""
+    low = f"more than {minimum:g}" if above else f"at least {minimum:g}"
+
+    def parse(text: str) -> float:
+        if isinstance(text, int | float):  # a default value
+            return float(text)
+        try:
+            value = float(str(text).strip())
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < minimum or (above and value == minimum) or value > maximum:
+            raise typer.BadParameter(f"{text} is out of range: give {low} and at most {maximum:g} seconds")
+        return value
+
+    return parse
+
+
+class ExecutionPhase(StrEnum):
+    """Phases of an execution (``state._execution_records``; a test pins the two together)."""
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    timed_out = "timed_out"
+    aborted = "aborted"
