@@ -47,6 +47,7 @@ def count(minimum: int = 1, maximum: int = MAX_COUNT) -> Callable[[str], int]:
 def seconds(minimum: float = 0.0, maximum: float = MAX_SECONDS, *, above: bool = False) -> Callable[[str], float]:
     """A parser of a finite number of seconds in ``[minimum, maximum]`` (``(minimum, maximum]`` with ``above``)."""
     low = f"more than {minimum:g}" if above else f"at least {minimum:g}"
+    high = f"{maximum / 86400:g} days" if maximum >= 86400 else f"{maximum:g} seconds"
 
     def parse(text: str) -> float:
         if isinstance(text, int | float):  # a default value
@@ -56,10 +57,30 @@ def seconds(minimum: float = 0.0, maximum: float = MAX_SECONDS, *, above: bool =
         except ValueError:
             raise typer.BadParameter(f"{text!r} is not a number of seconds") from None
         if not math.isfinite(value) or value < minimum or (above and value == minimum) or value > maximum:
-            raise typer.BadParameter(f"{text} is out of range: give {low} and at most {maximum:g} seconds")
+            raise typer.BadParameter(f"{text} is out of range: give {low} seconds and at most {high}")
         return value
 
     return parse
+
+
+class PlanFormat(StrEnum):
+    """``-o`` of plan and promote."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ProviderName(StrEnum):
+    """Where attempts run (``flowctl.providers.get_provider``)."""
+
+    local = "local"
+    kubernetes = "kubernetes"
 
 
 class ExecutionPhase(StrEnum):

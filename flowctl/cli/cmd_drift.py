@@ -64,8 +64,9 @@ def register(app: typer.Typer) -> None:
         report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
         text = _render(report, output_format)
         if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
+            from flowctl._outfile import write_output_file
+
+            write_output_file(output, text, what="the drift report")
             typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
         else:
             typer.echo(text, nl=False)

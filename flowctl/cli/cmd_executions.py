@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowctl.cli._options import ExecutionPhase, count
+
 if TYPE_CHECKING:
     from flowctl.state._executions import ExecutionStore
 
@@ -34,9 +36,9 @@ def register(app: typer.Typer) -> None:
     def list_(
         project: Annotated[str | None, typer.Option("--project", "-p")] = None,
         domain: Annotated[str | None, typer.Option("--domain", "-d")] = None,
-        phase: Annotated[str | None, typer.Option("--phase")] = None,
+        phase: Annotated[ExecutionPhase | None, typer.Option("--phase", help="Only executions in this phase.")] = None,
         launch_plan: Annotated[str | None, typer.Option("--launch-plan")] = None,
-        limit: Annotated[int, typer.Option("--limit")] = 50,
+        limit: Annotated[int, typer.Option("--limit", parser=count(1), help="At most this many (1-1000000).")] = 50,
         json_output: Json = False,
         registry: Registry = None,
     ) -> None:
@@ -47,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
         from flowctl.engine._view import FORMAT_VERSION, execution_summary, render_list
 
-        found = _store(registry).list_executions(project=project, domain=domain, phase=phase,
+        found = _store(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
                                                  launch_plan=launch_plan, limit=limit)
         if json_output:
             typer.echo(json.dumps({"format_version": FORMAT_VERSION,
@@ -98,7 +100,7 @@ def register(app: typer.Typer) -> None:
     def logs(
         ref: Ref,
         node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
-        attempt: Annotated[int | None, typer.Option("--attempt", help="Only this attempt number.")] = None,
+        attempt: Annotated[int | None, typer.Option("--attempt", parser=count(0), help="Only this attempt number.")] = None,
         registry: Registry = None,
     ) -> None:
         """Print the logs of an execution's attempts."""

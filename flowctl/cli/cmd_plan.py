@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from flowctl.cli._options import PlanFormat
+
 PathArg = Annotated[Path | None, typer.Argument(help="Manifest file, folder or package (default: the current folder).",
                                                 show_default=False)]
 VersionOpt = Annotated[str | None, typer.Option("--version", help="Version to register current code at "
@@ -24,7 +26,7 @@ def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan(
         path: PathArg = None,
-        output: Annotated[str, typer.Option("-o", "--output", help="text, json or markdown.")] = "text",
+        output: Annotated[PlanFormat, typer.Option("-o", "--output", help="Output format.")] = PlanFormat.text,
         json_output: Annotated[bool, typer.Option("--json", help="Same as -o json.")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="Save the plan to FILE for `flowctl apply FILE`.")] = None,
         detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 without changes, "
@@ -44,7 +46,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.cli import _plan_support as support
         from flowctl.plans import save_plan
 
-        fmt = support.check_output(output, json_output)
+        fmt = support.check_output(output.value, json_output)
         targets = support.parse_targets(target)
         config = support.config_for(registry)
         store = support.open_registry(config)

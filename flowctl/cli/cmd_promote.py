@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from flowctl.cli._options import PlanFormat, count
 from flowctl.cli.cmd_apply import AutoApproveOpt, LockTimeoutOpt
 from flowctl.cli.cmd_plan import BreakingOpt, RegistryOpt
 
@@ -18,13 +19,13 @@ def register(app: typer.Typer) -> None:
         to_domain: Annotated[str, typer.Option("--to", help="Target domain, e.g. production.")],
         workflow: Annotated[str | None, typer.Option("--workflow", help="Promote only this workflow "
                                                      "(default: every workflow the source domain runs).")] = None,
-        require_successes: Annotated[int, typer.Option("--require-successes", min=0, help="Refuse unless each "
+        require_successes: Annotated[int, typer.Option("--require-successes", parser=count(0), help="Refuse unless each "
                                                        "promoted version has at least N succeeded executions in the "
                                                        "source domain.")] = 0,
         auto_approve: AutoApproveOpt = False,
         lock_timeout: LockTimeoutOpt = 0.0,
         allow_breaking: BreakingOpt = False,
-        output: Annotated[str, typer.Option("-o", "--output", help="text, json or markdown (the plan).")] = "text",
+        output: Annotated[PlanFormat, typer.Option("-o", "--output", help="Format of the plan.")] = PlanFormat.text,
         registry: RegistryOpt = None,
     ) -> None:
         """Register in --to the versions --from runs, with their exact stored specs, and activate them.
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.cli import _plan_support as support
         from flowctl.plans import PlanMode, compute_plan, promotion_desired_state
 
-        fmt = support.check_output(output, False)
+        fmt = support.check_output(output.value, False)
         config = support.config_for(registry)
         store = support.open_registry(config)
         try:

@@ -3,7 +3,7 @@
 Inputs come from, in increasing precedence, ``--inputs FILE.json|yaml`` (a mapping of names to
 values), ``-i/--input NAME=VALUE`` and the typed options ``--NAME VALUE`` generated from the
 interface. A command-line value is plain text for str-like types and JSON otherwise (read by the
-one safe parser, :mod:`flowctl.types._jsontext`). :func:`merge_inputs` then applies the rules every
+one safe parser, :mod:`flowctl._jsontext`). :func:`merge_inputs` then applies the rules every
 execution follows: workflow defaults < launch plan defaults < given < fixed, a fixed input given is
 an error, every value checked against its type. All problems are reported at once.
 """
@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from flowctl._errors import Diagnostic, DiagnosticCollector, InputError
+from flowctl._jsontext import JsonSyntaxError, load_data_file, load_json_text
 from flowctl.spec import InterfaceSpec, Json, LaunchPlanSpec, TypeSpec
-from flowctl.types._jsontext import JsonSyntaxError, load_data_file, load_json_text
 
 TEXT_KINDS = frozenset({"str", "datetime", "date", "timedelta", "file", "directory", "bytes", "enum"})
 _TRUTH = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}

@@ -73,15 +73,16 @@ def _serial(tmp: Path) -> int:
 
 
 def test_the_traceback_shows_the_users_frames_across_their_modules(tmp_path: Path) -> None:
-    (tmp_path / "helper.py").write_text("def load():\n    return {}['missing']\n\nVALUE = load()\n")
-    (tmp_path / "flows.py").write_text("import helper\n")
-    result = invoke("run", "flows.py", "wf", cwd=tmp_path)
-    assert_diagnostic(result, "KeyError: 'missing'", "on helper.py:2", 'flows.py", line 1', 'helper.py", line 4')
+    (tmp_path / "import_helper.py").write_text("def load():\n    return {}['missing']\n\nVALUE = load()\n")
+    (tmp_path / "import_flows.py").write_text("import import_helper\n")
+    result = invoke("run", "import_flows.py", "wf", cwd=tmp_path)
+    assert_diagnostic(result, "KeyError: 'missing'", "on import_helper.py:2", 'import_flows.py", line 1',
+                      'import_helper.py", line 4')
     assert "_bootstrap" not in result.stderr
 
 
 def test_a_guarded_main_block_is_fine(tmp_path: Path) -> None:
-    (tmp_path / "flows.py").write_text(textwrap.dedent("""
+    (tmp_path / "guarded_flows.py").write_text(textwrap.dedent("""
         import sys
         from flowctl import task
 
@@ -92,7 +93,7 @@ def test_a_guarded_main_block_is_fine(tmp_path: Path) -> None:
         if __name__ == "__main__":
             sys.exit(1)
     """))
-    result = invoke("run", "flows.py", "double", "--x", "4", cwd=tmp_path)
+    result = invoke("run", "guarded_flows.py", "double", "--x", "4", cwd=tmp_path)
     assert result.code == 0 and result.stdout.strip() == "o0: 8", result.output
 
 

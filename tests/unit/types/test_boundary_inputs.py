@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from flowctl._errors import InputError
+from flowctl._jsontext import MAX_DEPTH, JsonSyntaxError, load_data_file, load_json_text
 from flowctl.spec import InputSpec, InterfaceSpec, LaunchPlanSpec, TypeSpec
 from flowctl.types import validate_json_against
 from flowctl.types._inputs import merge_inputs, read_inputs
-from flowctl.types._jsontext import MAX_DEPTH, JsonSyntaxError, load_data_file, load_json_text
 
 FLOAT = TypeSpec(kind="float")
 INT = TypeSpec(kind="int")

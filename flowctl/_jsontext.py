@@ -86,10 +86,11 @@ def load_data_file(path: Path, *, what: str = "file") -> Json:
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise InputError(f"{what.capitalize()} {path} is neither .json nor .yaml",
                          detail="Name the file *.json, *.yaml or *.yml so flowctl knows how to read it.")
-    return _load_yaml(text, where)
+    return load_yaml_text(text, where=where)
 
 
-def _load_yaml(text: str, where: str) -> Json:
+def load_yaml_text(text: str, *, where: str) -> Json:
+    """YAML (or JSON) text as a JSON value, with the checks of :func:`plain_json`."""
     import yaml
 
     try:
