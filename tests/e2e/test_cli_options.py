@@ -10,9 +10,6 @@ from pathlib import Path
 import pytest
 from cli_support import assert_diagnostic, invoke
 
-from flowctl.cli._options import ExecutionPhase
-from flowctl.state._execution_records import ACTIVE_PHASES, TERMINAL_PHASES
-
 
 @pytest.fixture
 def manifest(tmp_path: Path) -> Path:
@@ -67,6 +64,9 @@ def test_closed_sets_and_ranges_are_usage_errors(tmp_path: Path, args: list[str]
 
 
 def test_the_phase_choice_is_the_registrys_set_of_phases() -> None:
+    from flowctl.cli._options import ExecutionPhase
+    from flowctl.state._execution_records import ACTIVE_PHASES, TERMINAL_PHASES
+
     assert {p.value for p in ExecutionPhase} == set(TERMINAL_PHASES) | set(ACTIVE_PHASES)
 
 
