@@ -15,12 +15,38 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 InputOpt = Annotated[list[str] | None, typer.Option(
     "--input", "-i", help="An input as NAME=VALUE (repeatable); VALUE as for --NAME.", show_default=False)]
 InputsFileOpt = Annotated[list[str] | None, typer.Option(
     "--inputs", help="A .json or .yaml file mapping input names to values (repeatable); -i and --NAME override it.",
     show_default=False, metavar="FILE")]
+
+class InputsCommand(TyperCommand):
+    """A command whose unknown ``--NAME VALUE`` pairs are the inputs (``run``, ``launch``).
+
+    click would read a value such as ``-1`` or ``-Infinity`` as a cluster of short options (and
+    ``-Infinity`` holds ``-i``): a value after an input option that starts with a single dash is
+    joined to it first, ``--x -1`` becoming ``--x=-1``.
+    """
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        known = {opt for param in self.params for opt in (*param.opts, *param.secondary_opts)}
+        joined: list[str] = []
+        index = 0
+        while index < len(args):
+            token = args[index]
+            following = args[index + 1] if index + 1 < len(args) else ""
+            if (token.startswith("--") and "=" not in token and token not in known and following.startswith("-")
+                    and not following.startswith("--") and following not in known):
+                joined.append(f"{token}={following}")
+                index += 2
+                continue
+            joined.append(token)
+            index += 1
+        return super().parse_args(ctx, joined)
+
 
 # Upper bounds keep every number inside what SQLite, PostgreSQL and time.sleep accept.
 MAX_COUNT = 1_000_000

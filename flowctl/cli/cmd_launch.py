@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
-from flowctl.cli._options import InputOpt, InputsFileOpt
+from flowctl.cli._options import InputOpt, InputsCommand, InputsFileOpt
 
 
 def register(app: typer.Typer) -> None:
     @app.command(
         "launch",
+        cls=InputsCommand,
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
     def launch(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flowctl.cli._options import InputOpt, InputsFileOpt
+from flowctl.cli._options import InputOpt, InputsCommand, InputsFileOpt
 
 _HELP = """Run a workflow, launch plan or task locally (in this process).
 
@@ -26,6 +26,7 @@ Inputs are given as --NAME VALUE (JSON for lists, dicts and dataclasses), -i NAM
 def register(app: typer.Typer) -> None:
     @app.command(
         "run",
+        cls=InputsCommand,
         help=_HELP,
         add_help_option=False,
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

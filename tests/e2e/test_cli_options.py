@@ -125,3 +125,17 @@ def test_an_impossible_sqlite_path_is_a_diagnostic(manifest: Path, command: list
 def test_a_sqlite_url_with_two_slashes_is_explained(manifest: Path) -> None:
     result = invoke("get", "workflows", "--registry", "sqlite://registry.db", cwd=manifest)
     assert_diagnostic(result, "a SQLite URL has three slashes")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("NaN", "--x: NaN is not a finite number"), ("1e999", "--x: 1e999 is not a finite number"),
+    ("-Infinity", "--x: -Infinity is not a finite number"), ("true", "expected float, got True"),
+    ("[1.0]", "expected float, got [1.0]"), ("[" * 3000 + "]" * 3000, "--x is nested deeper than 64 levels"),
+])
+def test_run_refuses_what_is_not_a_finite_float(tmp_path: Path, value: str, message: str) -> None:
+    (tmp_path / "float_flows.py").write_text("from flowctl import task\n\n@task\ndef half(x: float) -> float:\n"
+                                             "    return x / 2\n")
+    assert_diagnostic(invoke("run", "float_flows.py", "half", "--x", value, cwd=tmp_path), message)
+    assert_diagnostic(invoke("run", "float_flows.py", "half", "-i", f"x={value}", cwd=tmp_path), message)
+    assert invoke("run", "float_flows.py", "half", "--x", "3", cwd=tmp_path).stdout == "o0: 1.5\n"
+    assert invoke("run", "float_flows.py", "half", "--x", "-3", cwd=tmp_path).stdout == "o0: -1.5\n"  # not an option
