@@ -12,10 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperCommand
+
+if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext  # typer's vendored click
 
 InputOpt = Annotated[list[str] | None, typer.Option(
     "--input", "-i", help="An input as NAME=VALUE (repeatable); VALUE as for --NAME.", show_default=False)]
@@ -31,7 +34,7 @@ class InputsCommand(TyperCommand):
     joined to it first, ``--x -1`` becoming ``--x=-1``.
     """
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         known = {opt for param in self.params for opt in (*param.opts, *param.secondary_opts)}
         joined: list[str] = []
         index = 0
