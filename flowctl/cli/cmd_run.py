@@ -39,8 +39,9 @@ def register(app: typer.Typer) -> None:
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the local cache.")] = False,
         overwrite_cache: Annotated[bool, typer.Option("--overwrite-cache", help="Run cached tasks and replace their results.")] = False,
         show_help: Annotated[bool, typer.Option("--help", "-h", help="Show this message (with FILE NAME: its inputs).")] = False,
-        remote: Annotated[bool, typer.Option("--remote", help="Register the workflow in the registry (at a content "
-                                             "version) and launch it there; a running `flowctl controller` executes it.")] = False,
+        remote: Annotated[bool, typer.Option("--remote", help="Register NAME (workflow, launch plan or task) in the "
+                                             "registry at a content version and launch it there; a running `flowctl "
+                                             "controller` executes it.")] = False,
         wait: Annotated[bool, typer.Option("--wait", help="With --remote: follow the execution, print its outputs, exit "
                                            "with its phase: 0 succeeded, 1 failed, 3 aborted, 4 timed out.")] = False,
         inputs: InputOpt = None,

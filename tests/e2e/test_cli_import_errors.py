@@ -32,17 +32,24 @@ def _commands(file: str, tmp: Path) -> list[list[str]]:
     ]
 
 
+@pytest.fixture(scope="module")
+def with_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a registry (drift needs one); failed applies must leave it as it was."""
+    folder = tmp_path_factory.mktemp("imports")
+    _make_registry(folder)
+    return folder
+
+
 @pytest.mark.parametrize("file", sorted(BROKEN))
-def test_a_file_that_fails_to_import_is_one_diagnostic_everywhere(tmp_path: Path, file: str) -> None:
+def test_a_file_that_fails_to_import_is_one_diagnostic_everywhere(with_registry: Path, file: str) -> None:
     text, where, what = BROKEN[file]
-    (tmp_path / file).write_text(text)
-    _make_registry(tmp_path)  # drift needs one; the failed apply must leave it as it was
-    serial = _serial(tmp_path)
-    for args in _commands(file, tmp_path):
-        result = invoke(*args, cwd=tmp_path)
+    (with_registry / file).write_text(text)
+    serial = _serial(with_registry)
+    for args in _commands(file, with_registry):
+        result = invoke(*args, cwd=with_registry)
         assert_diagnostic(result, what, f"on {where}")
         assert "importlib" not in result.stderr and "flowctl/" not in result.stderr, result.stderr
-    assert _serial(tmp_path) == serial
+    assert _serial(with_registry) == serial
 
 
 def _make_registry(tmp: Path) -> None:

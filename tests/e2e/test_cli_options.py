@@ -111,11 +111,14 @@ LONG_NAME = "a" * 5000
 DEEP_PATH = "/".join(["abc"] * 1500)
 
 
-@pytest.mark.parametrize("path", [LONG_NAME + ".db", DEEP_PATH + ".db", "nul%00byte.db"])
-@pytest.mark.parametrize("command", [["get", "workflows"], ["executions", "list"], ["registry", "info"],
-                                     ["lock", "list"], ["plan", ".", "--version", "v1"],
-                                     ["apply", ".", "--version", "v1", "--auto-approve"], ["drift", "."],
-                                     ["controller", "--once"]])
+COMMANDS = [["get", "workflows"], ["executions", "list"], ["registry", "info"], ["lock", "list"],
+            ["plan", ".", "--version", "v1"], ["apply", ".", "--version", "v1", "--auto-approve"], ["drift", "."],
+            ["controller", "--once"]]
+
+
+@pytest.mark.parametrize(("command", "path"), [*((c, LONG_NAME + ".db") for c in COMMANDS),
+                                               (["get", "workflows"], DEEP_PATH + ".db"),
+                                               (["apply", ".", "--version", "v1"], "nul%00byte.db")])
 def test_an_impossible_sqlite_path_is_a_diagnostic(manifest: Path, command: list[str], path: str) -> None:
     result = invoke(*command, "--registry", f"sqlite:///{path}", cwd=manifest)
     assert_diagnostic(result, "Invalid registry path ", "sqlite:///relative/path/registry.db")
