@@ -136,12 +136,15 @@ class Config:
 
     @property
     def registry_url(self) -> str:
-        """The registry URL; a relative SQLite path is taken from the manifest root."""
+        """The registry URL; a relative SQLite path is taken from the manifest root. An impossible
+        SQLite path is an InputError here, before any command opens it."""
+        from flowctl._registry_url import check_registry_url
+
         url = self.get("registry.url") or _BY_KEY["registry.url"].default or ""
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-            return prefix + str(self.root / url[len(prefix):])
-        return url
+            return check_registry_url(prefix + str(self.root / url[len(prefix):]))
+        return check_registry_url(url)
 
     @property
     def blob_store_url(self) -> str:

@@ -9,10 +9,8 @@ All problems are collected and raised once; two declarations of one address name
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from flowctl._errors import Diagnostic, FlowctlError, ManifestError
 from flowctl._project import Domain, LaunchPlanDeclaration, Project, Promotion, Registration, collect_projects
 from flowctl._sources import git_toplevel
 from flowctl._versioning import VersionChoice, choose_version, content_version
+from flowctl.sdk._source import import_user_module
 from flowctl.spec import (
     ActivationSpec,
     DesiredState,
@@ -133,15 +132,9 @@ def import_manifests(root: Path, modules: list[str]) -> tuple[list[Project], lis
     with collect_projects() as found:
         for name in modules:
             try:
-                loaded.append(importlib.import_module(name))
+                loaded.append(import_user_module(name, what=f"manifest module `{name}`"))
             except FlowctlError as error:
                 errors += error.diagnostics
-            except SyntaxError as error:
-                errors.append(Diagnostic(f"Syntax error in manifest module `{name}`: {error.msg}",
-                                         "Fix the syntax and run the command again.",
-                                         source=f"{_display(error.filename or '')}:{error.lineno}"))
-            except Exception as error:  # the user's module raised while importing
-                errors.append(_import_failure(name, error, root))
     if errors:
         raise ManifestError(diagnostics=list(dict.fromkeys(errors)))  # one workflow reached twice: report once
     projects = list(found)
@@ -150,22 +143,6 @@ def import_manifests(root: Path, modules: list[str]) -> tuple[list[Project], lis
             if isinstance(value, Project) and all(value is not p for p in projects):
                 projects.append(value)
     return projects, loaded
-
-
-def _import_failure(name: str, error: Exception, root: Path) -> Diagnostic:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(str(root))]
-    where = f"{_display(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
-    return Diagnostic(f"Importing manifest module `{name}` failed: {type(error).__name__}: {error}",
-                      "Fix the error in your module (run `python -c 'import " + name + "'` from the manifest "
-                      "root to see the full traceback), or pass --debug.", source=where)
-
-
-def _display(filename: str) -> str:
-    try:
-        rel = os.path.relpath(filename)
-    except ValueError:
-        return filename
-    return filename if rel.startswith("..") else rel
 
 
 # ---------------------------------------------------------------- compiling declarations
@@ -434,12 +411,25 @@ def load_manifest(
     with _on_sys_path(root):
         projects, loaded = import_manifests(root, modules)
         if not projects:
-            raise ManifestError(f"No Project is declared in {path}",
-                                detail="Declare one: `project = Project(\"my-project\")`, then "
-                                "`project.domain(\"development\").register(my_workflow)`.")
+            raise _no_project(path, loaded)
         choice = choose_version(root, explicit=version, allow_dirty=allow_dirty, exclude=exclude)
         desired = build_desired_state(projects, manifest_id=manifest_id_for(root), version=choice,
                                       compile_entity=compile_entity)
     return LoadedManifest(root=root, desired=desired, projects=projects, version=choice,
                           modules=[m.__name__ for m in loaded])
 
+
+def _no_project(path: Path, modules: list[ModuleType]) -> ManifestError:
+    """No Project: name what the manifests define (nothing registers it) and how to declare one."""
+    from flowctl.sdk._lookup import definitions_in
+
+    found = [(kind.replace("_", " "), attr, where) for m in modules for kind, attr, where in definitions_in(m)]
+    ranked = sorted(found, key=lambda f: ("workflow", "launch plan", "task").index(f[0]))
+    shown = ranked[0][1] if found else "my_workflow"
+    objects = "".join(f"\n  {kind} `{attr}` ({where})" for kind, attr, where in found)
+    declare = (f"Declare one and register what should go to the registry, e.g.:\n"
+               f"  from flowctl import Project\n  project = Project(\"my-project\")\n"
+               f"  project.domain(\"development\").register({shown})")
+    detail = (f"It defines these, but plan and apply only see what a Project registers:{objects}\n{declare}"
+              if found else f"{declare}\nwhere `{shown}` is one of your @workflow functions.")
+    return ManifestError(f"No Project is declared in {path}", detail=detail, source=str(path))

@@ -89,14 +89,9 @@ def import_file(path: str | Path) -> ModuleType:
             f"Cannot import {path} as module `{name}`: another module of that name is already loaded ({existing_file})",
             detail="Rename the file so it does not shadow an installed or standard-library module.",
         )
-    try:
-        return importlib.import_module(name)
-    except (ManifestError, InputError):
-        raise
-    except Exception as exc:
-        raise ManifestError(
-            f"Importing {path} failed: {type(exc).__name__}: {exc}", detail=user_traceback(exc), source=str(path)
-        ) from exc
+    from flowctl.sdk._source import display_path, import_user_module
+
+    return import_user_module(name, what=display_path(str(path)))
 
 
 def load_task(task: TaskSpec, *, root: Path | None = None) -> Any:

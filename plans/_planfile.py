@@ -8,14 +8,14 @@ through a temporary file and a rename, so a plan file is never half written.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from flowctl._errors import ApplyError, Diagnostic
-from flowctl._workdir import make_folder
+from flowctl._outfile import write_output_file
 from flowctl.plans._cluster import ClusterPlan
 from flowctl.plans._model import Change, ObjectType, Plan
 from flowctl.state._interface import ApplyRecord, RegistrySnapshot
@@ -37,15 +37,7 @@ def save_plan(plan: Plan, path: Path, *, manifest_root: Path | None, cluster: Cl
                 "plan": plan.model_dump(mode="json")}
     if cluster is not None:
         document["cluster_plan"] = cluster.model_dump(mode="json")
-    make_folder(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(document, handle, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output_file(path, json.dumps(document, separators=(",", ":")), what="the plan", private=True)
 
 
 def is_plan_file(path: Path) -> bool:
@@ -59,7 +51,7 @@ def is_plan_file(path: Path) -> bool:
 def load_plan(path: Path) -> SavedPlan:
     try:
         document = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: a crafted, deeply nested file
         raise ApplyError(f"Cannot read the plan file {path}", detail=str(exc)) from None
     if not isinstance(document, dict) or document.get("kind") != MAGIC:
         raise ApplyError(f"{path} is not a flowctl plan file", detail="Make one with `flowctl plan --out FILE`.")
@@ -67,8 +59,14 @@ def load_plan(path: Path) -> SavedPlan:
         raise ApplyError(f"Plan file {path} has format {document.get('planfile_version')}, this flowctl reads "
                          f"{PLANFILE_VERSION}", detail="Run `flowctl plan --out FILE` again with this flowctl.")
     cluster = document.get("cluster_plan")
-    return SavedPlan(Plan.model_validate(document["plan"]), document.get("manifest_root"),
-                     ClusterPlan.model_validate(cluster) if cluster is not None else None)
+    try:
+        return SavedPlan(Plan.model_validate(document.get("plan")), document.get("manifest_root"),
+                         ClusterPlan.model_validate(cluster) if cluster is not None else None)
+    except ValidationError as exc:  # edited or truncated by hand
+        first = exc.errors(include_url=False)[0]
+        raise ApplyError(f"Plan file {path} is damaged: {exc.error_count()} problem(s)",
+                         detail=f"First: {'.'.join(map(str, first['loc']))}: {first['msg']}. "
+                         "Make a new one with `flowctl plan --out FILE`.") from None
 
 
 def check_fresh(plan: Plan, snapshot: RegistrySnapshot, history: Sequence[ApplyRecord] = ()) -> None:

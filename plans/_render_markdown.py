@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowctl.plans._markdown import code, fence, html, text
 from flowctl.plans._render_text import promotion_lines, render_change
 
 MAX_CHARS = 65_000
@@ -53,10 +54,8 @@ def _group_block(name: str, changes: list[dict[str, Any]]) -> str:
     for change in changes:
         counts[change["action"]] = counts.get(change["action"], 0) + 1
     label = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items()))
-    lines = [f"<details><summary><b>{name}</b>: {label}</summary>", "", "```diff"]
-    for change in changes:
-        lines += [_diff_prefix(line) for line in render_change(change)]
-    lines += ["```", "", "</details>", ""]
+    diff = [_diff_prefix(line) for change in changes for line in render_change(change)]
+    lines = [f"<details><summary><b>{html(name)}</b>: {label}</summary>", "", *fence(diff, "diff"), "", "</details>", ""]
     return "\n".join(lines)
 
 
@@ -72,7 +71,7 @@ def _promotions(doc: dict[str, Any]) -> list[str]:
     lines = promotion_lines(doc.get("promotions") or ())
     if not lines:
         return []
-    return ["#### Promotions", "", "```", *lines[1:-1], "```", ""]
+    return ["#### Promotions", "", *fence(lines[1:-1]), ""]
 
 
 def _forecasts(doc: dict[str, Any]) -> list[str]:
@@ -80,9 +79,9 @@ def _forecasts(doc: dict[str, Any]) -> list[str]:
         return []
     lines = ["#### Schedule forecasts", "", "| launch plan | schedule | next fire times (local / UTC) |", "|---|---|---|"]
     for item in doc["schedule_forecasts"]:
-        times = "<br>".join(f"{f['local']} / {f['utc']}" for f in item["fire_times"])
-        notes = "".join(f"<br>_{n}_" for n in item["notes"])
-        lines.append(f"| `{item['address']}` | {item['description']} | {times}{notes} |")
+        times = "<br>".join(text(f"{f['local']} / {f['utc']}") for f in item["fire_times"])
+        notes = "".join(f"<br>_{text(n)}_" for n in item["notes"])
+        lines.append(f"| {code(item['address'])} | {text(item['description'])} | {times}{notes} |")
     return [*lines, ""]
 
 
@@ -92,12 +91,13 @@ def _compat(doc: dict[str, Any]) -> list[str]:
     lines = ["#### Interface compatibility", ""]
     for item in doc["compatibility"]:
         tag = "**breaking**" if item["breaking"] else "safe"
-        lines.append(f"- {tag} `{item['address']}` {item['from_version']} → {item['to_version']}: {item['detail']}")
+        lines.append(f"- {tag} {code(item['address'])} {text(item['from_version'])} → {text(item['to_version'])}: "
+                     f"{text(item['detail'])}")
     return [*lines, ""]
 
 
 def _warnings(doc: dict[str, Any]) -> list[str]:
-    lines = [f"- :warning: {w['summary']}" for w in doc["warnings"]]
+    lines = [f"- :warning: {text(w['summary'])}" for w in doc["warnings"]]
     if doc["targets"]:
-        lines.insert(0, f"- :warning: limited to {', '.join(doc['targets'])} (`--target`)")
+        lines.insert(0, f"- :warning: limited to {', '.join(code(t) for t in doc['targets'])} (`--target`)")
     return ["#### Warnings", "", *lines, ""] if lines else []

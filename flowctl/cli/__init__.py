@@ -43,6 +43,9 @@ def debug_enabled() -> bool:
 
 
 def _register_commands() -> None:
+    """Register every command module once (tests call this and ``_main`` many times per process)."""
+    if app.registered_commands:
+        return
     package_path = __path__
     for module in sorted(pkgutil.iter_modules(package_path), key=lambda m: m.name):
         if module.name.startswith("cmd_"):
@@ -94,10 +97,11 @@ def _exit_now(code: object) -> NoReturn:
     os._exit(status)
 
 
-def _main() -> None:
+def _main(argv: list[str] | None = None) -> None:
+    """Run one command (``argv`` defaults to ``sys.argv[1:]``); always ends in SystemExit."""
     _register_commands()
     try:
-        app()
+        app(args=argv)
     except FlowctlError as error:
         if debug_enabled():
             traceback.print_exc()

@@ -11,10 +11,11 @@ if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.state import Store
 
+from flowctl.cli._options import seconds
 from flowctl.cli.cmd_plan import BreakingOpt, DirtyOpt, RegistryOpt, TargetOpt, VersionOpt
 
-LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for the registry lock "
-                                               "(default 0: fail at once when it is held).")]
+LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", parser=seconds(0), help="Seconds to wait for the "
+                                               "registry lock (default 0: fail at once when it is held).")]
 AutoApproveOpt = Annotated[bool, typer.Option("--auto-approve", help="Apply without asking for `yes`.")]
 
 

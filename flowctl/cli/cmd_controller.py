@@ -6,16 +6,22 @@ from typing import Annotated
 
 import typer
 
+from flowctl.cli._options import ProviderName, count, seconds
+
 
 def register(app: typer.Typer) -> None:
     @app.command("controller")
     def controller(
         once: Annotated[bool, typer.Option("--once", help="Run one pass (schedules, executions, notifications) and exit.")] = False,
         until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit when no execution is queued or running.")] = False,
-        provider: Annotated[str | None, typer.Option("--provider", help="Where attempts run: local or kubernetes.")] = None,
-        poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between passes when idle.")] = 0.5,
-        lease_seconds: Annotated[float | None, typer.Option("--lease-seconds", help="Claim lease; another controller takes over after it.")] = None,
-        slots: Annotated[int | None, typer.Option("--slots", help="Local provider: attempts running at once.")] = None,
+        provider: Annotated[ProviderName | None, typer.Option("--provider", help="Where attempts run.")] = None,
+        poll_interval: Annotated[float, typer.Option("--poll-interval", parser=seconds(0, 3600, above=True),
+                                                     help="Seconds between passes when idle (> 0).")] = 0.5,
+        lease_seconds: Annotated[float | None, typer.Option(
+            "--lease-seconds", parser=seconds(0, above=True),
+            help="Claim lease in seconds (> 0); another controller takes over after it.")] = None,
+        slots: Annotated[int | None, typer.Option("--slots", parser=count(1, 10_000),
+                                                  help="Local provider: attempts running at once (>= 1).")] = None,
         no_schedules: Annotated[bool, typer.Option("--no-schedules", help="Do not fire schedules.")] = False,
         registry: Annotated[str | None, typer.Option("--registry", help="Registry URL.")] = None,
         blob_store: Annotated[str | None, typer.Option("--blob-store", help="Blob store URL or folder.")] = None,
@@ -35,7 +41,8 @@ def register(app: typer.Typer) -> None:
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        ctx = engine_context(registry=registry, blob_store=blob_store, provider=provider, slots=slots)
+        ctx = engine_context(registry=registry, blob_store=blob_store, provider=provider.value if provider else None,
+                             slots=slots)
         if lease_seconds is not None:
             ctx.options = replace(ctx.options, lease_seconds=lease_seconds)
         ctrl = Controller(ctx, clock=clock_from_env(), schedules=not no_schedules)

@@ -62,14 +62,14 @@ def register(app: typer.Typer) -> None:
         applied yet is listed as a pending change, not as drift. Exit status 0 when there is no
         drift, 2 when there is, 1 on error.
         """
-        from flowctl._workdir import make_folder
         from flowctl.cli._plan_support import remember_outputs
 
         report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
         text = _render(report, output_format)
         if output is not None:
-            make_folder(output.parent)
-            output.write_text(text, encoding="utf-8")
+            from flowctl._outfile import write_output_file
+
+            write_output_file(output, text, what="the drift report")
             typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
         else:
             typer.echo(text, nl=False)

@@ -6,11 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowctl.cli._options import ExecutionPhase, count
+
 if TYPE_CHECKING:
-    from flowctl.state._executions import ExecutionRecord, ExecutionStore
+    from flowctl.state._executions import ExecutionStore
 
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
-Wait = Annotated[bool, typer.Option("--wait", help="Follow the execution; exit 0 if it succeeds, 1 otherwise.")]
+Wait = Annotated[bool, typer.Option("--wait", help="Follow the execution; exit with its phase: 0 succeeded, "
+                                    "1 failed, 3 aborted, 4 timed out.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/name.")]
 
@@ -19,29 +22,6 @@ def _stderr() -> object:
     from rich.console import Console
 
     return Console(stderr=True)
-
-
-def finish_command(store: ExecutionStore, execution: ExecutionRecord, *, wait: bool, json_output: bool, verb: str) -> None:
-    """Print what was created; with ``wait``, follow it and exit with its result."""
-    import json
-
-    from rich.console import Console
-
-    from flowctl.engine._view import execution_document, watch
-
-    err = Console(stderr=True)
-    err.print(f"{verb} execution {execution.project}/{execution.domain}/{execution.name}")
-    if wait:
-        execution = watch(store, execution.id, err)
-    if json_output:
-        typer.echo(json.dumps(execution_document(store, execution), indent=2))
-    else:
-        typer.echo(execution.name)
-    if wait:
-        err.print(f"execution {execution.name} {execution.phase}")
-        if execution.error:
-            err.print(f"{execution.error.get('code')}: {execution.error.get('message')}", markup=False)
-        raise SystemExit(0 if execution.phase == "succeeded" else 1)  # see note: typer.Exit codes are lost by main()
 
 
 def register(app: typer.Typer) -> None:
@@ -56,9 +36,9 @@ def register(app: typer.Typer) -> None:
     def list_(
         project: Annotated[str | None, typer.Option("--project", "-p")] = None,
         domain: Annotated[str | None, typer.Option("--domain", "-d")] = None,
-        phase: Annotated[str | None, typer.Option("--phase")] = None,
+        phase: Annotated[ExecutionPhase | None, typer.Option("--phase", help="Only executions in this phase.")] = None,
         launch_plan: Annotated[str | None, typer.Option("--launch-plan")] = None,
-        limit: Annotated[int, typer.Option("--limit")] = 50,
+        limit: Annotated[int, typer.Option("--limit", parser=count(1), help="At most this many (1-1000000).")] = 50,
         json_output: Json = False,
         registry: Registry = None,
     ) -> None:
@@ -69,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
         from flowctl.engine._view import FORMAT_VERSION, execution_summary, render_list
 
-        found = _store(registry).list_executions(project=project, domain=domain, phase=phase,
+        found = _store(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
                                                  launch_plan=launch_plan, limit=limit)
         if json_output:
             typer.echo(json.dumps({"format_version": FORMAT_VERSION,
@@ -98,8 +78,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(doc, indent=2))
         else:
             render_execution(doc, Console())
-        if wait:
-            raise SystemExit(0 if execution.phase == "succeeded" else 1)  # see note: typer.Exit codes are lost by main()
+        if wait and execution.phase != "succeeded":
+            from flowctl.cli._results import EXIT_CODES
+
+            raise SystemExit(EXIT_CODES.get(execution.phase, 1))
 
     @ex.command("outputs")
     def outputs(ref: Ref, registry: Registry = None) -> None:
@@ -118,7 +100,7 @@ def register(app: typer.Typer) -> None:
     def logs(
         ref: Ref,
         node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
-        attempt: Annotated[int | None, typer.Option("--attempt", help="Only this attempt number.")] = None,
+        attempt: Annotated[int | None, typer.Option("--attempt", parser=count(0), help="Only this attempt number.")] = None,
         registry: Registry = None,
     ) -> None:
         """Print the logs of an execution's attempts."""
@@ -170,6 +152,7 @@ def register(app: typer.Typer) -> None:
                  overwrite_cache: Annotated[bool, typer.Option("--overwrite-cache")] = False,
                  registry: Registry = None) -> None:
         """Start a new execution of the same launch plan version with the same inputs."""
+        from flowctl.cli._results import finish_command
         from flowctl.engine import relaunch as do_relaunch
 
         store = _store(registry)
@@ -179,6 +162,7 @@ def register(app: typer.Typer) -> None:
     @ex.command("recover")
     def recover(ref: Ref, wait: Wait = False, json_output: Json = False, registry: Registry = None) -> None:
         """Re-run a failed execution, reusing the outputs of the nodes that succeeded."""
+        from flowctl.cli._results import finish_command
         from flowctl.engine import recover as do_recover
 
         store = _store(registry)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from flowctl.cli._options import count
 from flowctl.cli.cmd_registry import RegistryOption, open_registry
 
 if TYPE_CHECKING:
@@ -174,7 +175,8 @@ def register(app: typer.Typer) -> None:
         project: ProjectOption = None,
         domain: DomainOption = None,
         name: NameOption = None,
-        limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
+        limit: Annotated[int, typer.Option("--limit", parser=count(1),
+                                           help="At most this many, newest first (1-1000000).")] = 50,
         output: OutputOption = Output.table,
     ) -> None:
         """List executions, newest first."""

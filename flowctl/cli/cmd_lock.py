@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from flowctl.cli._options import TableFormat
 from flowctl.cli.cmd_registry import RegistryOption, open_registry
 
 
@@ -16,7 +17,7 @@ def register(app: typer.Typer) -> None:
     @lock_app.command("list")
     def list_(
         registry: RegistryOption = None,
-        output: Annotated[str, typer.Option("-o", "--output", help="table or json.")] = "table",
+        output: Annotated[TableFormat, typer.Option("-o", "--output", help="Output format.")] = TableFormat.table,
     ) -> None:
         """List held registry locks: id, holder, operation, age, last heartbeat."""
         import json
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
             }
             for lock in locks
         ]
-        if output == "json":
+        if output is TableFormat.json:
             typer.echo(json.dumps({"format_version": "1", "locks": rows}, indent=2))
             return
         if not rows:

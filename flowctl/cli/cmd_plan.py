@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from flowctl._address import Address
     from flowctl._config import Config
     from flowctl.cli._plan_support import Planned
+from flowctl.cli._options import PlanFormat
 
 PathArg = Annotated[Path | None, typer.Argument(help="Manifest file, folder or package (default: the current folder).",
                                                 show_default=False)]
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan(
         path: PathArg = None,
-        output: Annotated[str, typer.Option("-o", "--output", help="text, json or markdown.")] = "text",
+        output: Annotated[PlanFormat, typer.Option("-o", "--output", help="Output format.")] = PlanFormat.text,
         json_output: Annotated[bool, typer.Option("--json", help="Same as -o json.")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="Save the plan to FILE for `flowctl apply FILE`.")] = None,
         detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 without changes, "
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
         """
         from flowctl.cli import _plan_support as support
 
-        fmt = support.check_output(output, json_output)
+        fmt = support.check_output(output.value, json_output)
         targets = support.parse_targets(target)
         config = support.config_for(registry, path)
         store = support.open_registry(config)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowctl.cli._options import PlanFormat, count
 from flowctl.cli.cmd_apply import AutoApproveOpt, LockTimeoutOpt
 from flowctl.cli.cmd_plan import BreakingOpt, RegistryOpt
 
@@ -38,7 +39,7 @@ def register(app: typer.Typer) -> None:
                                               "nothing.")] = False,
         approve: Annotated[bool, typer.Option("--approve", help="Record your approval of the versions that move "
                                               "(for require_approval gates), then promote them.")] = False,
-        require_successes: Annotated[int, typer.Option("--require-successes", min=0, help="Refuse unless each "
+        require_successes: Annotated[int, typer.Option("--require-successes", parser=count(0), help="Refuse unless each "
                                                        "promoted version has at least N succeeded executions in the "
                                                        "source domain.")] = 0,
         soak: Annotated[str | None, typer.Option("--soak", help="Refuse unless each promoted version has been "
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
         manifests: Annotated[Path | None, typer.Option(
             "--manifests", help="Read the gates the manifests declare for TARGET from PATH (default: "
             "manifests.path of flowctl.toml, else the gates the last apply recorded).")] = None,
-        output: Annotated[str, typer.Option("-o", "--output", help="text, json or markdown (the plan).")] = "text",
+        output: Annotated[PlanFormat, typer.Option("-o", "--output", help="Format of the plan.")] = PlanFormat.text,
         registry: RegistryOpt = None,
     ) -> None:
         """Register in TARGET the versions SOURCE runs, with their exact stored specs, and activate them.
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
 
         src, dst = _domains(source, target, from_domain, to_domain)
         gates = _flag_gates(require_successes, soak, require_approval)
-        fmt = support.check_output(output, False)
+        fmt = support.check_output(output.value, False)
         config = support.config_for(registry, manifests)
         store = support.open_registry(config)
         try:

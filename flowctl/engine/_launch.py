@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flowctl._errors import InputError
-from flowctl.engine._inputs import merge_inputs
 from flowctl.engine._names import random_name
 from flowctl.engine._specs import SpecLoader
 from flowctl.spec import Json, LaunchPlanSpec, WorkflowSpec
 from flowctl.state._executions import TERMINAL_PHASES, ExecutionRecord, ExecutionStore, NewExecution
+from flowctl.types._inputs import merge_inputs
 
 OVERWRITE_CACHE_LABEL = "flowctl.io/overwrite-cache"
 

@@ -1,9 +1,11 @@
-"""``flowctl run --remote``: register a workflow from a file at a content version and launch it.
+"""``flowctl run --remote``: register a workflow, launch plan or task from a file at a content
+version and launch it.
 
-The inner loop against a registry: the file's folder (its import root) is bundled, the workflow and
+The inner loop against a registry: the file's folder (its import root) is bundled, the entity and
 everything it uses are compiled and registered at a version derived from their specs and the
-bundle (so re-running unchanged code registers nothing new), and its default launch plan is
-launched. A running ``flowctl controller`` executes it.
+bundle (so re-running unchanged code registers nothing new), and its launch plan is launched: a
+workflow's default launch plan, the launch plan itself, or for a task a one-node workflow named
+like it. A running ``flowctl controller`` executes it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowctl._errors import InputError
-from flowctl.spec import Json, digest_of
+from flowctl.spec import (
+    WORKFLOW_INPUTS_NODE,
+    Json,
+    LaunchPlanSpec,
+    NodeSpec,
+    PromiseBinding,
+    TaskSpec,
+    WorkflowSpec,
+    digest_of,
+)
 
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.sdk import CompiledEntity
+    from flowctl.state._executions import ExecutionRecord, ExecutionStore
 
 REMOTE_MANAGER = "flowctl run --remote"
 
@@ -32,34 +43,6 @@ def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
         "bundle": bundle_uri.rsplit("/", 1)[-1],
     }
     return "r-" + digest_of(parts).split(":", 1)[1][:16]
-
-
-def _find_workflow(module: Any, name: str) -> Any:
-    from flowctl.sdk import WorkflowDefinition, definition_of
-
-    candidates = [getattr(module, name, None)] + [getattr(module, a, None) for a in dir(module)]
-    for obj in candidates:
-        if obj is None or not callable(obj):
-            continue
-        try:
-            definition = definition_of(obj)
-        except Exception:
-            continue
-        if isinstance(definition, WorkflowDefinition) and name in (definition.name, definition.qualname):
-            return obj
-    raise InputError(f"No workflow `{name}` in {module.__file__}",
-                     detail="Give the name of a @workflow function defined in that file.")
-
-
-def _json_inputs(obj: Any, inputs: Mapping[str, Any]) -> dict[str, Json]:
-    from flowctl.sdk import definition_of, to_json_value
-
-    interface = definition_of(obj).interface
-    values: dict[str, Json] = {}
-    for name, value in inputs.items():
-        param = interface.param(name)
-        values[name] = to_json_value(value, param.py_type) if param is not None else value
-    return values
 
 
 def register_compiled(store_url: str, compiled: CompiledEntity, *, project: str, domain: str, version: str,
@@ -84,53 +67,57 @@ def register_compiled(store_url: str, compiled: CompiledEntity, *, project: str,
         store.close()
 
 
-def run_remote(
+def task_workflow(task: TaskSpec) -> tuple[WorkflowSpec, LaunchPlanSpec]:
+    """A one-node workflow (named like the task) running ``task``, and its default launch plan: how
+    a single task is launched remotely, as ``flowctl run`` runs one locally (node ``n0``)."""
+    interface = task.interface
+    node = NodeSpec(id="n0", kind="task", target=task.name, outputs=interface.outputs,
+                    inputs={i.name: PromiseBinding(node=WORKFLOW_INPUTS_NODE, output=i.name) for i in interface.inputs})
+    workflow = WorkflowSpec(name=task.name, interface=interface, nodes=(node,), tasks=(task.name,),
+                            outputs={o.name: PromiseBinding(node="n0", output=o.name) for o in interface.outputs})
+    return workflow, LaunchPlanSpec(name=task.name, workflow=task.name)
+
+
+def launchable(compiled: CompiledEntity) -> CompiledEntity:
+    """``compiled`` with a launch plan named ``compiled.name``: a task gets its one-node workflow."""
+    from dataclasses import replace
+
+    from flowctl._address import EntityKind
+
+    if compiled.kind != EntityKind.TASK or not isinstance(compiled.spec, TaskSpec):
+        return compiled
+    workflow, launch_plan = task_workflow(compiled.spec)
+    return replace(compiled, workflows={workflow.name: workflow}, launch_plans={launch_plan.name: launch_plan})
+
+
+def launch_remote(
+    entity: Any,
     file: str | Path,
-    workflow_name: str,
-    inputs: Mapping[str, Any],
+    inputs: Mapping[str, Json],
     config: Config,
-    wait: bool,
+    store: ExecutionStore,
     *,
     project: str | None = None,
     domain: str | None = None,
-) -> int:
-    """Register ``workflow_name`` from ``file`` and launch it; returns the exit code (0, or 1 when
-    ``wait`` and the execution did not succeed). ``inputs`` are Python or JSON values by name.
+) -> ExecutionRecord:
+    """Register ``entity`` (a workflow, launch plan or task of ``file``) with the code of ``file``'s
+    import root at a content version, and create an execution of it with ``inputs`` (JSON values;
+    the launch applies defaults, refuses fixed inputs and checks types, as every launch does).
 
     Project and domain: the arguments, else ``FLOWCTL_PROJECT`` / ``FLOWCTL_DOMAIN``, else
     ``default`` / ``development``.
     """
-    from rich.console import Console
-
     from flowctl._bundle import create_bundle
-    from flowctl._runtime import import_file, module_root
+    from flowctl._runtime import module_root
     from flowctl.engine._launch import launch
-    from flowctl.engine._view import watch
     from flowctl.sdk import compile_entity
-    from flowctl.state._executions import open_execution_store
 
     project = project or os.environ.get("FLOWCTL_PROJECT") or "default"
     domain = domain or os.environ.get("FLOWCTL_DOMAIN") or "development"
-    module = import_file(file)
-    obj = _find_workflow(module, workflow_name)
-    compiled = compile_entity(obj)
+    compiled = launchable(compile_entity(entity))
     root, _ = module_root(Path(file))
     bundle_uri = create_bundle(root, config.blob_store_url)
     version = remote_version(compiled, bundle_uri)
     register_compiled(config.registry_url, compiled, project=project, domain=domain, version=version,
                       bundle_uri=bundle_uri)
-    store = open_execution_store(config.registry_url)
-    err = Console(stderr=True)
-    try:
-        execution = launch(store, project, domain, compiled.name, _json_inputs(obj, inputs), version=version)
-        err.print(f"launched execution {project}/{domain}/{execution.name} ({compiled.name}@{version})")
-        print(execution.name)
-        if not wait:
-            return 0
-        final = watch(store, execution.id, err)
-        err.print(f"execution {final.name} {final.phase}")
-        if final.error:
-            err.print(f"{final.error.get('code')}: {final.error.get('message')}", markup=False)
-        return 0 if final.phase == "succeeded" else 1
-    finally:
-        store.close()
+    return launch(store, project, domain, compiled.name, inputs, version=version)

@@ -25,18 +25,55 @@ def check_timezone(timezone: str) -> str | None:
     return None
 
 
+# (name, what its values are) of the five cron fields, in order
+_CRON_FIELDS = (
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12 or jan-dec"),
+    ("day-of-week", "0-7 (0 and 7 are Sunday) or sun-sat"),
+)
+CRON_FORMS = "Each field is a value, a range (1-5), a list (1,15), a step (*/15) or *."
+CRON_EXAMPLES = ('"0 0 * * *" (every day at midnight), "*/15 * * * *" (every 15 minutes), '
+                 '"30 6 * * mon-fri" (06:30 on weekdays) or an alias such as "@daily"')
+
+
 def check_cron(expression: str) -> str | None:
-    """A problem with a cron expression (5 fields or an alias), or None."""
+    """What is wrong with a cron expression (5 fields or an alias), in the user's terms, or None."""
     if not isinstance(expression, str) or not expression.strip():
         return "the schedule is empty"
     text = expression.strip()
     if text.startswith("@"):
         return None if text.lower() in CRON_ALIASES else f"unknown alias {text!r} (aliases: {', '.join(CRON_ALIASES)})"
-    if len(text.split()) != 5:
-        return f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), this one has {len(text.split())}"
+    fields = text.split()
+    if len(fields) != 5:
+        return (f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), "
+                f"this one has {len(fields)}")
     from croniter import croniter
 
-    return None if croniter.is_valid(text) else "croniter cannot parse it"
+    if croniter.is_valid(text):
+        return _never_fires(text, fields)
+    for index, (field, values) in enumerate(_CRON_FIELDS):
+        alone = ["*"] * 5
+        alone[index] = fields[index]
+        if not croniter.is_valid(" ".join(alone)):
+            return f"the {field} field {fields[index]!r} is not valid ({field} values are {values})"
+    return "its day-of-month and day-of-week fields cannot be combined"
+
+
+def _never_fires(text: str, fields: list[str]) -> str | None:
+    """Only a day-of-month with a month can name no date at all (``0 0 31 2 *``)."""
+    if fields[2] == "*" or fields[3] == "*":
+        return None
+    from datetime import datetime
+
+    from croniter import CroniterBadDateError, croniter
+
+    try:
+        croniter(text, datetime(2000, 1, 1)).get_next(datetime)
+    except CroniterBadDateError:
+        return f"no date has day {fields[2]} in month {fields[3]}, so it would never fire"
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,10 +92,10 @@ class CronSchedule:
         problems = [p for p in (check_cron(self.schedule), check_timezone(self.timezone)) if p]
         if problems:
             raise ManifestError(
-                f"Schedule is invalid: {'; '.join(problems)}. Provided schedule: {self.schedule!r}",
+                f"Invalid CronSchedule({self.schedule!r}, timezone={self.timezone!r}): {'; '.join(problems)}",
                 source=frame_location(2),
-                detail="Use 5 cron fields such as \"0 0 * * *\" (daily at midnight) or an alias such as "
-                "\"@daily\", and an IANA time zone such as \"UTC\" or \"America/New_York\".",
+                detail=f"{CRON_FORMS} Valid schedules: {CRON_EXAMPLES}. Time zones are IANA names such as "
+                "\"UTC\" or \"America/New_York\".",
             )
 
     def to_spec(self) -> ScheduleSpec:

@@ -1,4 +1,4 @@
-"""Where things are declared, and digests of the code they are made of.
+"""Where things are declared, digests of the code they are made of, and importing the user's modules.
 
 Sources are normalised before hashing (Hamilton): parsed, docstrings dropped, unparsed, so
 comments, blank lines and docstrings never change a digest; code does.
@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import Any
 
+from flowctl._errors import Diagnostic, FlowctlError, ManifestError
 from flowctl.spec import sha256_hex
 
 
@@ -226,3 +229,48 @@ def derived_cache_version(fn: Callable[..., Any], interface_json: str) -> str:
     source = module_source(fn.__code__.co_filename)
     body = source.closure_source(fn.__name__) if source is not None else _code_fallback(fn)
     return "auto-" + sha256_hex(body + "\0" + interface_json)[:16]
+
+
+# ---------------------------------------------------------------- importing user code
+_FLOWCTL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
+
+
+def import_user_module(name: str, *, what: str) -> ModuleType:
+    """Import the user's module ``name``; any failure becomes one ManifestError naming file:line.
+
+    ``what`` names the module for the message (``manifest module `flows` ``, ``flows/etl.py``).
+    A SystemExit raised while importing (``sys.exit(0)`` at top level) is an error too: the module
+    declared nothing. KeyboardInterrupt still interrupts.
+    """
+    try:
+        return importlib.import_module(name)
+    except FlowctlError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise ManifestError(diagnostics=[import_failure(exc, what=what)]) from exc
+
+
+def import_failure(exc: BaseException, *, what: str) -> Diagnostic:
+    """What went wrong importing ``what``, where (the user's file:line) and the user's frames only."""
+    frames = _user_frames(exc)
+    if isinstance(exc, SyntaxError):
+        where = f"{display_path(exc.filename or '')}:{exc.lineno}" if exc.filename else ""
+        code = "".join(traceback.format_exception_only(type(exc), exc)).splitlines()[1:-1]  # the line and caret
+        return Diagnostic(f"Syntax error in {what}: {exc.msg}", "\n".join([*code, "Fix the syntax and run the "
+                          "command again."]), source=where)
+    where = f"{display_path(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    if isinstance(exc, SystemExit):
+        return Diagnostic(f"{what} called sys.exit({exc.code!r}) while being imported",
+                          "Nothing it declares was loaded. Remove the call, or move it under "
+                          "`if __name__ == \"__main__\":`.", source=where)
+    shown = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)).rstrip()
+    return Diagnostic(f"Importing {what} failed: {type(exc).__name__}: {exc}",
+                      f"Traceback (your code only):\n{shown}\nFix the error and run the command again "
+                      "(--debug shows the full traceback).", source=where)
+
+
+def _user_frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    """The traceback's frames that are neither flowctl's nor the import machinery's."""
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.startswith((_FLOWCTL_DIR, _IMPORTLIB_DIR, "<frozen "))]

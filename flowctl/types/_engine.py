@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import enum
 import functools
-import json
+import math
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -372,7 +372,7 @@ def _check(spec: TypeSpec, data: Json, path: str) -> Iterator[str]:
     elif kind == "int":
         ok = isinstance(data, int) and not isinstance(data, bool)
     elif kind == "float":
-        ok = isinstance(data, int | float) and not isinstance(data, bool)
+        ok = isinstance(data, int | float) and not isinstance(data, bool) and _finite(data)
     elif kind in ("str", "file", "directory"):
         ok = isinstance(data, str)
     elif kind == "bytes":
@@ -411,6 +411,13 @@ def _check(spec: TypeSpec, data: Json, path: str) -> Iterator[str]:
         yield f"{path}: expected {spec}, got {_short_repr(data)}"
 
 
+def _finite(number: int | float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def _b64_ok(text: str) -> bool:
     try:
         base64.b64decode(text.encode("ascii"), validate=True)
@@ -420,49 +427,11 @@ def _b64_ok(text: str) -> bool:
 
 
 # ---------------------------------------------------------------- command line values
-_TEXT_KINDS = frozenset({"str", "datetime", "date", "timedelta", "file", "directory", "bytes", "enum"})
-
-
 def parse_cli_value(text: str, py_type: Any, *, name: str) -> Any:
-    """A command-line value: plain text for str-like types, JSON for lists, dicts and structs."""
+    """A command-line value as a Python value of ``py_type``: the boundary reader, then the type check."""
+    from flowctl.types._inputs import parse_input_text
+
     spec = type_spec_of(py_type, where=f"input `{name}`")
-    kinds = {v.kind for v in spec.args} if spec.kind == "union" else {spec.kind}
-    data: Any
-    if kinds <= _TEXT_KINDS and "enum" not in kinds:
-        data = text
-    elif kinds == {"bool"} or kinds == {"bool", "none"}:
-        lowered = text.strip().lower()
-        truth = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-        if lowered not in truth and not (lowered == "null" and "none" in kinds):
-            raise InputError(f"--{name}: expected true or false, got {text!r}")
-        data = truth.get(lowered)
-    else:
-        try:
-            data = json.loads(text)
-        except ValueError:
-            if kinds & (_TEXT_KINDS | {"dataframe"}):  # a data frame's URL is plain text
-                data = text
-            else:
-                raise InputError(
-                    f"--{name}: {text!r} is not valid JSON for `{spec}`",
-                    detail=f"Give the value as JSON, e.g. --{name} '{_example(spec)}'.",
-                ) from None
-        if "enum" in kinds and isinstance(data, dict | list):
-            data = text
-    try:
-        return from_json_value(data, py_type)
-    except InputError as exc:
-        raise InputError(f"--{name}: {exc.diagnostics[0].summary}", detail=exc.diagnostics[0].detail) from None
-
-
-def _example(spec: TypeSpec) -> str:
-    examples = {"int": "1", "float": "1.5", "str": '"text"', "bool": "true", "none": "null"}
-    if spec.kind == "list":
-        return f"[{_example(spec.args[0])}]"
-    if spec.kind == "map":
-        return '{"key": ' + _example(spec.args[0]) + "}"
-    if spec.kind == "struct":
-        return "{" + ", ".join(f'"{n}": {_example(t)}' for n, t in spec.fields[:3]) + "}"
-    if spec.kind == "union":
-        return _example(spec.args[0])
-    return examples.get(spec.kind, '"..."')
+    data = parse_input_text(text, spec, name=name)
+    validate_json_against(spec, data, where=f"--{name}")
+    return from_json_value(data, py_type)

@@ -17,14 +17,11 @@ reported as expired, so accepted drift cannot be forgotten.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from flowctl._errors import Diagnostic, InputError
 from flowctl.plans.drift._model import Acceptance, AcceptedFinding, DriftReport, Finding, FindingKind
@@ -65,14 +62,12 @@ def parse_acceptances(text: str, *, source: str = "<accept file>") -> list[Accep
 
 
 def _parse_document(text: str, source: str) -> Any:
-    try:
-        if text.lstrip().startswith(("{", "[")):
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise InputError(
-            "The accept file is not valid JSON or YAML", source=source, detail=str(exc)
-        ) from None
+    """The one safe reader of user JSON/YAML: bad syntax, NaN or deep nesting are diagnostics."""
+    from flowctl._jsontext import load_json_text, load_yaml_text
+
+    if text.lstrip().startswith(("{", "[")):
+        return load_json_text(text, where=f"The accept file {source}")
+    return load_yaml_text(text, where=f"The accept file {source}")
 
 
 def _entry(entry: Any, index: int, source: str, problems: list[Diagnostic]) -> Acceptance | None:
@@ -124,7 +119,7 @@ def _date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value))
+        return datetime.fromisoformat(str(value)).date()  # YAML dates and datetimes arrive as ISO text
     except ValueError:
         return None
 

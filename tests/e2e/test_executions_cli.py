@@ -56,8 +56,12 @@ class Cli:
         return process
 
     def launch(self, lp: str, *inputs: str, wait: bool = False, check: int | None = 0) -> str:
+        """The execution's name (stdout without --wait; the `launched execution` line on stderr with it)."""
         result = self.run("launch", PROJECT, DOMAIN, lp, *inputs, *(["--wait"] if wait else []), check=check)
-        return result.stdout.strip().splitlines()[-1]
+        if not wait:
+            return result.stdout.strip().splitlines()[-1]
+        line = next(x for x in result.stderr.splitlines() if x.startswith("launched execution "))
+        return line.split()[2].rsplit("/", 1)[-1]
 
     def get(self, name: str) -> dict[str, object]:
         """The document `flowctl executions get NAME --json` prints (built in-process: polled often)."""
@@ -117,7 +121,10 @@ def test_launch_wait_get_outputs_logs_and_errors(sqlite_cli: Cli) -> None:
     cli = sqlite_cli
     register(cli.url, [flows.chain, flows.failing], bundle_uri=cli.uri)
     cli.controller()
-    name = cli.launch("flows.chain", "--a", "2", "--input", "b=3", wait=True)
+    waited = cli.run("launch", PROJECT, DOMAIN, "flows.chain", "--a", "2", "--input", "b=3", "--wait")
+    assert waited.stdout == "o0: 10\n"  # the outputs, rendered as a local run renders them
+    assert "Succeeded: flows.chain in " in waited.stderr and "(2 nodes, execution " in waited.stderr
+    name = waited.stderr.split("launched execution ", 1)[1].split()[0].rsplit("/", 1)[-1]
     assert json.loads(cli.run("executions", "outputs", name).stdout) == {"o0": 10}
     doc = json.loads(cli.run("executions", "get", name, "--json").stdout)
     assert doc["format_version"] == "1" and [n["phase"] for n in doc["nodes"]] == ["succeeded", "succeeded"]  # type: ignore[index, union-attr]
@@ -128,7 +135,8 @@ def test_launch_wait_get_outputs_logs_and_errors(sqlite_cli: Cli) -> None:
     assert "boom 7" in failed.stderr
     # bad inputs never create an execution
     bad = cli.run("launch", PROJECT, DOMAIN, "flows.chain", "--a", "x", "--c", "1", check=1)
-    assert "Unknown input `c`" in bad.stderr and "input `a`" in bad.stderr and "Missing required input `b`" in bad.stderr
+    assert "Unknown input `c`" in bad.stderr and "--a: 'x' is not valid JSON for `int`" in bad.stderr
+    assert "Missing required input `b`" in bad.stderr
 
 
 def test_abort_then_recover_through_the_cli(sqlite_cli: Cli) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 from engine_support import DOMAIN, PROJECT, flows, local_context, register, run_until_done
 
 from flowctl._config import Config
+from flowctl._runtime import import_file
 from flowctl.engine import launch, relaunch
-from flowctl.engine._remote import run_remote
+from flowctl.engine._remote import launch_remote
 from flowctl.state._executions import open_execution_store
 
 SOURCE = '''
@@ -31,14 +32,15 @@ def test_run_remote_registers_a_content_version_and_launches(tmp_path: Path, sql
     (root / "remote_flows.py").write_text(SOURCE)
     (root / "flowctl.toml").write_text(f'[registry]\nurl = "{sqlite_url}"\n[blob_store]\nurl = "{tmp_path / "blobs"}"\n')
     config = Config(cwd=root)
-    assert run_remote(root / "remote_flows.py", "remote_wf", {"x": 5}, config, False, project="demo") == 0
-    assert run_remote(root / "remote_flows.py", "remote_flows.remote_wf", {}, config, False, project="demo") == 0
+    module = import_file(root / "remote_flows.py")
     store = open_execution_store(sqlite_url)
-    first, second = sorted(store.list_executions(project="demo"), key=lambda x: x.created_at)
+    first = launch_remote(module.remote_wf, root / "remote_flows.py", {"x": 5}, config, store, project="demo")
+    second = launch_remote(module.remote_wf, root / "remote_flows.py", {}, config, store, project="demo")
     assert first.launch_plan_version == second.launch_plan_version  # unchanged code: same version
     assert first.launch_plan_version.startswith("r-") and first.inputs == {"x": 5} and second.inputs == {"x": 1}
     ctx = local_context(sqlite_url, str(tmp_path / "blobs"), tmp_path)
     assert run_until_done(ctx, first.id).outputs == {"o0": 7}
+    store.close()
     shutil.rmtree(root)
 
 

@@ -15,7 +15,6 @@ from flowctl._dag import choose_case, collect_map_outputs, evaluate, map_items, 
 from flowctl._errors import InputError
 from flowctl.engine._cache import cache_key
 from flowctl.engine._clock import FileClock, ManualClock, parse_instant
-from flowctl.engine._inputs import merge_inputs, parse_extra_args, parse_value
 from flowctl.engine._names import child_name, random_name, scheduled_name
 from flowctl.entrypoint import EntrypointArgs, error_uri, run
 from flowctl.spec import (
@@ -36,6 +35,7 @@ from flowctl.spec import (
     TypeSpec,
     WorkflowSpec,
 )
+from flowctl.types._inputs import merge_inputs, parse_input_text, read_inputs
 
 INT, STR = TypeSpec(kind="int"), TypeSpec(kind="str")
 LIST_INT = TypeSpec(kind="list", args=(INT,))
@@ -79,7 +79,7 @@ def test_merge_inputs_reports_every_problem() -> None:
     with pytest.raises(InputError) as caught:
         merge_inputs(interface, {"b": 3, "d": 1, "a": "no"}, launch_plan=lp)
     text = caught.value.render()
-    assert "fixed by the launch plan" in text and "Unknown input `d`" in text and "input `a`" in text
+    assert "fixed by launch plan `lp`" in text and "Unknown input `d`" in text and "input `a`" in text
     with pytest.raises(InputError, match="Missing required input `a`"):
         merge_inputs(interface, {})
 
@@ -87,10 +87,10 @@ def test_merge_inputs_reports_every_problem() -> None:
 def test_cli_values_by_type() -> None:
     interface = InterfaceSpec(inputs=(InputSpec(name="n", type=INT), InputSpec(name="s", type=STR),
                                       InputSpec(name="xs", type=LIST_INT)))
-    assert parse_extra_args(["--n", "3", "--s=007", "--xs", "[1,2]"], interface) == {"n": 3, "s": "007", "xs": [1, 2]}
-    assert parse_value("true", TypeSpec(kind="bool")) is True
+    assert read_inputs(interface, args=["--n", "3", "--s=007", "--xs", "[1,2]"]) == {"n": 3, "s": "007", "xs": [1, 2]}
+    assert parse_input_text("true", TypeSpec(kind="bool"), name="b") is True
     with pytest.raises(InputError):
-        parse_extra_args(["--n"], interface)
+        read_inputs(interface, args=["--n"])
 
 
 def test_names_are_deterministic_where_they_must_be() -> None:

@@ -81,18 +81,28 @@ def test_fixed_inputs_cannot_be_overridden() -> None:
 @pytest.mark.parametrize(
     ("expression", "timezone", "match"),
     [
-        ("0 0 * *", "UTC", "5 fields"),
-        ("61 * * * *", "UTC", "croniter cannot parse it"),
-        ("@fortnightly", "UTC", "unknown alias"),
-        ("0 0 * * *", "Mars/Olympus", "unknown time zone"),
-        ("* * * * * *", "UTC", "5 fields"),
+        ("0 0 * *", "UTC", "has 5 fields (minute hour day-of-month month day-of-week), this one has 4"),
+        ("61 * * * *", "UTC", "the minute field '61' is not valid (minute values are 0-59)"),
+        ("0 25 * * *", "UTC", "the hour field '25' is not valid (hour values are 0-23)"),
+        ("0 0 0 * *", "UTC", "the day-of-month field '0' is not valid (day-of-month values are 1-31)"),
+        ("0 0 * 13 *", "UTC", "the month field '13' is not valid (month values are 1-12 or jan-dec)"),
+        ("0 0 * * 8", "UTC", "the day-of-week field '8' is not valid"),
+        ("*/0 * * * *", "UTC", "the minute field '*/0' is not valid"),
+        ("0 0 31 2 *", "UTC", "no date has day 31 in month 2, so it would never fire"),
+        ("@fortnightly", "UTC", "unknown alias '@fortnightly'"),
+        ("0 0 * * *", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("* * * * * *", "UTC", "this one has 6"),
     ],
 )
-def test_cron_validation(expression: str, timezone: str, match: str) -> None:
-    with pytest.raises(ManifestError, match=match) as info:
+def test_cron_validation_speaks_of_the_schedule_not_the_library(expression: str, timezone: str, match: str) -> None:
+    with pytest.raises(ManifestError) as info:
         CronSchedule(schedule=expression, timezone=timezone)
-    assert f"Provided schedule: {expression!r}" in str(info.value)
-    assert "test_launch_plans.py:" in str(info.value)
+    text = str(info.value)
+    assert match in text
+    assert f"Invalid CronSchedule({expression!r}, timezone={timezone!r})" in text  # the expression, as written
+    assert "test_launch_plans.py:" in text  # where it was declared
+    assert '"0 0 * * *" (every day at midnight)' in text  # an example of a valid one
+    assert "croniter" not in text
 
 
 @pytest.mark.parametrize("alias", ["@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@midnight"])
