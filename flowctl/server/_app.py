@@ -1,0 +1,43 @@
+"""The ASGI application: the JSON API, the console and its static files, over one set of services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from flowctl.server import _api, _console, _problems
+from flowctl.server._services import Services
+
+STATIC = Path(__file__).parent / "static"
+API_DESCRIPTION = """The registry and executions of flowctl over HTTP.
+
+Errors are RFC 9457 problem documents (`application/problem+json`): `title` says what went wrong,
+`where` names the object (its address) or the request field, `fix` says how to fix it.
+"""
+
+
+def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: None) -> FastAPI:
+    """The app over ``services`` (closed, after ``on_shutdown``, when the app shuts down)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        on_shutdown()
+        services.close()
+
+    app = FastAPI(
+        title="flowctl", version="1", description=API_DESCRIPTION, lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None,  # Swagger UI would load from a CDN
+    )
+    app.state.services = services
+    app.include_router(_api.router)
+    app.include_router(_console.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    _problems.install(app)
+    return app
