@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -19,6 +20,14 @@ API_DESCRIPTION = """The registry and executions of flowctl over HTTP.
 Errors are RFC 9457 problem documents (`application/problem+json`): `title` says what went wrong,
 `where` names the object (its address) or the request field, `fix` says how to fix it.
 """
+
+
+async def _server_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """``Server-Timing: app;dur=<ms>`` on every response (what benchmarks/server.py measures)."""
+    start = time.perf_counter()
+    response = await call_next(request)
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.2f}"
+    return response
 
 
 def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: None) -> FastAPI:
@@ -39,5 +48,6 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
     app.include_router(_console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.middleware("http")(_server_timing)
     _problems.install(app)
     return app

@@ -70,8 +70,18 @@ def _node_phases(nodes: list[NodeOut]) -> dict[str, str]:
     return {n.id: n.phase for n in nodes}
 
 
+def _compact(value: Any) -> Any:
+    """Without the nulls and empty values (settings documents list every field)."""
+    if isinstance(value, dict):
+        kept = {k: _compact(v) for k, v in value.items() if k not in ("project", "domain", "source")}
+        return {k: v for k, v in kept.items() if v not in (None, {}, [], "")}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
+
+
 templates.env.filters.update(ago=_ago, when=_when, duration=_duration, short=_short, pretty=_json,
-                             node_phases=_node_phases)
+                             node_phases=_node_phases, compact=_compact)
 templates.env.globals.update(PHASES=PHASES)
 
 

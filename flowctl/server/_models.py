@@ -216,6 +216,7 @@ class NodeOut(Model):
     id: str
     phase: str
     kind: str  # from the spec (task, map, ...); "item" for a map item, "" when unknown
+    target: str = ""  # what the node runs (task, subworkflow or launch plan name), when known
     depth: int  # 0 for the workflow's own nodes, 1+ inside subworkflows
     cache_hit: bool
     recovered: bool

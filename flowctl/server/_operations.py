@@ -44,7 +44,8 @@ class Scope:
     domain: str | None = None
 
     def __str__(self) -> str:
-        return "/".join(part for part in (self.project or "*", self.domain or "*"))
+        """The address: ``project/domain``, ``project``, or ``*`` (everything)."""
+        return "/".join(p for p in (self.project, self.domain) if p) or "*"
 
 
 @dataclass(frozen=True)

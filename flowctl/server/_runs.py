@@ -26,7 +26,7 @@ from flowctl.server._models import (
     NodeOut,
 )
 from flowctl.server._operations import Call, operation
-from flowctl.server._reads import entity_versions, registry_reads
+from flowctl.server._reads import entity_versions, read_entity, registry_reads
 from flowctl.server._services import Services
 from flowctl.server._views import execution_out, map_progress, node_out
 from flowctl.spec import WorkflowSpec
@@ -117,15 +117,19 @@ def _workflow(s: Services, x: ExecutionRecord) -> tuple[WorkflowSpec | None, Gra
     return spec, s.graph((x.project, x.domain, x.workflow_name, x.workflow_version), lambda: layout(spec))
 
 
-def _kinds(workflow: WorkflowSpec | None) -> dict[str, str]:
-    return {n.id: n.kind for n in workflow.nodes} if workflow else {}
+def _kinds(workflow: WorkflowSpec | None) -> dict[str, tuple[str, str]]:
+    """node id -> (kind, target) of the workflow's own nodes."""
+    return {n.id: (n.kind, n.target) for n in workflow.nodes} if workflow else {}
 
 
-def _node(s: Services, x: ExecutionRecord, node: NodeRecord, attempts: list[AttemptRecord], kinds: Mapping[str, str],
-          nodes: Mapping[str, NodeRecord]) -> NodeOut:
-    kind = "item" if node.node_id.endswith("]") else kinds.get(node.node_id, "")
+def _node(s: Services, x: ExecutionRecord, node: NodeRecord, attempts: list[AttemptRecord],
+          kinds: Mapping[str, tuple[str, str]], nodes: Mapping[str, NodeRecord]) -> NodeOut:
+    kind, target = kinds.get(node.node_id, ("", ""))
+    if node.node_id.endswith("]"):
+        kind, target = "item", kinds.get(node.node_id.rsplit("[", 1)[0], ("", ""))[1]
     progress = _map_progress(s, x, node, nodes) if kind == "map" else None
-    return node_out(node, attempts, kind=kind, created_at=x.created_at, map_progress=progress)
+    return node_out(node, attempts, kind=kind, target=target.rsplit(".", 1)[-1], created_at=x.created_at,
+                    map_progress=progress)
 
 
 def _map_progress(s: Services, x: ExecutionRecord, node: NodeRecord, nodes: Mapping[str, NodeRecord]) -> MapProgress:
@@ -175,6 +179,7 @@ def recover_execution(s: Services, call: Call, *, name: str) -> ExecutionOut:
 def activate(s: Services, call: Call, *, name: str, version: str) -> ActivationOut:
     """Make a version the active one (its schedule runs), under the registry lock like apply."""
     project, domain = call.scope.project or "", call.scope.domain or ""
+    read_entity(s, call, kind="launch_plans", name=name, version=version)  # 404 naming the version
     with s.registry.lock(lock_info("activate", f"{project}/{domain}/{name}@{version} by {call.actor.label}"),
                          timeout=ACTIVATION_LOCK_TIMEOUT), s.registry.transaction() as tx:
         tx.activate(project, domain, name, version, managed_by=MANUAL)

@@ -67,11 +67,11 @@ def attempt_out(a: AttemptRecord) -> AttemptOut:
                       finished_at=a.finished_at, error_kind=a.error_kind, message=a.message)
 
 
-def node_out(node: NodeRecord, attempts: list[AttemptRecord], *, kind: str, created_at: datetime,
+def node_out(node: NodeRecord, attempts: list[AttemptRecord], *, kind: str, target: str, created_at: datetime,
              map_progress: MapProgress | None = None) -> NodeOut:
     """As ``flowctl executions get`` shows a node; ``recovered``: copied from an earlier execution."""
     return NodeOut(
-        id=node.node_id, phase=node.phase, kind=kind, depth=node.node_id.count("/"), cache_hit=node.cache_hit,
+        id=node.node_id, phase=node.phase, kind=kind, target=target, depth=node.node_id.count("/"), cache_hit=node.cache_hit,
         recovered=node.started_at is not None and node.started_at < created_at, retry_count=node.retry_count,
         started_at=node.started_at, finished_at=node.finished_at,
         duration_seconds=seconds(node.started_at, node.finished_at),
