@@ -10,7 +10,7 @@ and it lets a test enumerate every route and check it maps to a known operation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -105,10 +105,20 @@ def invoke(name: str) -> Any:
     return Depends(dependency)
 
 
-def route_operations(routes: list[Any]) -> dict[str, list[str]]:
+def flat_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, also those of included routers (newer FastAPI keeps those as one entry)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from flat_routes(inner.routes)
+        else:
+            yield route
+
+
+def route_operations(routes: Iterable[Any]) -> dict[str, list[str]]:
     """``"METHOD path"`` -> the operations its endpoint declares (what the route test checks)."""
     found: dict[str, list[str]] = {}
-    for route in routes:
+    for route in flat_routes(routes):
         dependant = getattr(route, "dependant", None)
         if dependant is None:
             continue
