@@ -69,7 +69,13 @@ def _label(node: NodeSpec) -> str:
 
 
 def _curve(a: GraphNode, b: GraphNode) -> str:
+    """A curve from ``a``'s right side to ``b``'s left; an edge that skips layers runs in the gap
+    above the rows of its ends, so it never crosses the nodes of the layers in between."""
     x1, y1 = a.x + a.width, a.y + a.height / 2
     x2, y2 = b.x, b.y + b.height / 2
-    bend = max(24.0, (x2 - x1) / 2)
-    return f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
+    if x2 - x1 <= LAYER_GAP + 1:
+        bend = max(24.0, (x2 - x1) / 2)
+        return f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
+    lane, bend = min(a.y, b.y) - ROW_GAP / 2, LAYER_GAP / 2
+    return (f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x1 + bend:.0f},{lane:.0f} {x1 + LAYER_GAP:.0f},{lane:.0f} "
+            f"L{x2 - LAYER_GAP:.0f},{lane:.0f} C{x2 - bend:.0f},{lane:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}")
