@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,11 +23,12 @@ from flowctl._errors import InputError
 from flowctl.spec import DomainSettingsSpec, ProjectSpec
 from flowctl.state._convert import apply_from_row
 from flowctl.state._engine import translate_errors
-from flowctl.state._execution_records import ExecutionRecord, _execution
+from flowctl.state._execution_records import AttemptRecord, ExecutionRecord, NodeRecord, _execution
 from flowctl.state._interface import ActivationRecord, ApplyRecord, ProjectRecord
 from flowctl.state._tables import (
     ActivationRow,
     ApplyRow,
+    AttemptRow,
     DomainRow,
     ExecutionRow,
     NodeExecutionRow,
@@ -38,6 +39,7 @@ from flowctl.state._tables import (
 
 EXECUTIONS = table(ExecutionRow)
 NODES = table(NodeExecutionRow)
+ATTEMPTS = table(AttemptRow)
 FIRES = table(ScheduleFireRow)
 PROJECTS = table(ProjectRow)
 DOMAINS = table(DomainRow)
@@ -171,6 +173,35 @@ class ExecutionQueries(_Reads):
                 found.setdefault(execution_id, {})[phase] = int(count)
         return found
 
+    def nodes(self, execution_id: str) -> dict[str, NodeRecord]:
+        """An execution's node rows without their values (``inputs``/``outputs`` None): what pages list."""
+        fields = [f for f in NodeRecord.__dataclass_fields__ if f not in _HEAVY]
+        query = sa.select(*_columns(NODES, fields, self.engine)).where(NODES.c.execution_id == execution_id)
+        with self._conn() as conn:
+            return {r[0]: NodeRecord(**dict(zip(fields, _times(r, fields), strict=True)))
+                    for r in conn.execute(query).all()}
+
+    def node(self, execution_id: str, node_id: str) -> NodeRecord | None:
+        """One node row with its values."""
+        n = NODES.c
+        fields = list(NodeRecord.__dataclass_fields__)
+        with self._conn() as conn:
+            row = conn.execute(sa.select(*(n[f] for f in fields)).where(
+                n.execution_id == execution_id, n.node_id == node_id)).first()
+        return NodeRecord(*row) if row is not None else None
+
+    def attempts(self, execution_id: str) -> dict[str, list[AttemptRecord]]:
+        """An execution's attempts by node id, oldest first."""
+        a = ATTEMPTS.c
+        fields = list(AttemptRecord.__dataclass_fields__)
+        query = (sa.select(*_columns(ATTEMPTS, fields, self.engine)).where(a.execution_id == execution_id)
+                 .order_by(a.node_id, a.attempt))
+        found: dict[str, list[AttemptRecord]] = {}
+        with self._conn() as conn:
+            for r in conn.execute(query).all():
+                found.setdefault(r[0], []).append(AttemptRecord(*_times(r, fields)))
+        return found
+
     def last_execution(self, project: str, domain: str, launch_plan: str) -> ExecutionRecord | None:
         """The newest execution of a launch plan in a project/domain."""
         page = self.page(ExecutionFilter(project=project, domain=domain, launch_plan=launch_plan), limit=1)
@@ -208,6 +239,21 @@ def _conditions(where: ExecutionFilter) -> list[sa.ColumnElement[bool]]:
     return found
 
 
+_TIMES = frozenset({"started_at", "finished_at"})
+
+
+def _columns(table_: sa.Table, fields: list[str], engine: Engine) -> list[Any]:
+    """``fields`` of ``table_``; on SQLite the timestamps as their stored text, parsed by ``_times``
+    (SQLAlchemy's SQLite parser is a regular expression: a third of the time of a 500-node page)."""
+    if engine.dialect.name != "sqlite":
+        return [table_.c[f] for f in fields]
+    return [sa.type_coerce(table_.c[f], sa.String).label(f) if f in _TIMES else table_.c[f] for f in fields]
+
+
+def _times(row: Any, fields: list[str]) -> list[Any]:
+    return [_aware(v) if f in _TIMES and isinstance(v, str) else v for f, v in zip(fields, row, strict=True)]
+
+
 def _light(row: Any) -> ExecutionRecord:
     values = dict(row._mapping)
     values.update(inputs={}, outputs=None)
@@ -215,8 +261,6 @@ def _light(row: Any) -> ExecutionRecord:
 
 
 def _aware(value: Any) -> datetime:
-    from datetime import UTC
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)

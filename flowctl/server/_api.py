@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from flowctl._errors import InputError
 from flowctl.server import _reads, _runs  # noqa: F401  (they register the operations the routes bind)
@@ -47,6 +48,12 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/v1", responses=PROBLEMS)
 PD = "/projects/{project}/domains/{domain}"
 KindPath = Annotated[str, "tasks, workflows or launch_plans"]
+
+
+def as_json(model: BaseModel) -> Response:
+    """The model as JSON without re-validating it against ``response_model`` (the large documents:
+    a 500-node execution would be validated twice). OpenAPI still documents ``response_model``."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.get("/info", response_model=ServerInfo, tags=["server"])
@@ -161,12 +168,14 @@ def executions(project: str | None = None, domain: str | None = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
                where: ExecutionFilter = Depends(execution_filter),
                run: Invocation = invoke("execution.list")) -> Any:
-    return run(Scope(project, domain), where=where, limit=limit, cursor=cursor)
+    return as_json(run(Scope(project, domain), where=where, limit=limit, cursor=cursor))
 
 
 @router.get(PD + "/executions/{name}", response_model=ExecutionDetailOut, tags=["executions"])
-def execution(project: str, domain: str, name: str, run: Invocation = invoke("execution.read")) -> Any:
-    return run(Scope(project, domain), name=name)
+def execution(project: str, domain: str, name: str,
+              graph: Annotated[bool, Query(description="Include the workflow's laid-out DAG.")] = False,
+              run: Invocation = invoke("execution.read")) -> Any:
+    return as_json(run(Scope(project, domain), name=name, graph=graph))
 
 
 @router.get(PD + "/executions/{name}/node", response_model=NodeDetailOut, tags=["executions"])

@@ -49,28 +49,30 @@ def list_executions(s: Services, call: Call, *, where: ExecutionFilter, limit: i
 
 
 @operation("execution.read")
-def read_execution(s: Services, call: Call, *, name: str) -> ExecutionDetailOut:
-    """An execution with every node and attempt, and its workflow's DAG."""
+def read_execution(s: Services, call: Call, *, name: str, graph: bool = True) -> ExecutionDetailOut:
+    """An execution with every node and attempt (without node values), and its workflow's DAG."""
     x = find(s, call, name)
-    nodes, attempts = s.executions.load_nodes(x.id), s.executions.load_attempts(x.id)
-    workflow, graph = _workflow(s, x)
+    nodes, attempts = s.queries.nodes(x.id), s.queries.attempts(x.id)
+    workflow, laid_out = _workflow(s, x)
     kinds = _kinds(workflow)
     ordered = sorted(nodes.values(), key=lambda n: (n.started_at or x.finished_at or x.created_at, n.node_id))
     outs = [_node(s, x, n, attempts.get(n.node_id, []), kinds, nodes) for n in ordered]
-    return ExecutionDetailOut(execution=execution_out(x), inputs=x.inputs, outputs=x.outputs, nodes=outs, graph=graph)
+    return ExecutionDetailOut(execution=execution_out(x), inputs=x.inputs, outputs=x.outputs,
+                                              nodes=outs, graph=laid_out if graph else None)
 
 
 @operation("execution.node")
 def read_node(s: Services, call: Call, *, name: str, node: str) -> NodeDetailOut:
     """One node of an execution: inputs, outputs, error (with the user's traceback) and attempts."""
     x = find(s, call, name)
-    nodes = s.executions.load_nodes(x.id)
-    if node not in nodes:
+    record = s.queries.node(x.id, node)
+    if record is None:
+        started = sorted(s.queries.nodes(x.id))
         raise NotFoundError(f"Execution `{x.name}` has no node `{node}` (yet)", address=f"{call.scope}/{x.name}/{node}",
-                            detail=f"Its nodes: {', '.join(sorted(nodes)[:20]) or '(none started)'}.")
+                            detail=f"Its nodes: {', '.join(started[:20]) or '(none started)'}.")
     workflow, _ = _workflow(s, x)
-    out = _node(s, x, nodes[node], s.executions.load_attempts(x.id).get(node, []), _kinds(workflow), nodes)
-    return NodeDetailOut(**out.model_dump(), inputs=nodes[node].inputs, outputs=nodes[node].outputs)
+    out = _node(s, x, record, s.queries.attempts(x.id).get(node, []), _kinds(workflow), None)
+    return NodeDetailOut(**out.model_dump(), inputs=record.inputs, outputs=record.outputs)
 
 
 @operation("execution.logs")
@@ -123,19 +125,22 @@ def _kinds(workflow: WorkflowSpec | None) -> dict[str, tuple[str, str]]:
 
 
 def _node(s: Services, x: ExecutionRecord, node: NodeRecord, attempts: list[AttemptRecord],
-          kinds: Mapping[str, tuple[str, str]], nodes: Mapping[str, NodeRecord]) -> NodeOut:
+          kinds: Mapping[str, tuple[str, str]], nodes: Mapping[str, NodeRecord] | None) -> NodeOut:
+    """``nodes``: the execution's (light) nodes, for map progress; None: read them when needed."""
     kind, target = kinds.get(node.node_id, ("", ""))
     if node.node_id.endswith("]"):
         kind, target = "item", kinds.get(node.node_id.rsplit("[", 1)[0], ("", ""))[1]
-    progress = _map_progress(s, x, node, nodes) if kind == "map" else None
+    progress = _map_progress(s, x, node, nodes if nodes is not None else s.queries.nodes(x.id)) if kind == "map" else None
     return node_out(node, attempts, kind=kind, target=target.rsplit(".", 1)[-1], created_at=x.created_at,
                     map_progress=progress)
 
 
 def _map_progress(s: Services, x: ExecutionRecord, node: NodeRecord, nodes: Mapping[str, NodeRecord]) -> MapProgress:
+    """Items done so far; the total comes from the map node's inputs (items may not all have started)."""
     prefix = f"{node.node_id}["
     phases = [n.phase for k, n in nodes.items() if k.startswith(prefix) and "/" not in k[len(prefix):]]
-    total = max((len(v) for v in (node.inputs or {}).values() if isinstance(v, list)), default=0)
+    inputs = node.inputs if node.inputs is not None else getattr(s.queries.node(x.id, node.node_id), "inputs", None)
+    total = max((len(v) for v in (inputs or {}).values() if isinstance(v, list)), default=0)
     return map_progress(phases, total)
 
 
