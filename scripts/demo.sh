@@ -40,3 +40,5 @@ step "flowctl drift (expect: no drift)"
 "$flowctl" drift
 echo
 echo "Demo workspace: $work (registry: $work/.flowctl/registry.db)"
+echo "Open the console on the demo's registry:"
+echo "  cd $work && $flowctl server --with-controller    # then browse http://127.0.0.1:8080/console/"

@@ -262,7 +262,7 @@ def _light(row: Any) -> ExecutionRecord:
 
 def _aware(value: Any) -> datetime:
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        value = datetime.fromisoformat(value if "+" in value[19:] else value + "+00:00")
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 

@@ -47,7 +47,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
     app.include_router(_api.router)
     app.include_router(_console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 costs 3x the time for 3% less
     app.middleware("http")(_server_timing)
     _problems.install(app)
     return app

@@ -158,6 +158,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const form = $("form[data-launch]");
   if (form) launchForm(form);
+  const phases = $("#node-phases");
+  if (phases) colourDag(JSON.parse(phases.textContent));
   const page = $("[data-execution]");
   if (page) live(page);
   for (const t of $$("time[data-local]")) t.title = new Date(t.getAttribute("datetime")).toLocaleString();
