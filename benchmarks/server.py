@@ -28,7 +28,16 @@ from pathlib import Path
 import httpx
 
 from flowctl._address import EntityKind
-from flowctl.spec import InputSpec, InterfaceSpec, LaunchPlanSpec, NodeSpec, OutputSpec, ProjectSpec, TypeSpec, WorkflowSpec
+from flowctl.spec import (
+    InputSpec,
+    InterfaceSpec,
+    LaunchPlanSpec,
+    NodeSpec,
+    OutputSpec,
+    ProjectSpec,
+    TypeSpec,
+    WorkflowSpec,
+)
 from flowctl.state import open_store
 from flowctl.state._executions import AttemptRecord, NewExecution, NodeRecord, open_execution_store
 
