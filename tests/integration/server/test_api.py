@@ -143,3 +143,24 @@ def test_openapi_document(server: ServerProcess) -> None:
     assert doc["openapi"].startswith("3.")
     assert "/api/v1/projects/{project}/domains/{domain}/executions/{name}" in doc["paths"]
     assert not any(p.startswith("/console") for p in doc["paths"])
+
+
+def test_spec_diff_between_versions(server: ServerProcess) -> None:
+    from flowctl._address import EntityKind
+    from flowctl.state import open_store
+
+    store = open_store(server.registry)
+    try:
+        old = store.get_entity(EntityKind.WORKFLOW, PROJECT, DOMAIN, "flows.chain", VERSION)
+        assert old is not None
+        spec = {**old.spec, "failure_policy": "fail_after_executable_nodes_complete"}
+        with store.transaction() as tx:
+            tx.register(EntityKind.WORKFLOW, PROJECT, DOMAIN, "flows.chain", "v2", spec, "sha256:" + "0" * 64,
+                        managed_by="tests", created_by="tests")
+    finally:
+        store.close()
+    wf = server.get(f"{PD}/workflows/flows.chain", version="v2", diff_from=VERSION)
+    assert wf["entity"]["version"] == "v2" and [v["version"] for v in wf["versions"]] == ["v2", VERSION]
+    assert any("failure_policy" in line and "fail_after_executable_nodes_complete" in line
+               for line in wf["diff"]["changes"])
+    assert '+  "failure_policy": "fail_after_executable_nodes_complete",' in wf["diff"]["unified"]
