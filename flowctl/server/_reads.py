@@ -16,6 +16,7 @@ from flowctl.server._models import (
     ApplyOut,
     DriftOut,
     EntityNameOut,
+    EntityOut,
     EntityVersionOut,
     LaunchPlanOut,
     OverviewCell,
@@ -101,7 +102,7 @@ def entity_versions(s: Services, call: Call, *, kind: str, name: str) -> list[En
 
 
 @operation("entity.read")
-def read_entity(s: Services, call: Call, *, kind: str, name: str, version: str) -> object:
+def read_entity(s: Services, call: Call, *, kind: str, name: str, version: str) -> EntityOut:
     """One version with its spec."""
     return entity_out(_entity(s, call, _kind(kind), name, version), _active(s, call).get(name))
 

@@ -95,8 +95,8 @@ def watch_execution(s: Services, call: Call, *, name: str) -> Callable[[], Execu
     def poll() -> ExecutionEvent:
         x = s.executions.get_execution(execution_id)
         assert x is not None
-        nodes = s.executions.load_nodes(execution_id)
-        attempts = sum(len(a) for a in s.executions.load_attempts(execution_id).values())
+        nodes = s.queries.nodes(execution_id)  # without their values: the stream polls often
+        attempts = sum(len(a) for a in s.queries.attempts(execution_id).values())
         return ExecutionEvent(phase=x.phase, terminal=x.terminal, nodes={k: n.phase for k, n in nodes.items()},
                               attempts=attempts, finished_at=x.finished_at)
 
