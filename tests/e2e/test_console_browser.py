@@ -86,6 +86,7 @@ def shot(page: Any, name: str) -> None:
 
 def test_overview_matrix_after_apply(page: Any) -> None:
     page.goto("/console/")
+    shot(page, "00-projects")
     page.get_by_role("link", name="my-ml-project").first.click()
     page.wait_for_url(f"**{ML}")
     shot(page, "01-projects-overview")
@@ -164,6 +165,10 @@ def test_abort_button(page: Any, server: ServerProcess, tmp_path: Path) -> None:
     page.get_by_role("button", name="Abort").click()
     page.locator("h1 [data-phase-badge].aborted").wait_for()
     assert server.execution(name)["execution"]["phase"] == "aborted"
+    recover = page.get_by_role("button", name="Recover")
+    recover.wait_for()
+    page.wait_for_function("!document.querySelector('[data-recover]').disabled")
+    assert page.get_by_role("button", name="Abort").is_disabled()
     shot(page, "06-execution-aborted")
 
 
@@ -176,6 +181,9 @@ def test_seed_workflow_dag(page: Any, server: ServerProcess) -> None:
     assert page.locator("svg.dag .edge").count() == 3  # mean -> deviation, mean -> scale, deviation -> scale
     assert page.locator("td.mono", has_text="values").count() >= 1
     shot(page, "07-seed-workflow")
+    page.goto(f"{ML}/domains/development/workflows/flows.scaling.standard_scale_workflow?version=v2&diff_from=v1")
+    assert "Changes from" in page.locator("main").inner_text()
+    shot(page, "07b-workflow-compare")
     page.goto(f"{PROJ}/workflows/flows.composite")
     kinds = {page.locator(f"svg.dag .node.k-{kind}").count() > 0 for kind in ("task", "map", "workflow", "branch")}
     assert kinds == {True}

@@ -80,7 +80,13 @@ function live(page) {
     $$("[data-phase-badge]").forEach((el) => { el.className = `phase ${state.phase}`; el.textContent = state.phase.replace("_", " "); });
     refresh();
   });
-  source.addEventListener("end", () => { source.close(); refresh(); $$("[data-when-active]").forEach((b) => { b.disabled = true; }); });
+  source.addEventListener("end", (event) => {
+    source.close();
+    refresh();
+    const phase = JSON.parse(event.data).phase;
+    $$("[data-when-active]").forEach((b) => { b.disabled = true; });
+    $$("[data-recover]").forEach((b) => { b.disabled = !["failed", "timed_out", "aborted"].includes(phase); });
+  });
 }
 
 // ------------------------------------------------------------------ wiring
