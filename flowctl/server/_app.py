@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gc.freeze()  # what start-up loaded stays: full collections no longer walk it (pauses on big pages)
         yield
         on_shutdown()
         services.close()
