@@ -6,6 +6,7 @@
     ├── ManifestError            a manifest or decorator is wrong (decoration, loading)
     │   └── CompileError         a workflow or launch plan does not compile
     ├── InputError               a value given for an input is wrong (CLI, launch)
+    │   └── NotFoundError        an object named by its address does not exist
     ├── PlanError                a plan cannot be computed (immutability, breaking change)
     ├── ApplyError               a plan cannot be applied (stale plan, partial failure)
     ├── StoreError               the registry cannot be read or written
@@ -87,6 +88,10 @@ class CompileError(ManifestError):
 
 class InputError(FlowctlError):
     code = "USER:InputError"
+
+
+class NotFoundError(InputError):
+    code = "USER:NotFound"
 
 
 class PlanError(FlowctlError):

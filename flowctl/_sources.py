@@ -115,7 +115,7 @@ def record_outputs(files: Iterable[Path] = (), *, within: Path | None = None) ->
     ``within`` is a folder of the work tree where redirected output is looked for (the manifest
     root or the current folder); without it, only ``files`` are recorded.
     """
-    paths = [Path(f).resolve() for f in files if Path(f).is_file()]
+    paths = [Path(f).resolve() for f in files if _is_file(Path(f))]
     if within is not None:
         paths += _stdio_files(within)
     by_top: dict[Path, list[Path]] = {}
@@ -128,6 +128,14 @@ def record_outputs(files: Iterable[Path] = (), *, within: Path | None = None) ->
         records.update({_relative(p, top): _sha256(p) for p in found})
         with contextlib.suppress(OSError):  # a read-only work tree: the files count as the user's (safe)
             _write_records(top, records)
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a path the OS refuses to look at (too long, a loop)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _stdio_files(within: Path) -> list[Path]:

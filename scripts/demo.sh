@@ -58,3 +58,5 @@ step "flowctl drift my_ml_project (expect: no drift)"
 "$flowctl" drift my_ml_project
 echo
 echo "Demo workspace: $work (a git checkout; registry: $work/.flowctl/registry.db, ignored by git)"
+echo "Open the console on the demo's registry:"
+echo "  cd $work && $flowctl server --with-controller    # then browse http://127.0.0.1:8080/console/"

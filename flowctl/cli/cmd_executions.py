@@ -104,14 +104,20 @@ def register(app: typer.Typer) -> None:
         registry: Registry = None,
     ) -> None:
         """Print the logs of an execution's attempts."""
-        from flowctl import _blobstore as blobs
         from flowctl.cli._engine import config_for
         from flowctl.engine import find_execution
-        from flowctl.providers import AttemptRef, get_provider
+        from flowctl.engine._logs import attempt_logs
+        from flowctl.providers import Provider, get_provider
 
         store = _store(registry)
         execution = find_execution(store, ref)
-        provider = None
+        providers: dict[str | None, Provider] = {}
+
+        def provider_for(name: str | None) -> Provider:
+            if name not in providers:
+                providers[name] = get_provider(config_for(registry), name=name)
+            return providers[name]
+
         for node_id, attempts in sorted(store.load_attempts(execution.id).items()):
             if node is not None and node_id != node:
                 continue
@@ -119,19 +125,7 @@ def register(app: typer.Typer) -> None:
                 if attempt is not None and a.attempt != attempt:
                     continue
                 typer.echo(f"==> {node_id} attempt {a.attempt} ({a.phase}) <==")
-                try:
-                    typer.echo(blobs.read_bytes(a.log_uri or "").decode(errors="replace"))
-                    continue
-                except (FileNotFoundError, OSError):
-                    pass
-                if a.handle is None:  # never started
-                    typer.echo("(no logs recorded)")
-                    continue
-                chosen = a.provider if a.provider in ("local", "kubernetes") else None
-                provider = provider or get_provider(config_for(registry), name=chosen)
-                logs = provider.logs(AttemptRef(execution.project, execution.domain, execution.name, node_id, a.attempt),
-                                     a.handle)
-                typer.echo(logs.text if logs.error is None else f"(no logs: {logs.error.message})")
+                typer.echo(attempt_logs(execution, node_id, a, provider_for))
 
     @ex.command("abort")
     def abort(ref: Ref, wait: Wait = False, registry: Registry = None) -> None:

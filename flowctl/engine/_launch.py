@@ -98,10 +98,12 @@ def launch(
     version: str | None = None,
     name: str | None = None,
     overwrite_cache: bool = False,
+    created_by: str | None = None,
 ) -> ExecutionRecord:
-    """Create a queued execution of a launch plan (the controller runs it)."""
+    """Create a queued execution of a launch plan (the controller runs it); ``created_by`` defaults to user@host."""
     lp = resolve_launch_plan(store, SpecLoader(store), project, domain, launch_plan, version)
-    return store.create_execution(new_execution(lp, inputs, name=name, overwrite_cache=overwrite_cache))
+    return store.create_execution(new_execution(lp, inputs, name=name, overwrite_cache=overwrite_cache,
+                                                created_by=created_by))
 
 
 def find_execution(store: ExecutionStore, ref: str) -> ExecutionRecord:
@@ -115,16 +117,17 @@ def find_execution(store: ExecutionStore, ref: str) -> ExecutionRecord:
     return found[0]
 
 
-def relaunch(store: ExecutionStore, ref: str, *, overwrite_cache: bool = False) -> ExecutionRecord:
+def relaunch(store: ExecutionStore, ref: str, *, overwrite_cache: bool = False,
+             created_by: str | None = None) -> ExecutionRecord:
     """A new execution of the same launch plan version with the same inputs."""
     old = find_execution(store, ref)
     lp = resolve_launch_plan(store, SpecLoader(store), old.project, old.domain, old.launch_plan_name,
                              old.launch_plan_version)
     given = {k: v for k, v in old.inputs.items() if k not in lp.spec.fixed_inputs}
-    return store.create_execution(new_execution(lp, given, overwrite_cache=overwrite_cache))
+    return store.create_execution(new_execution(lp, given, overwrite_cache=overwrite_cache, created_by=created_by))
 
 
-def recover(store: ExecutionStore, ref: str) -> ExecutionRecord:
+def recover(store: ExecutionStore, ref: str, *, created_by: str | None = None) -> ExecutionRecord:
     """A new execution that reuses the outputs of every node that succeeded in ``ref``."""
     old = find_execution(store, ref)
     if old.phase not in TERMINAL_PHASES or old.phase == "succeeded":
@@ -135,7 +138,7 @@ def recover(store: ExecutionStore, ref: str) -> ExecutionRecord:
     lp = resolve_launch_plan(store, SpecLoader(store), old.project, old.domain, old.launch_plan_name,
                              old.launch_plan_version)
     given = {k: v for k, v in old.inputs.items() if k not in lp.spec.fixed_inputs}
-    return store.create_execution(new_execution(lp, given), recover_from=old.id)
+    return store.create_execution(new_execution(lp, given, created_by=created_by), recover_from=old.id)
 
 
 def abort(store: ExecutionStore, ref: str) -> ExecutionRecord:
