@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from flowctl._errors import FlowctlError, NotFoundError
 from flowctl.engine import abort, launch, recover, relaunch, resolve_launch_plan
-from flowctl.engine._inputs import parse_assignments
 from flowctl.engine._logs import attempt_logs
 from flowctl.server._graph import layout
 from flowctl.server._models import (
@@ -33,6 +32,7 @@ from flowctl.spec import WorkflowSpec
 from flowctl.state import lock_info
 from flowctl.state._executions import AttemptRecord, ExecutionRecord, NodeRecord
 from flowctl.state._queries import ExecutionFilter
+from flowctl.types._inputs import read_inputs
 
 ACTIVATION_LOCK_TIMEOUT = 10.0
 MANUAL = "manual"  # activations made outside an apply: drift reports them
@@ -151,7 +151,8 @@ def launch_execution(s: Services, call: Call, *, launch_plan: str, request: Laun
     project, domain = call.scope.project or "", call.scope.domain or ""
     lp = resolve_launch_plan(s.executions, s.specs, project, domain, launch_plan, request.version)
     given = dict(request.inputs)
-    given.update(parse_assignments([f"{k}={v}" for k, v in request.inputs_text.items()], lp.workflow.interface))
+    given.update(read_inputs(lp.workflow.interface, assignments=[f"{k}={v}" for k, v in request.inputs_text.items()],
+                             launch_plan=lp.spec, address=lp.address))
     x = launch(s.executions, project, domain, launch_plan, given, version=lp.version, name=request.name,
                overwrite_cache=request.overwrite_cache, created_by=call.actor.label)
     return execution_out(x)
