@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from flowctl import _names
 from flowctl._errors import InputError
 from flowctl.spec import Json
 from flowctl.state._engine import IMMEDIATE, create_engine, translate_errors
@@ -189,6 +190,7 @@ class ExecutionStore:
     def _insert_execution(self, conn: sa.Connection, new: NewExecution, recover_from: str | None) -> ExecutionRecord:
         import uuid
 
+        _check_new_execution(new)
         execution_id = uuid.uuid4().hex
         values = {
             "id": execution_id, "project": new.project, "domain": new.domain, "name": new.name,
@@ -574,6 +576,13 @@ class ExecutionStore:
         with self._read() as conn:
             rows = conn.execute(sa.select(OUTBOX).where(o.execution_id == execution_id).order_by(o.id)).all()
         return [dict(r._mapping) for r in rows]
+
+
+def _check_new_execution(new: NewExecution) -> None:
+    """The names of an execution, checked before anything is stored (they become blob store paths)."""
+    _names.validate_project_domain(new.project, new.domain)
+    _names.validate_execution_name(new.name)
+    _names.validate_labels(new.labels, f"execution `{new.name}`")
 
 
 def open_execution_store(url: str, *, migrate: bool = True) -> ExecutionStore:

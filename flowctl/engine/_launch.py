@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flowctl._errors import InputError
+from flowctl._names import validate_execution_name
 from flowctl.engine._inputs import merge_inputs
 from flowctl.engine._names import random_name
 from flowctl.engine._specs import SpecLoader
@@ -74,7 +75,9 @@ def new_execution(
     parent: tuple[str, str] | None = None,
     overwrite_cache: bool = False,
 ) -> NewExecution:
-    """Validate ``inputs`` against the launch plan and describe the execution to create."""
+    """Validate the name and ``inputs`` against the launch plan and describe the execution to create."""
+    if name is not None:
+        validate_execution_name(name)
     merged = merge_inputs(lp.workflow.interface, inputs, launch_plan=lp.spec, address=lp.address)
     labels = dict(lp.spec.labels)
     if overwrite_cache:
