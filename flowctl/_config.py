@@ -6,7 +6,6 @@ Every setting remembers where its value came from, for ``flowctl config show``.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +126,3 @@ class Config:
     def cache_dir(self) -> Path:
         return self.root / (self.get("cache.dir") or ".flowctl/cache")
 
-
-def mask_url(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``."""
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)

@@ -9,11 +9,18 @@
   A holder whose heartbeat is older than its TTL (hung, or its host vanished) has its session
   terminated by the next writer; ``break_lock`` does the same on request.
 
-A background thread heartbeats the lock every TTL/3 seconds while the block runs.
+A background thread heartbeats the lock every TTL/3 seconds while the block runs. Holding the lock
+is not taken on trust from that thread: every write transaction of the holder checks, inside the
+transaction, that the lock is still its own (:meth:`verify`: the row on SQLite, where writers are
+serialised anyway; on PostgreSQL the row, locked ``FOR UPDATE`` just before the commit, and the
+advisory lock held by the recorded session). A lost lock is a LockError that rolls the transaction
+back, so nothing commits unlocked: whoever takes the lock over deletes the row first, and waits for
+that row lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -63,13 +70,19 @@ def held_error(row: LockRecord) -> LockError:
 def lost_error(record: LockRecord) -> LockError:
     return LockError(
         f"The registry lock {record.id} for `{record.operation}` was lost while the operation ran",
-        detail="Someone broke the lock (`flowctl lock break`) or its heartbeat stopped for longer than its TTL. "
-        "Run `flowctl plan` again to see what was applied.",
+        detail="The database session holding it ended (the server restarted, the connection dropped, or "
+        "`flowctl lock break` / pg_terminate_backend ended it), someone broke the lock, or its heartbeat stopped "
+        "for longer than its TTL. The write in progress was rolled back and nothing more was written. "
+        "Run `flowctl plan` to see what was applied, then `flowctl apply` again.",
     )
 
 
 class Locker(Protocol):
     def lock(self, info: LockInfo, *, timeout: float, ttl: int | None) -> AbstractContextManager[LockRecord]: ...
+
+    def verify(self, conn: sa.Connection, record: LockRecord, *, final: bool) -> None:
+        """Raise LockError (lost) unless ``record`` is still held, checked in ``conn``'s transaction;
+        ``final``: just before the commit (PostgreSQL also locks the lock's row until then)."""
 
     def list_locks(self) -> Sequence[LockRecord]: ...
 
@@ -85,12 +98,16 @@ def make_locker(engine: Engine, url: str, backend: Backend, *, default_ttl: int)
 class _Heartbeat:
     """Calls ``beat()`` every ``interval`` seconds on a daemon thread until stopped.
 
-    ``beat`` returns False when the lock is no longer ours; then ``lost`` is set.
+    ``beat`` returns False when the lock is no longer ours; then ``lost`` is set. With
+    ``errors_are_fatal`` (the lock lives in the beat's own session, PostgreSQL) an error of the beat
+    means that session is gone, and the server released the lock with it: ``lost`` too. Otherwise
+    (SQLite: a fresh connection per beat) an error is transient and the next beat tries again.
     """
 
-    def __init__(self, beat: Any, interval: float) -> None:
+    def __init__(self, beat: Any, interval: float, *, errors_are_fatal: bool = False) -> None:
         self._beat = beat
         self._interval = interval
+        self._fatal = errors_are_fatal
         self._stop = threading.Event()
         self.lost = False
         self._thread = threading.Thread(target=self._run, name="flowctl-lock-heartbeat", daemon=True)
@@ -99,11 +116,12 @@ class _Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                if not self._beat():
-                    self.lost = True
-                    return
-            except Exception:  # a transient database error: try again at the next beat
-                continue
+                held = bool(self._beat())
+            except Exception:
+                held = not self._fatal
+            if not held:
+                self.lost = True
+                return
 
     def stop(self) -> None:
         self._stop.set()
@@ -172,6 +190,11 @@ class SqliteLocker:
                 conn.execute(_locks.delete().where(_locks.c.id == ours.id))
             if heartbeat is not None and heartbeat.lost and not failed:
                 raise lost_error(ours)
+
+    def verify(self, conn: sa.Connection, record: LockRecord, *, final: bool) -> None:
+        """Our row is there (writers are serialised: nobody can take it over during this transaction)."""
+        if conn.execute(sa.select(_locks.c.id).where(_locks.c.id == record.id)).first() is None:
+            raise lost_error(record)
 
     def list_locks(self) -> Sequence[LockRecord]:
         with self._engine.connect() as conn:
@@ -263,7 +286,7 @@ class PostgresLocker:
         except BaseException:
             conn.close()
             raise
-        heartbeat = _Heartbeat(lambda: self._beat(conn, ours.id), ttl / 3)
+        heartbeat = _Heartbeat(lambda: self._beat(conn, ours.id), ttl / 3, errors_are_fatal=True)
         failed = False
         try:
             yield ours
@@ -272,15 +295,32 @@ class PostgresLocker:
             raise
         finally:
             heartbeat.stop()
-            try:
-                conn.execute(_locks.delete().where(_locks.c.id == ours.id))
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            except sa.exc.DBAPIError:
-                pass  # the session is gone (lock broken): the server already released the lock
-            finally:
-                conn.close()
-            if heartbeat.lost and not failed:
+            lost = heartbeat.lost or not self._release(conn, ours, key)
+            if lost and not failed:
                 raise lost_error(ours)
+
+    @staticmethod
+    def _release(conn: sa.Connection, ours: LockRecord, key: int) -> bool:
+        """Delete our row and unlock; False when the session was already gone (the lock with it)."""
+        try:
+            conn.execute(_locks.delete().where(_locks.c.id == ours.id))
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            return True
+        except sa.exc.SQLAlchemyError:  # a dead session: the server released the advisory lock with it
+            return False
+        finally:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                conn.close()
+
+    def verify(self, conn: sa.Connection, record: LockRecord, *, final: bool) -> None:
+        """Our row is there and the session it names holds the advisory lock.
+
+        ``final`` locks the row until the commit: a process taking the lock over deletes the row
+        first, so it waits for this transaction instead of writing beside it."""
+        query = sa.select(_locks.c.backend_pid).where(_locks.c.id == record.id)
+        row = conn.execute(query.with_for_update() if final else query).first()
+        if row is None or row.backend_pid not in self._holder_pids(conn):
+            raise lost_error(record)
 
     @staticmethod
     def _beat(conn: sa.Connection, lock_id: str) -> bool:

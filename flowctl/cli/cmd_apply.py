@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.plans import is_plan_file, load_plan
 
         config = support.config_for(registry)
-        store = support.open_registry(config)
+        store = support.open_registry(config, create=True)
         planned = None
         try:
             if refresh_only:

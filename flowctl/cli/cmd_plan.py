@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         fmt = support.check_output(output, json_output)
         targets = support.parse_targets(target)
         config = support.config_for(registry)
-        store = support.open_registry(config)
+        store = support.open_for_plan(config)
         try:
             planned = support.plan_from_manifests(path, store, version=version, allow_dirty=allow_dirty,
                                                   targets=targets)

@@ -72,3 +72,30 @@ def test_plan_checks_every_registry_and_kubernetes_limit(tmp_path: Path) -> None
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "Invalid label key `team name` of task `m.inc`" in result.stderr
     assert "Kubernetes label key syntax" in result.stderr and "m.py:" in result.stderr
+
+
+PASSWORD = "Pa55w0rd-not-for-output"
+
+
+def test_no_command_output_shows_the_registry_password(tmp_path: Path, postgres_url: str) -> None:
+    """Trust authentication ignores the password, so the commands really run against the server."""
+    url = postgres_url.replace("://postgres@", f"://postgres:{PASSWORD}@", 1)
+    unreachable = f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/test"
+    malformed = f"postgresql://postgres:{PASSWORD}@127.0.0.1:port/test"
+    env = {**os.environ, "FLOWCTL_REGISTRY": url, "FLOWCTL_BLOB_STORE": str(tmp_path / "blobs"), "NO_COLOR": "1"}
+    commands = [
+        ["registry", "migrate"], ["init"], ["registry", "info"], ["registry", "info", "--json"], ["config", "show"],
+        ["controller", "--once", "-v"], ["executions", "list"], ["get", "tasks"], ["lock", "list"],
+        ["launch", "proj", "development", "nothing"], ["drift", "--registry", url],
+        ["get", "tasks", "--registry", unreachable], ["get", "tasks", "--registry", malformed],
+        ["controller", "--once", "--registry", unreachable],
+    ]
+    for command in commands:
+        result = subprocess.run([sys.executable, "-m", "flowctl", *command], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60)
+        output = result.stdout + result.stderr
+        assert PASSWORD not in output, f"{command} printed the password:\n{output}"
+        assert "Traceback" not in output, f"{command}:\n{output}"
+    controller = subprocess.run([sys.executable, "-m", "flowctl", "controller", "--once"], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert "postgres:***@127.0.0.1" in controller.stderr

@@ -1,0 +1,73 @@
+"""A registry lock lost in the middle of an apply stops it: the phase in progress rolls back, nothing
+commits without the lock, the command exits 1 with the lock error (never a traceback), and the next
+apply converges. PostgreSQL: the session holding the advisory lock is ended with pg_terminate_backend
+while the phase's transaction is held open (``FLOWCTL_TEST_PAUSE_BEFORE_COMMIT``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from test_plan_apply_cli import env_for, flowctl, project  # noqa: F401 - the fixture
+
+from flowctl._errors import LockError
+from flowctl.state import LockInfo, open_store
+
+
+def _lock_session(base: str, url: str) -> int:
+    """The backend pid recorded by the apply's lock row (in the test's schema)."""
+    schema = url.split("search_path%3D", 1)[1]
+    deadline = time.monotonic() + 60
+    with psycopg.connect(base, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(f'SELECT backend_pid FROM "{schema}".locks').fetchone()
+            if row and row[0]:
+                return int(row[0])
+            time.sleep(0.05)
+    raise AssertionError("the apply never took the lock")
+
+
+@pytest.mark.parametrize("phase", [1, 2])
+def test_terminated_lock_session_mid_apply(postgres_url: str, project: Path, tmp_path: Path, phase: int) -> None:  # noqa: F811
+    base = postgres_url.replace("postgresql+psycopg://", "postgresql://").split("?", 1)[0]
+    env = {**env_for(postgres_url, tmp_path), "FLOWCTL_TEST_PAUSE_BEFORE_COMMIT": f"{phase}:3"}
+    apply = subprocess.Popen([sys.executable, "-m", "flowctl", "apply", ".", "--version", "v1", "--auto-approve"],
+                             env=env, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert apply.stderr is not None
+    for line in apply.stderr:
+        if f"Phase {phase}:" in line:
+            break
+    pid = _lock_session(base, postgres_url)
+    with psycopg.connect(base, autocommit=True) as conn:
+        assert conn.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+    _, rest = apply.communicate(timeout=60)
+    assert apply.returncode == 1, rest
+    assert "was lost while the operation ran" in rest and "Run `flowctl plan`" in rest
+    assert f"Phase {phase} " in rest and "was rolled back" in rest
+    assert "Traceback" not in rest and "internal error" not in rest and "PendingRollbackError" not in rest
+    env.pop("FLOWCTL_TEST_PAUSE_BEFORE_COMMIT")
+    remaining = flowctl("plan", ".", "--version", "v1", env=env, cwd=project)
+    expected = "Plan: 30 to register, 7 to change" if phase == 1 else "Plan: 2 to register, 7 to change"
+    assert expected in remaining.stdout, remaining.stdout + remaining.stderr
+    converged = flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project)
+    assert converged.returncode == 0, converged.stderr
+
+
+def test_a_write_checks_the_lock_inside_its_transaction(registry_url: str) -> None:
+    """The lock is broken under a holder (another process's `flowctl lock break`): its next write rolls back."""
+    from flowctl.spec import ProjectSpec
+
+    holder, breaker = open_store(registry_url), open_store(registry_url)
+    try:
+        with pytest.raises(LockError, match="was lost"), holder.lock(LockInfo(operation="apply", holder="me")) as held:
+            assert breaker.break_lock(held.id)
+            with holder.transaction() as tx:
+                tx.upsert_project(ProjectSpec(name="never"), managed_by="tests")
+        assert "never" not in breaker.snapshot().projects
+    finally:
+        holder.close()
+        breaker.close()
