@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flowctl._errors import InputError
-from flowctl._names import validate_execution_name
+from flowctl._names import validate_entity_name, validate_execution_name, validate_project_domain
 from flowctl.engine._inputs import merge_inputs
 from flowctl.engine._names import random_name
 from flowctl.engine._specs import SpecLoader
@@ -44,6 +44,8 @@ def resolve_launch_plan(
     store: ExecutionStore, specs: SpecLoader, project: str, domain: str, name: str, version: str | None = None
 ) -> ResolvedLaunchPlan:
     """The given version, else the active one, else the newest registered."""
+    validate_project_domain(project, domain)
+    validate_entity_name(name)
     chosen = version or store.active_version(project, domain, name) or store.latest_version(
         "launch_plan", project, domain, name
     )

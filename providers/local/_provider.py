@@ -91,10 +91,11 @@ class LocalProvider:
             folder = self._folder(request.ref)
             pause_point("submit:before-record")
             found = claim(folder, self.owner)
-        except (OSError, FlowctlError) as exc:
-            return SubmitResponse("", ProviderFailure("system", "StartFailed", f"cannot record the attempt: {exc}", True))
+        except (OSError, FlowctlError) as exc:  # a full disk, a permission, a name the blob store refuses
+            return SubmitResponse("", ProviderFailure("system", "StartFailed", f"cannot record the attempt: {exc}",
+                                                      retryable=isinstance(exc, OSError)))
         if isinstance(found, str):
-            log.info("attempt %s is already running: adopting it", _ref_text(request.ref))
+            log.info("attempt %s was started before: adopting it", _ref_text(request.ref))
             return SubmitResponse(found, adopted=True)
         if found is None:
             return _throttled("the attempt's process is starting and has not recorded its pid yet")
