@@ -1,6 +1,7 @@
 """Isolation through the CLI (docs/security.md): names stay in their project, secrets stay secret.
 
-Real `python -m flowctl` processes on SQLite and PostgreSQL, real subprocess attempts."""
+Commands run in-process (``run``, as the console entry point renders errors) on SQLite and
+PostgreSQL; the controller, whose log lines matter, runs as a real process."""
 
 from __future__ import annotations
 
@@ -8,46 +9,43 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_executions_cli import Cli
+from test_registry_cli import run
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "engine"))
-from engine_support import DOMAIN, PROJECT, flows, register
+from engine_support import DOMAIN, PROJECT, bundle, flows, register
 
 from flowctl.state._executions import open_execution_store
 
 HOSTILE = ["../../x", "/tmp/abs", "a" * 300, "naïve", "Upper", "a\nb"]
+PASSWORD = "Pa55w0rd-not-for-output"
 
 
-@pytest.fixture
-def cli(tmp_path: Path, registry_url: str) -> Iterator[Cli]:
-    c = Cli(tmp_path, registry_url)
-    yield c
-    c.stop()
-
-
-def test_launch_refuses_hostile_execution_names_before_storing_anything(cli: Cli) -> None:
-    register(cli.url, [flows.chain], bundle_uri=cli.uri)
+def test_launch_refuses_hostile_execution_names_before_storing_anything(tmp_path: Path, registry_url: str) -> None:
+    blobs = tmp_path / "blobs"
+    register(registry_url, [flows.chain], bundle_uri=bundle(tmp_path / "src", str(blobs)))
     for name in HOSTILE:
-        result = cli.run("launch", PROJECT, DOMAIN, "flows.chain", "--a", "1", "--b", "2", "--name", name, check=1)
-        assert "Invalid execution name" in result.stderr and "DNS-1123" in result.stderr, result.stderr
-        assert "Traceback" not in result.stderr
+        code, _, err = run("launch", PROJECT, DOMAIN, "flows.chain", "--a", "1", "--b", "2", "--name", name,
+                           "--registry", registry_url)
+        assert code == 1 and "Invalid execution name" in err and "DNS-1123" in err, err
         if len(name) == 300:
-            assert "300 characters, the limit is 63" in result.stderr
-    store = open_execution_store(cli.url)
+            assert "300 characters, the limit is 63" in err
+    code, _, err = run("launch", "../other", DOMAIN, "flows.chain", "--registry", registry_url)
+    assert code == 1 and "Invalid project name `../other`" in err
+    store = open_execution_store(registry_url)
     try:
         assert store.list_executions() == []
     finally:
         store.close()
-    assert not (Path(cli.blobs) / "x").exists() and not (cli.tmp / "x").exists()
+    assert sorted(p.name for p in blobs.iterdir()) == ["bundles"] and not (tmp_path / "x").exists()
 
 
-def test_plan_checks_every_registry_and_kubernetes_limit(tmp_path: Path) -> None:
+def test_plan_checks_every_registry_and_kubernetes_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A 300-character launch plan name and a label Kubernetes would refuse fail `plan`, not `apply`."""
-    (tmp_path / "m.py").write_text(textwrap.dedent('''
+    manifest = tmp_path / "m.py"
+    manifest.write_text(textwrap.dedent('''
         from flowctl import LaunchPlan, Project, task, workflow
 
         @task(labels={"team name": "ml"})
@@ -62,40 +60,37 @@ def test_plan_checks_every_registry_and_kubernetes_limit(tmp_path: Path) -> None
         project.domain("development").register(wf)
         project.domain("development").launch_plan(LaunchPlan.get_or_create(wf, name="L" + "x" * 299))
     '''))
-    env = {**os.environ, "FLOWCTL_REGISTRY": f"sqlite:///{tmp_path / 'r.db'}", "NO_COLOR": "1"}
-    result = subprocess.run([sys.executable, "-m", "flowctl", "plan", "m.py", "--version", "v1"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1, result.stdout
-    assert "Invalid launch plan name" in result.stderr and "300 characters, the limit is 255" in result.stderr
-    (tmp_path / "m.py").write_text((tmp_path / "m.py").read_text().replace('"L" + "x" * 299', '"nightly"'))
-    result = subprocess.run([sys.executable, "-m", "flowctl", "plan", "m.py", "--version", "v1"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and "Invalid label key `team name` of task `m.inc`" in result.stderr
-    assert "Kubernetes label key syntax" in result.stderr and "m.py:" in result.stderr
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    code, _, err = run("plan", "m.py", "--version", "v1", "--registry", url)
+    assert code == 1 and "Invalid launch plan name" in err and "300 characters, the limit is 255" in err, err
+    manifest.write_text(manifest.read_text().replace('"L" + "x" * 299', '"nightly"'))
+    code, _, err = run("plan", "m.py", "--version", "v1", "--registry", url)
+    assert code == 1 and "Invalid label key `team name` of task `m.inc`" in err, err
+    assert "Kubernetes label key syntax" in err and "m.py:" in err
 
 
-PASSWORD = "Pa55w0rd-not-for-output"
-
-
-def test_no_command_output_shows_the_registry_password(tmp_path: Path, postgres_url: str) -> None:
+def test_no_command_output_shows_the_registry_password(tmp_path: Path, postgres_url: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Trust authentication ignores the password, so the commands really run against the server."""
     url = postgres_url.replace("://postgres@", f"://postgres:{PASSWORD}@", 1)
     unreachable = f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/test"
     malformed = f"postgresql://postgres:{PASSWORD}@127.0.0.1:port/test"
-    env = {**os.environ, "FLOWCTL_REGISTRY": url, "FLOWCTL_BLOB_STORE": str(tmp_path / "blobs"), "NO_COLOR": "1"}
+    monkeypatch.setenv("FLOWCTL_REGISTRY", url)
+    monkeypatch.setenv("FLOWCTL_BLOB_STORE", str(tmp_path / "blobs"))
+    monkeypatch.chdir(tmp_path)
     commands = [
         ["registry", "migrate"], ["init"], ["registry", "info"], ["registry", "info", "--json"], ["config", "show"],
-        ["controller", "--once", "-v"], ["executions", "list"], ["get", "tasks"], ["lock", "list"],
-        ["launch", "proj", "development", "nothing"], ["drift", "--registry", url],
-        ["get", "tasks", "--registry", unreachable], ["get", "tasks", "--registry", malformed],
+        ["executions", "list"], ["get", "tasks"], ["lock", "list"], ["launch", "proj", "development", "nothing"],
+        ["drift"], ["get", "tasks", "--registry", unreachable], ["get", "tasks", "--registry", malformed],
         ["controller", "--once", "--registry", unreachable],
     ]
     for command in commands:
-        result = subprocess.run([sys.executable, "-m", "flowctl", *command], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=60)
-        output = result.stdout + result.stderr
-        assert PASSWORD not in output, f"{command} printed the password:\n{output}"
-        assert "Traceback" not in output, f"{command}:\n{output}"
-    controller = subprocess.run([sys.executable, "-m", "flowctl", "controller", "--once"], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=60)
+        _, out, err = run(*command)
+        assert PASSWORD not in out + err, f"{command} printed the password:\n{out}{err}"
+    env = {**os.environ, "NO_COLOR": "1"}
+    controller = subprocess.run([sys.executable, "-m", "flowctl", "controller", "--once", "-v"], cwd=tmp_path,
+                                env=env, capture_output=True, text=True, timeout=60)
+    assert controller.returncode == 0, controller.stderr
+    assert PASSWORD not in controller.stdout + controller.stderr
     assert "postgres:***@127.0.0.1" in controller.stderr
