@@ -50,6 +50,7 @@ class NameRule:
     pattern: re.Pattern[str]
     limit: int
     rule: str
+    allow_empty: bool = False
 
 
 _LABEL_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)"
@@ -73,9 +74,9 @@ LABEL_KEY = NameRule(
     "(the Kubernetes label key syntax)",
 )
 LABEL_VALUE = NameRule(
-    "label value", re.compile(rf"{_LABEL_NAME}?"), LABEL_NAME_MAX,
+    "label value", re.compile(_LABEL_NAME), LABEL_NAME_MAX,
     f"at most {LABEL_NAME_MAX} letters, digits, '-', '_' and '.', starting and ending with a letter or digit, "
-    "or empty (the Kubernetes label value syntax)",
+    "or empty (the Kubernetes label value syntax)", allow_empty=True,
 )
 NODE_ID = NameRule(
     "node id", re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(\[[0-9]+\])*(/[A-Za-z0-9_][A-Za-z0-9_.-]*(\[[0-9]+\])*)*"),
@@ -103,7 +104,9 @@ def check(rule: NameRule, value: object, what: str | None = None, owner: str = "
         return f"{head}: it must be a string ({rule.rule})."
     if len(value) > rule.limit:
         return f"{head}: it has {len(value)} characters, the limit is {rule.limit} ({rule.rule})."
-    if (not value and rule is not LABEL_VALUE) or rule.pattern.fullmatch(value) is None:
+    if not value and rule.allow_empty:
+        return None
+    if rule.pattern.fullmatch(value) is None:
         return f"{head}: use {rule.rule}."
     prefix, _, name = value.rpartition("/")
     if rule is LABEL_KEY and (len(name) > LABEL_NAME_MAX or len(prefix) > DNS_SUBDOMAIN_MAX):

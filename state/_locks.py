@@ -98,16 +98,14 @@ def make_locker(engine: Engine, url: str, backend: Backend, *, default_ttl: int)
 class _Heartbeat:
     """Calls ``beat()`` every ``interval`` seconds on a daemon thread until stopped.
 
-    ``beat`` returns False when the lock is no longer ours; then ``lost`` is set. With
-    ``errors_are_fatal`` (the lock lives in the beat's own session, PostgreSQL) an error of the beat
-    means that session is gone, and the server released the lock with it: ``lost`` too. Otherwise
-    (SQLite: a fresh connection per beat) an error is transient and the next beat tries again.
+    ``beat`` returns False when the lock is no longer ours (its row is gone, or on PostgreSQL the
+    session holding it was lost); then ``lost`` is set. Other errors are transient: the next beat
+    tries again. Writes never rely on this flag alone: each transaction verifies the lock itself.
     """
 
-    def __init__(self, beat: Any, interval: float, *, errors_are_fatal: bool = False) -> None:
+    def __init__(self, beat: Any, interval: float) -> None:
         self._beat = beat
         self._interval = interval
-        self._fatal = errors_are_fatal
         self._stop = threading.Event()
         self.lost = False
         self._thread = threading.Thread(target=self._run, name="flowctl-lock-heartbeat", daemon=True)
@@ -116,12 +114,11 @@ class _Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                held = bool(self._beat())
-            except Exception:
-                held = not self._fatal
-            if not held:
-                self.lost = True
-                return
+                if not self._beat():
+                    self.lost = True
+                    return
+            except Exception:  # a transient database error: try again at the next beat
+                continue
 
     def stop(self) -> None:
         self._stop.set()
@@ -286,7 +283,7 @@ class PostgresLocker:
         except BaseException:
             conn.close()
             raise
-        heartbeat = _Heartbeat(lambda: self._beat(conn, ours.id), ttl / 3, errors_are_fatal=True)
+        heartbeat = _Heartbeat(lambda: self._beat(conn, ours.id), ttl / 3)
         failed = False
         try:
             yield ours
@@ -295,19 +292,19 @@ class PostgresLocker:
             raise
         finally:
             heartbeat.stop()
-            lost = heartbeat.lost or not self._release(conn, ours, key)
-            if lost and not failed:
+            self._release(conn, ours, key)
+            if heartbeat.lost and not failed:
                 raise lost_error(ours)
 
     @staticmethod
-    def _release(conn: sa.Connection, ours: LockRecord, key: int) -> bool:
-        """Delete our row and unlock; False when the session was already gone (the lock with it)."""
+    def _release(conn: sa.Connection, ours: LockRecord, key: int) -> None:
+        """Delete our row and unlock. A session that is already gone released the lock with it; the
+        block's writes were checked against the lock in their own transactions (``verify``)."""
         try:
             conn.execute(_locks.delete().where(_locks.c.id == ours.id))
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            return True
-        except sa.exc.SQLAlchemyError:  # a dead session: the server released the advisory lock with it
-            return False
+        except sa.exc.SQLAlchemyError:  # a dead or broken session (PendingRollbackError included)
+            pass
         finally:
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 conn.close()
@@ -324,7 +321,13 @@ class PostgresLocker:
 
     @staticmethod
     def _beat(conn: sa.Connection, lock_id: str) -> bool:
-        result = conn.execute(_locks.update().where(_locks.c.id == lock_id).values(heartbeat_at=utcnow()))
+        """False when the row is gone or the lock's session was lost (the server released the lock)."""
+        try:
+            result = conn.execute(_locks.update().where(_locks.c.id == lock_id).values(heartbeat_at=utcnow()))
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                return False
+            raise
         return bool(result.rowcount)
 
     def list_locks(self) -> Sequence[LockRecord]:

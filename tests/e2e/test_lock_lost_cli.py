@@ -77,3 +77,19 @@ def test_a_write_checks_the_lock_inside_its_transaction(registry_url: str) -> No
     finally:
         holder.close()
         breaker.close()
+
+
+def test_the_heartbeat_notices_a_terminated_session(postgres_url: str) -> None:
+    """A block that writes nothing still learns at its end that its lock's session was ended."""
+    import sqlalchemy as sa
+
+    store = open_store(postgres_url)
+    try:
+        with pytest.raises(LockError, match="was lost"), store.lock(LockInfo(operation="apply", holder="me"), ttl=1):
+            with store.engine.connect() as conn:
+                pid = conn.execute(sa.text("SELECT backend_pid FROM locks")).scalar_one()
+                conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                conn.commit()
+            time.sleep(1.5)  # several heartbeats (every ttl/3 seconds)
+    finally:
+        store.close()
