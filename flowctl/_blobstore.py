@@ -7,7 +7,12 @@ A local folder by default (``.flowctl/blobs``), any fsspec URL by configuration 
 
 Writes of small documents are atomic on local folders (write to a temporary name, then rename), so a
 reader never sees half an ``outputs.json``: the documents are the source of truth for an attempt's
-result, even across controller restarts.
+result, even across controller restarts. Local folders are created 0700 and files 0600.
+
+Keys are built only from checked parts: :func:`join` refuses empty and absolute parts, ``..``
+segments and control characters; :class:`BlobStore` builds execution paths from names checked by
+``flowctl._names`` and, on a local folder, refuses any key that resolves (through symbolic links)
+outside its root.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import uuid
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowctl._errors import StoreError
-from flowctl._workdir import make_folder
+from flowctl import _names
+from flowctl._errors import InputError, StoreError
+from flowctl._files import write_private
 from flowctl.spec import Json, canonical_json
 
 INPUTS = "inputs.json"
@@ -53,11 +59,7 @@ def _fs(uri: str) -> tuple[Any, str]:
 def write_bytes(uri: str, data: bytes) -> None:
     """Write ``data`` at ``uri`` (atomically for local paths), creating parent folders."""
     if _is_local(uri):
-        path = Path(_local_path(uri))
-        make_folder(path.parent)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_private(Path(_local_path(uri)), data)
         return
     fs, path_in_fs = _fs(uri)
     with fs.open(path_in_fs, "wb") as handle:
@@ -95,8 +97,34 @@ def read_json_or_none(uri: str) -> Json:
         return None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _key_problem(part: str) -> str | None:
+    if not isinstance(part, str) or not part:
+        return "an empty part"
+    if part.startswith("/"):
+        return "an absolute path"
+    if _CONTROL.search(part):
+        return "a control character (NUL, newline...)"
+    if any(segment in ("..", ".") for segment in part.split("/")):
+        return "a '.' or '..' segment"
+    return None
+
+
 def join(base: str, *parts: str) -> str:
-    """Join URL/path segments with ``/`` (never the OS separator: URIs are shared with clusters)."""
+    """Join URL/path segments with ``/`` (never the OS separator: URIs are shared with clusters).
+
+    Each part stays below ``base``: empty or absolute parts, ``.``/``..`` segments and control
+    characters are refused (InputError)."""
+    for part in parts:
+        problem = _key_problem(part)
+        if problem:
+            raise InputError(
+                f"Refused blob store key {part!r} under {base}: it contains {problem}",
+                detail="Blob store keys are built from project, domain, execution and node names; "
+                "check the names you gave.",
+            )
     base = base.rstrip("/") if base not in ("/", "") else base
     return posixpath.join(base, *parts)
 
@@ -128,20 +156,38 @@ class BlobStore:
     """A blob store rooted at ``url`` (a folder or an fsspec URL)."""
 
     def __init__(self, url: str) -> None:
-        if _is_local(url):
+        self.local = _is_local(url)
+        if self.local:
             url = str(Path(_local_path(url)).resolve())
         self.url = url
 
     def uri(self, *parts: str) -> str:
-        return join(self.url, *parts)
+        """The key ``parts`` below the root; on a local folder it must resolve inside the root."""
+        joined = join(self.url, *parts)
+        if self.local:
+            real = os.path.realpath(joined)
+            if real != self.url and not real.startswith(self.url.rstrip("/") + "/"):
+                raise InputError(
+                    f"Refused blob store key {'/'.join(parts)!r}: it resolves to {real}, outside the blob store {self.url}",
+                    detail="A symbolic link inside the blob store points outside it; remove the link.",
+                )
+        return joined
 
     def attempt(self, project: str, domain: str, execution: str, node: str, attempt: int) -> AttemptPaths:
-        return AttemptPaths(self.uri(project, domain, execution, _safe(node), str(attempt)))
+        return AttemptPaths(self.uri(*execution_parts(project, domain, execution), _safe(node), str(attempt)))
 
     def execution_prefix(self, project: str, domain: str, execution: str) -> str:
-        return self.uri(project, domain, execution)
+        return self.uri(*execution_parts(project, domain, execution))
 
 
-def _safe(segment: str) -> str:
+def execution_parts(project: str, domain: str, execution: str) -> tuple[str, str, str]:
+    """The key parts of an execution's folder, each checked by its name rule (InputError)."""
+    _names.validate_project_domain(project, domain)
+    _names.validate_execution_name(execution)
+    return project, domain, execution
+
+
+def _safe(node: str) -> str:
     """Node ids may carry paths (``sub/n1``); keep one folder level per node."""
-    return segment.replace("/", "__")
+    _names.validate_node_id(node)
+    return node.replace("/", "__")

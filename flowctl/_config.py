@@ -14,7 +14,6 @@ Every setting remembers where its value came from, for ``flowctl config show``.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +167,3 @@ class Config:
             return path
         return self.manifest_path or (self.cwd if default_to_cwd else None)
 
-
-def mask_url(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``."""
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)

@@ -10,7 +10,9 @@
     ├── PlanError                a plan cannot be computed (immutability, breaking change)
     ├── ApplyError               a plan cannot be applied (stale plan, partial failure)
     ├── StoreError               the registry cannot be read or written
-    │   ├── LockError            the registry lock is held by someone else
+    │   ├── NoRegistryError      there is no registry at the URL (a read-only command never makes one)
+    │   ├── SchemaVersionError   the registry's schema is not the one this flowctl needs
+    │   ├── LockError            the registry lock is held by someone else (or was lost)
     │   └── ImmutabilityError    different content under an existing version
     ├── ProviderError            a provider (local, kubernetes) failed
     └── ExecutionError           a task or workflow run failed (carries the user's traceback)
@@ -24,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from flowctl._redact import redact
 
 Severity = Literal["error", "warning"]
 Blame = Literal["user", "system"]
@@ -48,7 +52,7 @@ class Diagnostic:
             lines.append(f"  on {where}")
         if self.detail:
             lines.extend("  " + line for line in self.detail.splitlines())
-        return "\n".join(lines)
+        return redact("\n".join(lines))  # a URL in a message never shows its password
 
 
 class FlowctlError(Exception):
@@ -105,6 +109,16 @@ class ApplyError(FlowctlError):
 class StoreError(FlowctlError):
     code = "SYSTEM:StoreError"
     blame: Blame = "system"
+
+
+class NoRegistryError(StoreError):
+    code = "USER:NoRegistry"
+    blame: Blame = "user"
+
+
+class SchemaVersionError(StoreError):
+    code = "USER:SchemaVersion"
+    blame: Blame = "user"
 
 
 class LockError(StoreError):

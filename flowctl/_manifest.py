@@ -20,6 +20,7 @@ from typing import Any
 
 from flowctl._address import EntityKind
 from flowctl._errors import Diagnostic, FlowctlError, ManifestError
+from flowctl._names import check_labels, entity_problems, summary
 from flowctl._project import Domain, LaunchPlanDeclaration, Project, Promotion, Registration, collect_projects
 from flowctl._sources import git_toplevel
 from flowctl._versioning import VersionChoice, choose_version, content_version
@@ -183,6 +184,8 @@ class _Builder:
     def add(self, reg: RegistrationSpec, *, override: bool = False) -> None:
         key = (reg.project, reg.domain, reg.kind, reg.name, reg.version or f"<{reg.promoted_from}>")
         existing = self.registrations.get(key)
+        if existing is None:
+            self.errors += _limit_problems(reg)
         if existing is None or override:
             self.registrations[key] = reg
         elif (existing.spec is not None and reg.spec is not None and existing.spec is not reg.spec
@@ -325,6 +328,14 @@ class _Builder:
             self.errors += [Diagnostic(d.summary, d.detail, source) for d in error.diagnostics]
 
 
+def _limit_problems(reg: RegistrationSpec) -> list[Diagnostic]:
+    """The registry's and Kubernetes' limits on this registration, checked at plan time."""
+    labels = getattr(reg.spec, "labels", None) or {}
+    kind = EntityKind(reg.kind).value.replace("_", " ")
+    return [Diagnostic(summary(p), p, reg.source, str(reg.address))
+            for p in entity_problems(kind, reg.name, reg.version, labels)]
+
+
 def _default_compile() -> Compile:
     from flowctl.sdk import compile_entity
 
@@ -340,6 +351,8 @@ def build_desired_state(
 ) -> DesiredState:
     """Compile the declarations of ``projects`` (raises ManifestError/CompileError with every problem)."""
     errors = _duplicate_projects(projects)
+    errors += [Diagnostic(summary(p), p, address=project.name)
+               for project in projects for p in check_labels(project.spec().labels, f"project `{project.name}`")]
     compile_fn = compile_entity or _default_compile()
     stamp = version.version
     if stamp is None:  # content version: digest of everything compiled

@@ -5,7 +5,9 @@ and the task logs live in ``.flowctl/`` by default, usually inside the user's gi
 ``make_folder`` creates (or finds) a folder on a path that runs through a folder named
 ``.flowctl``, that folder gets a ``.gitignore`` holding ``*`` — the convention pytest's and
 ruff's caches use — so flowctl's own files never show in ``git status`` and never make the
-manifest version dirty. Standard library only: the store, the blob store and the CLI import it.
+manifest version dirty. Folders it creates are private (0700: they hold inputs, outputs, logs and
+the registry, see ``flowctl._files``); a folder that exists keeps its mode. Standard library only:
+the store, the blob store and the CLI import it.
 """
 
 from __future__ import annotations
@@ -15,18 +17,38 @@ from pathlib import Path
 
 WORKDIR = ".flowctl"
 GITIGNORE = "*\n"
+DIR_MODE = 0o700
 
 
 def make_folder(path: Path | str) -> Path:
-    """``mkdir -p path``, then mark every ``.flowctl`` folder on the path as git-ignored.
+    """``mkdir -p path`` (missing folders 0700), then mark every ``.flowctl`` folder on the path as git-ignored.
 
     Raises:
         OSError: the folder cannot be created (callers turn this into a diagnostic).
     """
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
+    _private_dirs(folder)
     mark_workdirs(folder)
     return folder
+
+
+def _private_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each 0700 (``mkdir(parents=True, mode=)`` gives
+    the parents the default mode, hence the walk)."""
+    missing = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by another process
+    if not folder.is_dir():
+        raise NotADirectoryError(20, "Not a directory", str(folder))
 
 
 def mark_workdirs(path: Path) -> None:

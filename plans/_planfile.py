@@ -70,8 +70,11 @@ def load_plan(path: Path) -> SavedPlan:
 
 
 def check_fresh(plan: Plan, snapshot: RegistrySnapshot, history: Sequence[ApplyRecord] = ()) -> None:
-    """Refuse a plan made against another registry or an older serial, naming what moved."""
-    if snapshot.lineage != plan.lineage:
+    """Refuse a plan made against another registry or an older serial, naming what moved.
+
+    A plan made where no registry existed yet (no lineage, serial 0) applies to a registry nothing was
+    applied to, and is stale once something was."""
+    if plan.lineage and snapshot.lineage != plan.lineage:
         raise ApplyError(
             "Saved plan is for another registry",
             detail=f"The plan was made against registry lineage {plan.lineage}; this registry is "

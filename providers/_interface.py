@@ -64,7 +64,7 @@ class ProviderFailure:
 class SubmitResponse:
     handle: str  # provider-specific id (pid, job name); stable across controller restarts
     error: ProviderFailure | None = None
-    adopted: bool = False  # the attempt already existed (a restarted controller found it)
+    adopted: bool = False  # the attempt already existed (an earlier submit of the same ref started it)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,17 @@ class LogsResponse:
 
 
 class Provider(Protocol):
+    """Where attempts run. ``submit`` must be idempotent per :class:`AttemptRef`.
+
+    The controller writes an attempt's row before submitting it and the handle only after, so a
+    controller killed in between submits the same ref again after its restart. A provider must then
+    adopt what the first submit started (``SubmitResponse(handle, adopted=True)``), never start a
+    second copy: it records the attempt under a name derived from the ref *before* it starts
+    anything (local: ``attempt.lock``/``attempt.pid`` in the attempt's folder; Kubernetes: the Job
+    name, a 409 on create means "adopt"). A ref whose start is still in progress elsewhere gets
+    ``THROTTLED`` (nothing started, ask again later).
+    """
+
     name: str
 
     def submit(self, request: SubmitRequest) -> SubmitResponse: ...

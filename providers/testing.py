@@ -7,6 +7,8 @@
 * ``None``: the attempt keeps running until :meth:`FakeProvider.finish` is called.
 
 Without a handler every attempt succeeds at once with each declared output set to ``None``.
+Like every provider, submitting the same attempt again adopts it (``adopted=True``) instead of
+starting it twice; ``submitted`` still records each request.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Engines for registry URLs, and the translation of database errors into StoreError.
 
-- ``sqlite:///path/registry.db`` (relative or absolute), ``sqlite:////abs/path.db``; the parent
-  folder is created. WAL journal, ``busy_timeout``; write transactions begin with
-  ``BEGIN IMMEDIATE`` so writers queue on the database lock instead of failing on upgrade.
+- ``sqlite:///path/registry.db`` (relative or absolute), ``sqlite:////abs/path.db``. Creating an
+  engine creates nothing on disk (``_open`` creates the file, for the commands allowed to, and
+  sets the WAL journal once). ``busy_timeout``; write transactions begin with ``BEGIN IMMEDIATE``
+  so writers queue on the database lock instead of failing on upgrade.
   ``sqlite://`` / ``sqlite:///:memory:`` is a private in-memory registry (tests).
 - ``postgresql://`` and ``postgresql+psycopg://`` (psycopg 3).
 
@@ -24,9 +25,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from flowctl._config import mask_url
 from flowctl._errors import FlowctlError, StoreError
-from flowctl._workdir import make_folder
+from flowctl._redact import mask_url
 
 Backend = Literal["sqlite", "postgresql"]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -73,32 +73,26 @@ def _sqlite_engine(url: str) -> Engine:
         )
     else:
         sa_url = make_url(url)
-        database = sa_url.database or ""
-        path = Path(database).expanduser()
-        try:
-            make_folder(path.parent)
-        except OSError as exc:
-            raise StoreError(
-                f"Cannot create the folder of the registry `{mask_url(url)}`",
-                detail=f"{exc.strerror or exc}: {path.parent}. Choose a writable path for the registry.",
-            ) from None
+        path = Path(sa_url.database or "").expanduser()
         engine = sa.create_engine(
             sa_url.set(database=str(path)),
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
-    _install_sqlite_hooks(engine, wal=not is_memory(url))
+    _install_sqlite_hooks(engine, file_backed=not is_memory(url))
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
-    """Take transaction control from pysqlite (SQLAlchemy's documented recipe) and set pragmas."""
+def _install_sqlite_hooks(engine: Engine, *, file_backed: bool) -> None:
+    """Take transaction control from pysqlite (SQLAlchemy's documented recipe) and set pragmas.
+
+    Only per-connection pragmas: nothing here writes to the file (the journal mode is set once by
+    ``_open`` when it creates the registry)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if wal:
-            cursor.execute("PRAGMA journal_mode=WAL")
+        if file_backed:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")

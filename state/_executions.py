@@ -28,9 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from flowctl import _names
 from flowctl._errors import InputError
+from flowctl._redact import mask_url
 from flowctl.spec import Json
-from flowctl.state._engine import IMMEDIATE, create_engine, translate_errors
+from flowctl.state._engine import IMMEDIATE, translate_errors
 from flowctl.state._execution_records import (
     ACTIVE_PHASES,
     TERMINAL_PHASES,
@@ -85,7 +87,8 @@ class ExecutionStore(SignalsMixin):
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
-        self.url = url
+        self._raw_url = url
+        self.url = mask_url(url)  # for display: the password never leaves
         self.backend = engine.dialect.name
         self._node_upsert: Any = None  # statements built once (building ON CONFLICT clauses is not free)
         self._attempt_insert: Any = None
@@ -93,13 +96,13 @@ class ExecutionStore(SignalsMixin):
     # ------------------------------------------------------------ plumbing
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
-        with translate_errors(self.url, "read"), self.engine.connect() as conn:
+        with translate_errors(self._raw_url, "read"), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         """One write transaction; a unique-key violation that escapes it becomes :class:`Conflict`."""
-        with translate_errors(self.url, "write"), self.engine.connect() as conn:
+        with translate_errors(self._raw_url, "write"), self.engine.connect() as conn:
             conn = conn.execution_options(**{IMMEDIATE: True})
             try:
                 with conn.begin():
@@ -192,6 +195,7 @@ class ExecutionStore(SignalsMixin):
     def _insert_execution(self, conn: sa.Connection, new: NewExecution, recover_from: str | None) -> ExecutionRecord:
         import uuid
 
+        _check_new_execution(new)
         execution_id = uuid.uuid4().hex
         values = {
             "id": execution_id, "project": new.project, "domain": new.domain, "name": new.name,
@@ -579,13 +583,18 @@ class ExecutionStore(SignalsMixin):
         return [dict(r._mapping) for r in rows]
 
 
-def open_execution_store(url: str, *, migrate: bool = True) -> ExecutionStore:
-    """An ExecutionStore on the registry at ``url``, its schema brought to the head revision."""
-    from flowctl.state._migrate import ensure_schema
+def _check_new_execution(new: NewExecution) -> None:
+    """The names of an execution, checked before anything is stored (they become blob store paths)."""
+    _names.validate_project_domain(new.project, new.domain)
+    _names.validate_execution_name(new.name)
+    _names.validate_labels(new.labels, f"execution `{new.name}`")
 
-    engine = create_engine(url)
-    ensure_schema(engine, url, migrate=migrate)
-    return ExecutionStore(engine, url)
+
+def open_execution_store(url: str, *, create: bool = True) -> ExecutionStore:
+    """An ExecutionStore on the registry at ``url`` (``create`` as for ``open_store``)."""
+    from flowctl.state._open import open_engine
+
+    return ExecutionStore(open_engine(url, create=create), url)
 
 
 __all__ = [

@@ -9,11 +9,18 @@
   A holder whose heartbeat is older than its TTL (hung, or its host vanished) has its session
   terminated by the next writer; ``break_lock`` does the same on request.
 
-A background thread heartbeats the lock every TTL/3 seconds while the block runs.
+A background thread heartbeats the lock every TTL/3 seconds while the block runs. Holding the lock
+is not taken on trust from that thread: every write transaction of the holder checks, inside the
+transaction, that the lock is still its own (:meth:`verify`: the row on SQLite, where writers are
+serialised anyway; on PostgreSQL the row, locked ``FOR UPDATE`` just before the commit, and the
+advisory lock held by the recorded session). A lost lock is a LockError that rolls the transaction
+back, so nothing commits unlocked: whoever takes the lock over deletes the row first, and waits for
+that row lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -63,13 +70,19 @@ def held_error(row: LockRecord) -> LockError:
 def lost_error(record: LockRecord) -> LockError:
     return LockError(
         f"The registry lock {record.id} for `{record.operation}` was lost while the operation ran",
-        detail="Someone broke the lock (`flowctl lock break`) or its heartbeat stopped for longer than its TTL. "
-        "Run `flowctl plan` again to see what was applied.",
+        detail="The database session holding it ended (the server restarted, the connection dropped, or "
+        "`flowctl lock break` / pg_terminate_backend ended it), someone broke the lock, or its heartbeat stopped "
+        "for longer than its TTL. The write in progress was rolled back and nothing more was written. "
+        "Run `flowctl plan` to see what was applied, then `flowctl apply` again.",
     )
 
 
 class Locker(Protocol):
     def lock(self, info: LockInfo, *, timeout: float, ttl: int | None) -> AbstractContextManager[LockRecord]: ...
+
+    def verify(self, conn: sa.Connection, record: LockRecord, *, final: bool) -> None:
+        """Raise LockError (lost) unless ``record`` is still held, checked in ``conn``'s transaction;
+        ``final``: just before the commit (PostgreSQL also locks the lock's row until then)."""
 
     def list_locks(self) -> Sequence[LockRecord]: ...
 
@@ -85,7 +98,9 @@ def make_locker(engine: Engine, url: str, backend: Backend, *, default_ttl: int)
 class _Heartbeat:
     """Calls ``beat()`` every ``interval`` seconds on a daemon thread until stopped.
 
-    ``beat`` returns False when the lock is no longer ours; then ``lost`` is set.
+    ``beat`` returns False when the lock is no longer ours (its row is gone, or on PostgreSQL the
+    session holding it was lost); then ``lost`` is set. Other errors are transient: the next beat
+    tries again. Writes never rely on this flag alone: each transaction verifies the lock itself.
     """
 
     def __init__(self, beat: Any, interval: float) -> None:
@@ -172,6 +187,11 @@ class SqliteLocker:
                 conn.execute(_locks.delete().where(_locks.c.id == ours.id))
             if heartbeat is not None and heartbeat.lost and not failed:
                 raise lost_error(ours)
+
+    def verify(self, conn: sa.Connection, record: LockRecord, *, final: bool) -> None:
+        """Our row is there (writers are serialised: nobody can take it over during this transaction)."""
+        if conn.execute(sa.select(_locks.c.id).where(_locks.c.id == record.id)).first() is None:
+            raise lost_error(record)
 
     def list_locks(self) -> Sequence[LockRecord]:
         with self._engine.connect() as conn:
@@ -272,19 +292,42 @@ class PostgresLocker:
             raise
         finally:
             heartbeat.stop()
-            try:
-                conn.execute(_locks.delete().where(_locks.c.id == ours.id))
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            except sa.exc.DBAPIError:
-                pass  # the session is gone (lock broken): the server already released the lock
-            finally:
-                conn.close()
+            self._release(conn, ours, key)
             if heartbeat.lost and not failed:
                 raise lost_error(ours)
 
     @staticmethod
+    def _release(conn: sa.Connection, ours: LockRecord, key: int) -> None:
+        """Delete our row and unlock. A session that is already gone released the lock with it; the
+        block's writes were checked against the lock in their own transactions (``verify``)."""
+        try:
+            conn.execute(_locks.delete().where(_locks.c.id == ours.id))
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        except sa.exc.SQLAlchemyError:  # a dead or broken session (PendingRollbackError included)
+            pass
+        finally:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                conn.close()
+
+    def verify(self, conn: sa.Connection, record: LockRecord, *, final: bool) -> None:
+        """Our row is there and the session it names holds the advisory lock.
+
+        ``final`` locks the row until the commit: a process taking the lock over deletes the row
+        first, so it waits for this transaction instead of writing beside it."""
+        query = sa.select(_locks.c.backend_pid).where(_locks.c.id == record.id)
+        row = conn.execute(query.with_for_update() if final else query).first()
+        if row is None or row.backend_pid not in self._holder_pids(conn):
+            raise lost_error(record)
+
+    @staticmethod
     def _beat(conn: sa.Connection, lock_id: str) -> bool:
-        result = conn.execute(_locks.update().where(_locks.c.id == lock_id).values(heartbeat_at=utcnow()))
+        """False when the row is gone or the lock's session was lost (the server released the lock)."""
+        try:
+            result = conn.execute(_locks.update().where(_locks.c.id == lock_id).values(heartbeat_at=utcnow()))
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                return False
+            raise
         return bool(result.rowcount)
 
     def list_locks(self) -> Sequence[LockRecord]:

@@ -1,7 +1,7 @@
 """Schema migrations (Alembic, shipped in ``state/migrations``), run programmatically.
 
-``ensure_schema`` runs on every ``open_store``: at the head revision it costs one query and does
-not import Alembic. Migrations run in one transaction under a lock (``BEGIN IMMEDIATE`` on SQLite,
+``ensure_schema`` runs on every open (``_open``): at the head revision it costs one query and does
+not import Alembic; only the commands allowed to create or upgrade a registry migrate. Migrations run in one transaction under a lock (``BEGIN IMMEDIATE`` on SQLite,
 a transaction-level advisory lock on PostgreSQL), so two processes opening a new registry at once
 create it once. A registry at a revision this flowctl does not know was written by a newer
 flowctl and is refused.
@@ -15,13 +15,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from flowctl._config import mask_url
-from flowctl._errors import StoreError
+from flowctl._errors import NoRegistryError, SchemaVersionError, StoreError
+from flowctl._redact import mask_url
 from flowctl.state._engine import IMMEDIATE, translate_errors
 
 SCHEMA_HEAD = "0003"  # keep equal to the newest revision in migrations/versions (a test checks it)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x0F10C71  # first key of the advisory lock pair on PostgreSQL
+CREATE_HINT = "run `flowctl apply` or `flowctl init` to create one"
 
 
 @dataclass(frozen=True)
@@ -48,21 +49,35 @@ def known_revisions() -> list[str]:
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
 
 
-def ensure_schema(engine: Engine, url: str, *, migrate: bool) -> MigrationResult:
-    """Bring the registry to ``SCHEMA_HEAD`` (or check it is there when ``migrate`` is False)."""
+def ensure_schema(engine: Engine, url: str, *, migrate: bool, where: str | None = None) -> MigrationResult:
+    """Bring the registry to ``SCHEMA_HEAD`` (or check it is there when ``migrate`` is False).
+
+    ``where`` names the registry in messages (a SQLite path; default: the masked URL)."""
+    where = where or mask_url(url)
     with translate_errors(url, "open"), engine.connect() as conn:
         revision = current_revision(conn)
+        tables = sorted(sa.inspect(conn).get_table_names()) if revision is None else []
         conn.rollback()
     if revision == SCHEMA_HEAD:
         return MigrationResult(revision, revision)
     _refuse_unknown(revision, url)
-    if not migrate:
+    if revision is None and tables and engine.dialect.name == "sqlite":
         raise StoreError(
-            f"The registry at {mask_url(url)} needs a schema migration",
-            detail=f"Its schema is at {revision or '(empty)'}; this flowctl needs {SCHEMA_HEAD}. "
-            "Run `flowctl registry migrate`.",
+            f"{where} is not a flowctl registry",
+            detail=f"It holds tables ({', '.join(tables[:8])}{', ...' if len(tables) > 8 else ''}) but no flowctl "
+            "schema version, so flowctl neither reads nor changes it. Point --registry (FLOWCTL_REGISTRY) at a "
+            "flowctl registry, or at a new file to create one.",
         )
-    return upgrade(engine, url)
+    if migrate:
+        return upgrade(engine, url)
+    if revision is None:
+        raise NoRegistryError(f"No registry at {where} ({CREATE_HINT})",
+                              detail="The database has no flowctl tables; read-only commands never create them.")
+    raise SchemaVersionError(
+        f"Registry schema is version {revision}, this flowctl needs {SCHEMA_HEAD}: run `flowctl registry migrate`",
+        detail=f"The registry at {where} was written by an older flowctl; `flowctl registry migrate` upgrades it "
+        "in one transaction (back it up first if you may need to go back to the older flowctl).",
+    )
 
 
 def upgrade(engine: Engine, url: str) -> MigrationResult:

@@ -9,15 +9,13 @@ serial increment are atomic, and writers cannot deadlock on each other.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
+from contextlib import ExitStack, contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from flowctl._address import EntityKind
-from flowctl._config import mask_url
-from flowctl._errors import StoreError
+from flowctl._redact import mask_url
 from flowctl.spec import DomainSettingsSpec, ProjectSpec
 from flowctl.state._convert import (
     ENTITY_COLUMNS,
@@ -27,7 +25,7 @@ from flowctl.state._convert import (
     entity_from_row,
     gc_paused,
 )
-from flowctl.state._engine import IMMEDIATE, Backend, backend_of, create_engine, is_memory, translate_errors
+from flowctl.state._engine import IMMEDIATE, Backend, backend_of, translate_errors
 from flowctl.state._interface import (
     ActivationRecord,
     ApplyRecord,
@@ -42,7 +40,8 @@ from flowctl.state._interface import (
     StoredEntity,
 )
 from flowctl.state._locks import DEFAULT_TTL, make_locker
-from flowctl.state._migrate import SCHEMA_HEAD, MigrationResult, ensure_schema, upgrade
+from flowctl.state._migrate import SCHEMA_HEAD, MigrationResult, upgrade
+from flowctl.state._open import open_engine
 from flowctl.state._promotions import insert_approval, read_approvals, succeeded_counts
 from flowctl.state._tables import (
     ActivationRow,
@@ -73,6 +72,7 @@ class SqlStore:
         self.url = mask_url(raw_url)
         self.backend: Backend = backend_of(raw_url)
         self._locker = make_locker(engine, raw_url, self.backend, default_ttl=lock_ttl)
+        self._held: list[LockRecord] = []  # locks this store holds now: its writes check them
 
     # ------------------------------------------------------------ plumbing
     @property
@@ -222,9 +222,15 @@ class SqlStore:
         After the block, ``tx.serial`` is the registry's serial.
         """
         with self.write() as conn:
+            self._verify_held(conn, final=False)
             tx = SqlTransaction(conn, expected_serial=expected_serial)
             yield tx
             tx.commit_serial()
+            self._verify_held(conn, final=True)  # a lost lock rolls this transaction back
+
+    def _verify_held(self, conn: sa.Connection, *, final: bool) -> None:
+        for record in self._held:
+            self._locker.verify(conn, record, final=final)
 
     def record_approval(self, record: ApprovalRecord) -> bool:
         """Store a promotion approval (``flowctl promote --approve``); the serial does not move."""
@@ -232,15 +238,24 @@ class SqlStore:
             return insert_approval(conn, record)
 
     # ------------------------------------------------------------ locker
-    def lock(self, info: LockInfo, *, timeout: float = 0.0, ttl: int | None = None) -> AbstractContextManager[LockRecord]:
+    @contextmanager
+    def lock(self, info: LockInfo, *, timeout: float = 0.0, ttl: int | None = None) -> Iterator[LockRecord]:
         """Hold the registry lock for a ``with`` block (a context manager yielding a LockRecord).
 
         Waits up to ``timeout`` seconds, then raises LockError naming the holder, operation and age.
         The lock is heartbeated by a background thread; ``ttl`` seconds after the last heartbeat
-        (a killed process) another process takes it over.
+        (a killed process) another process takes it over. While it is held, every
+        :meth:`transaction` of this store checks inside the transaction that it still is, and rolls
+        back with LockError when it was lost.
         """
-        with translate_errors(self._raw_url, "lock"):
-            return self._locker.lock(info, timeout=timeout, ttl=ttl)
+        with ExitStack() as stack:
+            with translate_errors(self._raw_url, "lock"):  # taking the lock; the block's own errors pass as they are
+                record = stack.enter_context(self._locker.lock(info, timeout=timeout, ttl=ttl))
+            self._held.append(record)
+            try:
+                yield record
+            finally:
+                self._held.remove(record)
 
     def list_locks(self) -> Sequence[LockRecord]:
         with translate_errors(self._raw_url, "read the locks of"):
@@ -255,38 +270,16 @@ class SqlStore:
         return upgrade(self._engine, self._raw_url)
 
 
-def open_store(
-    url: str, *, migrate: bool = True, lock_ttl: int = DEFAULT_TTL, must_exist: bool = False
-) -> SqlStore:
+def open_store(url: str, *, create: bool = True, lock_ttl: int = DEFAULT_TTL) -> SqlStore:
     """Open the registry at ``url`` (``sqlite:///…`` or ``postgresql://…``).
 
-    Brings the schema up to date first (unless ``migrate`` is False, when an outdated schema is an
-    error). With ``must_exist``, a SQLite file that does not exist is an error instead of a new
-    registry (for read-only commands). Raises StoreError, naming the masked URL and the cause, when
-    the database cannot be reached or was written by a newer flowctl.
+    With ``create`` (apply, init, migrate) the registry is created or its schema brought up to date;
+    without, it must exist at the current schema and is never changed (NoRegistryError,
+    SchemaVersionError; see ``_open``).
+    Raises StoreError, naming the masked URL and the cause, when the database cannot be reached or
+    was written by a newer flowctl.
     """
-    if must_exist:
-        _require_sqlite_file(url)
-    engine = create_engine(url)
-    try:
-        ensure_schema(engine, url, migrate=migrate)
-        store = SqlStore(engine, url, lock_ttl=lock_ttl)
-    except BaseException:
-        engine.dispose()
-        raise
-    return store
-
-
-def _require_sqlite_file(url: str) -> None:
-    if backend_of(url) != "sqlite" or is_memory(url):
-        return
-    path = Path(make_url(url).database or "").expanduser()
-    if not path.exists():
-        raise StoreError(
-            f"No registry at {path}",
-            detail="Nothing has been applied with this registry URL yet. Pass --registry URL (or set "
-            "FLOWCTL_REGISTRY / registry.url in flowctl.toml) to use another registry, or run `flowctl apply`.",
-        )
+    return SqlStore(open_engine(url, create=create), url, lock_ttl=lock_ttl)
 
 
 def _conforms(store: SqlStore) -> Store:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import ApplyError, ImmutabilityError, InputError, StoreError
-from flowctl._names import check_entity_name, check_project_domain, check_project_name, check_version
+from flowctl._names import check_entity_name, check_project_domain, check_project_name, check_version, summary
 from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec, canonical_json
 from flowctl.state._convert import ENTITY_COLUMNS, entities_from_rows, entity_columns, entity_from_row
 from flowctl.state._diff import spec_diff
@@ -88,8 +88,7 @@ _KIND_LABEL = {EntityKind.TASK: "task", EntityKind.WORKFLOW: "workflow", EntityK
 def _check_names(*problems: str | None) -> None:
     for problem in problems:
         if problem:
-            summary, _, _ = problem.partition(": ")
-            raise InputError(summary, detail=problem)
+            raise InputError(summary(problem), detail=problem)
 
 
 class SqlTransaction:

@@ -17,9 +17,10 @@ def config_for(registry: str | None = None, blob_store: str | None = None, provi
 
 
 def open_executions(config: Config) -> ExecutionStore:
+    """The execution store of an existing registry (the execution commands never create or migrate one)."""
     from flowctl.state._executions import open_execution_store
 
-    return open_execution_store(config.registry_url)
+    return open_execution_store(config.registry_url, create=False)
 
 
 def engine_context(

@@ -18,7 +18,8 @@ import typer
 
 from flowctl._address import Address
 from flowctl._config import Config
-from flowctl._errors import InputError, ManifestError
+from flowctl._errors import InputError, ManifestError, NoRegistryError
+from flowctl._redact import mask_url
 from flowctl.plans import (
     EXIT_GATE,
     ApplyIdentity,
@@ -40,7 +41,8 @@ from flowctl.plans._cluster import (
     render_cluster_text,
 )
 from flowctl.spec import DesiredState
-from flowctl.state import Store
+from flowctl.state import RegistryReader, Store
+from flowctl.state._open import EmptyRegistry, sqlite_path
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BREAKING = 0, 1, 2, 3
 OUTPUTS = ("text", "json", "markdown")
@@ -55,10 +57,22 @@ def config_for(registry: str | None, manifest: Path | None = None) -> Config:
     return Config(flags={"registry.url": registry}, manifest=manifest)
 
 
-def open_registry(config: Config) -> Store:
+def open_registry(config: Config, *, create: bool = False) -> Store:
+    """The registry; only apply passes ``create`` (plan, promote and the rest never create or migrate)."""
     from flowctl.state import open_store
 
-    return open_store(config.registry_url)
+    return open_store(config.registry_url, create=create)
+
+
+def open_for_plan(config: Config) -> Store | EmptyRegistry:
+    """The registry to plan against; where none exists yet, an empty one (plan never creates it)."""
+    url = config.registry_url
+    try:
+        return open_registry(config)
+    except NoRegistryError as missing:
+        err(f"Note: there is no registry at {sqlite_path(url) or mask_url(url)} yet: planning against an empty "
+            "registry (`flowctl apply` creates it).")
+        return EmptyRegistry(missing.diagnostics[0].summary)
 
 
 def parse_targets(targets: list[str] | None) -> list[Address]:
@@ -82,7 +96,7 @@ class Planned:
 
 def plan_from_manifests(
     path: Path | None,
-    store: Store,
+    store: RegistryReader,
     *,
     version: str | None,
     allow_dirty: bool,

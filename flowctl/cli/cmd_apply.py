@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.plans import is_plan_file
 
         config = support.config_for(registry, path)
-        store = support.open_registry(config)
+        store = support.open_registry(config, create=True)
         try:
             if refresh_only:
                 _refresh_only(store, auto_approve=auto_approve, lock_timeout=lock_timeout)

@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
         """Print the effective settings, where each came from, passwords masked."""
         import json
 
-        from flowctl._config import Config, mask_url
+        from flowctl._config import Config
+        from flowctl._redact import mask_url
 
         config = Config()
         rows = [

@@ -36,11 +36,13 @@ def register(app: typer.Typer) -> None:
         import signal
         from dataclasses import replace
 
+        from flowctl._redact import install_log_redaction
         from flowctl.cli._engine import engine_context
         from flowctl.engine import Controller, clock_from_env
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        install_log_redaction()
         ctx = engine_context(registry=registry, blob_store=blob_store, provider=provider.value if provider else None,
                              slots=slots)
         if lease_seconds is not None:

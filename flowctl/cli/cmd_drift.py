@@ -106,9 +106,8 @@ def _compute(
     acceptances = load_acceptances(accept) if accept is not None else []
     manifest = _load_manifest(config.manifests(path, default_to_cwd=False))
     url = config.registry_url
-    _check_registry_exists(url)
     now = datetime.now(UTC)
-    store = open_store(url)
+    store = open_store(url, create=False)  # drift compares with the last apply: it never creates a registry
     executions = _execution_store(url)
     try:
         return build_report(
@@ -123,18 +122,6 @@ def _compute(
         if executions is not None:
             executions.close()
         store.close()
-
-
-def _check_registry_exists(url: str) -> None:
-    from flowctl._errors import InputError
-
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url != "sqlite:///:memory:" and not Path(url[len(prefix) :]).exists():
-        raise InputError(
-            f"No registry at {url[len(prefix) :]}",
-            detail="Drift compares the registry with its last apply, and this registry does not exist. "
-            "Pass --registry URL (or set FLOWCTL_REGISTRY), or run `flowctl apply` first.",
-        )
 
 
 def _load_manifest(path: Path | None) -> DesiredState | None:
@@ -156,7 +143,7 @@ def _execution_store(url: str) -> Any:
     try:
         from flowctl.state._executions import open_execution_store
 
-        return open_execution_store(url, migrate=False)
+        return open_execution_store(url, create=False)
     except (ImportError, FlowctlError):
         return None
 

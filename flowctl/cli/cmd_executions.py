@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     def _store(registry: str | None) -> ExecutionStore:
         from flowctl.cli._engine import config_for, open_executions
 
-        return open_executions(config_for(registry))
+        return open_executions(config_for(registry))  # an existing registry: never created here
 
     @ex.command("list")
     def list_(

@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         fmt = support.check_output(output.value, json_output)
         targets = support.parse_targets(target)
         config = support.config_for(registry, path)
-        store = support.open_registry(config)
+        store = support.open_for_plan(config)
         try:
             planned = support.plan_from_manifests(config.manifests(path), store, version=version,
                                                   allow_dirty=allow_dirty, targets=targets,

@@ -15,13 +15,15 @@ RegistryOption = Annotated[
 ]
 
 
-def open_registry(registry: str | None, *, must_exist: bool = True, migrate: bool = True) -> SqlStore:
-    """Open the configured registry (flag > FLOWCTL_REGISTRY > flowctl.toml > default)."""
+def open_registry(registry: str | None) -> SqlStore:
+    """Open the configured, existing registry (flag > FLOWCTL_REGISTRY > flowctl.toml > default).
+
+    It is never created or migrated here: that is `flowctl init`, `apply` and `registry migrate`."""
     from flowctl._config import Config
     from flowctl.state import open_store
 
     url = Config(flags={"registry.url": registry}).registry_url
-    return open_store(url, must_exist=must_exist, migrate=migrate)
+    return open_store(url, create=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -58,17 +60,13 @@ def register(app: typer.Typer) -> None:
     @registry_app.command("migrate")
     def migrate(registry: RegistryOption = None) -> None:
         """Create the registry, or bring its schema up to the version this flowctl needs."""
-        from flowctl._config import Config, mask_url
+        from flowctl._config import Config
+        from flowctl._redact import mask_url
         from flowctl.state import SCHEMA_HEAD
-        from flowctl.state._engine import create_engine
-        from flowctl.state._migrate import upgrade
+        from flowctl.state._open import create_registry
 
         url = Config(flags={"registry.url": registry}).registry_url
-        engine = create_engine(url)
-        try:
-            result = upgrade(engine, url)
-        finally:
-            engine.dispose()
+        result = create_registry(url)
         if result.changed:
             typer.echo(f"Migrated the registry at {mask_url(url)} from {result.before or '(empty)'} to {result.after}.")
         else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flowctl._errors import InputError
+from flowctl._names import validate_entity_name, validate_execution_name, validate_project_domain
 from flowctl.engine._names import random_name
 from flowctl.engine._specs import SpecLoader
 from flowctl.spec import Json, LaunchPlanSpec, WorkflowSpec
@@ -43,6 +44,8 @@ def resolve_launch_plan(
     store: ExecutionStore, specs: SpecLoader, project: str, domain: str, name: str, version: str | None = None
 ) -> ResolvedLaunchPlan:
     """The given version, else the active one, else the newest registered."""
+    validate_project_domain(project, domain)
+    validate_entity_name(name)
     chosen = version or store.active_version(project, domain, name) or store.latest_version(
         "launch_plan", project, domain, name
     )
@@ -74,7 +77,9 @@ def new_execution(
     parent: tuple[str, str] | None = None,
     overwrite_cache: bool = False,
 ) -> NewExecution:
-    """Validate ``inputs`` against the launch plan and describe the execution to create."""
+    """Validate the name and ``inputs`` against the launch plan and describe the execution to create."""
+    if name is not None:
+        validate_execution_name(name)
     merged = merge_inputs(lp.workflow.interface, inputs, launch_plan=lp.spec, address=lp.address)
     labels = dict(lp.spec.labels)
     if overwrite_cache:

@@ -8,7 +8,9 @@ documents in the blob store, so a pass after a controller restart picks up where
 
 * a node that succeeded is never started again (its row says so);
 * an attempt row is written *before* its submit, so a crash in between leaves a row the next pass
-  resubmits under the same attempt number (the local provider's documents are per attempt);
+  resubmits under the same attempt number; submit is idempotent per attempt (a provider adopts what
+  an earlier submit of the same attempt started: the local provider's lock and pid files, the
+  Kubernetes Job name), so an attempt's body runs once whatever point the controller died at;
 * attempt numbers are unique in the database, so two controllers never start the same attempt.
 """
 
@@ -28,6 +30,7 @@ from flowctl._dag import (
     map_items,
     resolve_inputs,
 )
+from flowctl._faults import pause_point
 from flowctl.engine._cache import cache_key
 from flowctl.engine._context import EngineContext
 from flowctl.engine._launch import OVERWRITE_CACHE_LABEL, new_execution, resolve_launch_plan
@@ -544,6 +547,9 @@ class ExecutionPass:
     def _submit(self) -> None:
         for attempt, request in self.submits + self.resubmits:
             response = self.ctx.provider.submit(request)
+            pause_point("submit:before-flush")
+            if response.adopted:
+                log.info("attempt %s/%s of %s was started before: adopted", attempt.node_id, attempt.attempt, self.x.name)
             if response.error is not None and response.error.code == THROTTLED:
                 self.ctx.store.delete_attempt(self.x.id, attempt.node_id, attempt.attempt)
                 self.attempts[attempt.node_id].remove(attempt)

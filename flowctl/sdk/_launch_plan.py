@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
 from flowctl._errors import DiagnosticCollector, FlowctlError, ManifestError
+from flowctl._names import ENTITY, check, check_labels, summary
 from flowctl.sdk._interface import Interface, Param
 from flowctl.sdk._notifications import Email, Slack, Webhook
 from flowctl.sdk._schedule import CronSchedule, FixedRate
@@ -16,8 +16,6 @@ from flowctl.sdk._source import frame_location
 from flowctl.sdk._workflow import WorkflowDefinition
 from flowctl.spec import Json, LaunchPlanSpec
 from flowctl.types import from_json_value, to_json_value, type_name
-
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +67,11 @@ class LaunchPlan:
             )
         lp_name = definition.name if name is None else name
         diags = DiagnosticCollector()
-        if not isinstance(lp_name, str) or not _NAME.match(lp_name):
-            diags.add(f"Invalid launch plan name {lp_name!r}", "Use letters, digits, `_`, `.` and `-`.", source=source)
+        problem = check(ENTITY, lp_name, "launch plan name")
+        if problem:
+            diags.add(summary(problem), problem, source=source)
+        for problem in check_labels(labels or {}, f"launch plan `{lp_name}`"):
+            diags.add(summary(problem), problem, source=source)
         interface = definition.interface
         defaults = _convert(default_inputs, interface, "default_inputs", lp_name, definition.name, diags, source)
         fixed = _convert(fixed_inputs, interface, "fixed_inputs", lp_name, definition.name, diags, source)

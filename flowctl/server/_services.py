@@ -43,9 +43,9 @@ class Services:
     @classmethod
     def open(cls, config: Config, *, controller: bool = False) -> Services:
         url = config.registry_url
-        registry = open_store(url)
+        registry = open_store(url, create=False)  # like the controller, the server never creates a registry
         try:
-            return cls(config, registry, open_execution_store(url, migrate=False), controller=controller)
+            return cls(config, registry, open_execution_store(url, create=False), controller=controller)
         except BaseException:
             registry.close()
             raise

@@ -73,7 +73,7 @@ def live_attempt_handles(url: str) -> frozenset[str]:
     """``namespace/job`` handles of kubernetes attempts that the registry still considers live."""
     from flowctl.state._executions import open_execution_store
 
-    executions = open_execution_store(url, migrate=False)
+    executions = open_execution_store(url, create=False)
     try:
         handles: set[str] = set()
         for phase in _LIVE_PHASES:

@@ -1,18 +1,24 @@
 """LocalProvider: each task attempt is a real subprocess of ``python -m flowctl.entrypoint``.
 
+* Submit is idempotent per attempt: ``attempt.lock`` is recorded before the spawn and the process
+  records ``attempt.pid`` before the task body runs (``_claim``), so a controller killed anywhere
+  in a submit is followed by one that adopts the process instead of starting it again.
 * Every attempt runs in its own session (process group), so a timeout or an abort kills the whole
   process tree the task started.
 * ``slots`` bounds how many attempts run at once; a submit beyond that returns the ``Throttled``
   failure (nothing started, try again later; the controller does not count it as an attempt).
-* Logs (stdout and stderr) go to ``logs.txt`` in the attempt's blob-store folder when the blob store
-  is a local folder, else to ``{log_dir}/{project}/{domain}/{execution}/{node}/{attempt}.log``.
+* The attempt sees only its declared environment and secrets plus a short allow-list (``_env``).
+* Logs (stdout and stderr), the lock and the pid file go to the attempt's blob-store folder when the
+  blob store is a local folder, else to ``{log_dir}/{project}/{domain}/{execution}/{node}/{attempt}/``.
 * The handle is ``pid:start_ticks:deadline`` and the attempt's ``outputs.json`` / ``error.json`` are
   the source of truth, so a restarted controller can ask for the status of attempts it did not start.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +26,9 @@ import time
 from pathlib import Path
 
 from flowctl import _blobstore as blobs
-from flowctl._workdir import make_folder
+from flowctl._errors import FlowctlError
+from flowctl._faults import pause_point
+from flowctl._files import FILE_MODE
 from flowctl.entrypoint import error_document, error_uri
 from flowctl.providers._interface import (
     THROTTLED,
@@ -32,7 +40,11 @@ from flowctl.providers._interface import (
     SubmitRequest,
     SubmitResponse,
 )
+from flowctl.providers.local._claim import claim
+from flowctl.providers.local._env import MissingSecret, attempt_environment
 from flowctl.providers.local._process import ProcessHandle, is_alive, kill_tree, start_ticks
+
+log = logging.getLogger("flowctl.providers.local")
 
 
 class LocalProvider:
@@ -54,16 +66,15 @@ class LocalProvider:
         self.log_dir = Path(log_dir or ".flowctl/logs").resolve()
         self.python = python or sys.executable
         self.extra_env = dict(extra_env or {})
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ helpers
-    def _log_path(self, ref: AttemptRef, outputs_uri: str) -> Path:
-        prefix = outputs_uri.rsplit("/", 1)[0]
-        if "://" not in prefix:
-            return Path(prefix) / blobs.LOGS
-        node = ref.node.replace("/", "__")
-        return self.log_dir / ref.project / ref.domain / ref.execution / node / f"{ref.attempt}.log"
+    def _folder(self, ref: AttemptRef) -> Path:
+        """The attempt's local folder: its blob-store folder, or one under ``log_dir`` for a remote store."""
+        store = self.blobs if self.blobs.local else blobs.BlobStore(str(self.log_dir))
+        return Path(store.attempt(ref.project, ref.domain, ref.execution, ref.node, ref.attempt).prefix)
 
     def running(self) -> int:
         """Attempts started by this provider that are still running."""
@@ -75,33 +86,55 @@ class LocalProvider:
 
     # ------------------------------------------------------------ protocol
     def submit(self, request: SubmitRequest) -> SubmitResponse:
-        if self.running() >= self.slots:
-            return SubmitResponse("", ProviderFailure("system", THROTTLED, "all local slots are busy", True))
-        prefix = request.outputs_uri.rsplit("/", 1)[0]
-        spec_uri = request.task_spec_uri or blobs.join(prefix, "task.json")
+        """Start the attempt, or adopt it when an earlier submit (maybe another controller's) did."""
+        try:
+            folder = self._folder(request.ref)
+            pause_point("submit:before-record")
+            found = claim(folder, self.owner)
+        except (OSError, FlowctlError) as exc:  # a full disk, a permission, a name the blob store refuses
+            return SubmitResponse("", ProviderFailure("system", "StartFailed", f"cannot record the attempt: {exc}",
+                                                      retryable=isinstance(exc, OSError)))
+        if isinstance(found, str):
+            log.info("attempt %s was started before: adopting it", _ref_text(request.ref))
+            return SubmitResponse(found, adopted=True)
+        if found is None:
+            return _throttled("the attempt's process is starting and has not recorded its pid yet")
+        try:
+            if self.running() >= self.slots:
+                return _throttled("all local slots are busy")
+            pause_point("submit:before-spawn")
+            return self._spawn(request, folder, found.fd)
+        finally:
+            found.release()  # the process holds the lock from here on
+
+    def _spawn(self, request: SubmitRequest, folder: Path, lock_fd: int) -> SubmitResponse:
+        spec_uri = request.task_spec_uri or blobs.join(request.outputs_uri.rsplit("/", 1)[0], "task.json")
+        deadline = time.time() + request.timeout_seconds if request.timeout_seconds else 0.0
+        try:
+            env = attempt_environment(request.task, {**self.extra_env, **request.environment}, os.environ,
+                                      {"FLOWCTL_ATTEMPT": _ref_text(request.ref)})
+        except MissingSecret as exc:
+            return SubmitResponse("", ProviderFailure("user", "SecretMissing", str(exc), retryable=False))
+        command = [
+            self.python, "-m", "flowctl.providers.local._child", str(folder), f"{deadline:.3f}", "--",
+            "--task-spec-uri", spec_uri, "--inputs-uri", request.inputs_uri,
+            "--outputs-uri", request.outputs_uri, "--blob-store", request.blob_store,
+        ]
+        if request.bundle_uri:
+            command += ["--bundle-uri", request.bundle_uri]
         try:
             if not request.task_spec_uri:
                 blobs.write_json(spec_uri, request.task)
-            log_path = self._log_path(request.ref, request.outputs_uri)
-            make_folder(log_path.parent)
-            command = [
-                self.python, "-m", "flowctl.entrypoint",
-                "--task-spec-uri", spec_uri,
-                "--inputs-uri", request.inputs_uri,
-                "--outputs-uri", request.outputs_uri,
-                "--blob-store", request.blob_store,
-            ]
-            if request.bundle_uri:
-                command += ["--bundle-uri", request.bundle_uri]
-            env = {**os.environ, **self.extra_env, **request.environment, "FLOWCTL_ATTEMPT": _ref_text(request.ref)}
-            with open(log_path, "ab") as log:
+            log_fd = os.open(folder / blobs.LOGS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            try:
                 child = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    env=env, start_new_session=True, close_fds=True,
+                    command, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=subprocess.STDOUT, env=env,
+                    start_new_session=True, close_fds=True, pass_fds=(lock_fd,),
                 )
+            finally:
+                os.close(log_fd)
         except OSError as exc:
             return SubmitResponse("", ProviderFailure("system", "StartFailed", f"cannot start the attempt: {exc}", True))
-        deadline = time.time() + request.timeout_seconds if request.timeout_seconds else 0.0
         handle = str(ProcessHandle(child.pid, max(start_ticks(child.pid), 0), deadline))
         with self._lock:
             self._children[handle] = child
@@ -146,12 +179,10 @@ class LocalProvider:
         self._reap(handle)
 
     def logs(self, ref: AttemptRef, handle: str) -> LogsResponse:
-        for path in self._log_candidates(ref, handle):
-            try:
-                return LogsResponse(path.read_text(errors="replace"))
-            except FileNotFoundError:
-                continue
-        return LogsResponse("", ProviderFailure("system", "NoLogs", "no logs recorded for this attempt", False))
+        try:
+            return LogsResponse((self._folder(ref) / blobs.LOGS).read_text(errors="replace"))
+        except FileNotFoundError:
+            return LogsResponse("", ProviderFailure("system", "NoLogs", "no logs recorded for this attempt", False))
 
     def cleanup(self, ref: AttemptRef, handle: str) -> None:
         self._reap(handle)
@@ -198,13 +229,6 @@ class LocalProvider:
             child = self._children.get(handle)
         return f"status {child.returncode}" if child is not None and child.returncode is not None else "status unknown"
 
-    def _log_candidates(self, ref: AttemptRef, handle: str) -> list[Path]:
-        outputs_uri = self._outputs_uri(ref, handle)
-        found = [self._log_path(ref, outputs_uri)]
-        node = ref.node.replace("/", "__")
-        found.append(self.log_dir / ref.project / ref.domain / ref.execution / node / f"{ref.attempt}.log")
-        return found
-
 
 def failure_from_document(doc: dict[str, object]) -> ProviderFailure:
     """An ``error.json`` written by the entrypoint, as a ProviderFailure."""
@@ -214,6 +238,10 @@ def failure_from_document(doc: dict[str, object]) -> ProviderFailure:
         str(doc.get("message") or ""),
         bool(doc.get("retryable", True)),
     )
+
+
+def _throttled(why: str) -> SubmitResponse:
+    return SubmitResponse("", ProviderFailure("system", THROTTLED, why, True))
 
 
 def _ref_text(ref: AttemptRef) -> str:

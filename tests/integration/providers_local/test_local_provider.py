@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,8 +75,10 @@ def wait(provider: LocalProvider, ref: AttemptRef, handle: str, timeout: float =
 def test_success_logs_and_status_after_restart(setup: tuple[LocalProvider, str, str, Path]) -> None:
     provider, blob_url, bundle, tmp = setup
     ref, request, handle = submit(provider, blob_url, bundle, "hello", {"name": "ada"})
-    # a second attempt while the only slot is busy is throttled, not started
-    busy = provider.submit(request)
+    # another attempt while the only slot is busy is throttled, not started
+    other = replace(request, ref=replace(ref, node="n1"),
+                    outputs_uri=request.outputs_uri.replace("/n0/", "/n1/"))
+    busy = provider.submit(other)
     assert busy.error is not None and busy.error.code == THROTTLED
     # a fresh provider (a restarted controller) knows the attempt by its handle
     fresh = LocalProvider(blob_url, log_dir=tmp / "logs")

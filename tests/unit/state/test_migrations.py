@@ -10,8 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import flowctl.state as state
-from flowctl._errors import StoreError
+from flowctl._errors import NoRegistryError, SchemaVersionError, StoreError
 from flowctl.state import SCHEMA_HEAD, open_store
+from flowctl.state import _migrate as migrate_module
 from flowctl.state._migrate import known_revisions
 from flowctl.state._tables import metadata
 
@@ -42,13 +43,25 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     assert "9999" in str(info.value) and "Upgrade flowctl" in str(info.value)
 
 
-def test_outdated_schema_without_migrate_is_refused(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'new.db'}"
-    with pytest.raises(StoreError, match="needs a schema migration") as info:
-        open_store(url, migrate=False)
-    assert "flowctl registry migrate" in str(info.value)
+def test_an_older_schema_is_refused_unless_creating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flowctl that needs schema 0002 meets a registry at 0001: only migrate/apply/init upgrade it."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
     open_store(url).close()
-    open_store(url, migrate=False).close()
+    monkeypatch.setattr(migrate_module, "SCHEMA_HEAD", "0002")
+    monkeypatch.setattr(migrate_module, "known_revisions", lambda: ["0001", "0002"])
+    with pytest.raises(SchemaVersionError) as info:
+        open_store(url, create=False)
+    assert info.value.diagnostics[0].summary == (
+        "Registry schema is version 0001, this flowctl needs 0002: run `flowctl registry migrate`")
+
+
+def test_an_empty_registry_is_not_created_without_create(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    with pytest.raises(NoRegistryError, match="run `flowctl apply` or `flowctl init` to create one"):
+        open_store(url, create=False)
+    assert not (tmp_path / "new.db").exists()
+    open_store(url).close()
+    open_store(url, create=False).close()
 
 
 def test_exported_names() -> None:

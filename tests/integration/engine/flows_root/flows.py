@@ -173,3 +173,9 @@ def keep_going(x: int) -> int:
     broken = fail(x=x)
     fine = double(x=x)
     return add(a=broken, b=fine)
+
+
+@workflow
+def slow_once(counter: str, seconds: float) -> int:
+    """One attempt that appends to ``counter`` and then runs for ``seconds`` (exactly-once tests)."""
+    return slow_counted(x=0, counter=counter, seconds=seconds)

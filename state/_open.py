@@ -1,0 +1,127 @@
+"""Opening a registry: only commands that may create or upgrade one ever do.
+
+- Without ``create`` (read-only commands: get, plan, drift, executions, lock list, registry info;
+  and the commands that only add rows: launch, controller, abort, promote, backfill) the registry
+  must exist at the schema this flowctl needs and is never changed: no folder, file, table or
+  journal mode is created. A missing or empty SQLite file, an empty PostgreSQL schema, a foreign
+  database or an older schema is an error that says what to run.
+- With ``create`` (apply, init, registry migrate, run --remote) the registry is created (a 0600
+  SQLite file in 0700 folders, WAL journal) or its schema brought to the head revision with the
+  Alembic migrations. A SQLite file that holds another application's tables is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import Engine, make_url
+
+from flowctl._address import EntityKind
+from flowctl._errors import NoRegistryError, StoreError
+from flowctl._files import create_private
+from flowctl._redact import mask_url
+from flowctl._workdir import make_folder
+from flowctl.state._engine import backend_of, create_engine, is_memory, translate_errors
+from flowctl.state._interface import ApplyRecord, RegistryReader, RegistrySnapshot, StoredEntity
+from flowctl.state._migrate import CREATE_HINT, MigrationResult, ensure_schema
+
+
+def open_engine(url: str, *, create: bool) -> Engine:
+    """An engine on the registry at ``url``, its schema checked (and, with ``create``, made current)."""
+    return _prepare(url, create=create)[0]
+
+
+def create_registry(url: str) -> MigrationResult:
+    """Create the registry at ``url`` or bring its schema to the head (``flowctl init`` / ``registry migrate``)."""
+    engine, result = _prepare(url, create=True)
+    engine.dispose()
+    return result
+
+
+def _prepare(url: str, *, create: bool) -> tuple[Engine, MigrationResult]:
+    path = sqlite_path(url)
+    if path is not None:
+        _create_file(path, url) if create else _require_file(path)
+    engine = create_engine(url)
+    try:
+        result = ensure_schema(engine, url, migrate=create, where=str(path) if path else mask_url(url))
+        if path is not None and create:
+            _use_wal(engine, url)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine, result
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite registry URL (None for PostgreSQL and in-memory registries)."""
+    if backend_of(url) != "sqlite" or is_memory(url):
+        return None
+    return Path(make_url(url).database or "").expanduser()
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise NoRegistryError(f"No registry at {path} ({CREATE_HINT})",
+                              detail="Or pass --registry URL (FLOWCTL_REGISTRY, registry.url in flowctl.toml) "
+                              "to use another registry.")
+    if path.stat().st_size == 0:
+        raise NoRegistryError(f"No registry at {path} ({CREATE_HINT})",
+                              detail="The file is empty; read-only commands never turn a file into a registry.")
+
+
+def _create_file(path: Path, url: str) -> None:
+    for what, target, make in (("the folder of the registry", path.parent, make_folder),
+                               ("the registry", path, create_private)):
+        try:
+            make(target)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create {what} `{mask_url(url)}`",
+                detail=f"{exc.strerror or exc}: {target}. Choose a writable path for the registry.",
+            ) from None
+
+
+def _use_wal(engine: Engine, url: str) -> None:
+    """WAL is a property of the file: set once, when flowctl has checked the file is its registry."""
+    with translate_errors(url, "open"):
+        raw = engine.raw_connection()  # outside any transaction: the journal mode cannot change inside one
+        try:
+            raw.cursor().execute("PRAGMA journal_mode=WAL")
+        finally:
+            raw.close()
+
+
+class EmptyRegistry:
+    """The registry ``plan`` sees where none exists yet: nothing registered, serial 0, no lineage.
+
+    ``flowctl plan`` in a fresh checkout shows everything as new without creating the registry
+    (``apply`` creates it); a plan saved against it applies to a registry that is still empty."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def snapshot(self) -> RegistrySnapshot:
+        return RegistrySnapshot(lineage="", serial=0)
+
+    def get_entity(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
+        return None
+
+    def list_entities(self, kind: EntityKind | None = None, project: str | None = None, domain: str | None = None,
+                      name: str | None = None) -> Sequence[StoredEntity]:
+        return []
+
+    def last_apply(self) -> ApplyRecord | None:
+        return None
+
+    def apply_history(self, limit: int = 20) -> Sequence[ApplyRecord]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
+def _conforms(empty: EmptyRegistry) -> RegistryReader:
+    """mypy checks here that EmptyRegistry is a RegistryReader."""
+    return empty
