@@ -138,12 +138,12 @@ def _run_remote(file: str, entity: Any, given: dict[str, Any], *, wait: bool, js
                 project: str | None, domain: str | None) -> None:
     """``flowctl run --remote``: register NAME at a content version, launch it, show it as `launch` does."""
     from flowctl._config import Config
-    from flowctl.cli._engine import open_executions
     from flowctl.cli._results import finish_command
     from flowctl.engine._remote import launch_remote
+    from flowctl.state._executions import open_execution_store
 
     config = Config()
-    store = open_executions(config)
+    store = open_execution_store(config.registry_url, create=True)  # like apply, a remote run may create the registry
     try:
         execution = launch_remote(entity, file, given, config, store, project=project, domain=domain)
         finish_command(store, execution, wait=wait, json_output=json_output, verb="launched")

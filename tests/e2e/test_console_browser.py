@@ -49,11 +49,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     registry, blobs = f"sqlite:///{tmp / '.flowctl' / 'registry.db'}", str(tmp / ".flowctl" / "blobs")
     shutil.copytree(REPO / "examples" / "my_ml_project", tmp / "my_ml_project")
     env = {**os.environ, "FLOWCTL_REGISTRY": registry, "FLOWCTL_BLOB_STORE": blobs, "NO_COLOR": "1"}
-    for version in ("v1", "v2"):
-        subprocess.run([sys.executable, "-m", "flowctl", "apply", "my_ml_project", "--version", version,
-                        "--auto-approve"], cwd=tmp, env=env, check=True, capture_output=True, timeout=120)
+
+    def cli(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=tmp, env=env, check=True, capture_output=True,
+                       timeout=180)
+
+    # The promotion chain one step per apply: development, then staging; a success in staging and an
+    # approval let production follow (its gates); then development moves on to v2.
+    cli("apply", "my_ml_project", "--version", "v1", "--auto-approve")
+    cli("apply", "my_ml_project", "--version", "v1", "--auto-approve")
     register_flows(tmp, registry, blobs)
     process = ServerProcess(tmp, registry, blobs, cwd=tmp)
+    cli("launch", "my-ml-project", "staging", "flows.training.training_wf", "--values", "[1.0,2.0]", "--wait")
+    cli("promote", "my-ml-project", "staging", "production", "--entity", "flows.training.training_wf", "--approve",
+        "--auto-approve")
+    cli("apply", "my_ml_project", "--version", "v2", "--auto-approve")
     yield process
     process.stop()
 
@@ -117,7 +127,7 @@ def test_launch_from_the_form_and_watch_it_succeed_live(page: Any, server: Serve
     page.click("button[type=submit]")
     problem = page.locator("#problem")
     problem.wait_for(state="visible")
-    assert "input `b` is not a valid `int`" in problem.inner_text()
+    assert "'oops' is not valid JSON for `int`" in problem.inner_text()  # as `flowctl launch -i b=oops` says
     shot(page, "03-launch-form-error")
     page.fill("[name=b]", "3")
     page.click("button[type=submit]")

@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from flowctl._config import Config
 from flowctl.server import OPERATIONS, Services, create_app, route_operations
 from flowctl.server._operations import flat_routes, invoke
+from flowctl.state import open_store
 
 FASTAPI_OWN = {"GET /api/v1/openapi.json", "HEAD /api/v1/openapi.json"}  # the schema document itself
 
@@ -24,6 +25,7 @@ FASTAPI_OWN = {"GET /api/v1/openapi.json", "HEAD /api/v1/openapi.json"}  # the s
 def app(tmp_path: Path) -> Any:
     config = Config(flags={"registry.url": f"sqlite:///{tmp_path / 'r.db'}", "blob_store.url": str(tmp_path / "b")},
                     cwd=tmp_path)
+    open_store(config.registry_url).close()  # the server opens an existing registry (`flowctl init`)
     services = Services.open(config)
     yield create_app(services)
     services.close()

@@ -43,16 +43,28 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     assert "9999" in str(info.value) and "Upgrade flowctl" in str(info.value)
 
 
-def test_an_older_schema_is_refused_unless_creating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A flowctl that needs schema 0002 meets a registry at 0001: only migrate/apply/init upgrade it."""
+def test_an_older_schema_is_refused_unless_creating(tmp_path: Path) -> None:
+    """A registry at 0001 meets this flowctl (newer schema): only migrate/apply/init upgrade it."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from flowctl.state._engine import create_engine
+
     url = f"sqlite:///{tmp_path / 'r.db'}"
     open_store(url).close()
-    monkeypatch.setattr(migrate_module, "SCHEMA_HEAD", "0002")
-    monkeypatch.setattr(migrate_module, "known_revisions", lambda: ["0001", "0002"])
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(migrate_module.MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")
+    engine.dispose()
     with pytest.raises(SchemaVersionError) as info:
         open_store(url, create=False)
     assert info.value.diagnostics[0].summary == (
-        "Registry schema is version 0001, this flowctl needs 0002: run `flowctl registry migrate`")
+        f"Registry schema is version 0001, this flowctl needs {migrate_module.SCHEMA_HEAD}: run `flowctl registry migrate`")
+    open_store(url).close()  # creating (apply, init, migrate) upgrades it
+    open_store(url, create=False).close()
 
 
 def test_an_empty_registry_is_not_created_without_create(tmp_path: Path) -> None:
