@@ -32,6 +32,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("provider.kubernetes.default_image", "FLOWCTL_DEFAULT_IMAGE", None, "task image on kubernetes"),
     Setting("provider.kubernetes.namespace", None, "{project}-{domain}", "namespace template"),
     Setting("provider.kubernetes.templates", "FLOWCTL_KUBE_TEMPLATES", None, "Jinja2 template override folder"),
+    Setting("provider.kubernetes.default_requests", "FLOWCTL_KUBE_DEFAULT_REQUESTS", "cpu=250m,memory=256Mi",
+            "requests of a task without any (LimitRange defaultRequest)"),
+    Setting("provider.kubernetes.default_limits", "FLOWCTL_KUBE_DEFAULT_LIMITS", "cpu=1,memory=1Gi",
+            "limits of a task without any (LimitRange default)"),
+    Setting("provider.kubernetes.pending_timeout", "FLOWCTL_KUBE_PENDING_TIMEOUT", "60",
+            "seconds a pod may stay uncreatable, unschedulable or unpullable"),
+    Setting("provider.kubernetes.job_ttl", "FLOWCTL_KUBE_JOB_TTL", "3600", "ttlSecondsAfterFinished of task Jobs"),
+    Setting("provider.kubernetes.blob_store_secret", "FLOWCTL_KUBE_BLOB_STORE_SECRET", None,
+            "Secret whose keys become the pods' environment (blob store credentials)"),
+    Setting("provider.kubernetes.allow_local_blob_store", "FLOWCTL_KUBE_ALLOW_LOCAL_BLOB_STORE", "false",
+            "allow a local-folder blob store with kubernetes (single-node clusters only)"),
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -72,12 +83,19 @@ def _file_table(path: Path) -> dict[str, Any]:
 
 
 def _lookup(table: dict[str, Any], dotted: str) -> str | None:
+    """The value at ``dotted``; an inline table of scalars (``{cpu = "1"}``) reads as ``cpu=1``."""
     node: Any = table
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
-    return None if isinstance(node, dict) else str(node)
+    if isinstance(node, dict):
+        if any(isinstance(v, dict | list) for v in node.values()):
+            return None
+        return ",".join(f"{k}={v}" for k, v in node.items())
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    return str(node)
 
 
 class Config:
@@ -105,6 +123,10 @@ class Config:
 
     def get(self, key: str) -> str | None:
         return self._resolved[key].value
+
+    def origin(self, key: str) -> str:
+        """Where the value of ``key`` came from (``flag``, ``env NAME``, ``flowctl.toml``, ``default``)."""
+        return self._resolved[key].origin
 
     def resolved(self) -> list[ResolvedSetting]:
         return list(self._resolved.values())

@@ -379,7 +379,8 @@ class ExecutionPass:
             service_account=_str_or_none(settings.get("service_account")), timeout_seconds=task.timeout_seconds,
             labels={**task.labels, "flowctl.io/execution": self.x.name, "flowctl.io/project": self.x.project,
                     "flowctl.io/domain": self.x.domain},
-            annotations=dict(task.annotations),
+            annotations=dict(task.annotations), default_requests=_resources(settings.get("requests")),
+            default_limits=_resources(settings.get("limits")),
         )
 
     def _domain_settings(self) -> dict[str, Json]:
@@ -554,6 +555,11 @@ class ExecutionPass:
         queued = notifications_for(self.ctx, finished, self._domain_settings())
         self.ctx.store.finish_execution(self.x.id, self.ctx.owner, phase=phase, outputs=outputs, error=error,
                                         now=self.now, notifications=queued)
+
+
+def _resources(value: Json) -> dict[str, str]:
+    """A stored ResourcesSpec (domain settings) as ``{name: quantity}`` without the unset ones."""
+    return {k: str(v) for k, v in value.items() if v not in (None, "")} if isinstance(value, dict) else {}
 
 
 def _str_or_none(value: Json) -> str | None:

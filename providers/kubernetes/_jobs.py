@@ -20,10 +20,13 @@ from flowctl.providers.kubernetes._settings import (
     MANAGED_BY,
     MANAGED_BY_VALUE,
     KubernetesSettings,
+    kube_resources,
 )
 
 CONTAINER = "task"
-_RESOURCE_KEYS = {"cpu": "cpu", "mem": "memory", "gpu": "nvidia.com/gpu", "ephemeral_storage": "ephemeral-storage"}
+OUTPUTS_URI_ANNOTATION = LABEL_PREFIX + "outputs-uri"
+TIMEOUT_ANNOTATION = LABEL_PREFIX + "timeout-seconds"
+_RESOURCE_KEYS = ("cpu", "mem", "gpu", "ephemeral_storage")
 _ENV_INVALID = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -70,6 +73,8 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
     ref = request.ref
     task = _task(request)
     env, env_from, volumes, mounts = _environment(request)
+    if settings.blob_store_secret:  # the pods' blob store credentials, by reference (never the controller's)
+        env_from.append({"secretRef": {"name": settings.blob_store_secret}})
     timeout = request.timeout_seconds if request.timeout_seconds is not None else task.get("timeout_seconds")
     annotations = {
         **{str(k): str(v) for k, v in task.get("annotations", {}).items()},
@@ -77,8 +82,10 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
         LABEL_PREFIX + "task": str(task.get("name", "")),
         LABEL_PREFIX + "execution": ref.execution,
         LABEL_PREFIX + "node": ref.node,
-        LABEL_PREFIX + "outputs-uri": request.outputs_uri,
+        OUTPUTS_URI_ANNOTATION: request.outputs_uri,
     }
+    if timeout:
+        annotations[TIMEOUT_ANNOTATION] = f"{float(timeout):g}"
     variables: dict[str, Any] = {
         "name": job_name(ref),
         "namespace": settings.namespace(ref.project, ref.domain),
@@ -88,11 +95,12 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
         "command": entrypoint_command(request, settings, task_spec_uri),
         "env": env,
         "env_from": env_from,
-        "resources": resources(task),
+        "resources": resources(task, request, settings),
         "volumes": volumes,
         "volume_mounts": mounts,
         "service_account": request.service_account or settings.service_account,
-        "active_deadline_seconds": math.ceil(float(timeout)) if timeout else None,
+        # the provider enforces the timeout itself (after copying the logs); this is the backstop
+        "active_deadline_seconds": math.ceil(float(timeout)) + settings.deadline_grace_seconds if timeout else None,
         "ttl_seconds_after_finished": settings.ttl_seconds_after_finished,
         "project": ref.project,
         "domain": ref.domain,
@@ -112,18 +120,43 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
     return job
 
 
-def resources(task: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """``requests``/``limits`` from the TaskSpec; a GPU request is also its limit (Kubernetes requires it)."""
-    out: dict[str, dict[str, str]] = {}
-    for side in ("requests", "limits"):
-        spec = task.get(side) or {}
-        values = {_RESOURCE_KEYS[k]: str(v) for k, v in spec.items() if k in _RESOURCE_KEYS and v not in (None, "")}
-        if values:
-            out[side] = values
-    gpu = out.get("requests", {}).get("nvidia.com/gpu")
+def resources(task: dict[str, Any], request: SubmitRequest | None = None,
+              settings: KubernetesSettings | None = None) -> dict[str, dict[str, str]]:
+    """``requests``/``limits``: the task's, else the project-domain's defaults, else the configured ones.
+
+    A default never makes the pod invalid: a default limit below the task's request is raised to it,
+    a default request above the task's limit is lowered to it. A GPU request is also its limit
+    (Kubernetes requires it).
+    """
+    own = {side: kube_resources({k: v for k, v in (task.get(side) or {}).items() if k in _RESOURCE_KEYS})
+           for side in ("requests", "limits")}
+    defaults = {"requests": dict(settings.default_requests) if settings else {},
+                "limits": dict(settings.default_limits) if settings else {}}
+    if request is not None:
+        defaults["requests"].update(kube_resources(request.default_requests))
+        defaults["limits"].update(kube_resources(request.default_limits))
+    merged = {side: {**defaults[side], **own[side]} for side in ("requests", "limits")}
+    for name, wanted in own["requests"].items():
+        if name in merged["limits"] and name not in own["limits"] and _exceeds(wanted, merged["limits"][name]):
+            merged["limits"][name] = wanted
+    for name, cap in own["limits"].items():
+        if name in merged["requests"] and name not in own["requests"] and _exceeds(merged["requests"][name], cap):
+            merged["requests"][name] = cap
+    gpu = merged["requests"].get("nvidia.com/gpu")
     if gpu is not None:
-        out.setdefault("limits", {}).setdefault("nvidia.com/gpu", gpu)
-    return out
+        merged["limits"].setdefault("nvidia.com/gpu", gpu)
+    return {side: values for side, values in merged.items() if values}
+
+
+def _exceeds(a: str, b: str) -> bool:
+    """Quantity ``a`` is larger than ``b`` (``"2"`` > ``"500m"``); unparsable values never exceed."""
+    from kubernetes import utils
+
+    parse: Any = utils.parse_quantity  # untyped
+    try:
+        return bool(parse(a) > parse(b))
+    except ValueError:
+        return False
 
 
 def _environment(request: SubmitRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:

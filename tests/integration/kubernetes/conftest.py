@@ -22,11 +22,11 @@ def k8s() -> Iterator[KubernetesDouble]:
 @pytest.fixture
 def settings() -> KubernetesSettings:
     return KubernetesSettings(default_image="flowctl:test", watch_timeout_seconds=5, backoff_base=0.01,
-                              backoff_max=0.05, max_retries=3)
+                              backoff_max=0.05, max_retries=3, pending_timeout_seconds=0)
 
 
 @pytest.fixture
 def provider(k8s: KubernetesDouble, settings: KubernetesSettings) -> Iterator[KubernetesProvider]:
-    p = KubernetesProvider(settings, client=k8s.kube_client(settings), unschedulable_grace_seconds=0)
+    p = KubernetesProvider(settings, client=k8s.kube_client(settings))
     yield p
     p.close()

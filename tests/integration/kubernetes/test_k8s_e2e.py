@@ -176,7 +176,8 @@ def test_timeout_becomes_the_jobs_deadline(cluster: KubernetesDouble, registry: 
     assert done is not None and done.phase in ("failed", "timed_out"), done
     assert "Timeout" in str(done.error) or "timeout" in str(done.error)
     created = [r for r in cluster.requests if r.verb == "create" and r.resource == "jobs"]
-    assert created[0].body["spec"]["activeDeadlineSeconds"] == 1
+    assert created[0].body["spec"]["activeDeadlineSeconds"] == 1 + 30  # the backstop; the provider stopped it at 1 s
+    assert created[0].body["metadata"]["annotations"]["flowctl.io/timeout-seconds"] == "1"
 
 
 def test_a_restarted_controller_finds_its_job_instead_of_starting_another(

@@ -40,7 +40,8 @@ def test_job_carries_entrypoint_resources_env_labels_and_limits() -> None:
     assert job["metadata"]["name"] == "e1-n0-3"
     assert job["metadata"]["namespace"] == "ml-development"
     assert job["spec"]["backoffLimit"] == 0
-    assert job["spec"]["activeDeadlineSeconds"] == 91
+    assert job["spec"]["activeDeadlineSeconds"] == 91 + 30  # the provider enforces 90.5 s; this is the backstop
+    assert job["metadata"]["annotations"]["flowctl.io/timeout-seconds"] == "90.5"
     assert job["spec"]["ttlSecondsAfterFinished"] == 3600
     container = _container(job)
     assert container["image"] == "registry/flowctl:1"
@@ -52,7 +53,7 @@ def test_job_carries_entrypoint_resources_env_labels_and_limits() -> None:
         "--bundle-uri", "s3://b/bundles/abc.tar.gz",
         "--blob-store", "s3://b",
     ]
-    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}}
+    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["A"] == "x" and env["FROM_DOMAIN"] == "1"
     assert env["FLOWCTL_PROJECT"] == "ml" and env["FLOWCTL_EXECUTION"] == "e1" and env["FLOWCTL_ATTEMPT"] == "3"
@@ -90,7 +91,31 @@ def test_image_precedence_and_missing_image() -> None:
 
 def test_gpu_request_is_also_the_limit() -> None:
     job = render_job(_request(requests=ResourcesSpec(gpu=2)), SETTINGS, task_spec_uri="t")
-    assert _container(job)["resources"] == {"requests": {"nvidia.com/gpu": "2"}, "limits": {"nvidia.com/gpu": "2"}}
+    assert _container(job)["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi", "nvidia.com/gpu": "2"},
+                                            "limits": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "2"}}
+
+
+def test_a_task_without_resources_renders_the_configured_defaults() -> None:
+    job = render_job(_request(), SETTINGS, task_spec_uri="t")
+    assert _container(job)["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"},
+                                            "limits": {"cpu": "1", "memory": "1Gi"}}
+    domain = SubmitRequest(**{**_request().__dict__, "default_requests": {"mem": "2Gi"}, "default_limits": {"mem": "4Gi"}})
+    assert _container(render_job(domain, SETTINGS, task_spec_uri="t"))["resources"] == {
+        "requests": {"cpu": "250m", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "4Gi"}}
+
+
+def test_defaults_never_make_the_pod_invalid() -> None:
+    big = render_job(_request(requests=ResourcesSpec(cpu="4", mem="8Gi")), SETTINGS, task_spec_uri="t")
+    assert _container(big)["resources"] == {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}
+    small = render_job(_request(limits=ResourcesSpec(cpu="100m", mem="64Mi")), SETTINGS, task_spec_uri="t")
+    assert _container(small)["resources"] == {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                              "limits": {"cpu": "100m", "memory": "64Mi"}}
+
+
+def test_the_blob_store_secret_reaches_the_pod_by_reference() -> None:
+    settings = KubernetesSettings(default_image="registry/flowctl:1", blob_store_secret="flowctl-s3")
+    container = _container(render_job(_request(), settings, task_spec_uri="t"))
+    assert {"secretRef": {"name": "flowctl-s3"}} in container["envFrom"]
 
 
 def test_pod_template_is_the_base_and_flowctl_wins() -> None:

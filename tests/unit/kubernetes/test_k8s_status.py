@@ -59,6 +59,6 @@ def test_unschedulable_waits_for_the_grace_period() -> None:
     cond = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "Insufficient cpu",
              "lastTransitionTime": "2026-01-01T00:00:00Z"}]
     now = datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
-    assert attempt_status(_job(), [_pod(conditions=cond)], unschedulable_grace_seconds=60, now=now).phase == "pending"
-    failed = attempt_status(_job(), [_pod(conditions=cond)], unschedulable_grace_seconds=10, now=now)
+    assert attempt_status(_job(), [_pod(conditions=cond)], pending_timeout=60, now=now).phase == "pending"
+    failed = attempt_status(_job(), [_pod(conditions=cond)], pending_timeout=10, now=now)
     assert failed.error is not None and failed.error.code == "Unschedulable" and "Insufficient cpu" in failed.error.message
