@@ -198,15 +198,20 @@ def _environment(request: SubmitRequest) -> tuple[list[dict[str, Any]], list[dic
 def merge_pod_template(pod_template: dict[str, Any], rendered: dict[str, Any]) -> dict[str, Any]:
     """The task's pod template is the base; what flowctl rendered wins.
 
-    ``pod_template`` is a Pod (``metadata``/``spec``) or a bare PodSpec, optionally with
-    ``primary_container_name``: that container (default ``task``) is merged into flowctl's container;
-    other containers (sidecars) are kept.
+    ``pod_template`` is a ``PodTemplate``'s JSON (``pod_spec``, ``primary_container_name``,
+    ``labels``, ``annotations``), a Pod (``metadata``/``spec``) or a bare PodSpec, in the API's field
+    names. Its primary container (default ``task``) is merged into flowctl's container by name;
+    other containers (sidecars) are kept. A field the API does not know is an error, not dropped.
     """
     template = dict(pod_template)
     primary = str(template.pop("primary_container_name", template.pop("primaryContainerName", CONTAINER)))
-    if "spec" not in template and "metadata" not in template:
+    if "pod_spec" in template:
+        template = {"spec": template.get("pod_spec") or {},
+                    "metadata": {k: template[k] for k in ("labels", "annotations") if template.get(k)}}
+    elif "spec" not in template and "metadata" not in template:
         template = {"spec": template}
     spec = dict(template.get("spec") or {})
+    check_api_fields(spec)
     containers = []
     for container in spec.get("containers", []) or []:
         container = dict(container)
@@ -217,6 +222,25 @@ def merge_pod_template(pod_template: dict[str, Any], rendered: dict[str, Any]) -
     base = {"metadata": template.get("metadata") or {}, "spec": spec}
     merged: dict[str, Any] = _merge(base, rendered)
     return merged
+
+
+def check_api_fields(spec: dict[str, Any]) -> None:
+    """Every key of the pod spec and of its containers is a Kubernetes API field name."""
+    from kubernetes.client import V1Container, V1PodSpec
+
+    problems = _unknown(spec, V1PodSpec.attribute_map, "pod_spec")
+    for i, container in enumerate([*(spec.get("containers") or []), *(spec.get("initContainers") or [])]):
+        problems += _unknown(container, V1Container.attribute_map, f"container {container.get('name') or i}")
+    if problems:
+        raise ProviderError("The task's pod_template has fields Kubernetes does not know",
+                            detail="; ".join(problems) + ". Use the API's JSON field names (camelCase), or "
+                            "kubernetes.client model objects such as V1PodSpec(...).")
+
+
+def _unknown(obj: dict[str, Any], attribute_map: dict[str, str], where: str) -> list[str]:
+    known = set(attribute_map.values())
+    return [f"{where}: `{key}`" + (f" (did you mean `{attribute_map[key]}`?)" if key in attribute_map else "")
+            for key in obj if key not in known]
 
 
 def _merge(base: Any, over: Any) -> Any:

@@ -157,3 +157,25 @@ def test_broken_user_template_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match=r"Cannot render Kubernetes template job\.yaml\.j2") as info:
         render_job(_request(), KubernetesSettings(default_image="i", template_dir=tmp_path), task_spec_uri="t")
     assert "nope" in info.value.render()
+
+
+def test_a_pod_template_of_client_models_is_stored_as_the_apis_json() -> None:
+    from kubernetes.client import V1Container, V1EnvVar, V1PodSpec, V1Toleration
+
+    from flowctl import PodTemplate
+
+    stored = PodTemplate(pod_spec=V1PodSpec(
+        containers=[V1Container(name="primary", env=[V1EnvVar(name="EXTRA", value="1")])],
+        node_selector={"pool": "a"}, tolerations=[V1Toleration(key="k", operator="Exists")])).to_json()
+    assert stored["pod_spec"] == {"containers": [{"name": "primary", "env": [{"name": "EXTRA", "value": "1"}]}],
+                                  "nodeSelector": {"pool": "a"}, "tolerations": [{"key": "k", "operator": "Exists"}]}
+    spec = render_job(_request(pod_template=stored), SETTINGS, task_spec_uri="t")["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"pool": "a"} and spec["tolerations"] == [{"key": "k", "operator": "Exists"}]
+    assert [c["name"] for c in spec["containers"]] == ["task"]
+    assert {"name": "EXTRA", "value": "1"} in spec["containers"][0]["env"]
+
+
+def test_a_pod_template_field_kubernetes_does_not_know_is_an_error() -> None:
+    with pytest.raises(ProviderError, match="fields Kubernetes does not know") as info:
+        render_job(_request(pod_template={"pod_spec": {"node_selector": {"pool": "a"}}}), SETTINGS, task_spec_uri="t")
+    assert "`node_selector` (did you mean `nodeSelector`?)" in info.value.render()
