@@ -119,37 +119,39 @@ def register(app: typer.Typer) -> None:
         ref: Ref,
         node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
         attempt: Annotated[int | None, typer.Option("--attempt", help="Only this attempt number.")] = None,
+        follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing running attempts' logs as they grow.")] = False,
         registry: Registry = None,
     ) -> None:
-        """Print the logs of an execution's attempts."""
-        from flowctl import _blobstore as blobs
+        """Print the logs of an execution's attempts (running ones live, finished ones from the blob store)."""
         from flowctl.cli._engine import config_for
         from flowctl.engine import find_execution
-        from flowctl.providers import AttemptRef, get_provider
+        from flowctl.engine._logs import follow as follow_log
+        from flowctl.engine._logs import read_log
+        from flowctl.providers import Provider, get_provider
+        from flowctl.state._executions import AttemptRecord
 
         store = _store(registry)
         execution = find_execution(store, ref)
-        provider = None
+        providers: dict[str, Provider] = {}
+
+        def provider_for(a: AttemptRecord) -> Provider:
+            name = a.provider if a.provider in ("local", "kubernetes") else ""
+            if name not in providers:
+                providers[name] = get_provider(config_for(registry), name=name or None)
+            return providers[name]
+
         for node_id, attempts in sorted(store.load_attempts(execution.id).items()):
-            if node is not None and node_id != node:
-                continue
             for a in attempts:
-                if attempt is not None and a.attempt != attempt:
+                if (node is not None and node_id != node) or (attempt is not None and a.attempt != attempt):
                     continue
                 typer.echo(f"==> {node_id} attempt {a.attempt} ({a.phase}) <==")
-                try:
-                    typer.echo(blobs.read_bytes(a.log_uri or "").decode(errors="replace"))
+                if follow and a.active:
+                    for piece in follow_log(store, execution, a, provider_for):
+                        typer.echo(piece, nl=False)
+                    typer.echo("")
                     continue
-                except (FileNotFoundError, OSError):
-                    pass
-                if a.handle is None:  # never started
-                    typer.echo("(no logs recorded)")
-                    continue
-                chosen = a.provider if a.provider in ("local", "kubernetes") else None
-                provider = provider or get_provider(config_for(registry), name=chosen)
-                logs = provider.logs(AttemptRef(execution.project, execution.domain, execution.name, node_id, a.attempt),
-                                     a.handle)
-                typer.echo(logs.text if logs.error is None else f"(no logs: {logs.error.message})")
+                found = read_log(execution, a, provider_for)
+                typer.echo(found.text if not found.note else f"({found.note})")
 
     @ex.command("abort")
     def abort(ref: Ref, wait: Wait = False, registry: Registry = None) -> None:

@@ -34,6 +34,7 @@ class Informer:
         self._synced = threading.Event()
         self._stop = threading.Event()
         self.relists = 0  # how many times the cache was rebuilt from a list (410 Gone, errors)
+        self.expired = 0  # how many watches ended with 410 Gone (their resourceVersion was compacted away)
         self.last_error: KubernetesApiError | None = None
         self._thread = threading.Thread(target=self._run, name=f"flowctl-informer-{resource}-{namespace}", daemon=True)
 
@@ -75,6 +76,7 @@ class Informer:
             except KubernetesApiError as error:
                 self._synced.clear()
                 if error.status == 410:
+                    self.expired += 1
                     log.debug("watch of %s in %s expired (410 Gone); listing again", self.resource, self.namespace)
                     continue
                 self.last_error = error

@@ -16,6 +16,7 @@ has lasted ``pending_timeout`` seconds, with the cluster's own message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -127,8 +128,11 @@ def create_failure(job: str, message: str, waited: float) -> ProviderFailure:
     that needs requests, a missing service account) is not."""
     head = f"the Job controller could not create the pod of job {job} for {waited:.0f}s: {message}."
     if "exceeded quota" in message:
+        if _asks_more_than_quota(message):
+            return ProviderFailure("system", "QuotaExceeded", head + " The task asks for more than the namespace's "
+                                   "whole ResourceQuota: lower its requests or raise the quota.", retryable=False)
         return ProviderFailure("system", "QuotaExceeded", head + " The namespace's ResourceQuota is used up by other "
-                               "pods; raise it (provider.kubernetes quota) or lower max parallelism.", retryable=True)
+                               "pods; raise it or lower the execution's max parallelism.", retryable=True)
     if "must specify" in message:
         fix = (" The namespace's ResourceQuota requires requests/limits that the pod lacks: set requests= and limits= "
                "on the task, or run `flowctl apply` so the namespace gets flowctl's LimitRange "
@@ -138,6 +142,25 @@ def create_failure(job: str, message: str, waited: float) -> ProviderFailure:
     else:
         fix = " An admission controller refused the pod; fix the job template or the task's pod_template."
     return ProviderFailure("system", "FailedCreate", head + fix, retryable=False)
+
+
+_QUOTA_PARTS = re.compile(r"requested: (?P<requested>\S+), used: \S+, limited: (?P<limited>[^\s']+)")
+
+
+def _asks_more_than_quota(message: str) -> bool:
+    """``requested: requests.cpu=100, used: ..., limited: requests.cpu=16``: never satisfiable."""
+    match = _QUOTA_PARTS.search(message)
+    if match is None:
+        return False
+    from kubernetes import utils
+
+    parse: Any = utils.parse_quantity  # untyped
+    requested = dict(p.split("=", 1) for p in match["requested"].split(",") if "=" in p)
+    limited = dict(p.split("=", 1) for p in match["limited"].rstrip(".").split(",") if "=" in p)
+    try:
+        return any(key in limited and parse(value) > parse(limited[key]) for key, value in requested.items())
+    except ValueError:
+        return False
 
 
 def _pod_problem(pod: dict[str, Any], timeout: float, now: datetime) -> StatusResponse | None:

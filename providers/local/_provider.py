@@ -153,7 +153,12 @@ class LocalProvider:
         return LogsResponse("", ProviderFailure("system", "NoLogs", "no logs recorded for this attempt", False))
 
     def cleanup(self, ref: AttemptRef, handle: str) -> None:
+        """Forget the process; with a remote blob store, keep its log there (``logs.txt``) too."""
         self._reap(handle)
+        paths = self.blobs.attempt(ref.project, ref.domain, ref.execution, ref.node, ref.attempt)
+        log_path = self._log_path(ref, paths.outputs)
+        if "://" in paths.logs and log_path.is_file():
+            blobs.write_bytes(paths.logs, log_path.read_bytes())
 
     def close(self) -> None:
         """Forget the children; running attempts keep running (a restarted controller adopts them)."""

@@ -1,0 +1,69 @@
+"""The log of one attempt, the same way for every provider and whether it runs or has finished.
+
+A finished attempt's log is in the blob store (``log_uri``): the local provider writes it there
+(or copies it there at cleanup when the blob store is remote), the kubernetes provider copies the
+pods' logs there before it deletes the Job. A running attempt's log comes live from the provider.
+``follow`` prints a running attempt's log as it grows and ends with the stored copy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from flowctl import _blobstore as blobs
+from flowctl.providers._interface import AttemptRef, Provider
+from flowctl.state._executions import AttemptRecord, ExecutionRecord, ExecutionStore
+
+ProviderFor = Callable[[AttemptRecord], Provider]
+
+
+@dataclass(frozen=True)
+class AttemptLog:
+    text: str
+    note: str = ""  # why there is no text (never started, no logs kept, provider error)
+
+
+def read_log(execution: ExecutionRecord, attempt: AttemptRecord, provider_for: ProviderFor) -> AttemptLog:
+    """The stored log when there is one, else the provider's live log."""
+    stored = _stored(attempt)
+    if stored is not None:
+        return AttemptLog(stored)
+    if attempt.handle is None:
+        return AttemptLog("", "no logs recorded: the attempt never started")
+    ref = AttemptRef(execution.project, execution.domain, execution.name, attempt.node_id, attempt.attempt)
+    live = provider_for(attempt).logs(ref, attempt.handle)
+    if live.error is not None:
+        return AttemptLog(live.text, f"no logs: {live.error.message}")
+    return AttemptLog(live.text)
+
+
+def follow(store: ExecutionStore, execution: ExecutionRecord, attempt: AttemptRecord, provider_for: ProviderFor, *,
+           poll: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
+    """The attempt's log, piece by piece, until the attempt has finished and its log is complete."""
+    shown = 0
+    while True:
+        current = _current(store, execution, attempt) or attempt
+        done = not current.active
+        text = read_log(execution, current, provider_for).text
+        if len(text) > shown:
+            yield text[shown:]
+            shown = len(text)
+        if done:
+            return
+        sleep(poll)
+
+
+def _current(store: ExecutionStore, execution: ExecutionRecord, attempt: AttemptRecord) -> AttemptRecord | None:
+    rows = store.load_attempts(execution.id).get(attempt.node_id, [])
+    return next((a for a in rows if a.attempt == attempt.attempt), None)
+
+
+def _stored(attempt: AttemptRecord) -> str | None:
+    if not attempt.log_uri:
+        return None
+    try:
+        return blobs.read_bytes(attempt.log_uri).decode(errors="replace")
+    except (FileNotFoundError, OSError):
+        return None
