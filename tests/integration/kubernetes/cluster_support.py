@@ -14,7 +14,12 @@ from typing import Any
 from k8s_sim import compact_etcd
 
 from flowctl.providers._interface import AttemptRef, StatusResponse, SubmitRequest
-from flowctl.providers.kubernetes import KubernetesProvider, KubernetesSettings, apply_objects, desired_namespace_objects
+from flowctl.providers.kubernetes import (
+    KubernetesProvider,
+    KubernetesSettings,
+    apply_objects,
+    desired_namespace_objects,
+)
 from flowctl.providers.kubernetes._client import KubeClient
 from flowctl.providers.kubernetes.testing import KubernetesDouble
 from flowctl.spec import CodeSpec, InputSpec, InterfaceSpec, OutputSpec, TaskSpec, TypeSpec
@@ -80,7 +85,7 @@ class Cluster:
 
         with self.api() as api:
             core = client.CoreV1Api(api)
-            wait_until(lambda: bool((core.read_namespaced_resource_quota("flowctl-quota", namespace).status.hard or {})),
+            wait_until(lambda: bool(core.read_namespaced_resource_quota("flowctl-quota", namespace).status.hard or {}),
                        timeout=30)
 
     def delete_namespace(self, namespace: str) -> None:

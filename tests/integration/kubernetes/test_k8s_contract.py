@@ -16,7 +16,12 @@ import pytest
 from cluster_support import Cluster, python_task, request, wait_terminal, wait_until
 
 from flowctl.plans._cluster import compute_cluster_plan
-from flowctl.providers.kubernetes import KubernetesSettings, apply_objects, desired_namespace_objects, read_objects
+from flowctl.providers.kubernetes import (
+    KubernetesSettings,
+    apply_objects,
+    desired_namespace_objects,
+    read_objects,
+)
 from flowctl.spec import ResourcesSpec
 
 pytestmark = pytest.mark.slow
