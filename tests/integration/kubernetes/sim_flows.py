@@ -120,7 +120,7 @@ def counted(marker_prefix: str) -> int:
     with fsspec.open(f"{marker_prefix}/{uuid.uuid4().hex}", "w") as handle:
         handle.write("ran")
     print("counted: working", flush=True)
-    time.sleep(6)
+    time.sleep(10)
     return 1
 
 

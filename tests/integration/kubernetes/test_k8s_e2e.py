@@ -15,6 +15,7 @@ import pytest
 
 from flowctl._blobstore import BlobStore
 from flowctl.engine import Controller, EngineContext, abort, launch
+from flowctl.engine._logs import follow, read_log
 from flowctl.providers.kubernetes import KubernetesProvider, KubernetesSettings
 from flowctl.providers.kubernetes.testing import KubernetesDouble, PodResult, run_locally
 from flowctl.state._executions import ExecutionStore, open_execution_store
@@ -83,9 +84,22 @@ def timeout_workflow(values: list[float]) -> float:
     return too_slow(values=values)
 
 
+@task
+def ticker(values: list[float]) -> float:
+    for i in range(4):
+        print("tick", i, flush=True)
+        time.sleep(0.4)
+    return 0.0
+
+
+@workflow
+def ticking_workflow(values: list[float]) -> float:
+    return ticker(values=values)
+
+
 project = Project("seed", domains=["development"])
 dev = project.domain("development")
-for wf in (standard_scale_workflow, failing_workflow, slow_workflow, timeout_workflow):
+for wf in (standard_scale_workflow, failing_workflow, slow_workflow, timeout_workflow, ticking_workflow):
     dev.register(wf)
 '''
 NAMESPACE = "seed-development"
@@ -202,3 +216,26 @@ def test_a_restarted_controller_finds_its_job_instead_of_starting_another(
     names = [r.body["metadata"]["name"] for r in cluster.requests if r.verb == "create" and r.resource == "jobs"]
     # one Job per node and no extra attempt: the restarted controller followed (or adopted, 409) the first Job
     assert len(set(names)) == 3
+
+
+def test_logs_follow_a_running_attempt_and_outlive_its_job(cluster: KubernetesDouble,
+                                                           registry: tuple[ExecutionStore, str]) -> None:
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.ticking_workflow", {"values": [1.0]})
+    runner = threading.Thread(target=_run, args=(_controller(cluster, store, blob_url),), daemon=True)
+    runner.start()
+    assert cluster.wait_for(lambda: any(a.handle for rows in store.load_attempts(execution.id).values() for a in rows), 30)
+    (attempt,) = store.load_attempts(execution.id)["n0"]
+    settings = KubernetesSettings(default_image="flowctl:test")
+    reader = KubernetesProvider(settings, client=cluster.kube_client(settings))  # what `executions logs -f` uses
+    try:
+        pieces = list(follow(store, execution, attempt, lambda a: reader, poll=0.05))
+        runner.join(30)
+        text = "".join(pieces)
+        assert all(f"tick {i}" in text for i in range(4)) and len(pieces) > 1, pieces  # printed as it grew
+        assert not cluster.list("jobs", NAMESPACE) and not cluster.list("pods", NAMESPACE)  # cleaned up
+        (finished,) = store.load_attempts(execution.id)["n0"]
+        assert finished.phase == "succeeded"
+        assert read_log(execution, finished, lambda a: reader).text == text  # the copy in the blob store
+    finally:
+        reader.close()

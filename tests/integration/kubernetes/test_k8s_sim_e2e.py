@@ -8,7 +8,6 @@ so the group's wall time is about that of its slowest workflow.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -28,6 +27,7 @@ from flowctl.state._executions import ExecutionRecord, ExecutionStore, open_exec
 pytestmark = [pytest.mark.slow, pytest.mark.k8s_sim]
 BUCKET = "flowctl-e2e"
 SECRET = "flowctl-blob-store"
+MARKERS = f"s3://{BUCKET}/markers"
 
 
 @dataclass
@@ -76,6 +76,11 @@ class World:
     def controller_log(self) -> str:
         path = self.root / "controller.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def pod_says(self, execution: str, text: str) -> bool:
+        """The running pod of ``execution`` has printed ``text`` (read on the node, as kubectl logs would)."""
+        return any(text in log.read_text(errors="replace")
+                   for log in (self.sim_home / "run" / "pods").glob(f"{self.namespace}_{execution}-*/task.log"))
 
     def jobs(self) -> list[dict]:  # type: ignore[type-arg]
         from kubernetes import client, config
@@ -131,6 +136,8 @@ def world(k8s_sim_cluster: dict[str, str], s3: dict[str, str], tmp_path_factory:
     w.launch("flaky_workflow", {"x": 41})
     w.launch("failing_workflow", {"x": 1})
     w.launch("timeout_workflow", {"x": 1})
+    w.launch("slow_workflow", {"x": 1})
+    w.launch("counted_workflow", {"marker_prefix": MARKERS})
     yield w
     w.stop_controller()
     store.close()
@@ -160,6 +167,32 @@ def test_apply_created_the_namespace_quota_and_limit_range(world: World) -> None
     assert limits.default_request == {"cpu": "250m", "memory": "256Mi"}
     plan = world.cli("plan", "flows", "--version", "v1", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr  # nothing left to do, on the cluster either
+
+
+def test_a_killed_controller_is_replaced_without_a_second_job(world: World) -> None:
+    import fsspec
+
+    execution = world.launched["counted_workflow"]
+    assert wait_until(lambda: any(j["metadata"]["labels"].get("flowctl.io/execution") == execution.name
+                                  and (j["status"] or {}).get("active") for j in world.jobs()), timeout=60)
+    world.stop_controller(signal.SIGKILL)  # kill -9 while its Job (and the other executions) run
+    world.start_controller()
+    done = world.wait(execution, timeout=90)
+    assert done.phase == "succeeded", (done.error, world.controller_log())
+    fs = fsspec.filesystem("s3", endpoint_url=world.s3_env["AWS_ENDPOINT_URL_S3"], key="testing", secret="testing-secret")
+    assert len(fs.ls(MARKERS.removeprefix("s3://"))) == 1  # the task ran in exactly one pod
+    assert [a.attempt for a in world.store.load_attempts(done.id)["n0"]] == [0]
+    assert done.outputs == {"o0": 1}
+
+
+def test_abort_deletes_the_running_job(world: World) -> None:
+    execution = world.launched["slow_workflow"]
+    assert wait_until(lambda: world.pod_says(execution.name, "napping"), timeout=60)
+    aborted = world.cli("executions", "abort", execution.name, "--wait")
+    assert aborted.stdout.strip() == "aborted", aborted.stdout + aborted.stderr
+    assert wait_until(lambda: not [j for j in world.jobs()
+                                   if j["metadata"]["labels"].get("flowctl.io/execution") == execution.name], timeout=30)
+    assert "napping" in world.cli("executions", "logs", execution.name).stdout
 
 
 def test_the_seed_workflow_runs_with_the_default_quota_and_no_requests(world: World) -> None:
@@ -211,30 +244,3 @@ def test_a_timeout_fails_the_attempt_and_keeps_its_log(world: World) -> None:
     assert done.phase == "timed_out", (done.phase, done.error)
     assert "exceeded its timeout of 20s" in str(done.error)
     assert "starting the long part" in world.cli("executions", "logs", done.name).stdout
-
-
-def test_abort_deletes_the_running_job(world: World) -> None:
-    execution = world.launch("slow_workflow", {"x": 1})
-    assert wait_until(lambda: "napping" in world.cli("executions", "logs", execution.name).stdout, timeout=60)
-    aborted = world.cli("executions", "abort", execution.name, "--wait")
-    assert aborted.stdout.strip() == "aborted", aborted.stdout + aborted.stderr
-    assert wait_until(lambda: not [j for j in world.jobs()
-                                   if j["metadata"]["labels"].get("flowctl.io/execution") == execution.name], timeout=30)
-    assert "napping" in world.cli("executions", "logs", execution.name).stdout
-
-
-def test_a_killed_controller_is_replaced_without_a_second_job(world: World) -> None:
-    import fsspec
-
-    prefix = f"s3://{BUCKET}/markers/{uuid.uuid4().hex}"
-    execution = world.launch("counted_workflow", {"marker_prefix": prefix})
-    assert wait_until(lambda: any(j["metadata"]["labels"].get("flowctl.io/execution") == execution.name
-                                  and (j["status"] or {}).get("active") for j in world.jobs()), timeout=60)
-    world.stop_controller(signal.SIGKILL)  # kill -9 while the Job runs
-    world.start_controller()
-    done = world.wait(execution, timeout=90)
-    assert done.phase == "succeeded", (done.error, world.controller_log())
-    fs = fsspec.filesystem("s3", endpoint_url=world.s3_env["AWS_ENDPOINT_URL_S3"], key="testing", secret="testing-secret")
-    assert len(fs.ls(prefix.removeprefix("s3://"))) == 1  # the task ran in exactly one pod
-    assert [a.attempt for a in world.store.load_attempts(done.id)["n0"]] == [0]
-    assert json.loads(json.dumps(done.outputs)) == {"o0": 1}
