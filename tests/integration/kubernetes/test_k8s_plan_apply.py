@@ -161,3 +161,10 @@ def test_plan_refuses_a_local_blob_store_with_the_kubernetes_provider(cli: Cli, 
     assert "is a local folder, which Kubernetes pods cannot read" in result.stderr
     assert "FLOWCTL_BLOB_STORE=s3://" in result.stderr and "Traceback" not in result.stderr
     assert double.requests == []
+
+
+def test_the_controller_refuses_to_start_with_a_local_blob_store(cli: Cli, double: KubernetesDouble) -> None:
+    result = cli.run("controller", "--once", "--no-schedules", FLOWCTL_KUBE_ALLOW_LOCAL_BLOB_STORE="")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "is a local folder, which Kubernetes pods cannot read" in result.stderr and "Traceback" not in result.stderr
+    assert not [r for r in double.requests if r.verb == "create"]
