@@ -137,7 +137,7 @@ class KubernetesProvider:
             job, pods = self._poll(namespace, name)
             if job is not None:
                 archive_logs(self.client, namespace, job, pods)
-        except (KubernetesApiError, OSError) as exc:  # the Job goes anyway: a stuck Job would hold quota
+        except (FlowctlError, OSError) as exc:  # the Job goes anyway: a Job left behind would hold quota
             log.warning("could not keep the logs of job %s/%s: %s", namespace, name, exc)
         self._delete(namespace, name)
 

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 from cluster_support import wait_until
+from moto_s3 import BUCKET as MOTO_BUCKET
+from moto_s3 import moto_s3_server
 from sim_flows import MANIFEST
 
 from flowctl.engine import launch
 from flowctl.state._executions import ExecutionRecord, ExecutionStore, open_execution_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.k8s_sim]
-BUCKET = "flowctl-e2e"
+BUCKET = MOTO_BUCKET
 SECRET = "flowctl-blob-store"
 MARKERS = f"s3://{BUCKET}/markers"
 
@@ -93,21 +95,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[dict[str, str]]:
-    """moto's S3 API on 127.0.0.1 with one bucket; the credentials as environment variables."""
-    pytest.importorskip("s3fs")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing-secret", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}"}
-    import boto3
-
-    boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL_S3"], aws_access_key_id="testing",
-                 aws_secret_access_key="testing-secret", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-    yield env
-    server.stop()
+    yield from moto_s3_server()
 
 
 @pytest.fixture(scope="module")
@@ -244,3 +232,19 @@ def test_a_timeout_fails_the_attempt_and_keeps_its_log(world: World) -> None:
     assert done.phase == "timed_out", (done.phase, done.error)
     assert "exceeded its timeout of 20s" in str(done.error)
     assert "starting the long part" in world.cli("executions", "logs", done.name).stdout
+
+
+def test_a_hand_edited_limit_range_is_drift_and_apply_restores_it(world: World) -> None:
+    from kubernetes import client, config
+
+    config.load_kube_config(config_file=world.env["KUBECONFIG"])
+    client.CoreV1Api().patch_namespaced_limit_range("flowctl-limits", world.namespace, {"spec": {"limits": [
+        {"type": "Container", "defaultRequest": {"cpu": "2", "memory": "256Mi"}, "default": {"cpu": "2", "memory": "1Gi"}}]}})
+    drift = world.cli("drift", "flows", "--format", "json")
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    findings = [f for g in json.loads(drift.stdout)["groups"] for f in g["findings"]]
+    assert [(f["kind"], f["address"]) for f in findings] == [
+        ("cluster_object_changed", f"{world.project}/development/cluster/LimitRange/flowctl-limits")]
+    applied = world.cli("apply", "flows", "--version", "v1", "--auto-approve")
+    assert applied.returncode == 0 and "Objects: 0 created, 1 updated." in applied.stdout, applied.stdout + applied.stderr
+    assert world.cli("drift", "flows", "--format", "json").returncode == 0
