@@ -73,6 +73,7 @@ class ExecutionPass:
         self.submits: list[tuple[AttemptRecord, SubmitRequest]] = []  # new attempts: rows written first
         self.resubmits: list[tuple[AttemptRecord, SubmitRequest]] = []  # rows without a handle (a crash)
         self.cache_puts: list[tuple[str, str, str, dict[str, Json], bool]] = []
+        self.cleanups: list[tuple[AttemptRef, str]] = []  # finished attempts, cleaned up once their rows are written
         self.active = sum(1 for a in self._latest_attempts() if a.active)
         self.progress = False
         self.starting = False
@@ -153,7 +154,8 @@ class ExecutionPass:
                     blobs.write_json(error_uri(attempt.outputs_uri), doc)
             self._changed(attempt)
             self.active -= 1
-            self.ctx.provider.cleanup(self._ref(attempt.node_id, attempt.attempt), attempt.handle)
+            # after the flush: a controller killed in between finds the attempt finished, not its Job gone
+            self.cleanups.append((self._ref(attempt.node_id, attempt.attempt), attempt.handle))
 
     def _changed(self, attempt: AttemptRecord) -> None:
         self.changed_attempts[(attempt.node_id, attempt.attempt)] = attempt
@@ -525,6 +527,9 @@ class ExecutionPass:
         self.dirty.clear()
         self.changed_attempts.clear()
         self.cache_puts.clear()
+        cleanups, self.cleanups = self.cleanups, []
+        for ref, handle in cleanups:
+            self.ctx.provider.cleanup(ref, handle)
 
     def _submit(self) -> None:
         for attempt, request in self.submits + self.resubmits:

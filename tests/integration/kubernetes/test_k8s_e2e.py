@@ -239,3 +239,22 @@ def test_logs_follow_a_running_attempt_and_outlive_its_job(cluster: KubernetesDo
         assert read_log(execution, finished, lambda a: reader).text == text  # the copy in the blob store
     finally:
         reader.close()
+
+
+def test_a_finished_attempt_is_recorded_before_its_job_is_deleted(cluster: KubernetesDouble,
+                                                                  registry: tuple[ExecutionStore, str]) -> None:
+    """A controller killed between the two must not find a running attempt whose Job is gone."""
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.standard_scale_workflow", {"values": [1.0, 2.0]})
+    recorded: list[str] = []
+
+    class Recording(KubernetesProvider):
+        def cleanup(self, ref, handle):  # type: ignore[no-untyped-def]
+            rows = store.load_attempts(execution.id)[ref.node]
+            recorded.append(next(a.phase for a in rows if a.attempt == ref.attempt))
+            super().cleanup(ref, handle)
+
+    settings = KubernetesSettings(default_image="flowctl:test", watch_timeout_seconds=5)
+    provider = Recording(settings, client=cluster.kube_client(settings))
+    _run(Controller(EngineContext(store, provider, BlobStore(blob_url)), schedules=False))
+    assert recorded == ["succeeded"] * 3

@@ -8,6 +8,7 @@ so the group's wall time is about that of its slowest workflow.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
