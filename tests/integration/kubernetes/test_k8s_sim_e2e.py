@@ -76,6 +76,9 @@ class World:
         assert final is not None
         return final
 
+    def attempt_messages(self, execution: ExecutionRecord) -> list[tuple[str, int, str, str | None]]:
+        return [(n, a.attempt, a.phase, a.message) for n, rows in self.store.load_attempts(execution.id).items() for a in rows]
+
     def controller_log(self) -> str:
         path = self.root / "controller.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
@@ -194,7 +197,7 @@ def test_the_seed_workflow_runs_with_the_default_quota_and_no_requests(world: Wo
 
 def test_files_and_a_map_task_travel_through_s3_only(world: World) -> None:
     done = world.wait(world.launched["files_and_map"])
-    assert done.phase == "succeeded", (done.error, world.controller_log())
+    assert done.phase == "succeeded", (done.error, world.attempt_messages(done), world.controller_log())
     seen, total = done.outputs["o0"], done.outputs["o1"]  # type: ignore[index]
     path, _, text = str(seen).partition("|")
     assert text == "hello from a pod" and path.startswith(f"s3://{BUCKET}/blobs/"), seen
