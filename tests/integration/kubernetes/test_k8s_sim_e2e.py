@@ -180,8 +180,12 @@ def test_a_killed_controller_is_replaced_without_a_second_job(world: World) -> N
 def test_abort_deletes_the_running_job(world: World) -> None:
     execution = world.launched["slow_workflow"]
     assert wait_until(lambda: world.pod_says(execution.name, "napping"), timeout=60)
+    following = subprocess.Popen([sys.executable, "-m", "flowctl", "executions", "logs", execution.name, "-f"],
+                                 cwd=world.root, env=world.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     aborted = world.cli("executions", "abort", execution.name, "--wait")
     assert aborted.stdout.strip() == "aborted", aborted.stdout + aborted.stderr
+    followed, errors = following.communicate(timeout=60)  # `-f` ends when the attempt does
+    assert following.returncode == 0 and "napping" in followed, followed + errors
     assert wait_until(lambda: not [j for j in world.jobs()
                                    if j["metadata"]["labels"].get("flowctl.io/execution") == execution.name], timeout=30)
     assert "napping" in world.cli("executions", "logs", execution.name).stdout
