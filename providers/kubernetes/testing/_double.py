@@ -37,16 +37,13 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal
 
-from flowctl.providers.kubernetes.testing._admission import apply_limit_ranges, quota_refusal
 from flowctl.providers.kubernetes.testing._http import (
     KINDS,
     ApiError,
@@ -61,6 +58,7 @@ from flowctl.providers.kubernetes.testing._http import (
     route,
     verb_of,
 )
+from flowctl.providers.kubernetes.testing._jobsim import JobController
 from flowctl.providers.kubernetes.testing._pods import PodResult, PodRun, run_locally
 
 if TYPE_CHECKING:
@@ -68,12 +66,6 @@ if TYPE_CHECKING:
     from flowctl.providers.kubernetes._settings import KubernetesSettings
 
 PodFault = Literal["oom", "image_pull", "unschedulable"]
-
-
-@dataclass
-class _JobSim:
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
 
 
 class KubernetesDouble:
@@ -94,7 +86,7 @@ class KubernetesDouble:
         self._expiry = 0  # bumped by expire_watches(): open watches end with 410
         self._faults: list[Fault] = []
         self._pod_faults: dict[str, PodFault] = {}
-        self._sims: dict[tuple[str, str], _JobSim] = {}
+        self.jobs = JobController(self)
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -115,16 +107,13 @@ class KubernetesDouble:
 
     def stop(self) -> None:
         self._stopping.set()
-        for sim in list(self._sims.values()):
-            sim.cancelled.set()
+        self.jobs.stop()
         with self._cond:
             self._cond.notify_all()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-        for sim in list(self._sims.values()):
-            if sim.thread is not None:
-                sim.thread.join(5)
+        self.jobs.join()
 
     def __enter__(self) -> KubernetesDouble:
         return self.start()
@@ -293,7 +282,7 @@ class KubernetesDouble:
             body.setdefault("status", {"phase": "Active"})
         obj = self._put(resource, ns, body, "ADDED")
         if resource == "jobs":
-            self._start_job(ns, name)
+            self.jobs.start(ns, name)
         return 201, obj, {}
 
     def _get(self, resource: str, ns: str, name: str) -> dict[str, Any]:
@@ -364,17 +353,13 @@ class KubernetesDouble:
         if obj is None:
             self._get(resource, ns, name)  # raises the 404
         if resource == "jobs":
-            sim = self._sims.get((ns, name))
-            if sim is not None:
-                sim.cancelled.set()
+            self.jobs.cancel(ns, name)
             if policy != "Orphan":
                 for pod in self.list("pods", ns):
                     if pod["metadata"].get("labels", {}).get("job-name") == name:
                         self._delete_object("pods", ns, pod["metadata"]["name"])
         if resource == "pods":
-            for (n, job), sim in list(self._sims.items()):
-                if n == ns and name.startswith(job + "-"):
-                    sim.cancelled.set()
+            self.jobs.cancel_pod(ns, name)
         return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                      "details": {"name": name, "kind": resource, "uid": obj["metadata"]["uid"] if obj else ""}}, {}
 
@@ -402,120 +387,7 @@ class KubernetesDouble:
                            f'{waiting.get("reason")}')
         return self.pod_log(ns, pod) if container in (None, first) else ""
 
-    # ------------------------------------------------------------------ the Job controller
-    def _start_job(self, ns: str, name: str) -> None:
-        sim = _JobSim()
-        sim.thread = threading.Thread(target=self._run_job, args=(ns, name, sim), name=f"k8s-double-job-{name}", daemon=True)
-        self._sims[(ns, name)] = sim
-        sim.thread.start()
-
-    def _run_job(self, ns: str, name: str, sim: _JobSim) -> None:
-        try:
-            self._simulate(ns, name, sim)
-        except Exception as exc:  # a bug in the double must show up in the test's output
-            sys.stderr.write(f"kubernetes double: job {ns}/{name} simulation failed: {exc!r}\n")
-
-    def _simulate(self, ns: str, name: str, sim: _JobSim) -> None:
-        job = self.get("jobs", ns, name)
-        if job is None:
-            return
-        started = time.monotonic()
-        deadline = job["spec"].get("activeDeadlineSeconds")
-        ttl = job["spec"].get("ttlSecondsAfterFinished")
-        self._update("jobs", ns, name, lambda j: j["status"].update({"startTime": now()}))
-        pod = self._admitted_pod(ns, job, sim, started, deadline)
-        if pod is None:
-            return
-        pod_name = pod["metadata"]["name"]
-        container = pod["spec"]["containers"][0]
-        self._update("jobs", ns, name, lambda j: j["status"].update({"active": 1, "ready": 0}))
-        self._put("pods", ns, pod, "ADDED")
-        with self._cond:
-            fault = self._pod_faults.get(name) or self._pod_faults.get("*")
-
-        def expired() -> bool:
-            return deadline is not None and time.monotonic() - started >= float(deadline)
-
-        if sim.cancelled.wait(self.pod_start_delay):
-            return
-        result: PodResult | None = None
-        env, missing = self._container_env(ns, container)
-        if fault == "unschedulable":
-            self._update("pods", ns, pod_name, lambda p: p["status"].update({"conditions": [{
-                "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastTransitionTime": now(),
-                "message": "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available."}],
-                "containerStatuses": []}))
-        elif fault == "image_pull":
-            self._update("pods", ns, pod_name, lambda p: p["status"].update({"containerStatuses": [_waiting(
-                container, "ErrImagePull", f'rpc error: code = NotFound desc = failed to pull and unpack image "{container["image"]}": not found')]}))
-        elif missing:
-            self._update("pods", ns, pod_name, lambda p: p["status"].update({"containerStatuses": [_waiting(
-                container, "CreateContainerConfigError", f'secret "{missing}" not found')]}))
-        elif fault == "oom":
-            result = PodResult(137, "OOMKilled")
-        if fault in ("unschedulable", "image_pull") or missing:
-            while not sim.cancelled.wait(0.05):
-                if expired():
-                    self._fail_deadline(ns, name, pod_name)
-                    break
-            return
-        if result is None:
-            self._update("pods", ns, pod_name, lambda p: p["status"].update({"phase": "Running", "startTime": now(),
-                "containerStatuses": [{"name": container["name"], "image": container.get("image", ""), "imageID": "", "ready": True,
-                                       "restartCount": 0, "started": True, "state": {"running": {"startedAt": now()}}}]}))
-            self._update("jobs", ns, name, lambda j: j["status"].update({"ready": 1}))
-            run = PodRun(ns, pod_name, name, container.get("image", ""), list(container.get("command", [])) + list(container.get("args", [])),
-                         env, sim.cancelled, lambda text: self._append_log(ns, pod_name, text))
-            outcome: list[PodResult] = []
-            worker = threading.Thread(target=lambda: outcome.append(self.runner(run)), daemon=True)
-            worker.start()
-            while worker.is_alive():
-                worker.join(0.02)
-                if expired() and not sim.cancelled.is_set():
-                    sim.cancelled.set()
-                    worker.join(5)
-                    self._fail_deadline(ns, name, pod_name)
-                    return
-            if sim.cancelled.is_set() or not outcome:
-                return
-            result = outcome[0]
-        self._finish(ns, name, pod_name, container, result)
-        if ttl is not None and not sim.cancelled.wait(float(ttl)):
-                self._delete("jobs", ns, name, {"propagationPolicy": "Background"}, None)
-
-    def _admitted_pod(self, ns: str, job: dict[str, Any], sim: _JobSim, started: float,
-                      deadline: Any) -> dict[str, Any] | None:
-        """The Job's pod once admission lets it in (LimitRange defaults applied); until then each
-        refused try is a FailedCreate event on the Job, retried with backoff. None: cancelled."""
-        name, template = job["metadata"]["name"], job["spec"]["template"]
-        delay = 0.1
-        while True:
-            pod_name = f"{name}-{secrets.token_hex(3)[:5]}"
-            spec = json.loads(json.dumps(template["spec"]))
-            apply_limit_ranges(spec, self.list("limitranges", ns))
-            running = [p for p in self.list("pods", ns) if p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
-            refusal = quota_refusal(pod_name, spec, self.list("resourcequotas", ns), running)
-            if refusal is None:
-                break
-            self.record_event(ns, job, "FailedCreate", f"Error creating: {refusal}")
-            if sim.cancelled.wait(delay):
-                return None
-            if deadline is not None and time.monotonic() - started >= float(deadline):
-                self._fail_deadline(ns, name, None)
-                return None
-            delay = min(delay * 2, 2.0)
-        labels = {**(template.get("metadata", {}).get("labels") or {}), "job-name": name,
-                  "controller-uid": job["metadata"]["uid"], "batch.kubernetes.io/job-name": name,
-                  "batch.kubernetes.io/controller-uid": job["metadata"]["uid"]}
-        return {
-            "metadata": {"name": pod_name, "labels": labels, "annotations": template.get("metadata", {}).get("annotations") or {},
-                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": job["metadata"]["uid"],
-                                              "controller": True, "blockOwnerDeletion": True}]},
-            "spec": spec,
-            "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": now()}],
-                       "containerStatuses": [_waiting(spec["containers"][0], "ContainerCreating", "")]},
-        }
-
+    # ------------------------------------------------------------------ events
     def record_event(self, ns: str, obj: dict[str, Any], reason: str, message: str, kind: str = "Job") -> None:
         """A Warning event about ``obj``, as the Job controller's event recorder writes it."""
         meta = obj["metadata"]
@@ -527,67 +399,6 @@ class KubernetesDouble:
             "reason": reason, "message": message, "type": "Warning", "count": 1,
             "firstTimestamp": stamp, "lastTimestamp": stamp, "source": {"component": "job-controller"}}, "ADDED")
 
-    def _finish(self, ns: str, name: str, pod_name: str, container: dict[str, Any], result: PodResult) -> None:
-        ok = result.exit_code == 0
-        reason = result.reason or ("Completed" if ok else "Error")
-        terminated = {"exitCode": result.exit_code, "reason": reason, "startedAt": now(), "finishedAt": now()}
-        if result.message:
-            terminated["message"] = result.message
-        self._update("pods", ns, pod_name, lambda p: p["status"].update({
-            "phase": "Succeeded" if ok else "Failed",
-            "containerStatuses": [{"name": container["name"], "image": container.get("image", ""), "imageID": "", "ready": False,
-                                   "restartCount": 0, "started": False, "state": {"terminated": terminated}}]}))
-        if ok:
-            conditions = [_condition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods"),
-                          _condition("Complete", "CompletionsReached", "Reached expected number of succeeded pods")]
-            status = {"active": 0, "ready": 0, "succeeded": 1, "completionTime": now(), "conditions": conditions}
-        else:
-            conditions = [_condition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
-                          _condition("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")]
-            status = {"active": 0, "ready": 0, "failed": 1, "conditions": conditions}
-        self._update("jobs", ns, name, lambda j: j["status"].update(status))
-
-    def _fail_deadline(self, ns: str, name: str, pod_name: str | None) -> None:
-        if pod_name is not None:
-            self._delete_object("pods", ns, pod_name)
-        conditions = [_condition("FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline"),
-                      _condition("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")]
-        self._update("jobs", ns, name, lambda j: j["status"].update({"active": 0, "ready": 0, "failed": 1, "conditions": conditions}))
-
-    def _container_env(self, ns: str, container: dict[str, Any]) -> tuple[dict[str, str], str | None]:
-        """The container's environment with secret references resolved; the first missing secret."""
-        env: dict[str, str] = {}
-        for source in container.get("envFrom") or []:
-            ref = (source.get("secretRef") or {}).get("name")
-            if ref:
-                secret = self.get("secrets", ns, ref)
-                if secret is None:
-                    return env, ref
-                env.update({k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()})
-        for var in container.get("env") or []:
-            ref = ((var.get("valueFrom") or {}).get("secretKeyRef")) or None
-            if ref is None:
-                env[var["name"]] = str(var.get("value", ""))
-                continue
-            secret = self.get("secrets", ns, ref["name"])
-            if secret is None or ref["key"] not in (secret.get("data") or {}):
-                return env, ref["name"]
-            env[var["name"]] = base64.b64decode(secret["data"][ref["key"]]).decode()
-        return env, None
-
     def _append_log(self, ns: str, pod: str, text: str) -> None:
         with self._cond:
             self._logs.setdefault((ns, pod), []).append(text)
-
-
-def _waiting(container: dict[str, Any], reason: str, message: str) -> dict[str, Any]:
-    state: dict[str, Any] = {"reason": reason}
-    if message:
-        state["message"] = message
-    return {"name": container["name"], "image": container.get("image", ""), "imageID": "", "ready": False, "restartCount": 0,
-            "started": False, "state": {"waiting": state}}
-
-
-def _condition(kind: str, reason: str, message: str) -> dict[str, Any]:
-    return {"type": kind, "status": "True", "reason": reason, "message": message, "lastProbeTime": now(),
-            "lastTransitionTime": now()}
