@@ -61,9 +61,16 @@ class Cluster:
         """History before now is gone: watches from an older resourceVersion get 410 Gone."""
         if self.double is not None:
             self.double.expire_watches()
-        else:
-            assert self.home is not None
-            compact_etcd(self.home)
+            return
+        from kubernetes import client
+
+        assert self.home is not None
+        with self.api() as api:  # two writes, so even a quiet cluster's newest version is past every watcher's
+            core = client.CoreV1Api(api)
+            name = f"flowctl-compact-{uuid.uuid4().hex[:8]}"
+            core.create_namespaced_config_map("default", {"metadata": {"name": name}})
+            core.delete_namespaced_config_map(name, "default")
+        compact_etcd(self.home)
 
     def namespace(self, settings: KubernetesSettings, domain: str = "development") -> tuple[str, str]:
         """A fresh project-domain with flowctl's namespace objects applied; (project, namespace)."""
