@@ -345,12 +345,19 @@ class ExecutionPass:
         if attempt.outputs_uri and blobs.exists(attempt.outputs_uri):
             attempt.phase, attempt.finished_at = "succeeded", self.now
             self._changed(attempt)
+            self._clean_unknown(node_id, attempt)
             return
         if attempt.outputs_uri and blobs.exists(error_uri(attempt.outputs_uri)):
             attempt.phase, attempt.finished_at, attempt.error_kind = "failed", self.now, "user"
             self._changed(attempt)
+            self._clean_unknown(node_id, attempt)
             return
         self.resubmits.append((attempt, self._request(node_id, task, bundle, inputs, attempt.attempt)))
+
+    def _clean_unknown(self, node_id: str, attempt: AttemptRecord) -> None:
+        """It ran (a controller died before recording its handle): the provider finds it by its ref,
+        keeps its logs and removes it, as for any finished attempt."""
+        self.cleanups.append((self._ref(node_id, attempt.attempt), ""))
 
     def _start(self, node_id: str, task: TaskSpec, bundle: str | None, inputs: dict[str, Json], number: int) -> None:
         limit = self.x.max_parallelism

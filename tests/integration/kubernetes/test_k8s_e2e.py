@@ -258,3 +258,37 @@ def test_a_finished_attempt_is_recorded_before_its_job_is_deleted(cluster: Kuber
     provider = Recording(settings, client=cluster.kube_client(settings))
     _run(Controller(EngineContext(store, provider, BlobStore(blob_url)), schedules=False))
     assert recorded == ["succeeded"] * 3
+
+
+def test_an_attempt_whose_handle_was_never_recorded_is_still_cleaned_up(cluster: KubernetesDouble,
+                                                                       registry: tuple[ExecutionStore, str]) -> None:
+    """A controller that dies after creating a Job but before recording its handle: the next pass finds
+    the attempt's outputs, and the Job is still found by its name, its logs kept and it is deleted."""
+    import time
+    from pathlib import Path
+
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.standard_scale_workflow", {"values": [1.0, 2.0]})
+
+    class DiesAfterTheFirstJob(KubernetesProvider):
+        died = False
+
+        def submit(self, request):  # type: ignore[no-untyped-def]
+            response = super().submit(request)
+            if not DiesAfterTheFirstJob.died:
+                DiesAfterTheFirstJob.died = True
+                deadline = time.monotonic() + 30
+                while not Path(request.outputs_uri).exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                raise RuntimeError("the controller died before it recorded the handle")
+            return response
+
+    settings = KubernetesSettings(default_image="flowctl:test", watch_timeout_seconds=5)
+    provider = DiesAfterTheFirstJob(settings, client=cluster.kube_client(settings))
+    _run(Controller(EngineContext(store, provider, BlobStore(blob_url)), schedules=False))
+    done = store.get_execution(execution.id)
+    assert done is not None and done.phase == "succeeded", done
+    (first,) = store.load_attempts(execution.id)["n0"]
+    assert first.handle is None and first.phase == "succeeded"
+    assert Path(first.log_uri or "").is_file()  # its logs were kept
+    assert cluster.wait_for(lambda: not cluster.list("jobs", NAMESPACE), 10)  # and its Job removed
