@@ -43,6 +43,17 @@ SETTINGS: tuple[Setting, ...] = (
             "flowctl.io/interruptible=true:NoSchedule", "toleration of interruptible=True tasks (key=value:Effect)"),
     Setting("provider.kubernetes.interruptible_node_selector", "FLOWCTL_KUBE_INTERRUPTIBLE_NODE_SELECTOR", None,
             "node selector of interruptible=True tasks (key=value,key2=value2)"),
+    Setting("provider.kubernetes.default_requests", "FLOWCTL_KUBE_DEFAULT_REQUESTS", "cpu=250m,memory=256Mi",
+            "requests of a task without any (LimitRange defaultRequest)"),
+    Setting("provider.kubernetes.default_limits", "FLOWCTL_KUBE_DEFAULT_LIMITS", "cpu=1,memory=1Gi",
+            "limits of a task without any (LimitRange default)"),
+    Setting("provider.kubernetes.pending_timeout", "FLOWCTL_KUBE_PENDING_TIMEOUT", "60",
+            "seconds a pod may stay uncreatable, unschedulable or unpullable"),
+    Setting("provider.kubernetes.job_ttl", "FLOWCTL_KUBE_JOB_TTL", "3600", "ttlSecondsAfterFinished of task Jobs"),
+    Setting("provider.kubernetes.blob_store_secret", "FLOWCTL_KUBE_BLOB_STORE_SECRET", None,
+            "Secret whose keys become the pods' environment (blob store credentials)"),
+    Setting("provider.kubernetes.allow_local_blob_store", "FLOWCTL_KUBE_ALLOW_LOCAL_BLOB_STORE", "false",
+            "allow a local-folder blob store with kubernetes (single-node clusters only)"),
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
     Setting("manifests.path", "FLOWCTL_MANIFESTS", None,
             "manifest file or folder of plan, apply and drift when no PATH is given"),
@@ -85,12 +96,19 @@ def _file_table(path: Path) -> dict[str, Any]:
 
 
 def _lookup(table: dict[str, Any], dotted: str) -> str | None:
+    """The value at ``dotted``; an inline table of scalars (``{cpu = "1"}``) reads as ``cpu=1``."""
     node: Any = table
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
-    return None if isinstance(node, dict) else str(node)
+    if isinstance(node, dict):
+        if any(isinstance(v, dict | list) for v in node.values()):
+            return None
+        return ",".join(f"{k}={v}" for k, v in node.items())
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    return str(node)
 
 
 class Config:
@@ -129,6 +147,10 @@ class Config:
 
     def get(self, key: str) -> str | None:
         return self._resolved[key].value
+
+    def origin(self, key: str) -> str:
+        """Where the value of ``key`` came from (``flag``, ``env NAME``, ``flowctl.toml``, ``default``)."""
+        return self._resolved[key].origin
 
     def resolved(self) -> list[ResolvedSetting]:
         return list(self._resolved.values())

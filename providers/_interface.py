@@ -48,6 +48,10 @@ class SubmitRequest:
     # where the attempt reads its TaskSpec (``--task-spec-uri``); when None, a provider that needs
     # one writes ``task.json`` next to ``outputs_uri`` (added by the kubernetes provider)
     task_spec_uri: str | None = None
+    # the project-domain's default requests/limits (ResourcesSpec JSON: cpu, mem, gpu,
+    # ephemeral_storage) for resources the task does not set; the provider's own defaults fill the rest
+    default_requests: dict[str, str] = field(default_factory=dict)
+    default_limits: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,13 @@
 """The Kubernetes side of ``flowctl plan`` and ``apply`` (reads and writes the cluster).
 
 With ``provider.name = kubernetes`` each project-domain of the manifests gets a Namespace,
-ResourceQuota, ServiceAccount and optional LimitRange. Planning reads what the API server has and
+ResourceQuota, ServiceAccount and LimitRange. Planning reads what the API server has and
 compares it (``plans._cluster``, pure); apply re-reads, refuses when the cluster moved since the
 plan, then creates or merge-patches. With the local provider none of this runs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,10 +41,11 @@ def scopes(desired: DesiredState, targets: Sequence[Address] = ()) -> list[Scope
 
 
 def scope_settings(settings: KubernetesSettings, desired: DesiredState, scope: Scope) -> KubernetesSettings:
-    """The settings of one project-domain: its declared service account names the ServiceAccount."""
+    """The settings of one project-domain: its declared service account names the ServiceAccount, its
+    declared requests/limits are the defaults of its LimitRange."""
     for item in desired.domain_settings:
-        if (item.project, item.domain) == scope and item.service_account:
-            return dataclasses.replace(settings, service_account=item.service_account)
+        if (item.project, item.domain) == scope:
+            return settings.for_domain(item.model_dump(mode="json"))
     return settings
 
 
@@ -54,8 +54,10 @@ def plan_cluster(config: Config, desired: DesiredState, targets: Sequence[Addres
     if not enabled(config):
         return None
     from flowctl.providers.kubernetes import KubernetesSettings, desired_namespace_objects, read_object
+    from flowctl.providers.kubernetes._settings import check_blob_store
 
     base = KubernetesSettings.from_config(config)
+    check_blob_store(base, config.blob_store_url)
     wanted: dict[Scope, list[dict[str, Any]]] = {}
     for scope in scopes(desired, targets):
         wanted[scope] = desired_namespace_objects(*scope, scope_settings(base, desired, scope))

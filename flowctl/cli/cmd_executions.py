@@ -101,31 +101,38 @@ def register(app: typer.Typer) -> None:
         ref: Ref,
         node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
         attempt: Annotated[int | None, typer.Option("--attempt", parser=count(0), help="Only this attempt number.")] = None,
+        follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing running attempts' logs as they grow.")] = False,
         registry: Registry = None,
     ) -> None:
-        """Print the logs of an execution's attempts."""
+        """Print the logs of an execution's attempts (running ones live, finished ones from the blob store)."""
         from flowctl.cli._engine import config_for
         from flowctl.engine import find_execution
-        from flowctl.engine._logs import attempt_logs
+        from flowctl.engine._logs import follow as follow_log
+        from flowctl.engine._logs import recorded_provider, shown_text
         from flowctl.providers import Provider, get_provider
+        from flowctl.state._executions import AttemptRecord
 
         store = _store(registry)
         execution = find_execution(store, ref)
         providers: dict[str | None, Provider] = {}
 
-        def provider_for(name: str | None) -> Provider:
+        def provider_for(a: AttemptRecord) -> Provider:
+            name = recorded_provider(a)
             if name not in providers:
                 providers[name] = get_provider(config_for(registry), name=name)
             return providers[name]
 
         for node_id, attempts in sorted(store.load_attempts(execution.id).items()):
-            if node is not None and node_id != node:
-                continue
             for a in attempts:
-                if attempt is not None and a.attempt != attempt:
+                if (node is not None and node_id != node) or (attempt is not None and a.attempt != attempt):
                     continue
                 typer.echo(f"==> {node_id} attempt {a.attempt} ({a.phase}) <==")
-                typer.echo(attempt_logs(execution, node_id, a, provider_for))
+                if follow and a.active:
+                    for piece in follow_log(store, execution, a, provider_for):
+                        typer.echo(piece, nl=False)
+                    typer.echo("")
+                    continue
+                typer.echo(shown_text(execution, a, provider_for))
 
     @ex.command("abort")
     def abort(ref: Ref, wait: Wait = False, registry: Registry = None) -> None:

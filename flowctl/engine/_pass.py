@@ -76,6 +76,7 @@ class ExecutionPass:
         self.submits: list[tuple[AttemptRecord, SubmitRequest]] = []  # new attempts: rows written first
         self.resubmits: list[tuple[AttemptRecord, SubmitRequest]] = []  # rows without a handle (a crash)
         self.cache_puts: list[tuple[str, str, str, dict[str, Json], bool]] = []
+        self.cleanups: list[tuple[AttemptRef, str]] = []  # finished attempts, cleaned up once their rows are written
         self.active = sum(1 for a in self._latest_attempts() if a.active)
         self.progress = False
         self.starting = False
@@ -156,7 +157,8 @@ class ExecutionPass:
                     blobs.write_json(error_uri(attempt.outputs_uri), doc)
             self._changed(attempt)
             self.active -= 1
-            self.ctx.provider.cleanup(self._ref(attempt.node_id, attempt.attempt), attempt.handle)
+            # after the flush: a controller killed in between finds the attempt finished, not its Job gone
+            self.cleanups.append((self._ref(attempt.node_id, attempt.attempt), attempt.handle))
 
     def _changed(self, attempt: AttemptRecord) -> None:
         self.changed_attempts[(attempt.node_id, attempt.attempt)] = attempt
@@ -359,12 +361,19 @@ class ExecutionPass:
         if attempt.outputs_uri and blobs.exists(attempt.outputs_uri):
             attempt.phase, attempt.finished_at = "succeeded", self.now
             self._changed(attempt)
+            self._clean_unknown(node_id, attempt)
             return
         if attempt.outputs_uri and blobs.exists(error_uri(attempt.outputs_uri)):
             attempt.phase, attempt.finished_at, attempt.error_kind = "failed", self.now, "user"
             self._changed(attempt)
+            self._clean_unknown(node_id, attempt)
             return
         self.resubmits.append((attempt, self._request(node_id, task, bundle, inputs, attempt.attempt)))
+
+    def _clean_unknown(self, node_id: str, attempt: AttemptRecord) -> None:
+        """It ran (a controller died before recording its handle): the provider finds it by its ref,
+        keeps its logs and removes it, as for any finished attempt."""
+        self.cleanups.append((self._ref(node_id, attempt.attempt), ""))
 
     def _start(self, node_id: str, task: TaskSpec, bundle: str | None, inputs: dict[str, Json], number: int) -> None:
         limit = self.x.max_parallelism
@@ -396,7 +405,8 @@ class ExecutionPass:
             service_account=_str_or_none(settings.get("service_account")), timeout_seconds=task.timeout_seconds,
             labels={**task.labels, "flowctl.io/execution": self.x.name, "flowctl.io/project": self.x.project,
                     "flowctl.io/domain": self.x.domain},
-            annotations=dict(task.annotations),
+            annotations=dict(task.annotations), default_requests=_resources(settings.get("requests")),
+            default_limits=_resources(settings.get("limits")),
         )
 
     def _domain_settings(self) -> dict[str, Json]:
@@ -543,6 +553,9 @@ class ExecutionPass:
         self.dirty.clear()
         self.changed_attempts.clear()
         self.cache_puts.clear()
+        cleanups, self.cleanups = self.cleanups, []
+        for ref, handle in cleanups:
+            self.ctx.provider.cleanup(ref, handle)
 
     def _submit(self) -> None:
         for attempt, request in self.submits + self.resubmits:
@@ -576,6 +589,11 @@ class ExecutionPass:
         queued = notifications_for(self.ctx, finished, self._domain_settings())
         self.ctx.store.finish_execution(self.x.id, self.ctx.owner, phase=phase, outputs=outputs, error=error,
                                         now=self.now, notifications=queued)
+
+
+def _resources(value: Json) -> dict[str, str]:
+    """A stored ResourcesSpec (domain settings) as ``{name: quantity}`` without the unset ones."""
+    return {k: str(v) for k, v in value.items() if v not in (None, "")} if isinstance(value, dict) else {}
 
 
 def _str_or_none(value: Json) -> str | None:

@@ -163,17 +163,45 @@ class Secret:
 
 @dataclass(frozen=True)
 class PodTemplate:
-    """A partial Kubernetes pod spec merged into the pod of a task (``primary_container_name`` is the task)."""
+    """A partial Kubernetes pod spec merged into the pod of a task (``primary_container_name`` is the task).
 
-    pod_spec: Mapping[str, Any] = field(default_factory=dict)
+    ``pod_spec`` is the Kubernetes API's JSON (camelCase: ``nodeSelector``) or ``kubernetes.client``
+    model objects (``V1PodSpec(node_selector=...)``), which are stored as that JSON.
+    """
+
+    pod_spec: Mapping[str, Any] | Any = field(default_factory=dict)
     primary_container_name: str = "primary"
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Json]:
         return {
-            "pod_spec": dict(self.pod_spec),
+            "pod_spec": api_json(self.pod_spec),
             "primary_container_name": self.primary_container_name,
             "labels": dict(self.labels),
             "annotations": dict(self.annotations),
         }
+
+
+def api_json(value: Any) -> dict[str, Json]:
+    """``value`` as the Kubernetes API's JSON: client model objects (anywhere inside) go through
+    ``ApiClient().sanitize_for_serialization`` (camelCase field names, unset fields left out)."""
+    if _has_model(value):
+        from kubernetes.client import ApiClient  # the user built the models: the client is there
+
+        with ApiClient() as api:
+            value = api.sanitize_for_serialization(value)
+    if not isinstance(value, Mapping):
+        raise ManifestError("Invalid pod_spec of a PodTemplate",
+                            detail=f"Got {type(value).__name__}; give a V1PodSpec or a dict in the API's JSON form.")
+    return dict(value)
+
+
+def _has_model(value: Any) -> bool:
+    if hasattr(value, "openapi_types") and hasattr(value, "attribute_map"):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_model(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_model(v) for v in value)
+    return False

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, overload
 from flowctl._errors import DiagnosticCollector, ManifestError
 from flowctl.sdk._image import ImageSpec
 from flowctl.sdk._interface import Interface, build_interface
-from flowctl.sdk._options import Cache, PodTemplate, Resources, Secret, compare_requests_limits
+from flowctl.sdk._options import Cache, PodTemplate, Resources, Secret, api_json, compare_requests_limits
 from flowctl.sdk._source import (
     code_digest,
     derived_cache_version,
@@ -236,7 +236,7 @@ def _make_definition(fn: Callable[..., Any], options: Mapping[str, Any], call_si
     if isinstance(pod_template, PodTemplate):
         pod_template_json = pod_template.to_json()
     elif isinstance(pod_template, Mapping):
-        pod_template_json = dict(pod_template)
+        pod_template_json = api_json(pod_template)
     elif pod_template is not None:
         diags.add(f"Invalid pod_template for {what}", "Use PodTemplate(pod_spec={...}) or a dict.", source=source)
 

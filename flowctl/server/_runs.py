@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from flowctl._errors import FlowctlError, NotFoundError
 from flowctl.engine import abort, launch, recover, relaunch, resolve_launch_plan
-from flowctl.engine._logs import attempt_logs
+from flowctl.engine._logs import recorded_provider, shown_text
 from flowctl.server._graph import layout
 from flowctl.server._models import (
     ActivationOut,
@@ -83,7 +83,7 @@ def read_logs(s: Services, call: Call, *, name: str, node: str, attempt: int | N
     if not found:
         raise NotFoundError(f"Execution `{x.name}` has no attempt {attempt or ''} of node `{node}`".replace("  ", " "),
                             address=f"{call.scope}/{x.name}/{node}", detail="A node has attempts once it started.")
-    return [LogsOut(node=node, attempt=a.attempt, phase=a.phase, text=attempt_logs(x, node, a, s.provider))
+    return [LogsOut(node=node, attempt=a.attempt, phase=a.phase, text=shown_text(x, a, lambda row: s.provider(recorded_provider(row))))
             for a in found]
 
 

@@ -8,7 +8,7 @@ attempts are still live, so a running Job that no live attempt owns is reported.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flowctl.plans.drift._cluster import ClusterNamespaceView, ClusterView, object_key
@@ -32,15 +32,19 @@ def read_cluster_view(
     settings: KubernetesSettings,
     scopes: Sequence[tuple[str, str]],
     live_attempt_jobs: frozenset[str],
+    domain_settings: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
 ) -> ClusterView:
-    """The cluster view of ``scopes``; ``live_attempt_jobs`` are ``namespace/job`` handles."""
+    """The cluster view of ``scopes``; ``live_attempt_jobs`` are ``namespace/job`` handles;
+    ``domain_settings`` are the registry's settings of each project-domain (service account,
+    default requests/limits of its LimitRange)."""
     from flowctl.providers.kubernetes import desired_namespace_objects, read_objects
 
     views = []
     for project, domain in scopes:
-        namespace = settings.namespace(project, domain)
-        desired = desired_namespace_objects(project, domain, settings)
-        live = {object_key(o): o for o in read_objects(project, domain, client, settings)}
+        scoped = settings.for_domain((domain_settings or {}).get((project, domain)))
+        namespace = scoped.namespace(project, domain)
+        desired = desired_namespace_objects(project, domain, scoped)
+        live = {object_key(o): o for o in read_objects(project, domain, client, scoped)}
         for kind, resource, method in _LISTED:
             for obj in _list(client, client.core(), method, resource, namespace, kind, "v1"):
                 live.setdefault(object_key(obj), obj)
@@ -87,6 +91,19 @@ def live_attempt_handles(url: str) -> frozenset[str]:
         executions.close()
 
 
+def registry_domain_settings(
+    url: str, scopes: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Mapping[str, Any] | None]:
+    """The settings the last apply stored for each project-domain."""
+    from flowctl.state._executions import open_execution_store
+
+    executions = open_execution_store(url, create=False)
+    try:
+        return {scope: executions.domain_settings(*scope) for scope in scopes}
+    finally:
+        executions.close()
+
+
 def cluster_reader_from_config(config: Config, registry_url: str) -> Any:
     """A ``ClusterReader`` for the configured cluster (kubeconfig or in-cluster)."""
     from flowctl.providers.kubernetes import KubernetesSettings
@@ -97,7 +114,8 @@ def cluster_reader_from_config(config: Config, registry_url: str) -> Any:
     def read(scopes: Sequence[tuple[str, str]]) -> ClusterView:
         client = KubeClient(settings)
         try:
-            return read_cluster_view(client, settings, scopes, live_attempt_handles(registry_url))
+            return read_cluster_view(client, settings, scopes, live_attempt_handles(registry_url),
+                                     registry_domain_settings(registry_url, scopes))
         finally:
             client.close()
 

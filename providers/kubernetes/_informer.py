@@ -18,20 +18,23 @@ log = logging.getLogger("flowctl.providers.kubernetes")
 
 
 class Informer:
-    """Caches the objects of one resource in one namespace matching ``label_selector``."""
+    """Caches the objects of one resource in one namespace matching ``label_selector`` and
+    ``field_selector``."""
 
-    def __init__(self, client: KubeClient, *, resource: str, namespace: str, label_selector: str,
-                 list_method: Callable[[], Callable[..., Any]]) -> None:
+    def __init__(self, client: KubeClient, *, resource: str, namespace: str, label_selector: str = "",
+                 field_selector: str = "", list_method: Callable[[], Callable[..., Any]]) -> None:
         self.client = client
         self.resource = resource
         self.namespace = namespace
         self.label_selector = label_selector
+        self.field_selector = field_selector
         self._list_method = list_method
         self._objects: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._synced = threading.Event()
         self._stop = threading.Event()
         self.relists = 0  # how many times the cache was rebuilt from a list (410 Gone, errors)
+        self.expired = 0  # how many watches ended with 410 Gone (their resourceVersion was compacted away)
         self.last_error: KubernetesApiError | None = None
         self._thread = threading.Thread(target=self._run, name=f"flowctl-informer-{resource}-{namespace}", daemon=True)
 
@@ -53,6 +56,10 @@ class Informer:
         with self._lock:
             return self._objects.get(name)
 
+    def items(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._objects.values())
+
     def select(self, label: str, value: str) -> list[dict[str, Any]]:
         with self._lock:
             return [o for o in self._objects.values() if (o.get("metadata", {}).get("labels") or {}).get(label) == value]
@@ -69,6 +76,7 @@ class Informer:
             except KubernetesApiError as error:
                 self._synced.clear()
                 if error.status == 410:
+                    self.expired += 1
                     log.debug("watch of %s in %s expired (410 Gone); listing again", self.resource, self.namespace)
                     continue
                 self.last_error = error
@@ -82,7 +90,7 @@ class Informer:
 
     def _list(self) -> str:
         listing = self.client.call("list", self.resource, self._list_method(), self.namespace,
-                                   namespace=self.namespace, label_selector=self.label_selector)
+                                   namespace=self.namespace, **self._selectors())
         objects = {o["metadata"]["name"]: o for o in listing.get("items", [])}
         with self._lock:
             self._objects = objects
@@ -90,11 +98,15 @@ class Informer:
         self._synced.set()
         return str(listing.get("metadata", {}).get("resourceVersion", ""))
 
+    def _selectors(self) -> dict[str, Any]:
+        selectors = {"label_selector": self.label_selector, "field_selector": self.field_selector}
+        return {k: v for k, v in selectors.items() if v}
+
     def _watch(self, version: str) -> str:
         for event in self.client.watch(self._list_method(), self.namespace, resource=self.resource,
                                        namespace=self.namespace, resource_version=version,
                                        timeout_seconds=self.client.settings.watch_timeout_seconds,
-                                       label_selector=self.label_selector):
+                                       **self._selectors()):
             obj = event["object"]
             meta = obj.get("metadata", {})
             version = str(meta.get("resourceVersion") or version)

@@ -20,10 +20,13 @@ from flowctl.providers.kubernetes._settings import (
     MANAGED_BY,
     MANAGED_BY_VALUE,
     KubernetesSettings,
+    kube_resources,
 )
 
 CONTAINER = "task"
-_RESOURCE_KEYS = {"cpu": "cpu", "mem": "memory", "gpu": "nvidia.com/gpu", "ephemeral_storage": "ephemeral-storage"}
+OUTPUTS_URI_ANNOTATION = LABEL_PREFIX + "outputs-uri"
+TIMEOUT_ANNOTATION = LABEL_PREFIX + "timeout-seconds"
+_RESOURCE_KEYS = ("cpu", "mem", "gpu", "ephemeral_storage")
 _ENV_INVALID = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -70,6 +73,8 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
     ref = request.ref
     task = _task(request)
     env, env_from, volumes, mounts = _environment(request)
+    if settings.blob_store_secret:  # the pods' blob store credentials, by reference (never the controller's)
+        env_from.append({"secretRef": {"name": settings.blob_store_secret}})
     timeout = request.timeout_seconds if request.timeout_seconds is not None else task.get("timeout_seconds")
     annotations = {
         **{str(k): str(v) for k, v in task.get("annotations", {}).items()},
@@ -77,8 +82,10 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
         LABEL_PREFIX + "task": str(task.get("name", "")),
         LABEL_PREFIX + "execution": ref.execution,
         LABEL_PREFIX + "node": ref.node,
-        LABEL_PREFIX + "outputs-uri": request.outputs_uri,
+        OUTPUTS_URI_ANNOTATION: request.outputs_uri,
     }
+    if timeout:
+        annotations[TIMEOUT_ANNOTATION] = f"{float(timeout):g}"
     variables: dict[str, Any] = {
         "name": job_name(ref),
         "namespace": settings.namespace(ref.project, ref.domain),
@@ -88,11 +95,12 @@ def render_job(request: SubmitRequest, settings: KubernetesSettings, *, task_spe
         "command": entrypoint_command(request, settings, task_spec_uri),
         "env": env,
         "env_from": env_from,
-        "resources": resources(task),
+        "resources": resources(task, request, settings),
         "volumes": volumes,
         "volume_mounts": mounts,
         "service_account": request.service_account or settings.service_account,
-        "active_deadline_seconds": math.ceil(float(timeout)) if timeout else None,
+        # the provider enforces the timeout itself (after copying the logs); this is the backstop
+        "active_deadline_seconds": math.ceil(float(timeout)) + settings.deadline_grace_seconds if timeout else None,
         "ttl_seconds_after_finished": settings.ttl_seconds_after_finished,
         "project": ref.project,
         "domain": ref.domain,
@@ -124,18 +132,43 @@ def add_interruptible(template: dict[str, Any], settings: KubernetesSettings) ->
     template.setdefault("metadata", {}).setdefault("labels", {})[LABEL_PREFIX + "interruptible"] = "true"
 
 
-def resources(task: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """``requests``/``limits`` from the TaskSpec; a GPU request is also its limit (Kubernetes requires it)."""
-    out: dict[str, dict[str, str]] = {}
-    for side in ("requests", "limits"):
-        spec = task.get(side) or {}
-        values = {_RESOURCE_KEYS[k]: str(v) for k, v in spec.items() if k in _RESOURCE_KEYS and v not in (None, "")}
-        if values:
-            out[side] = values
-    gpu = out.get("requests", {}).get("nvidia.com/gpu")
+def resources(task: dict[str, Any], request: SubmitRequest | None = None,
+              settings: KubernetesSettings | None = None) -> dict[str, dict[str, str]]:
+    """``requests``/``limits``: the task's, else the project-domain's defaults, else the configured ones.
+
+    A default never makes the pod invalid: a default limit below the task's request is raised to it,
+    a default request above the task's limit is lowered to it. A GPU request is also its limit
+    (Kubernetes requires it).
+    """
+    own = {side: kube_resources({k: v for k, v in (task.get(side) or {}).items() if k in _RESOURCE_KEYS})
+           for side in ("requests", "limits")}
+    defaults = {"requests": dict(settings.default_requests) if settings else {},
+                "limits": dict(settings.default_limits) if settings else {}}
+    if request is not None:
+        defaults["requests"].update(kube_resources(request.default_requests))
+        defaults["limits"].update(kube_resources(request.default_limits))
+    merged = {side: {**defaults[side], **own[side]} for side in ("requests", "limits")}
+    for name, wanted in own["requests"].items():
+        if name in merged["limits"] and name not in own["limits"] and _exceeds(wanted, merged["limits"][name]):
+            merged["limits"][name] = wanted
+    for name, cap in own["limits"].items():
+        if name in merged["requests"] and name not in own["requests"] and _exceeds(merged["requests"][name], cap):
+            merged["requests"][name] = cap
+    gpu = merged["requests"].get("nvidia.com/gpu")
     if gpu is not None:
-        out.setdefault("limits", {}).setdefault("nvidia.com/gpu", gpu)
-    return out
+        merged["limits"].setdefault("nvidia.com/gpu", gpu)
+    return {side: values for side, values in merged.items() if values}
+
+
+def _exceeds(a: str, b: str) -> bool:
+    """Quantity ``a`` is larger than ``b`` (``"2"`` > ``"500m"``); unparsable values never exceed."""
+    from kubernetes import utils
+
+    parse: Any = utils.parse_quantity  # untyped
+    try:
+        return bool(parse(a) > parse(b))
+    except ValueError:
+        return False
 
 
 def _environment(request: SubmitRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -177,15 +210,20 @@ def _environment(request: SubmitRequest) -> tuple[list[dict[str, Any]], list[dic
 def merge_pod_template(pod_template: dict[str, Any], rendered: dict[str, Any]) -> dict[str, Any]:
     """The task's pod template is the base; what flowctl rendered wins.
 
-    ``pod_template`` is a Pod (``metadata``/``spec``) or a bare PodSpec, optionally with
-    ``primary_container_name``: that container (default ``task``) is merged into flowctl's container;
-    other containers (sidecars) are kept.
+    ``pod_template`` is a ``PodTemplate``'s JSON (``pod_spec``, ``primary_container_name``,
+    ``labels``, ``annotations``), a Pod (``metadata``/``spec``) or a bare PodSpec, in the API's field
+    names. Its primary container (default ``task``) is merged into flowctl's container by name;
+    other containers (sidecars) are kept. A field the API does not know is an error, not dropped.
     """
     template = dict(pod_template)
     primary = str(template.pop("primary_container_name", template.pop("primaryContainerName", CONTAINER)))
-    if "spec" not in template and "metadata" not in template:
+    if "pod_spec" in template:
+        template = {"spec": template.get("pod_spec") or {},
+                    "metadata": {k: template[k] for k in ("labels", "annotations") if template.get(k)}}
+    elif "spec" not in template and "metadata" not in template:
         template = {"spec": template}
     spec = dict(template.get("spec") or {})
+    check_api_fields(spec)
     containers = []
     for container in spec.get("containers", []) or []:
         container = dict(container)
@@ -196,6 +234,25 @@ def merge_pod_template(pod_template: dict[str, Any], rendered: dict[str, Any]) -
     base = {"metadata": template.get("metadata") or {}, "spec": spec}
     merged: dict[str, Any] = _merge(base, rendered)
     return merged
+
+
+def check_api_fields(spec: dict[str, Any]) -> None:
+    """Every key of the pod spec and of its containers is a Kubernetes API field name."""
+    from kubernetes.client import V1Container, V1PodSpec
+
+    problems = _unknown(spec, V1PodSpec.attribute_map, "pod_spec")
+    for i, container in enumerate([*(spec.get("containers") or []), *(spec.get("initContainers") or [])]):
+        problems += _unknown(container, V1Container.attribute_map, f"container {container.get('name') or i}")
+    if problems:
+        raise ProviderError("The task's pod_template has fields Kubernetes does not know",
+                            detail="; ".join(problems) + ". Use the API's JSON field names (camelCase), or "
+                            "kubernetes.client model objects such as V1PodSpec(...).")
+
+
+def _unknown(obj: dict[str, Any], attribute_map: dict[str, str], where: str) -> list[str]:
+    known = set(attribute_map.values())
+    return [f"{where}: `{key}`" + (f" (did you mean `{attribute_map[key]}`?)" if key in attribute_map else "")
+            for key in obj if key not in known]
 
 
 def _merge(base: Any, over: Any) -> Any:

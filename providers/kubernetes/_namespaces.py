@@ -1,4 +1,4 @@
-"""Per project-domain objects (Namespace, ResourceQuota, ServiceAccount, optional LimitRange) and the
+"""Per project-domain objects (Namespace, ResourceQuota, ServiceAccount, LimitRange) and the
 controller's own objects, rendered from Jinja2 templates; applied by create-or-patch; read back for drift.
 
 ``desired_namespace_objects`` is pure (plans show its output); ``apply_objects`` and ``read_objects``
@@ -26,7 +26,8 @@ ApplyAction = Literal["created", "patched"]
 
 
 def desired_namespace_objects(project: str, domain: str, settings: KubernetesSettings) -> list[dict[str, Any]]:
-    """The Namespace, ResourceQuota, ServiceAccount and (when configured) LimitRange of a project-domain."""
+    """The Namespace, ResourceQuota, ServiceAccount and LimitRange (default requests/limits, left out
+    when both are empty) of a project-domain."""
     namespace = settings.namespace(project, domain)
     variables = {
         "project": project,
@@ -35,7 +36,8 @@ def desired_namespace_objects(project: str, domain: str, settings: KubernetesSet
         "labels": {MANAGED_BY: MANAGED_BY_VALUE, LABEL_PREFIX + "project": label_value(project),
                    LABEL_PREFIX + "domain": label_value(domain)},
         "quota": settings.quota,
-        "limit_range": settings.limit_range,
+        "default_requests": settings.default_requests,
+        "default_limits": settings.default_limits,
         "service_account": settings.service_account,
         "settings": settings,
     }

@@ -1,10 +1,12 @@
 """KubernetesProvider: each task attempt is one ``batch/v1`` Job in the project-domain namespace.
 
 - ``submit`` creates the Job; 409 AlreadyExists means a previous controller created it: adopt it.
-- ``status`` reads a watch-fed cache (list + watch with resourceVersion, 410 Gone -> re-list) and
-  falls back to GET when the cache has not seen the Job yet or the watch is failing.
-- ``logs`` reads the log of the Job's newest pod; ``cancel``/``cleanup`` delete the Job with
-  ``propagationPolicy: Background`` (the Job controller removes its pods).
+- ``status`` reads watch-fed caches of Jobs, Pods and the Jobs' ``FailedCreate`` events (list +
+  watch with resourceVersion, 410 Gone -> re-list) and falls back to GET when the cache has not
+  seen the Job yet or the watch is failing.
+- ``logs`` reads the logs of every container of the Job's pods; ``cancel``/``cleanup`` first copy
+  them to the attempt's ``logs.txt`` in the blob store (so they outlive the Job), then delete the
+  Job with ``propagationPolicy: Background`` (the Job controller removes its pods).
 
 Every API failure comes back as a ProviderFailure in the response; nothing is raised.
 """
@@ -29,9 +31,15 @@ from flowctl.providers._interface import (
 )
 from flowctl.providers.kubernetes._client import KubeClient, KubernetesApiError
 from flowctl.providers.kubernetes._informer import Informer
-from flowctl.providers.kubernetes._jobs import CONTAINER, render_job
+from flowctl.providers.kubernetes._jobs import OUTPUTS_URI_ANNOTATION, render_job
+from flowctl.providers.kubernetes._logs import archive_logs, job_pods, read_logs
 from flowctl.providers.kubernetes._names import job_name
-from flowctl.providers.kubernetes._settings import MANAGED_BY, MANAGED_BY_VALUE, KubernetesSettings
+from flowctl.providers.kubernetes._settings import (
+    MANAGED_BY,
+    MANAGED_BY_VALUE,
+    KubernetesSettings,
+    check_blob_store,
+)
 from flowctl.providers.kubernetes._status import attempt_status
 from flowctl.tasktypes._k8s import adapt_job
 
@@ -42,6 +50,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("flowctl.providers.kubernetes")
 TASK_SPEC = "task.json"
 _SELECTOR = f"{MANAGED_BY}={MANAGED_BY_VALUE}"
+_FAILED_CREATE = "involvedObject.kind=Job,reason=FailedCreate"
+_INFORMED: dict[str, dict[str, str]] = {  # resource -> selectors of its informer
+    "jobs": {"label_selector": _SELECTOR}, "pods": {"label_selector": _SELECTOR},
+    "events": {"field_selector": _FAILED_CREATE}}
 
 
 class KubernetesProvider:
@@ -49,19 +61,21 @@ class KubernetesProvider:
 
     name = "kubernetes"
 
-    def __init__(self, settings: KubernetesSettings, *, client: KubeClient | None = None, watch: bool = True,
-                 unschedulable_grace_seconds: float = 120.0) -> None:
+    def __init__(self, settings: KubernetesSettings, *, client: KubeClient | None = None, watch: bool = True) -> None:
         self.settings = settings
         self.client = client or KubeClient(settings)
         self.watch = watch
-        self.unschedulable_grace_seconds = unschedulable_grace_seconds
         self._informers: dict[tuple[str, str], Informer] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: Config) -> KubernetesProvider:
-        """The provider as ``flowctl.toml`` / environment / flags configure it (``provider.kubernetes.*``)."""
-        return cls(KubernetesSettings.from_config(config))
+        """The provider as ``flowctl.toml`` / environment / flags configure it (``provider.kubernetes.*``).
+
+        Refuses a local-folder blob store (pods cannot read it) unless explicitly allowed."""
+        settings = KubernetesSettings.from_config(config)
+        check_blob_store(settings, config.blob_store_url)
+        return cls(settings)
 
     # ------------------------------------------------------------------ Provider
     def submit(self, request: SubmitRequest) -> SubmitResponse:
@@ -98,7 +112,7 @@ class KubernetesProvider:
     def status(self, ref: AttemptRef, handle: str) -> StatusResponse:
         namespace, name = self._parse(ref, handle)
         try:
-            job, pods = self._observe(namespace, name)
+            job, pods, events = self._observe(namespace, name)
         except KubernetesApiError as exc:
             if exc.retryable:
                 return StatusResponse("pending", message=f"status unknown for now: {exc.diagnostics[0].summary}")
@@ -108,34 +122,35 @@ class KubernetesProvider:
                 "system", "JobNotFound",
                 f"job {name} is gone from namespace {namespace} (deleted by hand or by ttlSecondsAfterFinished) "
                 "and left no result", retryable=True))
-        result = attempt_status(job, pods, unschedulable_grace_seconds=self.unschedulable_grace_seconds)
+        result = attempt_status(job, pods, events=events, pending_timeout=self.settings.pending_timeout_seconds)
         if result.phase == "failed" and result.error is not None and result.error.code in ("NonZeroExit", "EntrypointFailed"):
             return _with_error_document(job, result)
         return result
 
     def cancel(self, ref: AttemptRef, handle: str) -> None:
-        namespace, name = self._parse(ref, handle)
-        self._delete(namespace, name)
+        self.cleanup(ref, handle)
 
     def cleanup(self, ref: AttemptRef, handle: str) -> None:
+        """Copy the pods' logs to the blob store, then delete the Job (and so its pods)."""
         namespace, name = self._parse(ref, handle)
+        try:
+            job, pods = self._poll(namespace, name)
+            if job is not None:
+                archive_logs(self.client, namespace, job, pods)
+        except (FlowctlError, OSError) as exc:  # the Job goes anyway: a Job left behind would hold quota
+            log.warning("could not keep the logs of job %s/%s: %s", namespace, name, exc)
         self._delete(namespace, name)
 
     def logs(self, ref: AttemptRef, handle: str) -> LogsResponse:
+        """The live logs of every container of the Job's pods (while the pods exist)."""
         namespace, name = self._parse(ref, handle)
-        core = self.client.core()
         try:
-            pods = self.client.call("list", "pods", core.list_namespaced_pod, namespace, namespace=namespace,
-                                    label_selector=f"job-name={name}").get("items", [])
+            pods = job_pods(self.client, namespace, name)
             if not pods:
                 return LogsResponse("", ProviderFailure("system", "NoPod", f"job {name} has no pod (yet, or any more)"))
-            pod = max(pods, key=lambda p: p.get("metadata", {}).get("creationTimestamp") or "")
-            pod_name = pod["metadata"]["name"]
-            text = self.client.call("get", "pods/log", core.read_namespaced_pod_log, pod_name, namespace,
-                                    namespace=namespace, name=pod_name, container=CONTAINER, raw=True)
+            return LogsResponse(read_logs(self.client, namespace, pods))
         except KubernetesApiError as exc:
             return LogsResponse("", exc.failure())
-        return LogsResponse(str(text))
 
     def close(self) -> None:
         with self._lock:
@@ -146,25 +161,31 @@ class KubernetesProvider:
 
     # ------------------------------------------------------------------ helpers
     def informer(self, namespace: str, resource: str) -> Informer:
-        """The (started) informer for ``jobs`` or ``pods`` in ``namespace``."""
+        """The (started) informer for ``jobs``, ``pods`` or ``events`` (the Jobs' FailedCreate) in ``namespace``."""
         with self._lock:
             key = (namespace, resource)
             if key not in self._informers:
-                def method(resource: str = resource) -> Any:
-                    return (self.client.batch().list_namespaced_job if resource == "jobs"
-                            else self.client.core().list_namespaced_pod)
                 self._informers[key] = Informer(self.client, resource=resource, namespace=namespace,
-                                                label_selector=_SELECTOR, list_method=method).start()
+                                                list_method=lambda: self._list_method(resource),
+                                                **_INFORMED[resource]).start()
             return self._informers[key]
 
-    def _observe(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    def _list_method(self, resource: str) -> Any:
+        if resource == "jobs":
+            return self.client.batch().list_namespaced_job
+        core = self.client.core()
+        return core.list_namespaced_pod if resource == "pods" else core.list_namespaced_event
+
+    def _observe(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
         if self.watch:
-            jobs, pods = self.informer(namespace, "jobs"), self.informer(namespace, "pods")
-            if jobs.synced and pods.synced:
+            jobs, pods, events = (self.informer(namespace, r) for r in _INFORMED)
+            if jobs.synced and pods.synced and events.synced:
                 job = jobs.get(name)
                 if job is not None:
-                    return job, pods.select("job-name", name)
-        return self._poll(namespace, name)
+                    found = pods.select("job-name", name)
+                    return job, found, [] if found else _events_of(job, events.items())
+        job, found = self._poll(namespace, name)
+        return job, found, self._poll_events(namespace, job) if job is not None and not found else []
 
     def _poll(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         try:
@@ -174,9 +195,13 @@ class KubernetesProvider:
             if exc.status == 404:
                 return None, []
             raise
-        pods = self.client.call("list", "pods", self.client.core().list_namespaced_pod, namespace,
-                                namespace=namespace, label_selector=f"job-name={name}")
-        return job, list(pods.get("items", []))
+        return job, job_pods(self.client, namespace, name)
+
+    def _poll_events(self, namespace: str, job: dict[str, Any]) -> list[dict[str, Any]]:
+        name = job["metadata"]["name"]
+        listing = self.client.call("list", "events", self.client.core().list_namespaced_event, namespace,
+                                   namespace=namespace, field_selector=f"{_FAILED_CREATE},involvedObject.name={name}")
+        return _events_of(job, listing.get("items", []))
 
     def _delete(self, namespace: str, name: str) -> None:
         try:
@@ -200,9 +225,16 @@ class KubernetesProvider:
         return self.settings.namespace(ref.project, ref.domain), handle or job_name(ref)
 
 
+def _events_of(job: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The FailedCreate events of this very Job (a Job of the same name created before is not it)."""
+    meta = job.get("metadata", {})
+    return [e for e in events if (e.get("involvedObject") or {}).get("name") == meta.get("name")
+            and (e.get("involvedObject") or {}).get("uid") in (None, "", meta.get("uid"))]
+
+
 def _with_error_document(job: dict[str, Any], result: StatusResponse) -> StatusResponse:
     """The entrypoint's ``error.json`` (kind, code, message, retryable) refines a non-zero exit."""
-    outputs_uri = (job.get("metadata", {}).get("annotations") or {}).get("flowctl.io/outputs-uri")
+    outputs_uri = (job.get("metadata", {}).get("annotations") or {}).get(OUTPUTS_URI_ANNOTATION)
     if not outputs_uri or result.error is None:
         return result
     try:

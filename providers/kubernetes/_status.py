@@ -6,25 +6,34 @@ server. Who is to blame:
 - the task container exited non-zero: ``user`` (``NonZeroExit``), unless the entrypoint exited
   with 2, which it uses for "the attempt could not run" (``system``);
 - OOMKilled, image pull errors, unschedulable pods, missing secrets/config: ``system``;
-- the deadline (``activeDeadlineSeconds``, the task's timeout): ``user`` ``Timeout``, as with the local
-  provider, retryable.
+- the task's timeout (measured from the Job's ``startTime``, or the ``activeDeadlineSeconds``
+  backstop): ``user`` ``Timeout``, as with the local provider, retryable.
+
+An attempt whose pod cannot be created (the Job's ``FailedCreate`` events: quota, admission, a
+missing service account), cannot be scheduled, or whose image cannot be pulled, fails once that
+has lasted ``pending_timeout`` seconds, with the cluster's own message.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from flowctl.providers._interface import TIMEOUT, ProviderFailure, StatusResponse
+from flowctl.providers.kubernetes._jobs import TIMEOUT_ANNOTATION
 
 ENTRYPOINT_SYSTEM_EXIT = 2
 _IMAGE_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 _CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError"})
 
 
-def attempt_status(job: dict[str, Any], pods: list[dict[str, Any]], *, unschedulable_grace_seconds: float = 0.0,
-                   now: datetime | None = None) -> StatusResponse:
-    """The attempt's phase from its Job and the Job's pods (newest first matters only for messages)."""
+def attempt_status(job: dict[str, Any], pods: list[dict[str, Any]], *, events: Sequence[dict[str, Any]] = (),
+                   pending_timeout: float = 0.0, now: datetime | None = None) -> StatusResponse:
+    """The attempt's phase from its Job, the Job's pods (newest first matters only for messages) and
+    the Job's ``FailedCreate`` events."""
+    now = now or datetime.now(UTC)
     conditions = {c.get("type"): c for c in job.get("status", {}).get("conditions", []) or [] if c.get("status") == "True"}
     pod = _newest(pods)
     if "Complete" in conditions:
@@ -32,9 +41,12 @@ def attempt_status(job: dict[str, Any], pods: list[dict[str, Any]], *, unschedul
     if "Failed" in conditions or "FailureTarget" in conditions:
         cond = conditions.get("Failed") or conditions["FailureTarget"]
         return StatusResponse("failed", _job_failure(cond, pod), message=str(cond.get("message") or ""))
+    overdue = _timed_out(job, now)
+    if overdue is not None:
+        return overdue
     if pod is None:
-        return StatusResponse("pending", message="waiting for the Job controller to create the pod")
-    early = _pod_problem(pod, unschedulable_grace_seconds, now or datetime.now(UTC))
+        return _no_pod(job, events, pending_timeout, now)
+    early = _pod_problem(pod, pending_timeout, now)
     if early is not None:
         return early
     phase = pod.get("status", {}).get("phase", "Pending")
@@ -88,8 +100,74 @@ def _pod_failed(pod: dict[str, Any]) -> ProviderFailure:
     return ProviderFailure("system", reason, status.get("message") or f"pod {_name(pod)} failed ({reason})", retryable=True)
 
 
-def _pod_problem(pod: dict[str, Any], grace: float, now: datetime) -> StatusResponse | None:
-    """Failures a pending pod never recovers from by itself: bad image, missing secret, no node fits."""
+def _timed_out(job: dict[str, Any], now: datetime) -> StatusResponse | None:
+    """The task's timeout, counted from the Job's start (as ``activeDeadlineSeconds`` counts)."""
+    limit = _float((job.get("metadata", {}).get("annotations") or {}).get(TIMEOUT_ANNOTATION))
+    started = _parse_time(job.get("status", {}).get("startTime"))
+    if limit is None or started is None or (now - started).total_seconds() < limit:
+        return None
+    failure = ProviderFailure("user", TIMEOUT, f"the attempt exceeded its timeout of {limit:g}s", retryable=True)
+    return StatusResponse("failed", failure, message="timeout")
+
+
+def _no_pod(job: dict[str, Any], events: Sequence[dict[str, Any]], timeout: float, now: datetime) -> StatusResponse:
+    """No pod yet: normal for a second; a FailedCreate that lasts ``timeout`` fails the attempt."""
+    if not events:
+        return StatusResponse("pending", message="waiting for the Job controller to create the pod")
+    first = min((_event_time(e) or now for e in events), default=now)
+    latest = max(events, key=lambda e: _event_time(e, last=True) or now)
+    message = str(latest.get("message") or "the Job controller cannot create the pod")
+    waited = (now - first).total_seconds()
+    if waited < timeout:
+        return StatusResponse("pending", message=f"cannot create the pod yet: {message}")
+    return StatusResponse("failed", create_failure(_name(job), message, waited), message="FailedCreate")
+
+
+def create_failure(job: str, message: str, waited: float) -> ProviderFailure:
+    """A FailedCreate event as a failure: a full quota is retried; a refusal (admission, a quota
+    that needs requests, a missing service account) is not."""
+    head = f"the Job controller could not create the pod of job {job} for {waited:.0f}s: {message}."
+    if "exceeded quota" in message:
+        if _asks_more_than_quota(message):
+            return ProviderFailure("system", "QuotaExceeded", head + " The task asks for more than the namespace's "
+                                   "whole ResourceQuota: lower its requests or raise the quota.", retryable=False)
+        return ProviderFailure("system", "QuotaExceeded", head + " The namespace's ResourceQuota is used up by other "
+                               "pods; raise it or lower the execution's max parallelism.", retryable=True)
+    if "must specify" in message:
+        fix = (" The namespace's ResourceQuota requires requests/limits that the pod lacks: set requests= and limits= "
+               "on the task, or run `flowctl apply` so the namespace gets flowctl's LimitRange "
+               "(provider.kubernetes.default_requests / default_limits).")
+    elif "serviceaccount" in message or "service account" in message:
+        fix = " Run `flowctl apply` (it creates the task service account) or fix the domain's service_account."
+    else:
+        fix = " An admission controller refused the pod; fix the job template or the task's pod_template."
+    return ProviderFailure("system", "FailedCreate", head + fix, retryable=False)
+
+
+_QUOTA_PARTS = re.compile(r"requested: (?P<requested>\S+), used: \S+, limited: (?P<limited>[^\s']+)")
+
+
+def _asks_more_than_quota(message: str) -> bool:
+    """``requested: requests.cpu=100, used: ..., limited: requests.cpu=16``: never satisfiable."""
+    match = _QUOTA_PARTS.search(message)
+    if match is None:
+        return False
+    from kubernetes import utils
+
+    parse: Any = utils.parse_quantity  # untyped
+    requested = dict(p.split("=", 1) for p in match["requested"].split(",") if "=" in p)
+    limited = dict(p.split("=", 1) for p in match["limited"].rstrip(".").split(",") if "=" in p)
+    try:
+        return any(key in limited and parse(value) > parse(limited[key]) for key, value in requested.items())
+    except ValueError:
+        return False
+
+
+def _pod_problem(pod: dict[str, Any], timeout: float, now: datetime) -> StatusResponse | None:
+    """Failures a pending pod does not recover from by itself (bad image, missing secret, no node
+    fits), once they have lasted ``timeout`` seconds."""
+    since = _parse_time(pod.get("status", {}).get("startTime")) or _parse_time(
+        pod.get("metadata", {}).get("creationTimestamp")) or now
     for status in _container_statuses(pod):
         waiting = (status.get("state") or {}).get("waiting") or {}
         reason = waiting.get("reason") or ""
@@ -101,7 +179,7 @@ def _pod_problem(pod: dict[str, Any], grace: float, now: datetime) -> StatusResp
                 "and that the namespace can pull from the registry (imagePullSecrets).",
                 retryable=False,
             )
-            return StatusResponse("failed", failure, message=reason)
+            return _after(timeout, since, now, failure, reason)
         if reason in _CONFIG_REASONS:
             failure = ProviderFailure(
                 "system", reason,
@@ -109,20 +187,24 @@ def _pod_problem(pod: dict[str, Any], grace: float, now: datetime) -> StatusResp
                 "in the namespace; create it (kubectl create secret generic ...).",
                 retryable=False,
             )
-            return StatusResponse("failed", failure, message=reason)
+            return _after(timeout, since, now, failure, reason)
     for cond in pod.get("status", {}).get("conditions", []) or []:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and cond.get("reason") == "Unschedulable":
-            since = _parse_time(cond.get("lastTransitionTime")) or now
             message = cond.get("message") or "no node can run the pod"
-            if (now - since).total_seconds() >= grace:
-                failure = ProviderFailure(
-                    "system", "Unschedulable",
-                    f"pod {_name(pod)} cannot be scheduled: {message}. Lower the task's requests or add capacity.",
-                    retryable=False,
-                )
-                return StatusResponse("failed", failure, message="Unschedulable")
-            return StatusResponse("pending", message=f"unschedulable for now: {message}")
+            failure = ProviderFailure(
+                "system", "Unschedulable",
+                f"pod {_name(pod)} cannot be scheduled: {message}. Lower the task's requests or add capacity.",
+                retryable=False,
+            )
+            return _after(timeout, _parse_time(cond.get("lastTransitionTime")) or now, now, failure,
+                          f"unschedulable for now: {message}")
     return None
+
+
+def _after(timeout: float, since: datetime, now: datetime, failure: ProviderFailure, waiting: str) -> StatusResponse:
+    if (now - since).total_seconds() >= timeout:
+        return StatusResponse("failed", failure, message=failure.code)
+    return StatusResponse("pending", message=waiting)
 
 
 def _pending_message(pod: dict[str, Any]) -> str:
@@ -146,6 +228,22 @@ def _newest(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def _name(obj: dict[str, Any]) -> str:
     return str(obj.get("metadata", {}).get("name", "?"))
+
+
+def _event_time(event: dict[str, Any], *, last: bool = False) -> datetime | None:
+    keys = ("lastTimestamp", "eventTime", "firstTimestamp") if last else ("firstTimestamp", "eventTime", "lastTimestamp")
+    for key in keys:
+        found = _parse_time(event.get(key))
+        if found is not None:
+            return found
+    return _parse_time(event.get("metadata", {}).get("creationTimestamp"))
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _parse_time(value: Any) -> datetime | None:

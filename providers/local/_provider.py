@@ -185,7 +185,14 @@ class LocalProvider:
             return LogsResponse("", ProviderFailure("system", "NoLogs", "no logs recorded for this attempt", False))
 
     def cleanup(self, ref: AttemptRef, handle: str) -> None:
+        """Forget the process; with a remote blob store, keep its log there (``logs.txt``) too."""
         self._reap(handle)
+        if self.blobs.local:
+            return  # the process wrote its log into the blob store itself
+        log_path = self._folder(ref) / blobs.LOGS
+        if log_path.is_file():
+            paths = self.blobs.attempt(ref.project, ref.domain, ref.execution, ref.node, ref.attempt)
+            blobs.write_bytes(paths.logs, log_path.read_bytes())
 
     def close(self) -> None:
         """Forget the children; running attempts keep running (a restarted controller adopts them)."""

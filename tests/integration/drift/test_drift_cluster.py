@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from drift_world import World
 
-from flowctl.plans.drift._kube import live_attempt_handles, read_cluster_view
+from flowctl.plans.drift._kube import live_attempt_handles, read_cluster_view, registry_domain_settings
 from flowctl.providers.kubernetes import KubernetesSettings, apply_objects, desired_namespace_objects
 from flowctl.providers.kubernetes.testing import KubernetesDouble, PodResult, PodRun
 
@@ -103,6 +103,7 @@ def test_deleted_namespace(world: World, k8s: KubernetesDouble, settings: Kubern
         "ml/production/cluster/Namespace/ml-production",
         "ml/production/cluster/ResourceQuota/flowctl-quota",
         "ml/production/cluster/ServiceAccount/flowctl-task",
+        "ml/production/cluster/LimitRange/flowctl-limits",
     }
 
 
@@ -123,12 +124,13 @@ def test_cli_reads_the_cluster_with_the_kubernetes_provider(
 
     settings = KubernetesSettings()
     kube_client = k8s.kube_client(settings)
-    for domain in ("development", "production"):
-        apply_objects(desired_namespace_objects("ml", domain, settings), kube_client)
+    stored = registry_domain_settings(world.url, [("ml", "development"), ("ml", "production")])
+    for domain in ("development", "production"):  # as apply made them: with each domain's settings
+        apply_objects(desired_namespace_objects("ml", domain, settings.for_domain(stored[("ml", domain)])), kube_client)
     from kubernetes import client as kube
 
     kube.CoreV1Api(k8s.api_client()).delete_namespaced_service_account(
-        settings.service_account, "ml-production"
+        settings.for_domain(stored[("ml", "production")]).service_account, "ml-production"
     )
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
@@ -160,3 +162,18 @@ def test_cli_reads_the_cluster_with_the_kubernetes_provider(
         app, ["drift", "--registry", world.url, "--no-cluster"], catch_exceptions=False
     )
     assert no_cluster.exit_code == 0
+
+
+@pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
+def test_a_hand_edited_limit_range_is_drift(world: World, k8s: KubernetesDouble, settings: KubernetesSettings) -> None:
+    from kubernetes import client as kube
+
+    kube_client = k8s.kube_client(settings)
+    apply_objects(desired_namespace_objects("ml", "development", settings), kube_client)
+    kube.CoreV1Api(k8s.api_client()).patch_namespaced_limit_range(
+        "flowctl-limits", "ml-development",
+        {"spec": {"limits": [{"type": "Container", "defaultRequest": {"cpu": "4", "memory": "256Mi"}}]}})
+    view = read_cluster_view(kube_client, settings, [("ml", "development")], frozenset())
+    findings = world.report(cluster_reader=lambda scopes: view).findings
+    assert [(f.kind.value, f.address) for f in findings] == [
+        ("cluster_object_changed", "ml/development/cluster/LimitRange/flowctl-limits")]

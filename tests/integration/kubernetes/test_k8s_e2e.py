@@ -15,6 +15,7 @@ import pytest
 
 from flowctl._blobstore import BlobStore
 from flowctl.engine import Controller, EngineContext, abort, launch
+from flowctl.engine._logs import follow, read_log
 from flowctl.providers.kubernetes import KubernetesProvider, KubernetesSettings
 from flowctl.providers.kubernetes.testing import KubernetesDouble, PodResult, run_locally
 from flowctl.state._executions import ExecutionStore, open_execution_store
@@ -83,9 +84,22 @@ def timeout_workflow(values: list[float]) -> float:
     return too_slow(values=values)
 
 
+@task
+def ticker(values: list[float]) -> float:
+    for i in range(4):
+        print("tick", i, flush=True)
+        time.sleep(0.4)
+    return 0.0
+
+
+@workflow
+def ticking_workflow(values: list[float]) -> float:
+    return ticker(values=values)
+
+
 project = Project("seed", domains=["development"])
 dev = project.domain("development")
-for wf in (standard_scale_workflow, failing_workflow, slow_workflow, timeout_workflow):
+for wf in (standard_scale_workflow, failing_workflow, slow_workflow, timeout_workflow, ticking_workflow):
     dev.register(wf)
 '''
 NAMESPACE = "seed-development"
@@ -176,7 +190,8 @@ def test_timeout_becomes_the_jobs_deadline(cluster: KubernetesDouble, registry: 
     assert done is not None and done.phase in ("failed", "timed_out"), done
     assert "Timeout" in str(done.error) or "timeout" in str(done.error)
     created = [r for r in cluster.requests if r.verb == "create" and r.resource == "jobs"]
-    assert created[0].body["spec"]["activeDeadlineSeconds"] == 1
+    assert created[0].body["spec"]["activeDeadlineSeconds"] == 1 + 30  # the backstop; the provider stopped it at 1 s
+    assert created[0].body["metadata"]["annotations"]["flowctl.io/timeout-seconds"] == "1"
 
 
 def test_a_restarted_controller_finds_its_job_instead_of_starting_another(
@@ -201,3 +216,79 @@ def test_a_restarted_controller_finds_its_job_instead_of_starting_another(
     names = [r.body["metadata"]["name"] for r in cluster.requests if r.verb == "create" and r.resource == "jobs"]
     # one Job per node and no extra attempt: the restarted controller followed (or adopted, 409) the first Job
     assert len(set(names)) == 3
+
+
+def test_logs_follow_a_running_attempt_and_outlive_its_job(cluster: KubernetesDouble,
+                                                           registry: tuple[ExecutionStore, str]) -> None:
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.ticking_workflow", {"values": [1.0]})
+    runner = threading.Thread(target=_run, args=(_controller(cluster, store, blob_url),), daemon=True)
+    runner.start()
+    assert cluster.wait_for(lambda: any(a.handle for rows in store.load_attempts(execution.id).values() for a in rows), 30)
+    (attempt,) = store.load_attempts(execution.id)["n0"]
+    settings = KubernetesSettings(default_image="flowctl:test")
+    reader = KubernetesProvider(settings, client=cluster.kube_client(settings))  # what `executions logs -f` uses
+    try:
+        pieces = list(follow(store, execution, attempt, lambda a: reader, poll=0.05))
+        runner.join(30)
+        text = "".join(pieces)
+        assert all(f"tick {i}" in text for i in range(4)) and len(pieces) > 1, pieces  # printed as it grew
+        assert not cluster.list("jobs", NAMESPACE) and not cluster.list("pods", NAMESPACE)  # cleaned up
+        (finished,) = store.load_attempts(execution.id)["n0"]
+        assert finished.phase == "succeeded"
+        assert read_log(execution, finished, lambda a: reader).text == text  # the copy in the blob store
+    finally:
+        reader.close()
+
+
+def test_a_finished_attempt_is_recorded_before_its_job_is_deleted(cluster: KubernetesDouble,
+                                                                  registry: tuple[ExecutionStore, str]) -> None:
+    """A controller killed between the two must not find a running attempt whose Job is gone."""
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.standard_scale_workflow", {"values": [1.0, 2.0]})
+    recorded: list[str] = []
+
+    class Recording(KubernetesProvider):
+        def cleanup(self, ref, handle):  # type: ignore[no-untyped-def]
+            rows = store.load_attempts(execution.id)[ref.node]
+            recorded.append(next(a.phase for a in rows if a.attempt == ref.attempt))
+            super().cleanup(ref, handle)
+
+    settings = KubernetesSettings(default_image="flowctl:test", watch_timeout_seconds=5)
+    provider = Recording(settings, client=cluster.kube_client(settings))
+    _run(Controller(EngineContext(store, provider, BlobStore(blob_url)), schedules=False))
+    assert recorded == ["succeeded"] * 3
+
+
+def test_an_attempt_whose_handle_was_never_recorded_is_still_cleaned_up(cluster: KubernetesDouble,
+                                                                       registry: tuple[ExecutionStore, str]) -> None:
+    """A controller that dies after creating a Job but before recording its handle: the next pass finds
+    the attempt's outputs, and the Job is still found by its name, its logs kept and it is deleted."""
+    import time
+    from pathlib import Path
+
+    store, blob_url = registry
+    execution = launch(store, "seed", "development", "seed.standard_scale_workflow", {"values": [1.0, 2.0]})
+
+    class DiesAfterTheFirstJob(KubernetesProvider):
+        died = False
+
+        def submit(self, request):  # type: ignore[no-untyped-def]
+            response = super().submit(request)
+            if not DiesAfterTheFirstJob.died:
+                DiesAfterTheFirstJob.died = True
+                deadline = time.monotonic() + 30
+                while not Path(request.outputs_uri).exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                raise RuntimeError("the controller died before it recorded the handle")
+            return response
+
+    settings = KubernetesSettings(default_image="flowctl:test", watch_timeout_seconds=5)
+    provider = DiesAfterTheFirstJob(settings, client=cluster.kube_client(settings))
+    _run(Controller(EngineContext(store, provider, BlobStore(blob_url)), schedules=False))
+    done = store.get_execution(execution.id)
+    assert done is not None and done.phase == "succeeded", done
+    (first,) = store.load_attempts(execution.id)["n0"]
+    assert first.handle is None and first.phase == "succeeded"
+    assert Path(first.log_uri or "").is_file()  # its logs were kept
+    assert cluster.wait_for(lambda: not cluster.list("jobs", NAMESPACE), 10)  # and its Job removed

@@ -57,6 +57,7 @@ def cli(tmp_path: Path, double: KubernetesDouble) -> Cli:
         "FLOWCTL_DEFAULT_IMAGE": "flowctl:test",
         "FLOWCTL_REGISTRY": f"sqlite:///{tmp_path / 'registry.db'}",
         "FLOWCTL_BLOB_STORE": str(tmp_path / "blobs"),
+        "FLOWCTL_KUBE_ALLOW_LOCAL_BLOB_STORE": "1",  # the double's pods share this machine
     })
     return Cli(root, env)
 
@@ -80,12 +81,13 @@ def test_plan_shows_and_apply_creates_then_restores_the_namespace_objects(cli: C
     assert first.returncode == 2, first.stderr
     assert '+ Namespace "my-ml-project/staging/k8s/Namespace/my-ml-project-staging" {' in first.stdout
     assert '+ spec.hard["requests.cpu"]' in first.stdout
-    assert first.stdout.rstrip().endswith("Kubernetes: 9 to create, 0 to update.")
+    assert '+ LimitRange "my-ml-project/staging/k8s/LimitRange/flowctl-limits" {' in first.stdout
+    assert first.stdout.rstrip().endswith("Kubernetes: 12 to create, 0 to update.")
     assert double.list("namespaces") == []  # plan never writes
 
     applied = cli.run("apply", "--version", "v1", "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "Kubernetes apply complete! Objects: 9 created, 0 updated." in applied.stdout
+    assert "Kubernetes apply complete! Objects: 12 created, 0 updated." in applied.stdout
     for domain in DOMAINS:
         namespace = f"my-ml-project-{domain}"
         ns = double.get("namespaces", "", namespace)
@@ -94,6 +96,10 @@ def test_plan_shows_and_apply_creates_then_restores_the_namespace_objects(cli: C
     # production declares its service account in the manifests: that is the one created there
     assert double.get("serviceaccounts", "my-ml-project-production", "ml-production") is not None
     assert double.get("serviceaccounts", "my-ml-project-staging", "flowctl-task") is not None
+    # every namespace gets default requests/limits; staging's come from its declared requests
+    limits = {d: double.get("limitranges", f"my-ml-project-{d}", "flowctl-limits") for d in DOMAINS}
+    assert limits["development"]["spec"]["limits"][0]["defaultRequest"] == {"cpu": "250m", "memory": "256Mi"}  # type: ignore[index]
+    assert limits["staging"]["spec"]["limits"][0]["defaultRequest"] == {"cpu": "500m", "memory": "1Gi"}  # type: ignore[index]
 
     follows = cli.run("apply", "--version", "v1", "--auto-approve")  # staging follows (one step per apply)
     assert follows.returncode == 0 and "Kubernetes apply" not in follows.stdout, follows.stdout + follows.stderr
@@ -132,7 +138,7 @@ def test_a_saved_plan_is_refused_when_the_cluster_moved(cli: Cli, double: Kubern
     assert double.get("resourcequotas", "my-ml-project-development", "flowctl-quota") is None  # nothing applied
     fresh = cli.run("apply", "--version", "v1", "--auto-approve")
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
-    assert "Objects: 8 created, 1 updated." in fresh.stdout
+    assert "Objects: 11 created, 1 updated." in fresh.stdout
 
 
 def test_the_local_provider_plans_no_cluster_objects(cli: Cli, double: KubernetesDouble) -> None:
@@ -149,3 +155,18 @@ def test_an_unreachable_cluster_is_one_clear_error(cli: Cli, tmp_path: Path) -> 
     assert "Cannot reach the Kubernetes API server at http://127.0.0.1:9" in result.stderr
     assert "FLOWCTL_PROVIDER=local" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_plan_refuses_a_local_blob_store_with_the_kubernetes_provider(cli: Cli, double: KubernetesDouble) -> None:
+    result = cli.run("plan", "--version", "v1", FLOWCTL_KUBE_ALLOW_LOCAL_BLOB_STORE="")
+    assert result.returncode == 1, result.stdout
+    assert "is a local folder, which Kubernetes pods cannot read" in result.stderr
+    assert "FLOWCTL_BLOB_STORE=s3://" in result.stderr and "Traceback" not in result.stderr
+    assert double.requests == []
+
+
+def test_the_controller_refuses_to_start_with_a_local_blob_store(cli: Cli, double: KubernetesDouble) -> None:
+    result = cli.run("controller", "--once", "--no-schedules", FLOWCTL_KUBE_ALLOW_LOCAL_BLOB_STORE="")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "is a local folder, which Kubernetes pods cannot read" in result.stderr and "Traceback" not in result.stderr
+    assert not [r for r in double.requests if r.verb == "create"]

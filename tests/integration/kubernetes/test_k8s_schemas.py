@@ -20,7 +20,7 @@ from flowctl.providers.kubernetes import (
 from flowctl.spec import InterfaceSpec, ResourcesSpec, SecretSpec, TaskSpec
 
 VERSIONS = ["1.29.0", "1.33.0", "1.37.0"]
-SETTINGS = KubernetesSettings(default_image="ghcr.io/example/flowctl:1", limit_range={"cpu": "1", "memory": "1Gi"})
+SETTINGS = KubernetesSettings(default_image="ghcr.io/example/flowctl:1", blob_store_secret="flowctl-blob-store")
 
 
 def _job() -> dict[str, Any]:

@@ -17,7 +17,7 @@ def test_render_namespace_objects_for_one_domain() -> None:
     result = CliRunner().invoke(app, ["k8s", "render", "--project", "ml", "--domain", "development"])
     assert result.exit_code == 0, result.output
     docs = list(yaml.safe_load_all(result.stdout))
-    assert [d["kind"] for d in docs] == ["Namespace", "ResourceQuota", "ServiceAccount"]
+    assert [d["kind"] for d in docs] == ["Namespace", "ResourceQuota", "ServiceAccount", "LimitRange"]
     assert docs[0]["metadata"]["name"] == "ml-development"
 
 

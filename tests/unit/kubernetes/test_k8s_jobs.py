@@ -40,7 +40,8 @@ def test_job_carries_entrypoint_resources_env_labels_and_limits() -> None:
     assert job["metadata"]["name"] == "e1-n0-3"
     assert job["metadata"]["namespace"] == "ml-development"
     assert job["spec"]["backoffLimit"] == 0
-    assert job["spec"]["activeDeadlineSeconds"] == 91
+    assert job["spec"]["activeDeadlineSeconds"] == 91 + 30  # the provider enforces 90.5 s; this is the backstop
+    assert job["metadata"]["annotations"]["flowctl.io/timeout-seconds"] == "90.5"
     assert job["spec"]["ttlSecondsAfterFinished"] == 3600
     container = _container(job)
     assert container["image"] == "registry/flowctl:1"
@@ -52,7 +53,7 @@ def test_job_carries_entrypoint_resources_env_labels_and_limits() -> None:
         "--bundle-uri", "s3://b/bundles/abc.tar.gz",
         "--blob-store", "s3://b",
     ]
-    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}}
+    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["A"] == "x" and env["FROM_DOMAIN"] == "1"
     assert env["FLOWCTL_PROJECT"] == "ml" and env["FLOWCTL_EXECUTION"] == "e1" and env["FLOWCTL_ATTEMPT"] == "3"
@@ -90,7 +91,31 @@ def test_image_precedence_and_missing_image() -> None:
 
 def test_gpu_request_is_also_the_limit() -> None:
     job = render_job(_request(requests=ResourcesSpec(gpu=2)), SETTINGS, task_spec_uri="t")
-    assert _container(job)["resources"] == {"requests": {"nvidia.com/gpu": "2"}, "limits": {"nvidia.com/gpu": "2"}}
+    assert _container(job)["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi", "nvidia.com/gpu": "2"},
+                                            "limits": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "2"}}
+
+
+def test_a_task_without_resources_renders_the_configured_defaults() -> None:
+    job = render_job(_request(), SETTINGS, task_spec_uri="t")
+    assert _container(job)["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"},
+                                            "limits": {"cpu": "1", "memory": "1Gi"}}
+    domain = SubmitRequest(**{**_request().__dict__, "default_requests": {"mem": "2Gi"}, "default_limits": {"mem": "4Gi"}})
+    assert _container(render_job(domain, SETTINGS, task_spec_uri="t"))["resources"] == {
+        "requests": {"cpu": "250m", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "4Gi"}}
+
+
+def test_defaults_never_make_the_pod_invalid() -> None:
+    big = render_job(_request(requests=ResourcesSpec(cpu="4", mem="8Gi")), SETTINGS, task_spec_uri="t")
+    assert _container(big)["resources"] == {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}
+    small = render_job(_request(limits=ResourcesSpec(cpu="100m", mem="64Mi")), SETTINGS, task_spec_uri="t")
+    assert _container(small)["resources"] == {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                              "limits": {"cpu": "100m", "memory": "64Mi"}}
+
+
+def test_the_blob_store_secret_reaches_the_pod_by_reference() -> None:
+    settings = KubernetesSettings(default_image="registry/flowctl:1", blob_store_secret="flowctl-s3")
+    container = _container(render_job(_request(), settings, task_spec_uri="t"))
+    assert {"secretRef": {"name": "flowctl-s3"}} in container["envFrom"]
 
 
 def test_pod_template_is_the_base_and_flowctl_wins() -> None:
@@ -132,3 +157,25 @@ def test_broken_user_template_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match=r"Cannot render Kubernetes template job\.yaml\.j2") as info:
         render_job(_request(), KubernetesSettings(default_image="i", template_dir=tmp_path), task_spec_uri="t")
     assert "nope" in info.value.render()
+
+
+def test_a_pod_template_of_client_models_is_stored_as_the_apis_json() -> None:
+    from kubernetes.client import V1Container, V1EnvVar, V1PodSpec, V1Toleration
+
+    from flowctl import PodTemplate
+
+    stored = PodTemplate(pod_spec=V1PodSpec(
+        containers=[V1Container(name="primary", env=[V1EnvVar(name="EXTRA", value="1")])],
+        node_selector={"pool": "a"}, tolerations=[V1Toleration(key="k", operator="Exists")])).to_json()
+    assert stored["pod_spec"] == {"containers": [{"name": "primary", "env": [{"name": "EXTRA", "value": "1"}]}],
+                                  "nodeSelector": {"pool": "a"}, "tolerations": [{"key": "k", "operator": "Exists"}]}
+    spec = render_job(_request(pod_template=stored), SETTINGS, task_spec_uri="t")["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"pool": "a"} and spec["tolerations"] == [{"key": "k", "operator": "Exists"}]
+    assert [c["name"] for c in spec["containers"]] == ["task"]
+    assert {"name": "EXTRA", "value": "1"} in spec["containers"][0]["env"]
+
+
+def test_a_pod_template_field_kubernetes_does_not_know_is_an_error() -> None:
+    with pytest.raises(ProviderError, match="fields Kubernetes does not know") as info:
+        render_job(_request(pod_template={"pod_spec": {"node_selector": {"pool": "a"}}}), SETTINGS, task_spec_uri="t")
+    assert "`node_selector` (did you mean `nodeSelector`?)" in info.value.render()

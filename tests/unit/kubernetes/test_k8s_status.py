@@ -59,6 +59,55 @@ def test_unschedulable_waits_for_the_grace_period() -> None:
     cond = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "Insufficient cpu",
              "lastTransitionTime": "2026-01-01T00:00:00Z"}]
     now = datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
-    assert attempt_status(_job(), [_pod(conditions=cond)], unschedulable_grace_seconds=60, now=now).phase == "pending"
-    failed = attempt_status(_job(), [_pod(conditions=cond)], unschedulable_grace_seconds=10, now=now)
+    assert attempt_status(_job(), [_pod(conditions=cond)], pending_timeout=60, now=now).phase == "pending"
+    failed = attempt_status(_job(), [_pod(conditions=cond)], pending_timeout=10, now=now)
     assert failed.error is not None and failed.error.code == "Unschedulable" and "Insufficient cpu" in failed.error.message
+
+
+def _event(message: str, at: str) -> dict[str, Any]:
+    return {"involvedObject": {"kind": "Job", "name": "j"}, "reason": "FailedCreate", "message": message,
+            "firstTimestamp": at, "lastTimestamp": at}
+
+
+REFUSED = ('Error creating: pods "j-x" is forbidden: failed quota: flowctl-quota: must specify requests.cpu for: task; '
+           "requests.memory for: task")
+
+
+def test_a_pod_the_cluster_will_not_create_fails_after_the_pending_timeout() -> None:
+    events = [_event(REFUSED, "2026-01-01T00:00:00Z")]
+    early = attempt_status(_job(), [], events=events, pending_timeout=60, now=datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC))
+    assert early.phase == "pending" and "must specify requests.cpu" in early.message
+    late = attempt_status(_job(), [], events=events, pending_timeout=60, now=datetime(2026, 1, 1, 0, 1, 0, tzinfo=UTC))
+    assert late.phase == "failed" and late.error is not None
+    assert (late.error.kind, late.error.code, late.error.retryable) == ("system", "FailedCreate", False)
+    assert "must specify requests.cpu" in late.error.message and "LimitRange" in late.error.message
+
+
+def test_a_full_quota_is_retried_but_a_task_larger_than_the_quota_is_not() -> None:
+    now = datetime(2026, 1, 1, 0, 5, tzinfo=UTC)
+    full = ('Error creating: pods "j-x" is forbidden: exceeded quota: flowctl-quota, requested: requests.cpu=2, '
+            "used: requests.cpu=15, limited: requests.cpu=16")
+    busy = attempt_status(_job(), [], events=[_event(full, "2026-01-01T00:00:00Z")], pending_timeout=60, now=now)
+    assert busy.error is not None and (busy.error.code, busy.error.retryable) == ("QuotaExceeded", True)
+    huge = full.replace("requests.cpu=2,", "requests.cpu=100,")
+    never = attempt_status(_job(), [], events=[_event(huge, "2026-01-01T00:00:00Z")], pending_timeout=60, now=now)
+    assert never.error is not None and (never.error.code, never.error.retryable) == ("QuotaExceeded", False)
+
+
+def test_the_tasks_timeout_counts_from_the_jobs_start() -> None:
+    job = {"metadata": {"name": "j", "annotations": {"flowctl.io/timeout-seconds": "30"}},
+           "status": {"startTime": "2026-01-01T00:00:00Z"}}
+    running = [_pod("Running", state={"running": {}})]
+    assert attempt_status(job, running, now=datetime(2026, 1, 1, 0, 0, 29, tzinfo=UTC)).phase == "running"
+    over = attempt_status(job, running, now=datetime(2026, 1, 1, 0, 0, 31, tzinfo=UTC))
+    assert over.error is not None and (over.error.kind, over.error.code, over.error.retryable) == ("user", "Timeout", True)
+    done = {**job, "status": {**job["status"], "conditions": [{"type": "Complete", "status": "True"}]}}
+    assert attempt_status(done, running, now=datetime(2026, 1, 1, 1, 0, tzinfo=UTC)).phase == "succeeded"
+
+
+def test_image_pull_errors_wait_for_the_pending_timeout() -> None:
+    pod = _pod(state={"waiting": {"reason": "ErrImagePull", "message": "not found"}})
+    pod["status"]["startTime"] = "2026-01-01T00:00:00Z"
+    assert attempt_status(_job(), [pod], pending_timeout=60, now=datetime(2026, 1, 1, 0, 0, 10, tzinfo=UTC)).phase == "pending"
+    failed = attempt_status(_job(), [pod], pending_timeout=60, now=datetime(2026, 1, 1, 0, 1, 1, tzinfo=UTC))
+    assert failed.error is not None and failed.error.code == "ImagePullBackOff"
