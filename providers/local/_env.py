@@ -6,7 +6,11 @@ whatever else its operator exported; none of it reaches a task unless named here
 * the allow-list :data:`ALLOWED` / :data:`ALLOWED_PREFIXES` (what a process needs to run at all:
   PATH, HOME, locale, time zone, temporary folder, where Python and flowctl find their code and
   bundle cache), plus what the operator adds with ``FLOWCTL_LOCAL_ENV_ALLOW`` (comma-separated
-  names, ``PREFIX_*`` for a prefix; e.g. ``AWS_*`` when the blob store is on S3);
+  names, ``PREFIX_*`` for a prefix);
+* the credential variables of the blob store's protocol (:data:`BLOB_STORE_CREDENTIALS`: ``AWS_*``
+  for ``s3://``, ``GOOGLE_*`` for ``gs://``, ``AZURE_*`` for ``az://``), and only for a remote blob
+  store: the attempt reads its inputs and writes its outputs there itself, as a Kubernetes pod does
+  with ``provider.kubernetes.blob_store_secret``;
 * the project-domain's and the task's declared ``environment``;
 * the declared secrets: a secret ``group``/``key`` is read from the controller's variable
   ``FLOWCTL_SECRET_{GROUP}_{KEY}`` (upper case, other characters as ``_``) and given to the task
@@ -27,6 +31,10 @@ ALLOWED = (
 )
 ALLOWED_PREFIXES = ("LC_",)
 EXTRA_ALLOW_ENV = "FLOWCTL_LOCAL_ENV_ALLOW"
+BLOB_STORE_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "s3": ("AWS_*",), "s3a": ("AWS_*",), "gs": ("GOOGLE_*", "GCLOUD_*"), "gcs": ("GOOGLE_*", "GCLOUD_*"),
+    "az": ("AZURE_*",), "abfs": ("AZURE_*",), "abfss": ("AZURE_*",),
+}
 SECRET_PREFIX = "FLOWCTL_SECRET_"
 _ENV_INVALID = re.compile(r"[^A-Za-z0-9_]")
 
@@ -47,9 +55,16 @@ def _allowed(name: str, extra: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in extra)
 
 
-def passthrough(controller_env: Mapping[str, str]) -> dict[str, str]:
-    """The controller variables on the allow-list (plus ``FLOWCTL_LOCAL_ENV_ALLOW``'s)."""
+def blob_store_patterns(blob_store: str) -> tuple[str, ...]:
+    """The variables that carry the credentials of ``blob_store``'s protocol (none for a local folder)."""
+    protocol, sep, _ = blob_store.partition("://")
+    return BLOB_STORE_CREDENTIALS.get(protocol.lower(), ()) if sep else ()
+
+
+def passthrough(controller_env: Mapping[str, str], blob_store: str = "") -> dict[str, str]:
+    """The controller variables on the allow-list, ``FLOWCTL_LOCAL_ENV_ALLOW``'s and the blob store's credentials."""
     extra = [p.strip() for p in controller_env.get(EXTRA_ALLOW_ENV, "").split(",") if p.strip()]
+    extra += blob_store_patterns(blob_store)
     return {k: v for k, v in controller_env.items() if _allowed(k, extra)}
 
 
@@ -73,6 +88,6 @@ def secret_values(task: Mapping[str, object], controller_env: Mapping[str, str])
 
 
 def attempt_environment(task: Mapping[str, object], declared: Mapping[str, str], controller_env: Mapping[str, str],
-                        own: Mapping[str, str]) -> dict[str, str]:
+                        own: Mapping[str, str], *, blob_store: str = "") -> dict[str, str]:
     """The whole environment of an attempt process (see the module docstring); raises MissingSecret."""
-    return {**passthrough(controller_env), **declared, **secret_values(task, controller_env), **own}
+    return {**passthrough(controller_env, blob_store), **declared, **secret_values(task, controller_env), **own}

@@ -112,7 +112,7 @@ class LocalProvider:
         deadline = time.time() + request.timeout_seconds if request.timeout_seconds else 0.0
         try:
             env = attempt_environment(request.task, {**self.extra_env, **request.environment}, os.environ,
-                                      {"FLOWCTL_ATTEMPT": _ref_text(request.ref)})
+                                      {"FLOWCTL_ATTEMPT": _ref_text(request.ref)}, blob_store=request.blob_store)
         except MissingSecret as exc:
             return SubmitResponse("", ProviderFailure("user", "SecretMissing", str(exc), retryable=False))
         command = [
