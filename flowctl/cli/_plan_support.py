@@ -58,10 +58,11 @@ def config_for(registry: str | None, manifest: Path | None = None) -> Config:
 
 
 def open_registry(config: Config, *, create: bool = False) -> Store:
-    """The registry; only apply passes ``create`` (plan, promote and the rest never create or migrate)."""
-    from flowctl.state import open_store
+    """The registry (or the server's); only apply passes ``create`` (plan, promote and the rest never
+    create or migrate)."""
+    from flowctl.cli._stores import open_registry as open_store
 
-    return open_store(config.registry_url, create=create)
+    return open_store(config, create=create)
 
 
 def open_for_plan(config: Config) -> Store | EmptyRegistry:
