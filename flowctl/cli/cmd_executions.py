@@ -100,7 +100,8 @@ def register(app: typer.Typer) -> None:
     def logs(
         ref: Ref,
         node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
-        attempt: Annotated[int | None, typer.Option("--attempt", parser=count(0), help="Only this attempt number.")] = None,
+        attempt: Annotated[int | None, typer.Option("--attempt", parser=count(1), help="Only this attempt (1 is the "
+                                                    "first, as `executions show` numbers them).")] = None,
         follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing running attempts' logs as they grow.")] = False,
         registry: Registry = None,
     ) -> None:
@@ -122,17 +123,48 @@ def register(app: typer.Typer) -> None:
                 providers[name] = get_provider(config_for(registry), name=name)
             return providers[name]
 
-        for node_id, attempts in sorted(store.load_attempts(execution.id).items()):
-            for a in attempts:
-                if (node is not None and node_id != node) or (attempt is not None and a.attempt != attempt):
+        from flowctl.engine._view import node_infos
+        from flowctl.engine._view_nodes import order_key
+
+        infos = node_infos(store, execution)
+        found = store.load_attempts(execution.id)
+        if node is not None and node not in found:
+            from flowctl._errors import InputError
+
+            known = ", ".join(sorted(found, key=lambda k: order_key(k, infos))) or "none yet"
+            raise InputError(f"Execution {execution.name} has no attempts of node `{node}`",
+                             detail=f"Nodes with attempts: {known}. `flowctl executions show {execution.name}` "
+                             "lists the nodes.")
+        for node_id in sorted(found, key=lambda k: order_key(k, infos)):
+            for a in found[node_id]:  # a.attempt counts from 0 in the store; people count from 1
+                if (node is not None and node_id != node) or (attempt is not None and a.attempt + 1 != attempt):
                     continue
-                typer.echo(f"==> {node_id} attempt {a.attempt} ({a.phase}) <==")
+                typer.echo(f"==> {node_id} attempt {a.attempt + 1} ({a.phase}) <==")
                 if follow and a.active:
                     for piece in follow_log(store, execution, a, provider_for):
                         typer.echo(piece, nl=False)
                     typer.echo("")
                     continue
                 typer.echo(shown_text(execution, a, provider_for))
+
+    @ex.command("watch")
+    def watch_(ref: Ref, registry: Registry = None) -> None:
+        """Follow an execution live (nodes running, done, failed, elapsed) until it ends; exit with its phase:
+        0 succeeded, 1 failed, 3 aborted, 4 timed out."""
+        from rich.console import Console
+
+        from flowctl.cli._results import EXIT_CODES
+        from flowctl.engine import find_execution
+        from flowctl.engine._view import execution_document, progress_line, watch
+
+        store = _store(registry)
+        console = Console()
+        final = watch(store, find_execution(store, ref).id, console)
+        if not console.is_terminal:  # the live table was not shown: end with the counts
+            console.print(progress_line(execution_document(store, final)), markup=False, highlight=False,
+                          soft_wrap=True)
+        if final.phase != "succeeded":
+            raise SystemExit(EXIT_CODES.get(final.phase, 1))
 
     @ex.command("abort")
     def abort(ref: Ref, wait: Wait = False, registry: Registry = None) -> None:
