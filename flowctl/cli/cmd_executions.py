@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flowctl.cli._options import ExecutionPhase, count
+from flowctl.cli._options import ExecutionPhase, OutputFormatOpt, TableFormat, count, wants_json
 
 if TYPE_CHECKING:
     from flowctl.state._executions import ExecutionStore
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 Wait = Annotated[bool, typer.Option("--wait", help="Follow the execution; exit with its phase: 0 succeeded, "
                                     "1 failed, 3 aborted, 4 timed out.")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Json = Annotated[bool, typer.Option("--json", help="Same as -o json.")]
 Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/name.")]
 
 
@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
         phase: Annotated[ExecutionPhase | None, typer.Option("--phase", help="Only executions in this phase.")] = None,
         launch_plan: Annotated[str | None, typer.Option("--launch-plan")] = None,
         limit: Annotated[int, typer.Option("--limit", parser=count(1), help="At most this many (1-1000000).")] = 50,
+        output: OutputFormatOpt = TableFormat.table,
         json_output: Json = False,
         registry: Registry = None,
     ) -> None:
@@ -51,14 +52,15 @@ def register(app: typer.Typer) -> None:
 
         found = _store(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
                                                  launch_plan=launch_plan, limit=limit)
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": FORMAT_VERSION,
                                    "executions": [execution_summary(x) for x in found]}, indent=2))
             return
         render_list(found, Console())
 
     @ex.command("get")
-    def get(ref: Ref, json_output: Json = False, wait: Wait = False, registry: Registry = None) -> None:
+    def get(ref: Ref, output: OutputFormatOpt = TableFormat.table, json_output: Json = False, wait: Wait = False,
+            registry: Registry = None) -> None:
         """Show an execution and its nodes."""
         import json
 
@@ -74,7 +76,7 @@ def register(app: typer.Typer) -> None:
 
             execution = watch(store, execution.id, C(stderr=True))
         doc = execution_document(store, execution)
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps(doc, indent=2))
         else:
             render_execution(doc, Console())
@@ -181,7 +183,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(final.phase)
 
     @ex.command("relaunch")
-    def relaunch(ref: Ref, wait: Wait = False, json_output: Json = False,
+    def relaunch(ref: Ref, wait: Wait = False, output: OutputFormatOpt = TableFormat.table, json_output: Json = False,
                  overwrite_cache: Annotated[bool, typer.Option("--overwrite-cache")] = False,
                  registry: Registry = None) -> None:
         """Start a new execution of the same launch plan version with the same inputs."""
@@ -190,16 +192,18 @@ def register(app: typer.Typer) -> None:
 
         store = _store(registry)
         finish_command(store, do_relaunch(store, ref, overwrite_cache=overwrite_cache), wait=wait,
-                       json_output=json_output, verb="relaunched as")
+                       json_output=wants_json(output, json_output), verb="relaunched as")
 
     @ex.command("recover")
-    def recover(ref: Ref, wait: Wait = False, json_output: Json = False, registry: Registry = None) -> None:
+    def recover(ref: Ref, wait: Wait = False, output: OutputFormatOpt = TableFormat.table, json_output: Json = False,
+                registry: Registry = None) -> None:
         """Re-run a failed execution, reusing the outputs of the nodes that succeeded."""
         from flowctl.cli._results import finish_command
         from flowctl.engine import recover as do_recover
 
         store = _store(registry)
-        finish_command(store, do_recover(store, ref), wait=wait, json_output=json_output, verb="recovered as")
+        finish_command(store, do_recover(store, ref), wait=wait, json_output=wants_json(output, json_output),
+                       verb="recovered as")
 
     from flowctl.cli._gate_commands import add_gate_commands
 
