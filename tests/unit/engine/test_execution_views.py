@@ -139,3 +139,19 @@ def test_tracebacks_name_the_manifest_files_not_the_bundle_cache(tmp_path: Path)
     fixed = frames_in_manifest(tb, root)
     assert 'File "flows/etl.py", line 12, in load' in fixed
     assert 'File "/usr/lib/python3.11/json/__init__.py"' in fixed and str(root) not in fixed
+
+
+def test_watch_on_a_terminal_shows_live_progress_with_counts() -> None:
+    from flowctl.engine._view import watch
+
+    class Watched(FakeStore):
+        def get_execution(self, execution_id: str) -> ExecutionRecord:
+            return _execution()
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
+    final = watch(Watched(_store().nodes, _store().attempts), "x1", console, interval=0)  # type: ignore[arg-type]
+    shown = buffer.getvalue()
+    assert final.phase == "failed"
+    assert "ex-1: failed, 49 done, 4 failed, 1.2 min elapsed" in shown
+    assert "37/40 items succeeded, 3 failed (items 4, 17, 22)" in shown and "flows.step7" in shown
