@@ -82,6 +82,14 @@ def error_document(kind: str, code: str, message: str, tb: str, retryable: bool)
     return {"kind": kind, "code": code, "message": message, "traceback": tb, "retryable": retryable}
 
 
+def frames_in_manifest(tb: str, root: Path) -> str:
+    """``tb`` with the frames in the unpacked bundle naming the file as it is in the manifest folder
+    (``File "flows/etl.py", line 12``), not the cache folder the attempt ran it from."""
+    for prefix in dict.fromkeys((str(root), str(root.resolve()))):
+        tb = tb.replace(f'File "{prefix}{os.sep}', 'File "')
+    return tb
+
+
 def deck_uri(outputs_uri: str) -> str:
     """``deck.html`` sits next to ``outputs.json``."""
     return blobs.join(outputs_uri.rsplit("/", 1)[0], DECK)
@@ -146,10 +154,10 @@ def _failure_document(exc: BaseException) -> tuple[dict[str, Json], int]:
 
 def run(args: EntrypointArgs) -> int:
     """Run one attempt; always leaves outputs.json or error.json behind (unless killed)."""
+    root: Path | None = None
     try:
         task = TaskData(blobs.read_json(args.task_spec_uri))
         inputs = blobs.read_json(args.inputs_uri) or {}
-        root: Path | None = None
         if args.bundle_uri:
             from flowctl._bundle import bundle_digest, fetch_bundle
 
@@ -163,6 +171,8 @@ def run(args: EntrypointArgs) -> int:
         raise
     except BaseException as exc:  # everything else (SystemExit from user code too) is an error document
         doc, code = _failure_document(exc)
+        if root is not None:
+            doc["traceback"] = frames_in_manifest(str(doc["traceback"]), root)
         sys.stderr.write(str(doc["traceback"]))
         blobs.write_json(error_uri(args.outputs_uri), doc)
         return code

@@ -109,6 +109,11 @@ def _exit_now(code: object) -> NoReturn:
 
 def _main(argv: list[str] | None = None) -> None:
     """Run one command (``argv`` defaults to ``sys.argv[1:]``); always ends in SystemExit."""
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # answered before the commands are loaded
+        from flowctl.cli.cmd_version import flowctl_version
+
+        typer.echo(f"flowctl {flowctl_version()}")
+        sys.exit(0)
     _register_commands()
     try:
         app(args=argv)

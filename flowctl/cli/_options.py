@@ -137,6 +137,11 @@ class TableFormat(StrEnum):
 OutputFormatOpt = Annotated[TableFormat, typer.Option("-o", "--output", help="Output format.")]
 
 
+def wants_json(output: StrEnum, json_alias: bool) -> bool:
+    """``-o json``, or its alias ``--json``."""
+    return json_alias or output.value == "json"
+
+
 class ProviderName(StrEnum):
     """Where attempts run (``flowctl.providers.get_provider``)."""
 

@@ -6,11 +6,11 @@ migration) and the providers, with whether each can be used here.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from flowctl.cli._options import OutputFormatOpt, TableFormat
+from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
 
 VERSION_FORMAT_VERSION = "1"
 
@@ -50,13 +50,13 @@ def register(app: typer.Typer) -> None:
     @app.command("version")
     def version(
         output: OutputFormatOpt = TableFormat.table,
-        json_output: Annotated[bool, typer.Option("--json", help="Same as -o json.")] = False,
+        json_output: JsonAliasOpt = False,
     ) -> None:
         """Print flowctl's version, Python's, the registry schema version and the providers."""
         import json
 
         doc = version_document()
-        if json_output or output is TableFormat.json:
+        if wants_json(output, json_output):
             typer.echo(json.dumps(doc, indent=2))
             return
         typer.echo(f"flowctl {doc['flowctl']}")

@@ -197,6 +197,19 @@ def test_the_old_drift_output_file_spelling_says_the_new_one(manifest: Path) -> 
     assert not (manifest / "drift.html").exists()
 
 
+@pytest.mark.parametrize("command", [["registry", "info"], ["config", "show"], ["plugins", "list"],
+                                     ["executions", "list"], ["version"], ["lock", "list"]])
+def test_minus_o_json_everywhere_and_json_as_its_alias(manifest: Path, command: list[str]) -> None:
+    url = f"sqlite:///{manifest / 'registry.db'}"
+    assert invoke("registry", "migrate", "--registry", url, cwd=manifest).code == 0
+    env = {"FLOWCTL_REGISTRY": url}
+    as_o = invoke(*command, "-o", "json", cwd=manifest, env=env)
+    assert as_o.code == 0, as_o.output
+    json.loads(as_o.stdout)
+    assert invoke(*command, "--json", cwd=manifest, env=env).stdout == as_o.stdout
+    assert invoke(*command, "--output", "json", cwd=manifest, env=env).stdout == as_o.stdout
+
+
 # ---------------------------------------------------------------- 5. destroy
 def test_destroy_deactivates_what_the_manifests_activated(manifest: Path) -> None:
     assert _run(manifest, "apply", ".", "--version", "v1", "--auto-approve").code == 0
