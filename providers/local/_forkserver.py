@@ -131,15 +131,20 @@ class ForkServer:
 # ---------------------------------------------------------------- the server
 def _warm_up() -> None:
     """Import (and build) what every python attempt needs, once, before any fork."""
+    import gc
+
     import flowctl.entrypoint
     import flowctl.providers.local._child
     import flowctl.sdk
-    import flowctl.types
-    from flowctl.types import from_json_value, to_json_value
+    import flowctl.sdk._context
+    from flowctl.types import from_json_value, to_json_value, type_spec_of, validate_value
 
-    for kind in (int, float, str, bool):
-        to_json_value(from_json_value(kind(), kind), kind)
+    for kind in (int, float, str, bool, list[int], dict[str, float]):
+        type_spec_of(kind, where="warm-up")  # builds the TypeSpec model the @task decorator makes
+        validate_value(to_json_value(from_json_value(kind(), kind), kind), kind)
     del flowctl
+    gc.collect()
+    gc.freeze()  # the forks' collector leaves these objects (and their memory pages) alone
 
 
 def _reap() -> None:
