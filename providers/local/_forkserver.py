@@ -19,8 +19,12 @@ The server answers ``{"pid": N, "ticks": T}`` and closes its copies of the descr
 attempt alone holds its lock (``_claim``: exactly once across controller restarts). It reaps its
 children; it exits when the provider closes the socket (or dies), and attempts keep running.
 
-Differences from a fresh interpreter: modules flowctl imported are already loaded, and the string
-hash seed is the server's (``PYTHONHASHSEED``). ``FLOWCTL_LOCAL_FORK=0`` turns the fork server off.
+An attempt whose environment sets interpreter start-up variables (``PYTHON*`` other than
+``PYTHONPATH``: ``PYTHONHASHSEED``, ``PYTHONIOENCODING``...) differently from the server's is
+started as a fresh interpreter instead (:meth:`ForkServer.suits`), since a fork cannot apply them.
+What remains different from a fresh interpreter: the modules flowctl imported are loaded already,
+``__main__`` is this module, and the string hash seed is the server's (a fresh process draws its
+own). ``FLOWCTL_LOCAL_FORK=0`` turns the fork server off.
 """
 
 from __future__ import annotations
@@ -68,6 +72,10 @@ class ForkServer:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._process: Popen[bytes] | None = None
+
+    def suits(self, env: Mapping[str, str]) -> bool:
+        """Whether a fork gets what a fresh interpreter with ``env`` would: the same ``PYTHON*`` start-up settings."""
+        return _startup_settings(env) == _startup_settings(self.environment)
 
     def _start(self) -> socket.socket:
         import subprocess
@@ -126,6 +134,10 @@ class ForkServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _startup_settings(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith("PYTHON") and k != "PYTHONPATH"}
 
 
 # ---------------------------------------------------------------- the server

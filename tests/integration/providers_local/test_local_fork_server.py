@@ -4,9 +4,11 @@ a dead fork server costs nothing but speed (issue 13)."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ from test_local_provider import wait
 
 from flowctl import _blobstore as blobs
 from flowctl._bundle import create_bundle
-from flowctl.providers import AttemptRef, SubmitRequest
+from flowctl.providers import THROTTLED, AttemptRef, SubmitRequest
 from flowctl.providers.local import LocalProvider
 from flowctl.providers.local._process import ProcessHandle
 from flowctl.spec import CodeSpec, InputSpec, InterfaceSpec, OutputSpec, SecretSpec, TaskSpec, TypeSpec
@@ -33,7 +35,8 @@ def probe(tag: str) -> str:
     return json.dumps({
         "env": dict(os.environ), "cwd": os.getcwd(), "path": sys.path, "argv0": os.path.basename(sys.argv[0]),
         "pid": os.getpid(), "ppid": os.getppid(), "sid": os.getsid(0), "leak": LEAK,
-        "random": random.random(),
+        "random": random.random(), "fds": len(os.listdir("/proc/self/fd")), "hashseed": os.environ.get("PYTHONHASHSEED"),
+        "io": sys.stdout.encoding,
         "stdin": os.read(0, 10).decode(),
     })
 '''
@@ -63,9 +66,15 @@ class Env:
         ref = AttemptRef("p", "d", "e1", node, 0)
         paths = blobs.BlobStore(self.blob_url).attempt("p", "d", "e1", node, 0)
         blobs.write_json(paths.inputs, {"tag": node})
-        response = provider.submit(SubmitRequest(
+        request = SubmitRequest(
             ref=ref, task=task.to_json(), inputs_uri=paths.inputs, outputs_uri=paths.outputs, bundle_uri=self.bundle,
-            blob_store=self.blob_url, environment=environment or {}))
+            blob_store=self.blob_url, environment=environment or {})
+        response = provider.submit(request)
+        for _ in range(100):  # as the controller does: a throttled submit is made again later
+            if response.error is None or response.error.code != THROTTLED:
+                break
+            time.sleep(0.05)
+            response = provider.submit(request)
         assert response.error is None, response.error
         status = wait(provider, ref, response.handle)
         assert status.phase == "succeeded", status
@@ -102,7 +111,7 @@ def test_a_forked_attempt_sees_what_a_fresh_process_sees(env: Env) -> None:
     assert forked_env["FLOWCTL_SECRET_DB_PASSWORD"] == "s3cret" and forked_env["DECLARED"] == "yes"
     assert "CONTROLLER_ONLY" not in forked_env
     assert forked["leak"] == ["forked"] and fresh["leak"] == ["fresh"]
-    for key in ("cwd", "path", "argv0", "stdin"):
+    for key in ("cwd", "path", "argv0", "stdin", "fds", "io"):
         assert forked[key] == fresh[key], key
     assert forked["sid"] == forked["pid"]  # its own session: a timeout kills its whole tree
 
@@ -124,7 +133,9 @@ def test_a_dead_fork_server_is_replaced_and_the_attempt_still_runs_once(env: Env
     provider = env.provider(fork=True)
     first, _ = env.run(provider, "n1")
     os.kill(int(str(first["ppid"])), signal.SIGKILL)
-    second, handle = env.run(provider, "n2")  # a fresh interpreter, or a new server's fork
+    # a fresh interpreter (the request never reached the server), or a throttled submit (it may have:
+    # the attempt runs once, found by the next submit) and then a new server's fork
+    second, handle = env.run(provider, "n2")
     assert second["ppid"] != first["ppid"]
     assert ProcessHandle.parse(handle).pid == second["pid"]
     third, _ = env.run(provider, "n3")
@@ -138,3 +149,14 @@ def test_closing_the_provider_stops_the_fork_server(env: Env) -> None:
     provider.close()
     with pytest.raises(ProcessLookupError):
         os.kill(server, 0)
+
+
+def test_an_attempt_setting_interpreter_variables_starts_as_a_fresh_interpreter(env: Env) -> None:
+    provider = env.provider(fork=True)
+    forked, _ = env.run(provider, "n1")
+    own, _ = env.run(provider, "n2", environment={"PYTHONIOENCODING": "latin-1"})
+    assert forked["ppid"] != os.getpid()
+    assert own["ppid"] == os.getpid()  # a fork could not have applied the variable
+    assert codecs.lookup(str(own["io"])).name == codecs.lookup("latin-1").name
+    path_only, _ = env.run(provider, "n3", environment={"PYTHONPATH": str(env.tmp)})
+    assert path_only["ppid"] != os.getpid() and str(env.tmp) in path_only["path"]  # type: ignore[operator]
