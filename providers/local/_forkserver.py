@@ -144,12 +144,15 @@ def _startup_settings(env: Mapping[str, str]) -> dict[str, str]:
 def _warm_up() -> None:
     """Import (and build) what every python attempt needs, once, before any fork."""
     import gc
+    from importlib import import_module
 
     import flowctl.entrypoint
     import flowctl.providers.local._child
     import flowctl.sdk
-    import flowctl.sdk._context
     from flowctl.types import from_json_value, to_json_value, type_spec_of, validate_value
+
+    for module in sorted(set(flowctl.sdk._LAZY_EXPORTS.values())):  # the whole SDK, as task modules use it
+        import_module(module)
 
     for kind in (int, float, str, bool, list[int], dict[str, float]):
         type_spec_of(kind, where="warm-up")  # builds the TypeSpec model the @task decorator makes
