@@ -100,7 +100,7 @@ def import_file(path: str | Path) -> ModuleType:
 
 def load_task(task: TaskSpec | TaskData, *, root: Path | None = None) -> Any:
     """The :class:`~flowctl.sdk.TaskDefinition` of a python task spec (imports its module)."""
-    from flowctl.sdk import TaskDefinition, definition_of
+    from flowctl.sdk._task import DEFINITION_ATTR, TaskDefinition  # not the compiler: see flowctl.sdk
 
     if task.code is None:
         raise ManifestError(f"Task `{task.name}` has no Python code to run (task type {task.task_type!r})")
@@ -116,7 +116,7 @@ def load_task(task: TaskSpec | TaskData, *, root: Path | None = None) -> Any:
     target: Any = module
     for part in task.code.qualname.split("."):
         target = getattr(target, part, None)
-    definition = definition_of(target) if target is not None else None
+    definition = target if isinstance(target, TaskDefinition) else getattr(target, DEFINITION_ATTR, None)
     if not isinstance(definition, TaskDefinition):
         raise ManifestError(f"`{task.code.module}.{task.code.qualname}` is not the task `{task.name}` any more")
     return definition

@@ -19,8 +19,12 @@ The server answers ``{"pid": N, "ticks": T}`` and closes its copies of the descr
 attempt alone holds its lock (``_claim``: exactly once across controller restarts). It reaps its
 children; it exits when the provider closes the socket (or dies), and attempts keep running.
 
-Differences from a fresh interpreter: modules flowctl imported are already loaded, and the string
-hash seed is the server's (``PYTHONHASHSEED``). ``FLOWCTL_LOCAL_FORK=0`` turns the fork server off.
+An attempt whose environment sets interpreter start-up variables (``PYTHON*`` other than
+``PYTHONPATH``: ``PYTHONHASHSEED``, ``PYTHONIOENCODING``...) differently from the server's is
+started as a fresh interpreter instead (:meth:`ForkServer.suits`), since a fork cannot apply them.
+What remains different from a fresh interpreter: the modules flowctl imported are loaded already,
+``__main__`` is this module, and the string hash seed is the server's (a fresh process draws its
+own). ``FLOWCTL_LOCAL_FORK=0`` turns the fork server off.
 """
 
 from __future__ import annotations
@@ -68,6 +72,10 @@ class ForkServer:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._process: Popen[bytes] | None = None
+
+    def suits(self, env: Mapping[str, str]) -> bool:
+        """Whether a fork gets what a fresh interpreter with ``env`` would: the same ``PYTHON*`` start-up settings."""
+        return _startup_settings(env) == _startup_settings(self.environment)
 
     def _start(self) -> socket.socket:
         import subprocess
@@ -128,18 +136,30 @@ class ForkServer:
                 process.wait()
 
 
+def _startup_settings(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith("PYTHON") and k != "PYTHONPATH"}
+
+
 # ---------------------------------------------------------------- the server
 def _warm_up() -> None:
     """Import (and build) what every python attempt needs, once, before any fork."""
+    import gc
+    from importlib import import_module
+
     import flowctl.entrypoint
     import flowctl.providers.local._child
     import flowctl.sdk
-    import flowctl.types
-    from flowctl.types import from_json_value, to_json_value
+    from flowctl.types import from_json_value, to_json_value, type_spec_of, validate_value
 
-    for kind in (int, float, str, bool):
-        to_json_value(from_json_value(kind(), kind), kind)
+    for module in sorted(set(flowctl.sdk._LAZY_EXPORTS.values())):  # the whole SDK, as task modules use it
+        import_module(module)
+
+    for kind in (int, float, str, bool, list[int], dict[str, float]):
+        type_spec_of(kind, where="warm-up")  # builds the TypeSpec model the @task decorator makes
+        validate_value(to_json_value(from_json_value(kind(), kind), kind), kind)
     del flowctl
+    gc.collect()
+    gc.freeze()  # the forks' collector leaves these objects (and their memory pages) alone
 
 
 def _reap() -> None:

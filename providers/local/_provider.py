@@ -185,7 +185,7 @@ class LocalProvider:
     def _start(self, command: list[str], env: dict[str, str], lock_fd: int, log_fd: int,
                deadline: float) -> subprocess.Popen[bytes] | ProcessHandle:
         """A fork of the fork server when there is one (``_forkserver``), else a fresh interpreter."""
-        if self._fork is not None:
+        if self._fork is not None and self._fork.suits(env):
             try:
                 pid, ticks = self._fork.spawn(command[3:], env, os.getcwd(), lock_fd, log_fd)
                 return ProcessHandle(pid, ticks, deadline)

@@ -49,23 +49,32 @@ class ExitWatcher:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="flowctl-local-exits", daemon=True)
                 self._thread.start()
-        self._wake()
+            self._wake()
 
     def close(self) -> None:
+        """Stop watching; the thread closes the wake-up pipe as it ends (now, unless called from it)."""
         with self._lock:
             self._closed = True
             thread = self._thread
-        self._wake()
-        if thread is not None:
+            self._wake()
+            if thread is None:
+                self._close_pipe()
+        if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=2)
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
     # ------------------------------------------------------------ the thread
     def _wake(self) -> None:
+        """Called with the lock held: the pipe is open until the thread closes it under the lock."""
+        if self._wake_w < 0:
+            return
         with contextlib.suppress(OSError):  # a full pipe wakes the thread just as well
             os.write(self._wake_w, b"x")
+
+    def _close_pipe(self) -> None:
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
 
     def _run(self) -> None:
         selector = selectors.DefaultSelector()
@@ -105,6 +114,8 @@ class ExitWatcher:
                     with contextlib.suppress(OSError):
                         os.close(key.fd)
             selector.close()
+            with self._lock:
+                self._close_pipe()
 
     def _register(self, selector: selectors.BaseSelector, handle: ProcessHandle, polled: set[ProcessHandle]) -> bool:
         """Start waiting for ``handle``'s process; False when it has already ended."""

@@ -81,6 +81,7 @@ def test_a_python_attempt_builds_no_spec_model_and_loads_no_control_plane(tmp_pa
     report = _report(run, cwd=tmp_path)
     assert json.loads((tmp_path / "blobs" / "a" / "outputs.json").read_text()) == {"o0": "42 n0 s3cret"}
     assert report["built"] == []  # the task spec was read as plain JSON
+    assert "pydantic" not in report["roots"]  # nor does `from flowctl import task` or moving an int load it
     assert not CONTROL_PLANE & set(report["roots"])
     assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
 
