@@ -25,13 +25,14 @@ from flowctl.spec import (
     WorkflowSpec,
     digest_of,
 )
+from flowctl.state._interface import AD_HOC
 
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.sdk import CompiledEntity
     from flowctl.state._executions import ExecutionRecord, ExecutionStore
 
-REMOTE_MANAGER = "flowctl run --remote"
+REMOTE_MANAGER = AD_HOC
 
 
 def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
