@@ -3,7 +3,8 @@
 Every difference is a leaf at an address: ``spec.resources.cpu``, ``spec.hard["requests.cpu"]``,
 ``notifications[0].recipients[1]``. A value added or removed as a whole (a new dict, a new list
 item) is spelled out leaf by leaf, so ``notifications [] -> [...]`` reads as the fields of the new
-notification. Lists are ordered unless their key is named in ``unordered`` (compared as multisets).
+notification. Lists are ordered unless their key is named in ``unordered`` (compared as multisets,
+by deepdiff).
 """
 
 from __future__ import annotations
@@ -61,43 +62,82 @@ def flat(value: Any) -> dict[str, Any]:
 
 
 def structural_diff(before: Any, after: Any, *, unordered: Collection[str] = ()) -> list[FieldChange]:
-    """The leaves that differ between ``before`` and ``after``, sorted by address."""
-    if before == after:
-        return []
-    from deepdiff import DeepDiff  # only when something differs: keeps deepdiff off `import flowctl`
+    """The leaves that differ between ``before`` and ``after``, sorted by address.
 
-    def ignore_order(level: Any) -> bool:
-        path = level.path(output_format="list")
+    Mappings and ordered lists are walked here, index by index (their diff is unambiguous, and a
+    plan computes one per changed version: deepdiff costs some 15 times as much per spec); a list
+    named in ``unordered`` that differs is matched by deepdiff (``ignore_order``), which pairs the
+    items that changed and tells them from the ones added or removed.
+    """
+    changes: list[FieldChange] = []
+    _walk(before, after, (), frozenset(unordered), changes)
+    return sorted(changes, key=lambda c: c.path)
+
+
+def _walk(before: Any, after: Any, path: tuple[str | int, ...], unordered: frozenset[str],
+          out: list[FieldChange]) -> None:
+    if type(before) is type(after) and not isinstance(before, Mapping | list | tuple) and before == after:
+        return  # containers are walked: ``==`` holds for 1 and True, 1 and 1.0, whose canonical JSON differs
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in before.keys() | after.keys():
+            sub = (*path, str(key))
+            if key not in after:
+                out += (FieldChange(address(p), leaf, None) for p, leaf in leaves(before[key], sub))
+            elif key not in before:
+                out += (FieldChange(address(p), None, leaf) for p, leaf in leaves(after[key], sub))
+            else:
+                _walk(before[key], after[key], sub, unordered, out)
+        return
+    if isinstance(before, list | tuple) and isinstance(after, list | tuple):
         names = [p for p in path if isinstance(p, str)]
-        return bool(names) and names[-1] in unordered and not isinstance(path[-1], int)
+        if names and names[-1] in unordered and not isinstance(path[-1], int):
+            out += _unordered(before, after, path)
+            return
+        for index in range(max(len(before), len(after))):
+            sub = (*path, index)
+            if index >= len(after):
+                out += (FieldChange(address(p), leaf, None) for p, leaf in leaves(before[index], sub))
+            elif index >= len(before):
+                out += (FieldChange(address(p), None, leaf) for p, leaf in leaves(after[index], sub))
+            else:
+                _walk(before[index], after[index], sub, unordered, out)
+        return
+    if before is None and after is not None:  # None -> a container: spell it out
+        out += (FieldChange(address(p), None, leaf) for p, leaf in leaves(after, path))
+    elif after is None and before is not None:
+        out += (FieldChange(address(p), leaf, None) for p, leaf in leaves(before, path))
+    else:
+        out.append(FieldChange(address(path), before, after))
 
-    tree: Any = DeepDiff(before, after, view="tree", ignore_order_func=ignore_order if unordered else None,
-                         report_repetition=False, verbose_level=2, threshold_to_diff_deeper=0)
-    changes: dict[str, FieldChange] = {}
+
+def _unordered(before: Any, after: Any, path: tuple[str | int, ...]) -> list[FieldChange]:
+    """Two lists compared as multisets (deepdiff); addresses of removed items index ``before``."""
+    from deepdiff import DeepDiff  # only for an unordered list that differs: keeps deepdiff off the plan path
+
+    tree: Any = DeepDiff(list(before), list(after), view="tree", ignore_order=True, report_repetition=False,
+                         verbose_level=2, threshold_to_diff_deeper=0)
+    changes: list[FieldChange] = []
     for category in tree:
         for level in tree[category]:
-            removed = "removed" in category
             added = "added" in category
-            path = tuple(level.path(output_format="list", use_t2=added))
+            removed = "removed" in category
             if category == "type_changes" and (level.t1 is None or level.t2 is None):
-                added, removed = level.t1 is None, level.t2 is None  # None <-> a container: spell it out
+                added, removed = level.t1 is None, level.t2 is None
+            parts = (*path, *level.path(output_format="list", use_t2=added))
             if added:
-                rows = [(p, None, leaf) for p, leaf in leaves(level.t2, path)]
+                changes += (FieldChange(address(p), None, leaf) for p, leaf in leaves(level.t2, parts))
             elif removed:
-                rows = [(p, leaf, None) for p, leaf in leaves(level.t1, path)]
+                changes += (FieldChange(address(p), leaf, None) for p, leaf in leaves(level.t1, parts))
             else:
-                rows = [(path, level.t1, level.t2)]
-            for parts, was, now in rows:
-                key = address(parts)
-                changes[key] = FieldChange(key, was, now)
-    return [changes[key] for key in sorted(changes)]
+                changes.append(FieldChange(address(parts), level.t1, level.t2))
+    return changes
 
 
 def unchanged_count(before: Any, after: Any, changes: Collection[FieldChange]) -> int:
-    """How many leaves of ``after`` are the same in ``before`` (for ``# (N unchanged attributes hidden)``)."""
-    changed = {c.path for c in changes}
-    old = flat(before)
-    return sum(1 for key, leaf in flat(after).items() if key not in changed and old.get(key, _ABSENT) == leaf)
+    """How many leaves of ``after`` are the same in ``before`` (for ``# (N unchanged attributes hidden)``).
 
-
-_ABSENT = object()
+    Every changed or added leaf of ``after`` is one change with an ``after`` value; a leaf set to
+    null counts as unchanged here (the count is for the reader, nothing decides on it).
+    """
+    total = sum(1 for _ in leaves(after))
+    return max(0, total - sum(1 for c in changes if c.after is not None))

@@ -68,3 +68,14 @@ def test_a_whole_new_object_is_spelled_out_leaf_by_leaf() -> None:
     after = {"spec": {"hard": {"requests.cpu": "16"}}, "metadata": {"labels": {"a": "b"}}}
     assert structural_diff({}, after) == [
         FieldChange("metadata.labels.a", None, "b"), FieldChange('spec.hard["requests.cpu"]', None, "16")]
+
+
+def test_a_changed_item_of_an_unordered_list_is_paired_not_removed_and_added() -> None:
+    before = {"notifications": [{"kind": "email", "recipients": ["a@x.io"]}, {"kind": "slack", "url": "u1"}]}
+    after = {"notifications": [{"kind": "slack", "url": "u2"}, {"kind": "email", "recipients": ["a@x.io"]}]}
+    assert structural_diff(before, after, unordered={"notifications"}) == [
+        FieldChange("notifications[1].url", "u1", "u2")]
+
+
+def test_a_value_of_another_type_is_a_change() -> None:
+    assert structural_diff({"retries": 1}, {"retries": True}) == [FieldChange("retries", 1, True)]
