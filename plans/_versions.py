@@ -46,7 +46,8 @@ def version_change(old: StoredEntity, entity: Entity) -> VersionChange:
     attrs, unchanged = attribute_changes(before, after)
     tops = {_top(a.path) for a in attrs}
     named = {_ASPECTS.get(t, t) for t in tops}
-    aspects = (*(a for a in _ORDER if a in named), *sorted(named - set(_ORDER)))
+    # the digests differ, so something changed even if no leaf shows it (a list reordered)
+    aspects = (*(a for a in _ORDER if a in named), *sorted(named - set(_ORDER))) or ("content",)
     interface: Json = before.get("interface") if "interface" in named else None
     return VersionChange(version=old.version, digest=old.digest, aspects=aspects, attributes=attrs,
                          unchanged_attributes=unchanged, interface_before=interface)

@@ -50,3 +50,20 @@ def test_a_first_version_replaces_nothing() -> None:
                         MemStore().snapshot(), now=NOW)
     assert all(c.replaces is None for c in plan.visible_changes)
     assert all(item["replaces"] is None for item in render_plan_json(plan)["changes"])
+
+
+def test_a_reordered_unordered_list_still_counts_as_a_change() -> None:
+    from flowctl.spec import SecretSpec
+
+    store = MemStore()
+    tasks = scale_tasks("v1")
+    secrets = (SecretSpec(group="a"), SecretSpec(group="b"))
+    tasks[0] = tasks[0].model_copy(update={"secret_requests": secrets})
+    first = desired(register_workflow(P, "development", scale_workflow(), tasks, "v1"))
+    apply_plan(compute_plan(first, store.snapshot(), now=NOW), store, identity=ME, now=NOW)
+    tasks[0] = tasks[0].model_copy(update={"secret_requests": secrets[::-1]})
+    plan = compute_plan(desired(register_workflow(P, "development", scale_workflow(), tasks, "v2")),
+                        store.snapshot(), now=NOW)
+    change = next(c for c in plan.visible_changes if c.address == f"{P}/development/task/flows.mean@v2")
+    assert change.replaces is not None and change.replaces.aspects == ("content",)
+    assert change.replaces.attributes == ()
