@@ -8,6 +8,7 @@ the attempt is killed (``0`` for none), so a restarted controller still enforces
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import time
@@ -44,7 +45,14 @@ def start_ticks(pid: int) -> int:
         return -1
     except psutil.Error:
         return 0
-    return round((created - psutil.boot_time()) * _CLOCK_TICKS)
+    return round((created - _boot_time()) * _CLOCK_TICKS)
+
+
+@functools.cache
+def _boot_time() -> float:
+    import psutil
+
+    return psutil.boot_time()
 
 
 def is_alive(handle: ProcessHandle) -> bool:
