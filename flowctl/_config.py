@@ -34,6 +34,8 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("server", "FLOWCTL_SERVER", None,
+            "flowctl server URL: commands use its API (with FLOWCTL_TOKEN) instead of the registry database"),
     Setting("registry.url", "FLOWCTL_REGISTRY", "sqlite:///.flowctl/registry.db", "registry database URL"),
     Setting("blob_store.url", "FLOWCTL_BLOB_STORE", ".flowctl/blobs", "blob store URL or folder"),
     Setting("provider.name", "FLOWCTL_PROVIDER", "local", "where task attempts run: local or kubernetes"),
@@ -198,6 +200,15 @@ class Config:
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
             return check_registry_url(prefix + str(self.root / url[len(prefix):]))
         return check_registry_url(url)
+
+    @property
+    def server_url(self) -> str | None:
+        """The flowctl server the commands work through, or None (they open the registry themselves).
+
+        A ``--registry`` flag wins: the command opens that database directly."""
+        if self.origin("registry.url") == "flag":
+            return None
+        return self.get("server") or None
 
     @property
     def blob_store_url(self) -> str:

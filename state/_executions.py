@@ -33,6 +33,7 @@ from flowctl._errors import InputError
 from flowctl._redact import mask_url
 from flowctl.spec import Json
 from flowctl.state._engine import IMMEDIATE, translate_errors
+from flowctl.state._execution_access import ExecutionAccess
 from flowctl.state._execution_records import (
     ACTIVE_PHASES,
     TERMINAL_PHASES,
@@ -611,3 +612,8 @@ __all__ = [
     "StoredSpec",
     "open_execution_store",
 ]
+
+
+def _conforms(store: ExecutionStore) -> ExecutionAccess:
+    """mypy checks here that the SQL execution store is an ExecutionAccess."""
+    return store

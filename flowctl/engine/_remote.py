@@ -30,7 +30,9 @@ from flowctl.state._interface import AD_HOC
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.sdk import CompiledEntity
-    from flowctl.state._executions import ExecutionRecord, ExecutionStore
+    from flowctl.state import Store
+    from flowctl.state._execution_access import ExecutionAccess
+    from flowctl.state._executions import ExecutionRecord
 
 REMOTE_MANAGER = AD_HOC
 
@@ -46,26 +48,21 @@ def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
     return "r-" + digest_of(parts).split(":", 1)[1][:16]
 
 
-def register_compiled(store_url: str, compiled: CompiledEntity, *, project: str, domain: str, version: str,
+def register_compiled(store: Store, compiled: CompiledEntity, *, project: str, domain: str, version: str,
                       bundle_uri: str) -> None:
     """Register every spec of ``compiled`` in one transaction (idempotent for identical content)."""
     from flowctl._address import EntityKind
     from flowctl.spec import ProjectSpec
-    from flowctl.state import open_store
 
-    store = open_store(store_url)
-    try:
-        with store.transaction() as tx:
-            if project not in store.snapshot().projects:
-                tx.upsert_project(ProjectSpec(name=project), managed_by=REMOTE_MANAGER)
-            groups = ((EntityKind.TASK, compiled.tasks), (EntityKind.WORKFLOW, compiled.workflows),
-                      (EntityKind.LAUNCH_PLAN, compiled.launch_plans))
-            for kind, specs in groups:
-                for name, spec in specs.items():
-                    tx.register(kind, project, domain, name, version, spec.to_json(), spec.digest(),
-                                managed_by=REMOTE_MANAGER, created_by=REMOTE_MANAGER, bundle_uri=bundle_uri)
-    finally:
-        store.close()
+    with store.transaction() as tx:
+        if project not in store.snapshot().projects:
+            tx.upsert_project(ProjectSpec(name=project), managed_by=REMOTE_MANAGER)
+        groups = ((EntityKind.TASK, compiled.tasks), (EntityKind.WORKFLOW, compiled.workflows),
+                  (EntityKind.LAUNCH_PLAN, compiled.launch_plans))
+        for kind, specs in groups:
+            for name, spec in specs.items():
+                tx.register(kind, project, domain, name, version, spec.to_json(), spec.digest(),
+                            managed_by=REMOTE_MANAGER, created_by=REMOTE_MANAGER, bundle_uri=bundle_uri)
 
 
 def task_workflow(task: TaskSpec) -> tuple[WorkflowSpec, LaunchPlanSpec]:
@@ -96,10 +93,11 @@ def launch_remote(
     file: str | Path,
     inputs: Mapping[str, Json],
     config: Config,
-    store: ExecutionStore,
+    store: ExecutionAccess,
     *,
     project: str | None = None,
     domain: str | None = None,
+    registry: Store | None = None,
 ) -> ExecutionRecord:
     """Register ``entity`` (a workflow, launch plan or task of ``file``) with the code of ``file``'s
     import root at a content version, and create an execution of it with ``inputs`` (JSON values;
@@ -119,6 +117,11 @@ def launch_remote(
     root, _ = module_root(Path(file))
     bundle_uri = create_bundle(root, config.blob_store_url)
     version = remote_version(compiled, bundle_uri)
-    register_compiled(config.registry_url, compiled, project=project, domain=domain, version=version,
-                      bundle_uri=bundle_uri)
+    if registry is None:
+        from flowctl.state import open_store
+
+        with open_store(config.registry_url) as own:
+            register_compiled(own, compiled, project=project, domain=domain, version=version, bundle_uri=bundle_uri)
+    else:
+        register_compiled(registry, compiled, project=project, domain=domain, version=version, bundle_uri=bundle_uri)
     return launch(store, project, domain, compiled.name, inputs, version=version)

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flowctl.spec import Json
-from flowctl.state._executions import AttemptRecord, ExecutionRecord, ExecutionStore, NodeRecord
+from flowctl.state._execution_access import ExecutionAccess
+from flowctl.state._executions import AttemptRecord, ExecutionRecord, NodeRecord
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,7 +52,7 @@ def node_document(node: NodeRecord, attempts: list[AttemptRecord], created_at: d
     }
 
 
-def execution_document(store: ExecutionStore, x: ExecutionRecord) -> dict[str, Json]:
+def execution_document(store: ExecutionAccess, x: ExecutionRecord) -> dict[str, Json]:
     nodes = store.load_nodes(x.id)
     attempts = store.load_attempts(x.id)
     return {
@@ -108,7 +109,7 @@ def render_list(executions: list[ExecutionRecord], console: Console) -> None:
     console.print(table)
 
 
-def watch(store: ExecutionStore, execution_id: str, console: Console, *, interval: float = 0.3,
+def watch(store: ExecutionAccess, execution_id: str, console: Console, *, interval: float = 0.3,
           timeout: float | None = None) -> ExecutionRecord:
     """Follow an execution until it is terminal, printing node progress (live on a terminal)."""
     end = time.monotonic() + timeout if timeout else None

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from flowctl.server import _api, _console, _problems
+from flowctl.server import _api, _console, _problems, _store_api
 from flowctl.server._services import Services
 
 STATIC = Path(__file__).parent / "static"
@@ -50,6 +50,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
     )
     app.state.services = services
     app.include_router(_api.router)
+    app.include_router(_store_api.router)
     app.include_router(_console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 costs 3x the time for 3% less

@@ -1,6 +1,6 @@
 """``flowctl drift`` end to end: a manifest applied by the CLI, changed out of band, reported.
 
-Exit codes through a real subprocess (``python -m flowctl drift``); formats, --output and --accept
+Exit codes through a real subprocess (``python -m flowctl drift``); formats, --out and --accept
 through Typer's CliRunner (in-process, fast).
 """
 
@@ -98,7 +98,7 @@ def test_formats_and_output_file(applied: Applied, app: typer.Typer, tmp_path: P
     assert md.exit_code == 2  # type: ignore[attr-defined]
     assert md.stdout.startswith("## flowctl drift: drift detected")  # type: ignore[attr-defined]
     out = tmp_path / "reports" / "drift.html"
-    html = invoke(app, *args, "--format", "html", "--output", str(out))
+    html = invoke(app, *args, "-o", "html", "--out", str(out))
     assert html.exit_code == 2  # type: ignore[attr-defined]
     assert html.stdout == ""  # type: ignore[attr-defined]
     assert f"Report written to {out}" in html.stderr  # type: ignore[attr-defined]
