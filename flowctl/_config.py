@@ -8,12 +8,15 @@ the same file and resolves relative paths against the same folder:
 * relative paths (the SQLite registry, the blob store, the cache, ``manifests.path``) are taken
   from the folder of that file, else from the current folder.
 
-Every setting remembers where its value came from, for ``flowctl config show``.
+Every setting remembers where its value came from, for ``flowctl config show``. A key of the file
+that is no setting is reported once per file on stderr, with the nearest valid name.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +116,30 @@ def _lookup(table: dict[str, Any], dotted: str) -> str | None:
     return str(node)
 
 
+def unknown_keys(table: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys of ``table`` that are no setting (an inline table of a setting is its value)."""
+    found: list[str] = []
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if dotted in _BY_KEY:
+            continue
+        if isinstance(value, dict) and any(k.startswith(dotted + ".") for k in _BY_KEY):
+            found += unknown_keys(value, dotted + ".")
+        else:
+            found.append(dotted)
+    return found
+
+
+def unknown_key_warning(file: Path, key: str) -> str:
+    """``flowctl.toml: unknown setting `registry.uri` (ignored); did you mean `registry.url`?``"""
+    nearest = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.6)
+    hint = f"did you mean `{nearest[0]}`?" if nearest else "`flowctl config show` lists the settings."
+    return f"Warning: {file}: unknown setting `{key}` (ignored); {hint}"
+
+
+_WARNED: set[Path] = set()  # files whose unknown keys were reported in this process
+
+
 class Config:
     """Resolved settings for one invocation. ``root`` is the folder relative paths are taken from.
 
@@ -132,6 +159,11 @@ class Config:
         self.file = (find_config_file(start) if start is not None else None) or find_config_file(self.cwd)
         self.root = self.file.parent if self.file else self.cwd
         table = _file_table(self.file) if self.file else {}
+        self.unknown_keys = tuple(unknown_keys(table))
+        if self.file is not None and self.unknown_keys and self.file not in _WARNED:
+            _WARNED.add(self.file)
+            for key in self.unknown_keys:
+                sys.stderr.write(unknown_key_warning(self.file, key) + "\n")
         flags = flags or {}
         self._resolved: dict[str, ResolvedSetting] = {}
         for setting in SETTINGS:
