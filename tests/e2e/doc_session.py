@@ -161,7 +161,7 @@ class Session:
             result = subprocess.run(["bash", "-c", step.text], cwd=self.folder, env=self.env, timeout=self.timeout,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             transcript.append(f"$ {step.text}\n{result.stdout}")
-            mismatch = check(step, result.stdout, result.returncode, str(self.folder), self.shown_folder)
+            mismatch = check(step, result.stdout, result.returncode, str(self.folder.resolve()), self.shown_folder)
             if mismatch is not None:
                 raise AssertionError(f"{mismatch}\n--- session so far:\n" + "\n".join(transcript[-6:]))
         return transcript
