@@ -9,6 +9,11 @@ The page's conventions (docs/getting-started.md):
 * a command ending in `&` runs in the background until the session ends;
 * `# exits N` at the end of a command: N is its expected exit status (else 0).
 
+To refresh a page after an output changed, print what every command prints now, with each
+mismatch marked::
+
+    .venv/bin/python tests/e2e/doc_session.py docs/getting-started.md
+
 Output is compared line by line after :func:`normalize`, which replaces what differs from run to
 run (versions, digests, execution ids, times, durations, the session's folder) with placeholders:
 every expected line must be a line of the actual output; a `...` line stands for lines left out.
@@ -20,6 +25,8 @@ import os
 import re
 import signal
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,10 +134,13 @@ class Mismatch:
     exit_code: int
     missing: str | None
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
         what = (f"expected line not printed: {self.missing!r}" if self.missing is not None
                 else f"exit status {self.exit_code}, expected {self.command.exit_code}")
-        return f"page line {self.command.line}: `{self.command.text}`: {what}\n--- output:\n{self.output}"
+        return f"page line {self.command.line}: `{self.command.text}`: {what}"
+
+    def __str__(self) -> str:
+        return f"{self.summary()}\n--- output:\n{self.output}"
 
 
 class Session:
@@ -143,8 +153,8 @@ class Session:
         self.timeout = timeout
         self.background: list[subprocess.Popen[bytes]] = []
 
-    def run(self, steps: list[Command | File]) -> list[str]:
-        """Run every step; the transcript (each command and its output) for failure messages."""
+    def run(self, steps: list[Command | File], *, stop_on_mismatch: bool = True) -> list[str]:
+        """Run every step; the transcript (each command and its output, and its mismatch if any)."""
         transcript: list[str] = []
         for step in steps:
             if isinstance(step, File):
@@ -162,8 +172,10 @@ class Session:
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             transcript.append(f"$ {step.text}\n{result.stdout}")
             mismatch = check(step, result.stdout, result.returncode, str(self.folder.resolve()), self.shown_folder)
-            if mismatch is not None:
+            if mismatch is not None and stop_on_mismatch:
                 raise AssertionError(f"{mismatch}\n--- session so far:\n" + "\n".join(transcript[-6:]))
+            if mismatch is not None:
+                transcript.append(f"!!! MISMATCH {mismatch.summary()}")
         return transcript
 
     def close(self) -> None:
@@ -194,3 +206,35 @@ def check(command: Command, output: str, exit_code: int, folder: str | None = No
             return Mismatch(command, output, exit_code, expected)
         remaining.remove(wanted)
     return None
+
+
+def session_env(home: Path) -> dict[str, str]:
+    """A clean environment for a page's session: this interpreter's `flowctl` first on PATH, no
+    FLOWCTL_* settings, a fixed user (alice) for git and for the names flowctl records."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWCTL_", "GIT_"))}
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", HOME=str(home),
+               USER="alice", LOGNAME="alice", GIT_CONFIG_NOSYSTEM="1",
+               GIT_AUTHOR_NAME="alice", GIT_AUTHOR_EMAIL="alice@example.com",
+               GIT_COMMITTER_NAME="alice", GIT_COMMITTER_EMAIL="alice@example.com")
+    return env
+
+
+def main(argv: list[str]) -> int:
+    """Run the page ``argv[0]`` in a scratch folder named ``hello``; print the transcript."""
+    if len(argv) != 1:
+        sys.stderr.write("usage: .venv/bin/python tests/e2e/doc_session.py PAGE.md\n")
+        return 2
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "hello"
+        folder.mkdir()
+        session = Session(folder, session_env(Path(scratch)), shown_folder="/tmp/hello")
+        try:
+            transcript = session.run(parse(Path(argv[0]).read_text()), stop_on_mismatch=False)
+        finally:
+            session.close()
+    print("\n".join(transcript))
+    return 1 if any(entry.startswith("!!! MISMATCH") for entry in transcript) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -3,24 +3,13 @@ in a fresh folder, and each command prints the lines the page shows (tests/e2e/d
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
-from doc_session import Command, File, Session, check, normalize, parse
+from doc_session import Command, File, Session, check, normalize, parse, session_env
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "getting-started.md"
 SHOWN_FOLDER = "/tmp/hello"  # where the page's session ran
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWCTL_", "GIT_"))}
-    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", HOME=str(home),
-               USER="alice", LOGNAME="alice", GIT_CONFIG_NOSYSTEM="1",
-               GIT_AUTHOR_NAME="alice", GIT_AUTHOR_EMAIL="alice@example.com",
-               GIT_COMMITTER_NAME="alice", GIT_COMMITTER_EMAIL="alice@example.com")
-    return env
 
 
 @pytest.mark.slow
@@ -32,7 +21,7 @@ def test_getting_started_runs_as_written(tmp_path: Path) -> None:
     assert sum(1 for c in commands if c.exit_code == 2) == 1  # the drift finding
     folder = tmp_path / "hello"
     folder.mkdir()
-    session = Session(folder, _env(tmp_path), shown_folder=SHOWN_FOLDER)
+    session = Session(folder, session_env(tmp_path), shown_folder=SHOWN_FOLDER)
     try:
         session.run(steps)
     finally:
