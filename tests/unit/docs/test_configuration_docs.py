@@ -7,6 +7,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from flowctl._config import SETTINGS, _lookup
 
 REPO = Path(__file__).resolve().parents[3]
@@ -101,3 +103,19 @@ def test_the_example_names_each_settings_variable() -> None:
     text = _example()
     missing = [setting.env for setting in SETTINGS if setting.env and setting.env not in text]
     assert not missing, f"name these variables in docs/flowctl.toml.example: {missing}"
+
+
+def test_the_example_loads_as_a_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowctl._config import Config
+
+    for setting in SETTINGS:
+        if setting.env:
+            monkeypatch.delenv(setting.env, raising=False)
+    (tmp_path / "flowctl.toml").write_text(_example())
+    config = Config(cwd=tmp_path)
+    assert config.file == tmp_path / "flowctl.toml"
+    assert config.registry_url == f"sqlite:///{tmp_path / '.flowctl/registry.db'}"
+    live = tomllib.loads(_example())
+    for setting in SETTINGS:
+        expected = "flowctl.toml" if _lookup(live, setting.key) is not None else "default"
+        assert config.origin(setting.key) == expected, setting.key
