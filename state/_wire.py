@@ -206,6 +206,10 @@ class DoneDoc(Wire):
     done: bool
 
 
+class BundleDoc(Wire):
+    uri: str
+
+
 class ApprovalRequest(Wire):
     record: ApprovalRecord
 

@@ -15,12 +15,15 @@ sent; a local caller is trusted as a direct database user is.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from flowctl._address import EntityKind
+from flowctl._errors import InputError
 from flowctl.server._operations import Call, Invocation, Scope, invoke, operation
 from flowctl.state import LockInfo, RegisterResult, RegistryTransaction, SqlStore
 from flowctl.state import _wire as w
@@ -136,6 +139,20 @@ def _unlock(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
     """Release the caller's registry lock (409 when it was lost meanwhile)."""
     services.leases.release(lock_id)
     return w.DoneDoc(done=True)
+
+
+@operation("store.bundle_put", write=True)
+def _bundle(services: Services, call: Call, *, digest: str, data: bytes) -> w.BundleDoc:
+    """Store a code bundle (``apply``, ``run --remote`` through the server) under its sha256."""
+    from flowctl._bundle import MAX_BUNDLE_BYTES, store_bundle
+
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or hashlib.sha256(data).hexdigest() != digest:
+        raise InputError(f"The bundle's content does not match its digest `{digest[:80]}`",
+                         detail="PUT the bundle's bytes to /api/v1/store/bundles/<their sha256, lowercase hex>.")
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise InputError(f"The bundle is {len(data) // (1024 * 1024)} MiB, more than a bundle may be",
+                         detail="Bundles hold sources only. Add data files and build outputs to .gitignore.")
+    return w.BundleDoc(uri=store_bundle(data, services.config.blob_store_url))
 
 
 @operation("store.locks")
@@ -303,6 +320,16 @@ def locks(run: Invocation = invoke("store.locks")) -> Any:
 @router.post("/locks/{lock_id}/break", response_model=w.DoneDoc, openapi_extra=ADMIN)
 def break_lock(lock_id: str, run: Invocation = invoke("store.break_lock")) -> Any:
     return _json(run(Scope(), lock_id=lock_id))
+
+
+@router.put("/bundles/{digest}", response_model=w.BundleDoc,
+            openapi_extra={**DEPLOY, "requestBody": {"content": {"application/gzip": {"schema": {"type": "string",
+                                                                                                 "format": "binary"}}}}})
+async def bundle(digest: str, request: Request, run: Invocation = invoke("store.bundle_put")) -> Any:
+    data = await request.body()
+    from starlette.concurrency import run_in_threadpool
+
+    return _json(await run_in_threadpool(run, Scope(), digest=digest, data=data))
 
 
 @router.post("/approvals", response_model=w.DoneDoc, openapi_extra=DEPLOY)

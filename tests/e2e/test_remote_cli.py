@@ -31,13 +31,12 @@ def setup(registry_url: str, tmp_path: Path,
     """A server (with a controller unless the test is marked ``no_controller``) and a copy of the example."""
     project = tmp_path / "manifests"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", ".flowctl"))
-    blobs = str(tmp_path / "blobs")  # code bundles: a store the CLI and the server both reach (as S3 in CI)
+    blobs = str(tmp_path / "blobs")  # the server's: the CLI uploads code bundles to the server
     create_registry(registry_url)
     server = ServerProcess(tmp_path, registry_url, blobs,
                            controller=request.node.get_closest_marker("no_controller") is None)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWCTL_")}
-    env.update({"FLOWCTL_SERVER": server.url, "FLOWCTL_BLOB_STORE": blobs, "PYTHONPATH": str(ROOT),
-                "NO_COLOR": "1"})
+    env.update({"FLOWCTL_SERVER": server.url, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
     yield server, project, env
     server.stop()
 
