@@ -19,6 +19,7 @@ from flowctl.state._execution_records import (
     ExecutionRecord,
     NewExecution,
     NodeRecord,
+    ScheduleFire,
     StoredSpec,
 )
 from flowctl.state._interface import (
@@ -241,6 +242,10 @@ class NodesDoc(Wire):
 
 class AttemptsDoc(Wire):
     attempts: dict[str, list[AttemptRecord]]
+
+
+class FiresDoc(Wire):
+    items: list[ScheduleFire]
 
 
 class CreateExecutionRequest(Wire):

@@ -193,6 +193,13 @@ def _version(services: Services, call: Call, *, kind: str, name: str, active: bo
     return w.VersionDoc(version=found)
 
 
+@operation("store.fires")
+def _fires(services: Services, call: Call, *, launch_plan: str) -> w.FiresDoc:
+    """The recorded fires of a launch plan's schedule, oldest first (``flowctl drift``)."""
+    found = services.executions.fires(call.scope.project or "", call.scope.domain or "", launch_plan)
+    return w.FiresDoc.model_construct(items=found)
+
+
 @operation("store.execution_create", write=True)
 def _create(services: Services, call: Call, *, body: w.CreateExecutionRequest) -> w.ExecutionDoc:
     """Create an execution; its inputs are checked against the launch plan here too."""
@@ -352,6 +359,11 @@ def spec(project: str, domain: str, kind: str, name: str, version: str, run: Inv
 def version(project: str, domain: str, kind: str, name: str, active: bool = False,
             run: Invocation = invoke("store.version")) -> Any:
     return _json(run(Scope(project, domain), kind=kind, name=name, active=active))
+
+
+@router.get(PD + "/fires/{launch_plan}", response_model=w.FiresDoc, openapi_extra=READ)
+def fires(project: str, domain: str, launch_plan: str, run: Invocation = invoke("store.fires")) -> Any:
+    return _json(run(Scope(project, domain), launch_plan=launch_plan))
 
 
 @router.post(XR, response_model=w.ExecutionDoc, status_code=201, openapi_extra=OPERATE)
