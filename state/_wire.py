@@ -19,6 +19,7 @@ from flowctl.state._execution_records import (
     ExecutionRecord,
     NewExecution,
     NodeRecord,
+    ScheduleFire,
     StoredSpec,
 )
 from flowctl.state._interface import (
@@ -206,6 +207,10 @@ class DoneDoc(Wire):
     done: bool
 
 
+class BundleDoc(Wire):
+    uri: str
+
+
 class ApprovalRequest(Wire):
     record: ApprovalRecord
 
@@ -237,6 +242,10 @@ class NodesDoc(Wire):
 
 class AttemptsDoc(Wire):
     attempts: dict[str, list[AttemptRecord]]
+
+
+class FiresDoc(Wire):
+    items: list[ScheduleFire]
 
 
 class CreateExecutionRequest(Wire):

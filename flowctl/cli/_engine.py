@@ -25,7 +25,7 @@ def open_executions(config: Config, *, command: str = "This command") -> Executi
     if server is not None:
         from flowctl._errors import InputError
 
-        raise InputError(f"{command} does not work through the flowctl server yet",
+        raise InputError(f"{command} does not work through the flowctl server yet",  # needs the whole store
                          detail=f"FLOWCTL_SERVER is set ({server}). Use the console ({server.rstrip('/')}/console/) "
                          "or the API for it, or pass --registry URL to use the registry database directly.")
     return open_execution_store(config.registry_url, create=False)
@@ -45,7 +45,8 @@ def open_execution_access(config: Config, *, create: bool = False) -> ExecutionA
 
 
 def engine_context(
-    *, registry: str | None = None, blob_store: str | None = None, provider: str | None = None, slots: int | None = None
+    *, registry: str | None = None, blob_store: str | None = None, provider: str | None = None, slots: int | None = None,
+    command: str = "This command",
 ) -> EngineContext:
     from flowctl._blobstore import BlobStore
     from flowctl.engine import EngineContext
@@ -55,4 +56,4 @@ def engine_context(
     chosen = get_provider(config)
     if slots is not None and hasattr(chosen, "slots"):
         chosen.slots = slots
-    return EngineContext(open_executions(config), chosen, BlobStore(config.blob_store_url))
+    return EngineContext(open_executions(config, command=command), chosen, BlobStore(config.blob_store_url))

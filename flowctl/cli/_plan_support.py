@@ -228,8 +228,11 @@ def identity() -> ApplyIdentity:
     return ApplyIdentity(user=current_user(), host=current_host(), holder=holder(), ci_run_url=ci_run_url())
 
 
-def bundle_factory(config: Config, manifest_root: Path | None, exclude: Sequence[Path] = ()) -> Any:
-    """A callable making the code bundle once, when apply registers something built from code."""
+def bundle_factory(config: Config, manifest_root: Path | None, exclude: Sequence[Path] = (),
+                   store: object = None) -> Any:
+    """A callable making the code bundle once, when apply registers something built from code.
+
+    Through the server (``store`` has ``upload_bundle``) the server stores it in its blob store."""
 
     def make() -> str | None:
         if manifest_root is None:
@@ -241,6 +244,11 @@ def bundle_factory(config: Config, manifest_root: Path | None, exclude: Sequence
         if not manifest_root.is_dir():
             raise ManifestError(f"The manifest folder {manifest_root} of this plan does not exist here",
                                 detail="Apply a saved plan from the checkout it was made in.")
+        upload = getattr(store, "upload_bundle", None)
+        if upload is not None:
+            from flowctl._bundle import bundle_data
+
+            return str(upload(bundle_data(manifest_root, exclude)))
         return create_bundle(manifest_root, config.blob_store_url, exclude)
 
     return make
@@ -271,7 +279,7 @@ def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | No
         on_event({"type": "apply_start", "changes": len(plan.visible_changes)})
     try:
         result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
-                            bundle=bundle_factory(config, manifest_root, exclude), operation=operation,
+                            bundle=bundle_factory(config, manifest_root, exclude, store), operation=operation,
                             on_event=on_event, locked=locked)
     except PromotionGateError as error:  # nothing was written: its own exit code, as `flowctl promote`'s
         err(error.render())

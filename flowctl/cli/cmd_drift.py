@@ -116,7 +116,7 @@ def _compute(
     url = config.registry_url
     now = datetime.now(UTC)
     store = open_registry(config)  # drift compares with the last apply: it never creates a registry
-    executions = None if is_remote(config) else _execution_store(url)
+    executions = _remote_executions(config.server_url) if is_remote(config) else _execution_store(url)
     try:
         return build_report(
             store,
@@ -154,6 +154,14 @@ def _execution_store(url: str) -> Any:
         return open_execution_store(url, create=False)
     except (ImportError, FlowctlError):
         return None
+
+
+def _remote_executions(server: str | None) -> Any:
+    """The server's schedule fires (``fires``), through its API."""
+    from flowctl.client import RemoteExecutions
+
+    assert server is not None
+    return RemoteExecutions.connect(server)
 
 
 def _fire_reader(executions: Any) -> Any:

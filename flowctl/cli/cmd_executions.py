@@ -30,12 +30,9 @@ def register(app: typer.Typer) -> None:
 
     def _store(registry: str | None) -> ExecutionStore:
         """The whole execution store (logs, gates, decks): the registry database only."""
-        import click
-
         from flowctl.cli._engine import config_for, open_executions
 
-        command = f"`flowctl {click.get_current_context().command_path.split(' ', 1)[-1]}`"
-        return open_executions(config_for(registry), command=command)  # an existing registry: never created here
+        return open_executions(config_for(registry), command="`flowctl executions logs|signal|approve|show`")
 
     def _access(registry: str | None) -> ExecutionAccess:
         """Reads, launches and aborts: the registry database, or the flowctl server (FLOWCTL_SERVER)."""

@@ -148,7 +148,7 @@ def _run_remote(file: str, entity: Any, given: dict[str, Any], *, wait: bool, js
     registry = open_registry(config, create=True)
     try:
         execution = launch_remote(entity, file, given, config, store, project=project, domain=domain,
-                                  registry=registry)
+                                  registry=registry, upload=getattr(registry, "upload_bundle", None))
         finish_command(store, execution, wait=wait, json_output=json_output, verb="launched")
     finally:
         registry.close()

@@ -15,6 +15,7 @@ from flowctl.state._execution_records import (
     ExecutionRecord,
     NewExecution,
     NodeRecord,
+    ScheduleFire,
     StoredSpec,
 )
 
@@ -72,6 +73,11 @@ class RemoteExecutions:
 
     def load_attempts(self, execution_id: str) -> dict[str, list[AttemptRecord]]:
         return w.AttemptsDoc.model_validate(self._client.call("GET", f"{XR}/{execution_id}/attempts")).attempts
+
+    def fires(self, project: str, domain: str, launch_plan: str) -> list[ScheduleFire]:
+        """The recorded fires of a launch plan's schedule (``flowctl drift``)."""
+        doc = self._client.call("GET", f"/store/projects/{project}/domains/{domain}/fires/{launch_plan}")
+        return w.FiresDoc.model_validate(doc).items
 
     def request_abort(self, execution_id: str) -> bool:
         return w.DoneDoc.model_validate(self._client.call("POST", f"{XR}/{execution_id}/abort")).done

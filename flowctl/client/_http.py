@@ -48,12 +48,13 @@ class ServerClient:
         self._http.close()
 
     def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-             timeout: float | None = None) -> Any:
+             timeout: float | None = None, content: bytes | None = None) -> Any:
         """The JSON answer of ``method path``; raises the FlowctlError the server answered with."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         extra: dict[str, Any] = {"timeout": httpx.Timeout(timeout, connect=CONNECT_SECONDS)} if timeout else {}
         try:
-            response = self._http.request(method, "/api/v1" + path, json=json, params=query, **extra)
+            response = self._http.request(method, "/api/v1" + path, json=json, params=query, content=content,
+                                          **extra)
         except httpx.TimeoutException as exc:
             raise StoreError(f"The flowctl server at {mask_url(self.url)} did not answer in time",
                              detail=f"{type(exc).__name__} on {method} /api/v1{path}. Check that the server is "

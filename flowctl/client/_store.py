@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -202,6 +203,12 @@ class RemoteStore:
                                                     lock_id=self._held[-1] if self._held else None, ops=tx.ops)
         answer = self._client.call("POST", "/store/transactions", json=w.dump(body))
         tx.resolve(w.TransactionResult.model_validate(answer))
+
+    def upload_bundle(self, data: bytes) -> str:
+        """Store a code bundle in the server's blob store (``apply``, ``run --remote``); its URI."""
+        digest = hashlib.sha256(data).hexdigest()
+        answer = self._client.call("PUT", f"/store/bundles/{digest}", content=data, timeout=600)
+        return w.BundleDoc.model_validate(answer).uri
 
     def record_approval(self, record: ApprovalRecord) -> bool:
         body = w.dump(w.ApprovalRequest(record=record))

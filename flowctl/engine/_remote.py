@@ -11,7 +11,7 @@ like it. A running ``flowctl controller`` executes it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,7 @@ def launch_remote(
     project: str | None = None,
     domain: str | None = None,
     registry: Store | None = None,
+    upload: Callable[[bytes], str] | None = None,
 ) -> ExecutionRecord:
     """Register ``entity`` (a workflow, launch plan or task of ``file``) with the code of ``file``'s
     import root at a content version, and create an execution of it with ``inputs`` (JSON values;
@@ -115,7 +116,12 @@ def launch_remote(
     domain = domain or os.environ.get("FLOWCTL_DOMAIN") or "development"
     compiled = launchable(compile_entity(entity))
     root, _ = module_root(Path(file))
-    bundle_uri = create_bundle(root, config.blob_store_url)
+    if upload is not None:  # through the server: it stores the bundle in its blob store
+        from flowctl._bundle import bundle_data
+
+        bundle_uri = upload(bundle_data(root))
+    else:
+        bundle_uri = create_bundle(root, config.blob_store_url)
     version = remote_version(compiled, bundle_uri)
     if registry is None:
         from flowctl.state import open_store

@@ -15,12 +15,15 @@ sent; a local caller is trusted as a direct database user is.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from flowctl._address import EntityKind
+from flowctl._errors import InputError
 from flowctl.server._operations import Call, Invocation, Scope, invoke, operation
 from flowctl.state import LockInfo, RegisterResult, RegistryTransaction, SqlStore
 from flowctl.state import _wire as w
@@ -138,6 +141,20 @@ def _unlock(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
     return w.DoneDoc(done=True)
 
 
+@operation("store.bundle_put", write=True)
+def _bundle(services: Services, call: Call, *, digest: str, data: bytes) -> w.BundleDoc:
+    """Store a code bundle (``apply``, ``run --remote`` through the server) under its sha256."""
+    from flowctl._bundle import MAX_BUNDLE_BYTES, store_bundle
+
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or hashlib.sha256(data).hexdigest() != digest:
+        raise InputError(f"The bundle's content does not match its digest `{digest[:80]}`",
+                         detail="PUT the bundle's bytes to /api/v1/store/bundles/<their sha256, lowercase hex>.")
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise InputError(f"The bundle is {len(data) // (1024 * 1024)} MiB, more than a bundle may be",
+                         detail="Bundles hold sources only. Add data files and build outputs to .gitignore.")
+    return w.BundleDoc(uri=store_bundle(data, services.config.blob_store_url))
+
+
 @operation("store.locks")
 def _locks(services: Services, call: Call) -> w.LocksDoc:
     """The registry locks held now."""
@@ -174,6 +191,13 @@ def _version(services: Services, call: Call, *, kind: str, name: str, active: bo
     found = (services.executions.active_version(project, domain, name) if active
              else services.executions.latest_version(kind, project, domain, name))
     return w.VersionDoc(version=found)
+
+
+@operation("store.fires")
+def _fires(services: Services, call: Call, *, launch_plan: str) -> w.FiresDoc:
+    """The recorded fires of a launch plan's schedule, oldest first (``flowctl drift``)."""
+    found = services.executions.fires(call.scope.project or "", call.scope.domain or "", launch_plan)
+    return w.FiresDoc.model_construct(items=found)
 
 
 @operation("store.execution_create", write=True)
@@ -305,6 +329,16 @@ def break_lock(lock_id: str, run: Invocation = invoke("store.break_lock")) -> An
     return _json(run(Scope(), lock_id=lock_id))
 
 
+@router.put("/bundles/{digest}", response_model=w.BundleDoc,
+            openapi_extra={**DEPLOY, "requestBody": {"content": {"application/gzip": {"schema": {"type": "string",
+                                                                                                 "format": "binary"}}}}})
+async def bundle(digest: str, request: Request, run: Invocation = invoke("store.bundle_put")) -> Any:
+    data = await request.body()
+    from starlette.concurrency import run_in_threadpool
+
+    return _json(await run_in_threadpool(run, Scope(), digest=digest, data=data))
+
+
 @router.post("/approvals", response_model=w.DoneDoc, openapi_extra=DEPLOY)
 def approve(body: w.ApprovalRequest, run: Invocation = invoke("store.approve")) -> Any:
     record = body.record
@@ -325,6 +359,11 @@ def spec(project: str, domain: str, kind: str, name: str, version: str, run: Inv
 def version(project: str, domain: str, kind: str, name: str, active: bool = False,
             run: Invocation = invoke("store.version")) -> Any:
     return _json(run(Scope(project, domain), kind=kind, name=name, active=active))
+
+
+@router.get(PD + "/fires/{launch_plan}", response_model=w.FiresDoc, openapi_extra=READ)
+def fires(project: str, domain: str, launch_plan: str, run: Invocation = invoke("store.fires")) -> Any:
+    return _json(run(Scope(project, domain), launch_plan=launch_plan))
 
 
 @router.post(XR, response_model=w.ExecutionDoc, status_code=201, openapi_extra=OPERATE)

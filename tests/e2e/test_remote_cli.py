@@ -26,15 +26,17 @@ SCALE = "flows.scaling.standard_scale_workflow"
 
 
 @pytest.fixture
-def setup(registry_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Path, dict[str, str]]]:
+def setup(registry_url: str, tmp_path: Path,
+          request: pytest.FixtureRequest) -> Iterator[tuple[ServerProcess, Path, dict[str, str]]]:
+    """A server (with a controller unless the test is marked ``no_controller``) and a copy of the example."""
     project = tmp_path / "manifests"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", ".flowctl"))
-    blobs = str(tmp_path / "blobs")  # code bundles: a store the CLI and the server both reach (as S3 in CI)
+    blobs = str(tmp_path / "blobs")  # the server's: the CLI uploads code bundles to the server
     create_registry(registry_url)
-    server = ServerProcess(tmp_path, registry_url, blobs)
+    server = ServerProcess(tmp_path, registry_url, blobs,
+                           controller=request.node.get_closest_marker("no_controller") is None)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWCTL_")}
-    env.update({"FLOWCTL_SERVER": server.url, "FLOWCTL_BLOB_STORE": blobs, "PYTHONPATH": str(ROOT),
-                "NO_COLOR": "1"})
+    env.update({"FLOWCTL_SERVER": server.url, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
     yield server, project, env
     server.stop()
 
@@ -110,3 +112,47 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
     clean(result, 1)
     assert "Cannot reach the flowctl server at http://127.0.0.1:9" in result.stderr
     assert "FLOWCTL_SERVER" in result.stderr
+
+
+@pytest.mark.no_controller
+def test_promote_run_remote_and_execution_control_through_the_server(
+        setup: tuple[ServerProcess, Path, dict[str, str]]) -> None:
+    server, project, env = setup
+    clean(flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project), 0)
+    promoted = flowctl("promote", "my-ml-project", "development", "staging", "--auto-approve", env=env, cwd=project)
+    assert "Apply complete!" in clean(promoted, 0)
+    staged = json.loads(clean(flowctl("get", "launchplans", "-d", "staging", "-o", "json", env=env, cwd=project), 0))
+    assert {lp["name"] for lp in staged["items"] if lp["active"]} >= {"flows.training.training_wf"}
+    gated = flowctl("promote", "my-ml-project", "staging", "production", "--approve", "--auto-approve", env=env,
+                    cwd=project)
+    clean(gated, 4)  # a gate holds it (no succeeded execution in staging yet): nothing was promoted
+    assert "Approved: flows.training.training_wf@v1 for my-ml-project/production" in gated.stderr
+    assert "Nothing was promoted yet" in gated.stderr or "Approval recorded" in gated.stderr, gated.stderr
+
+    # without a controller the executions stay queued: abort and relaunch are deterministic
+    ran = flowctl("run", "--remote", "flows/scaling.py", "standard_scale_workflow", "--values", "[2.0, 4.0]",
+                  "-p", "my-ml-project", env=env, cwd=project)
+    name = clean(ran, 0).strip()
+    shown = json.loads(clean(flowctl("executions", "get", name, "--json", env=env, cwd=project), 0))
+    assert shown["execution"]["phase"] == "queued" and shown["inputs"] == {"values": [2.0, 4.0]}
+    assert shown["execution"]["launch_plan"]["version"].startswith("r-")
+
+    aborted = flowctl("executions", "abort", f"my-ml-project/development/{name}", env=env, cwd=project)
+    clean(aborted, 0)
+    assert f"abort requested for {name}" in aborted.stderr
+    shown = json.loads(clean(flowctl("executions", "get", name, "--json", env=env, cwd=project), 0))
+    assert shown["execution"]["abort_requested"] is True
+    relaunched = flowctl("executions", "relaunch", name, env=env, cwd=project)
+    again = clean(relaunched, 0).strip()
+    assert again != name and f"relaunched as execution my-ml-project/development/{again}" in relaunched.stderr
+    recovered = flowctl("executions", "recover", name, env=env, cwd=project)
+    clean(recovered, 1)
+    assert "only failed, timed out or aborted executions can be recovered" in recovered.stderr
+    logs = flowctl("executions", "logs", name, env=env, cwd=project)
+    clean(logs, 1)
+    assert "`flowctl executions logs|signal|approve|show` does not work through the flowctl server yet" in logs.stderr
+    assert f"{server.url}/console/" in logs.stderr
+
+    locks = json.loads(clean(flowctl("lock", "list", "-o", "json", env=env, cwd=project), 0))
+    assert locks["locks"] == []
+    assert not (project / ".flowctl").exists(), "the CLI never opened a registry of its own"

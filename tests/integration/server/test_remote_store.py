@@ -14,7 +14,7 @@ import pytest
 from server_support import ServerProcess
 
 from flowctl._address import EntityKind
-from flowctl._errors import LockError, StoreError
+from flowctl._errors import InputError, LockError, StoreError
 from flowctl.client import RemoteStore, ServerClient
 from flowctl.spec import ProjectSpec, digest_of
 from flowctl.state import LockInfo, open_store
@@ -117,3 +117,15 @@ def test_an_unreachable_server_is_one_clear_error() -> None:
         assert "FLOWCTL_SERVER" in str(info.value)
     finally:
         store.close()
+
+
+def test_code_bundles_go_to_the_servers_blob_store(remote: RemoteStore, server: ServerProcess) -> None:
+    import gzip
+    import hashlib
+
+    data = gzip.compress(b"bundle bytes")
+    uri = remote.upload_bundle(data)
+    assert uri.endswith(f"/bundles/{hashlib.sha256(data).hexdigest()}.tar.gz") and uri.startswith(server.blobs)
+    assert remote.upload_bundle(data) == uri, "content-addressed: the same bundle, the same URI"
+    with pytest.raises(InputError, match="does not match its digest"):
+        remote._client.call("PUT", f"/store/bundles/{'0' * 64}", content=data)
