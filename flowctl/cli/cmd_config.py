@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     def show(
         json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     ) -> None:
-        """Print the effective settings, where each came from, passwords masked."""
+        """Print the effective settings, where each came from, passwords and secrets masked."""
         import json
 
         from flowctl._config import Config
@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
 
         config = Config()
         rows = [
-            {"key": r.key, "value": mask_url(r.value) if r.value else r.value, "origin": r.origin}
+            {"key": r.key, "value": ("***" if r.key.endswith("secret") else mask_url(r.value)) if r.value else r.value,
+             "origin": r.origin}
             for r in config.resolved()
         ]
         if json_output:
