@@ -24,7 +24,7 @@ def app(tmp_path: Path) -> Iterator[AuthApp]:
 
 def sign_in(client: httpx.Client, token: str, next_: str = "/console/executions") -> tuple[int, str]:
     form = client.get("/console/signin", params={"next": next_})
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    csrf = re.search(r'id="token-signin">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', form.text)
     assert csrf, form.text
     done = client.post("/console/signin", data={"token": token, "csrf_token": csrf.group(1), "next": next_},
                        follow_redirects=False)
