@@ -65,6 +65,14 @@ class Call:
     actor: Actor
     scope: Scope
     visible: Places = None  # where the actor may read: listings show only these places
+    operation: str = ""  # the operation's name, whose rule ``require`` checks
+
+    def require(self, project: str | None, domain: str | None = None) -> None:
+        """403 unless the actor has the operation's action at ``project``/``domain`` (None: the whole
+        project; project None: every project). How an ``each`` operation checks each place it touches."""
+        from flowctl.server._permissions import authorize_at
+
+        authorize_at(self.actor, self.operation, Scope(project, domain))
 
     def sees(self, project: str, domain: str | None = None) -> bool:
         """May the actor read ``project``/``domain`` (``domain`` None: anything in ``project``)?"""
@@ -108,7 +116,7 @@ class Invocation:
     def __call__(self, scope: Scope, /, **params: Any) -> Any:
         from flowctl.server._permissions import authorize, rule_for
 
-        call = Call(self.actor, scope, authorize(self.actor, self.operation.name, scope))
+        call = Call(self.actor, scope, authorize(self.actor, self.operation.name, scope), self.operation.name)
         result = self.operation.fn(self.services, call, **params)
         if self.operation.write:
             self.services.auth.record(
