@@ -1,7 +1,8 @@
 """CI with a project-scoped token through `flowctl server` (issue 15): `flowctl token create --role
 deployer --project my-ml-project`, then with only FLOWCTL_SERVER and FLOWCTL_TOKEN set: plan, apply,
-apply again (promoting to staging), plan ("No changes"), launch, executions get; the same token applying a manifest of another
-project is refused with the server's 403, and nothing of that project is written."""
+apply again (promoting to staging), plan ("No changes"), promote --approve, launch, executions get;
+the same token applying a manifest of another project is refused with the server's 403, and nothing
+of that project is written."""
 
 from __future__ import annotations
 
@@ -69,6 +70,11 @@ def test_a_project_token_deploys_and_runs_its_project_only(setup: tuple[Path, Pa
     assert "Apply complete! 10 registered, 2 changed, 0 deactivated." in clean(staging, 0)
     again = flowctl("plan", ".", "--version", "v1", "--detailed-exitcode", env=env, cwd=mine)
     assert clean(again, 0).endswith("No changes. The registry matches your manifests.\n")
+
+    gated = flowctl("promote", "my-ml-project", "staging", "production", "--approve", "--auto-approve", env=env,
+                    cwd=mine)
+    clean(gated, 4)  # the approval is recorded (deploy at my-ml-project/production); a gate holds the promotion
+    assert "Approved: flows.training.training_wf@v1 for my-ml-project/production" in gated.stderr, gated.stderr
 
     launched = flowctl("launch", "my-ml-project", "development", SCALE, "--values", "[1.0, 2.0, 3.0]", "--wait",
                        env=env, cwd=mine)
