@@ -143,7 +143,8 @@ def denied(actor: Actor, operation: str, rule: Rule, scope: Scope, role: str | N
     where = "every project" if rule.scope == "global" else "any project" if str(scope) == "*" else str(scope)
     needed = least_role(rule.action)
     has = f"its role there is {role}" if role else "it has no role there"
-    project = f" --project {scope.project}" if scope.project and rule.scope != "global" else ""
+    project = (f" --project {scope.project}" if scope.project and rule.scope != "global"
+               else " --project PROJECT" if where == "any project" else "")
     domain = f" --domain {scope.domain}" if scope.domain and rule.scope != "global" else ""
     error = PermissionDeniedError(
         f"{actor.name} may not {rule.action} on {where}",

@@ -85,8 +85,9 @@ def _places(call: Call) -> list[tuple[str | None, str | None]]:
     project, domain = call.scope.project, call.scope.domain
     if call.visible is None:
         return [(project, domain)]
-    return [(p, domain or d) for p, d in call.visible
-            if project in (None, p) and (domain is None or d is None or d == domain)]
+    whole = {p for p, d in call.visible if d is None}  # a project binding covers its domain bindings
+    return [(p, domain or d) for p, d in call.visible if (d is None or p not in whole)
+            and project in (None, p) and (domain is None or d is None or d == domain)]
 
 
 @operation("store.entities")
@@ -109,8 +110,7 @@ def _entity(services: Services, call: Call, *, kind: str, name: str, version: st
 @operation("store.history")
 def _history(services: Services, call: Call, *, limit: int) -> w.HistoryDoc:
     """The apply history, newest first: for a caller reading only some projects, the applies whose plan
-    changed those projects only (an apply that also changed another project is left out, as is one
-    that changed nothing)."""
+    changed those places only (``plan_places``: an apply that also changed another project is left out)."""
     history = services.registry.apply_history(limit=limit)
     if call.visible is None:
         return w.HistoryDoc.model_construct(items=list(history))
@@ -121,16 +121,17 @@ def _history(services: Services, call: Call, *, limit: int) -> w.HistoryDoc:
 def plan_places(record: ApplyRecord) -> set[tuple[str, str | None]]:
     """The (project, domain) an apply record's plan changes (domain None: the project itself).
 
-    Change addresses begin ``project`` (a project) or ``project/domain/...``; the projects of its
-    desired state count as the whole project."""
+    Change addresses begin ``project`` (a project) or ``project/domain/...``. A plan without changes
+    (``--refresh-only``) counts the projects of its desired state, each as a whole; empty: neither."""
     places: set[tuple[str, str | None]] = set()
     for change in record.plan.get("changes") or ():
         parts = str(change.get("address", "") if isinstance(change, dict) else "").split("/")
         if parts[0]:
             places.add((parts[0], parts[1] if len(parts) > 1 else None))
-    for project in (record.desired_state or {}).get("projects") or ():
-        if isinstance(project, dict) and project.get("name"):
-            places.add((str(project["name"]), None))
+    if not places:
+        for project in (record.desired_state or {}).get("projects") or ():
+            if isinstance(project, dict) and project.get("name"):
+                places.add((str(project["name"]), None))
     return places
 
 
@@ -165,7 +166,7 @@ def _transaction(services: Services, call: Call, *, body: w.TransactionRequest) 
 
 def transaction_places(body: w.TransactionRequest) -> list[tuple[str | None, str | None]]:
     """Where a transaction writes, each once, in order: its operations' places, and the places an apply
-    record's plan changes (a record of a plan that changed nothing needs deploy on every project)."""
+    record's plan changes (``plan_places``; a record naming no place needs deploy on every project)."""
     places: list[tuple[str | None, str | None]] = list(dict.fromkeys(body.scopes()))
     for op in body.ops:
         if isinstance(op, w.RecordApply):

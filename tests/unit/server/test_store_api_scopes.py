@@ -10,6 +10,7 @@ authenticator: the ``X-Test-Actor`` header names which of ``ACTORS`` calls."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import threading
@@ -356,3 +357,32 @@ def test_a_plan_with_a_pa_token_proposes_nothing_for_pb(served: Served) -> None:
     only_pa = compute_plan(DesiredState(manifest_id="tests", projects=(ProjectSpec(name="pa"),)), snap,
                            now=datetime.now(UTC))
     assert all(c.address.startswith("pa/") for c in only_pa.visible_changes)
+
+
+def test_a_project_binding_and_a_domain_binding_list_each_execution_once(served: Served) -> None:
+    from flowctl.server._operations import Call, Scope
+    from flowctl.server._permissions import visible_places
+    from flowctl.server._store_api import _places
+
+    bindings = (Binding("token:x", "viewer", "pa"), Binding("token:x", "deployer", "pa", "production"))
+    call = Call(Actor("token:x", "token", "", bindings), Scope(), visible_places(bindings), "store.executions")
+    assert _places(call) == [("pa", None)]
+    assert _places(dataclasses.replace(call, scope=Scope("pa", DOMAIN))) == [("pa", DOMAIN)]
+    assert _places(dataclasses.replace(call, scope=Scope("pb"))) == []
+
+
+def test_a_refresh_only_record_needs_deploy_on_its_manifests_projects(served: Served) -> None:
+    record = apply_record().record
+    for projects, status in ((["pa"], 200), (["pa", "pb"], 403)):
+        refreshed = dataclasses.replace(record, operation="refresh-only",
+                                        desired_state={"projects": [{"name": p} for p in projects]})
+        body = w.TransactionRequest(ops=[w.RecordApply(record=refreshed)])
+        response = served.call("deployer-pa", "POST", "/transactions", json=w.dump(body))
+        assert response.status_code == status, response.text
+
+
+def test_the_write_needs_deploy_somewhere_first(served: Served) -> None:
+    response = served.call("viewer-pa", "POST", "/locks", json={"operation": "apply", "holder": "x"})
+    assert response.status_code == 403
+    assert response.json()["title"] == "token:viewer-pa may not deploy on any project"
+    assert "flowctl role bind token:viewer-pa --role deployer --project PROJECT" in response.json()["fix"]
