@@ -135,11 +135,9 @@ def unknown_keys(table: dict[str, Any], prefix: str = "") -> list[str]:
     found: list[str] = []
     for key, value in table.items():
         dotted = f"{prefix}{key}"
-        if dotted in _BY_KEY:
-            continue
         if isinstance(value, dict) and any(k.startswith(dotted + ".") for k in _BY_KEY):
-            found += unknown_keys(value, dotted + ".")
-        else:
+            found += unknown_keys(value, dotted + ".")  # a table of settings (``[server.auth]``)
+        elif dotted not in _BY_KEY:
             found.append(dotted)
     return found
 

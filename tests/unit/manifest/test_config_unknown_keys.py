@@ -37,3 +37,9 @@ def test_pyproject_tool_table_is_checked_too(tmp_path: Path, capsys: pytest.Capt
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.flowctl.cache]\ndirectory = "c"\n')
     Config(cwd=tmp_path)
     assert "unknown setting `cache.directory` (ignored); did you mean `cache.dir`?" in capsys.readouterr().err
+
+
+def test_a_table_under_a_key_that_is_also_a_setting_is_checked() -> None:
+    # `server` (the URL) is a setting and so is `server.auth.enabled`: a [server.auth] table is walked
+    table = {"server": {"auth": {"enabled": True, "enabeld": True, "oidc": {"issuer": "https://i"}}}}
+    assert unknown_keys(table) == ["server.auth.enabeld"]
