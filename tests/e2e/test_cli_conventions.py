@@ -201,7 +201,8 @@ def test_the_old_drift_output_file_spelling_says_the_new_one(manifest: Path) -> 
 
 
 @pytest.mark.parametrize("command", [["registry", "info"], ["config", "show"], ["plugins", "list"],
-                                     ["executions", "list"], ["version"], ["lock", "list"]])
+                                     ["executions", "list"], ["version"], ["lock", "list"], ["get", "projects"],
+                                     ["get", "workflows"], ["get", "executions"]])
 def test_minus_o_json_everywhere_and_json_as_its_alias(manifest: Path, command: list[str]) -> None:
     url = f"sqlite:///{manifest / 'registry.db'}"
     assert invoke("registry", "migrate", "--registry", url, cwd=manifest).code == 0
