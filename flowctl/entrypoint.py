@@ -14,6 +14,9 @@ or, on failure, ``error.json`` next to it::
 Exit status: 0 success, 1 the task failed (user), 2 the attempt could not run (system). Providers
 read the documents, not the exit status, so an attempt's result survives controller restarts.
 
+The attempt reads its task spec as plain JSON (``flowctl._task_data``) and imports only what a run
+needs: no pydantic spec models are built for a python task (a test pins the modules it loads).
+
 The task runs with its ``current_context()`` (execution, node, attempt, version from the
 ``FLOWCTL_*`` variables the provider sets); data frames it returns are written as Parquet under
 ``{attempt}/frames/``; the decks it wrote are saved as ``{attempt}/deck.html`` (also on failure).
@@ -31,11 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
-from flowctl._file_outputs import store_file_outputs
-from flowctl.spec import Json, TaskSpec
+from flowctl._task_data import TaskData
+from flowctl.spec._canonical import Json
 
 if TYPE_CHECKING:
     from flowctl.sdk._context import ExecutionParameters
+    from flowctl.spec import TaskSpec
 
 EXIT_USER = 1
 EXIT_SYSTEM = 2
@@ -91,7 +95,7 @@ def deck_uri(outputs_uri: str) -> str:
     return blobs.join(outputs_uri.rsplit("/", 1)[0], DECK)
 
 
-def attempt_parameters(task: TaskSpec, prefix: str) -> ExecutionParameters:
+def attempt_parameters(task: TaskSpec | TaskData, prefix: str) -> ExecutionParameters:
     """The task's ``current_context()``: where it runs, from the provider's FLOWCTL_* variables
     (Kubernetes: one per field; the local provider: ``FLOWCTL_ATTEMPT=project/domain/execution/node/attempt``)."""
     from flowctl.sdk._context import ExecutionId, ExecutionParameters, SecretsManager, TaskId
@@ -114,7 +118,7 @@ def attempt_parameters(task: TaskSpec, prefix: str) -> ExecutionParameters:
     )
 
 
-def _execute(task: TaskSpec, inputs: dict[str, Json], root: Path | None, outputs_uri: str) -> dict[str, Json]:
+def _execute(task: TaskData, inputs: dict[str, Json], root: Path | None, outputs_uri: str) -> dict[str, Json]:
     from flowctl._runtime import execute_task
     from flowctl.sdk._context import render_report, task_context
     from flowctl.types import writing_frames_to
@@ -152,7 +156,7 @@ def run(args: EntrypointArgs) -> int:
     """Run one attempt; always leaves outputs.json or error.json behind (unless killed)."""
     root: Path | None = None
     try:
-        task = TaskSpec.model_validate(blobs.read_json(args.task_spec_uri))
+        task = TaskData(blobs.read_json(args.task_spec_uri))
         inputs = blobs.read_json(args.inputs_uri) or {}
         if args.bundle_uri:
             from flowctl._bundle import bundle_digest, fetch_bundle
@@ -160,6 +164,8 @@ def run(args: EntrypointArgs) -> int:
             root = fetch_bundle(args.bundle_uri, bundle_cache_dir() / bundle_digest(args.bundle_uri))
             sys.path.insert(0, str(root))
         outputs = _execute(task, inputs, root, args.outputs_uri)
+        from flowctl._file_outputs import store_file_outputs
+
         outputs = store_file_outputs(task, outputs, args.outputs_uri.rsplit("/", 1)[0])
     except KeyboardInterrupt:
         raise

@@ -58,10 +58,11 @@ def config_for(registry: str | None, manifest: Path | None = None) -> Config:
 
 
 def open_registry(config: Config, *, create: bool = False) -> Store:
-    """The registry; only apply passes ``create`` (plan, promote and the rest never create or migrate)."""
-    from flowctl.state import open_store
+    """The registry (or the server's); only apply passes ``create`` (plan, promote and the rest never
+    create or migrate)."""
+    from flowctl.cli._stores import open_registry as open_store
 
-    return open_store(config.registry_url, create=create)
+    return open_store(config, create=create)
 
 
 def open_for_plan(config: Config) -> Store | EmptyRegistry:
@@ -242,8 +243,11 @@ def identity() -> ApplyIdentity:
     return ApplyIdentity(user=current_user(), host=current_host(), holder=holder(), ci_run_url=ci_run_url())
 
 
-def bundle_factory(config: Config, manifest_root: Path | None, exclude: Sequence[Path] = ()) -> Any:
-    """A callable making the code bundle once, when apply registers something built from code."""
+def bundle_factory(config: Config, manifest_root: Path | None, exclude: Sequence[Path] = (),
+                   store: object = None) -> Any:
+    """A callable making the code bundle once, when apply registers something built from code.
+
+    Through the server (``store`` has ``upload_bundle``) the server stores it in its blob store."""
 
     def make() -> str | None:
         if manifest_root is None:
@@ -255,6 +259,11 @@ def bundle_factory(config: Config, manifest_root: Path | None, exclude: Sequence
         if not manifest_root.is_dir():
             raise ManifestError(f"The manifest folder {manifest_root} of this plan does not exist here",
                                 detail="Apply a saved plan from the checkout it was made in.")
+        upload = getattr(store, "upload_bundle", None)
+        if upload is not None:
+            from flowctl._bundle import bundle_data
+
+            return str(upload(bundle_data(manifest_root, exclude)))
         return create_bundle(manifest_root, config.blob_store_url, exclude)
 
     return make
@@ -285,7 +294,7 @@ def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | No
         on_event({"type": "apply_start", "changes": len(plan.visible_changes)})
     try:
         result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
-                            bundle=bundle_factory(config, manifest_root, exclude), operation=operation,
+                            bundle=bundle_factory(config, manifest_root, exclude, store), operation=operation,
                             on_event=on_event, locked=locked)
     except PromotionGateError as error:  # nothing was written: its own exit code, as `flowctl promote`'s
         err(error.render())

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
         output: OutputFormatOpt = TableFormat.table,
         json_output: JsonAliasOpt = False,
     ) -> None:
-        """Print the effective settings, where each came from, passwords masked."""
+        """Print the effective settings, where each came from, passwords and secrets masked."""
         import json
 
         from flowctl._config import Config
@@ -23,7 +23,8 @@ def register(app: typer.Typer) -> None:
 
         config = Config()
         rows = [
-            {"key": r.key, "value": mask_url(r.value) if r.value else r.value, "origin": r.origin}
+            {"key": r.key, "value": ("***" if r.key.endswith("secret") else mask_url(r.value)) if r.value else r.value,
+             "origin": r.origin}
             for r in config.resolved()
         ]
         if wants_json(output, json_output):

@@ -106,17 +106,17 @@ def _compute(
     from datetime import UTC, datetime
 
     from flowctl.cli._plan_support import config_for
+    from flowctl.cli._stores import is_remote, open_registry
     from flowctl.plans.drift import load_acceptances
     from flowctl.plans.drift._gather import build_report
-    from flowctl.state import open_store
 
     config = config_for(registry, path)  # the same settings and paths as plan and apply
     acceptances = load_acceptances(accept) if accept is not None else []
     manifest = _load_manifest(config.manifests(path, default_to_cwd=False))
     url = config.registry_url
     now = datetime.now(UTC)
-    store = open_store(url, create=False)  # drift compares with the last apply: it never creates a registry
-    executions = _execution_store(url)
+    store = open_registry(config)  # drift compares with the last apply: it never creates a registry
+    executions = _remote_executions(config.server_url) if is_remote(config) else _execution_store(url)
     try:
         return build_report(
             store,
@@ -154,6 +154,14 @@ def _execution_store(url: str) -> Any:
         return open_execution_store(url, create=False)
     except (ImportError, FlowctlError):
         return None
+
+
+def _remote_executions(server: str | None) -> Any:
+    """The server's schedule fires (``fires``), through its API."""
+    from flowctl.client import RemoteExecutions
+
+    assert server is not None
+    return RemoteExecutions.connect(server)
 
 
 def _fire_reader(executions: Any) -> Any:

@@ -9,6 +9,7 @@ import typer
 from flowctl.cli._options import ExecutionPhase, OutputFormatOpt, TableFormat, count, wants_json
 
 if TYPE_CHECKING:
+    from flowctl.state._execution_access import ExecutionAccess
     from flowctl.state._executions import ExecutionStore
 
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
@@ -28,9 +29,16 @@ def register(app: typer.Typer) -> None:
     ex = typer.Typer(help="Inspect and control executions.", no_args_is_help=True)
 
     def _store(registry: str | None) -> ExecutionStore:
+        """The whole execution store (logs, gates, decks): the registry database only."""
         from flowctl.cli._engine import config_for, open_executions
 
-        return open_executions(config_for(registry))  # an existing registry: never created here
+        return open_executions(config_for(registry), command="`flowctl executions logs|signal|approve|show`")
+
+    def _access(registry: str | None) -> ExecutionAccess:
+        """Reads, launches and aborts: the registry database, or the flowctl server (FLOWCTL_SERVER)."""
+        from flowctl.cli._engine import config_for, open_execution_access
+
+        return open_execution_access(config_for(registry))
 
     @ex.command("list")
     def list_(
@@ -50,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
         from flowctl.engine._view import FORMAT_VERSION, execution_summary, render_list
 
-        found = _store(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
+        found = _access(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
                                                  launch_plan=launch_plan, limit=limit)
         if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": FORMAT_VERSION,
@@ -69,7 +77,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.engine import find_execution
         from flowctl.engine._view import execution_document, render_execution, watch
 
-        store = _store(registry)
+        store = _access(registry)
         execution = find_execution(store, ref)
         if wait:
             from rich.console import Console as C
@@ -92,7 +100,7 @@ def register(app: typer.Typer) -> None:
 
         from flowctl.engine import find_execution
 
-        execution = find_execution(_store(registry), ref)
+        execution = find_execution(_access(registry), ref)
         if execution.outputs is None:
             typer.echo(f"execution {execution.name} is {execution.phase}: no outputs", err=True)
             raise SystemExit(1)
@@ -159,7 +167,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.engine import find_execution
         from flowctl.engine._view import execution_document, progress_line, watch
 
-        store = _store(registry)
+        store = _access(registry)
         console = Console()
         final = watch(store, find_execution(store, ref).id, console)
         if not console.is_terminal:  # the live table was not shown: end with the counts
@@ -173,7 +181,7 @@ def register(app: typer.Typer) -> None:
         """Abort an execution: the controller kills its running attempts."""
         from flowctl.engine import abort as do_abort
 
-        store = _store(registry)
+        store = _access(registry)
         execution = do_abort(store, ref)
         typer.echo(f"abort requested for {execution.name}", err=True)
         if wait:
@@ -190,7 +198,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.cli._results import finish_command
         from flowctl.engine import relaunch as do_relaunch
 
-        store = _store(registry)
+        store = _access(registry)
         finish_command(store, do_relaunch(store, ref, overwrite_cache=overwrite_cache), wait=wait,
                        json_output=wants_json(output, json_output), verb="relaunched as")
 
@@ -201,7 +209,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.cli._results import finish_command
         from flowctl.engine import recover as do_recover
 
-        store = _store(registry)
+        store = _access(registry)
         finish_command(store, do_recover(store, ref), wait=wait, json_output=wants_json(output, json_output),
                        verb="recovered as")
 

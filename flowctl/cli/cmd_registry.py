@@ -9,7 +9,7 @@ import typer
 from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
 
 if TYPE_CHECKING:
-    from flowctl.state import SqlStore
+    from flowctl.cli._stores import BrowsableStore
 
 RegistryOption = Annotated[
     str | None,
@@ -17,15 +17,15 @@ RegistryOption = Annotated[
 ]
 
 
-def open_registry(registry: str | None) -> SqlStore:
-    """Open the configured, existing registry (flag > FLOWCTL_REGISTRY > flowctl.toml > default).
+def open_registry(registry: str | None) -> BrowsableStore:
+    """Open the configured, existing registry (flag > FLOWCTL_REGISTRY > flowctl.toml > default), or
+    the flowctl server's (FLOWCTL_SERVER).
 
     It is never created or migrated here: that is `flowctl init`, `apply` and `registry migrate`."""
     from flowctl._config import Config
-    from flowctl.state import open_store
+    from flowctl.cli._stores import open_registry as open_store
 
-    url = Config(flags={"registry.url": registry}).registry_url
-    return open_store(url, create=False)
+    return open_store(Config(flags={"registry.url": registry}))
 
 
 def register(app: typer.Typer) -> None:

@@ -101,7 +101,7 @@ def test_json_and_markdown_output(project: Path, tmp_path: Path, sqlite_url: str
     result = flowctl("plan", ".", "--version", "v1", "--json", env=env, cwd=project)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["format_version"] == "1.1"
+    assert document["format_version"] == "1.2"
     assert document["summary"]["register"] == 14 and document["registry"]["serial"] == 0
     assert {(p["domain"], p["state"], p["next_version"]) for p in document["promotions"]} == {
         ("staging", "waiting", "v1"), ("production", "waiting", None)}
