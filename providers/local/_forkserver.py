@@ -157,6 +157,9 @@ def _warm_up() -> None:
     for kind in (int, float, str, bool, list[int], dict[str, float]):
         type_spec_of(kind, where="warm-up")  # builds the TypeSpec model the @task decorator makes
         validate_value(to_json_value(from_json_value(kind(), kind), kind), kind)
+    from flowctl.providers.local._process import start_ticks
+
+    start_ticks(os.getpid())  # psutil (the server reads each fork's start time with it), before the freeze
     del flowctl
     gc.collect()
     gc.freeze()  # the forks' collector leaves these objects (and their memory pages) alone

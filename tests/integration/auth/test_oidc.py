@@ -126,4 +126,4 @@ def test_group_roles_are_checked() -> None:
     with pytest.raises(InputError, match="Invalid group role `oops`"):
         parse_group_roles("oops")
     with pytest.raises(InputError, match="OIDC needs an audience"):
-        AuthSettings.from_config(Config(flags={"server.auth.oidc.issuer": "https://id.example.com"}))
+        AuthSettings.from_config(Config(flags={"auth.oidc.issuer": "https://id.example.com"}))
