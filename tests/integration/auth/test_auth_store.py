@@ -101,3 +101,13 @@ def test_audit_rows_newest_first(store: AuthStore) -> None:
     rows = store.audit(limit=2)
     assert [r.identity for r in rows] == ["token:t2", "token:t1"]
     assert store.audit(identity="token:t0")[0].address == "p/d/lp0"
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(store: AuthStore) -> None:
+    record, _ = store.create_token("t", role="viewer", project="p", domain=None, expires_at=None, created_by="a")
+    store.touch(record.id)
+    first = store.token(record.id)
+    assert first is not None and first.last_used_at is not None
+    store.touch(record.id)  # within the minute: no write
+    again = store.token(record.id)
+    assert again is not None and again.last_used_at == first.last_used_at
