@@ -126,6 +126,7 @@ def test_unauthenticated_is_401_with_a_bearer_challenge(app: AuthApp) -> None:
     assert "flowctl token create" in response.json()["fix"]
     bad = app.client.get("/api/v1/executions", headers={"Authorization": "Basic dXNlcjpwYXNz"})
     assert bad.status_code == 401 and bad.json()["title"] == "Unsupported Authorization header"
+    assert "access control: API tokens; requests need `Authorization: Bearer <token>`" in app.server.log.read_text()
 
 
 def test_listings_show_only_the_tokens_projects(app: AuthApp) -> None:
