@@ -78,6 +78,11 @@ def create_bundle(root: Path, blob_store_url: str, exclude: Sequence[Path] = ())
     Content-addressed: the same sources always give the same URI, and an existing bundle is not
     uploaded again. ``exclude``: files the command was given (a saved plan), never bundled.
     """
+    return store_bundle(bundle_data(root, exclude), blob_store_url)
+
+
+def bundle_data(root: Path, exclude: Sequence[Path] = ()) -> bytes:
+    """The bundle (a reproducible .tar.gz) of ``root``'s sources; StoreError when it is too large."""
     root = Path(root).resolve()
     if not root.is_dir():
         raise StoreError(f"Cannot bundle `{root}`: not a folder", detail="Pass the manifest root folder.")
@@ -87,6 +92,11 @@ def create_bundle(root: Path, blob_store_url: str, exclude: Sequence[Path] = ())
             f"The code bundle of `{root}` is {len(data) // (1024 * 1024)} MiB",
             detail="Bundles hold sources only. Add data files and build outputs to .gitignore.",
         )
+    return data
+
+
+def store_bundle(data: bytes, blob_store_url: str) -> str:
+    """Store a bundle under its content digest (once) and return its URI."""
     digest = hashlib.sha256(data).hexdigest()
     uri = blobs.join(blobs.BlobStore(blob_store_url).url, "bundles", f"{digest}.tar.gz")
     if not blobs.exists(uri):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.engine import EngineContext
+    from flowctl.state._execution_access import ExecutionAccess
     from flowctl.state._executions import ExecutionStore
 
 
@@ -16,15 +17,36 @@ def config_for(registry: str | None = None, blob_store: str | None = None, provi
     return Config(flags={"registry.url": registry, "blob_store.url": blob_store, "provider.name": provider})
 
 
-def open_executions(config: Config) -> ExecutionStore:
+def open_executions(config: Config, *, command: str = "This command") -> ExecutionStore:
     """The execution store of an existing registry (the execution commands never create or migrate one)."""
     from flowctl.state._executions import open_execution_store
 
+    server = config.server_url
+    if server is not None:
+        from flowctl._errors import InputError
+
+        raise InputError(f"{command} does not work through the flowctl server yet",  # needs the whole store
+                         detail=f"FLOWCTL_SERVER is set ({server}). Use the console ({server.rstrip('/')}/console/) "
+                         "or the API for it, or pass --registry URL to use the registry database directly.")
     return open_execution_store(config.registry_url, create=False)
 
 
+def open_execution_access(config: Config, *, create: bool = False) -> ExecutionAccess:
+    """What launch and the execution commands read and create executions through: the server's API
+    when ``server`` is set (FLOWCTL_SERVER), else the registry's execution store."""
+    server = config.server_url
+    if server is not None:
+        from flowctl.client import RemoteExecutions
+
+        return RemoteExecutions.connect(server)
+    from flowctl.state._executions import open_execution_store
+
+    return open_execution_store(config.registry_url, create=create)
+
+
 def engine_context(
-    *, registry: str | None = None, blob_store: str | None = None, provider: str | None = None, slots: int | None = None
+    *, registry: str | None = None, blob_store: str | None = None, provider: str | None = None, slots: int | None = None,
+    command: str = "This command",
 ) -> EngineContext:
     from flowctl._blobstore import BlobStore
     from flowctl.engine import EngineContext
@@ -34,4 +56,4 @@ def engine_context(
     chosen = get_provider(config)
     if slots is not None and hasattr(chosen, "slots"):
         chosen.slots = slots
-    return EngineContext(open_executions(config), chosen, BlobStore(config.blob_store_url))
+    return EngineContext(open_executions(config, command=command), chosen, BlobStore(config.blob_store_url))

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from flowctl.state._executions import ExecutionRecord, ExecutionStore
+    from flowctl.state._execution_access import ExecutionAccess
+    from flowctl.state._executions import ExecutionRecord
 
 # 2 is the command-line usage error (click); 1 also covers any error before the run started.
 EXIT_CODES = {"succeeded": 0, "failed": 1, "aborted": 3, "timed_out": 4}
@@ -58,7 +59,7 @@ def show_summary(summary: RunSummary) -> int:
     return EXIT_CODES.get(summary.phase, 1)
 
 
-def execution_summary_of(store: ExecutionStore, execution: ExecutionRecord) -> RunSummary:
+def execution_summary_of(store: ExecutionAccess, execution: ExecutionRecord) -> RunSummary:
     nodes = store.load_nodes(execution.id)
     seconds = ((execution.finished_at - execution.started_at).total_seconds()
                if execution.started_at and execution.finished_at else None)
@@ -84,7 +85,7 @@ def _failure_text(error: Mapping[str, Any] | None, failed_nodes: list[str]) -> s
     return "\n".join(lines)
 
 
-def result_document(store: ExecutionStore, execution: ExecutionRecord) -> dict[str, Any]:
+def result_document(store: ExecutionAccess, execution: ExecutionRecord) -> dict[str, Any]:
     """``{id, name, phase, started, finished, duration_seconds, outputs, error}`` first, then the
     execution document (``flowctl executions get --json``) it extends."""
     from flowctl.engine._view import execution_document
@@ -100,7 +101,7 @@ def result_document(store: ExecutionStore, execution: ExecutionRecord) -> dict[s
     }
 
 
-def finish_command(store: ExecutionStore, execution: ExecutionRecord, *, wait: bool, json_output: bool,
+def finish_command(store: ExecutionAccess, execution: ExecutionRecord, *, wait: bool, json_output: bool,
                    verb: str) -> None:
     """After creating an execution: say so; with ``wait``, follow it, show the result and exit with
     its phase's code. Without ``wait`` stdout carries the execution name (or the JSON document)."""

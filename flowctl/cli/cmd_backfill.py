@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"Invalid time: {exc}", detail="Use ISO 8601, e.g. 2026-01-01T00:00:00Z.") from None
         if window[1] < window[0]:
             raise InputError("--to is before --from")
-        ctx = engine_context(registry=registry)
+        ctx = engine_context(registry=registry, command="`flowctl backfill`")
         fires = do_backfill(ctx, project, domain, launch_plan, *window, version=version, dry_run=dry_run)
         for f in fires:
             state = ("would fire" if f.created else "already fired") if dry_run else ("fired" if f.created else "already fired")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
+
+from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
 
 
 def register(app: typer.Typer) -> None:
@@ -12,7 +12,8 @@ def register(app: typer.Typer) -> None:
 
     @config_app.command("show")
     def show(
-        json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+        output: OutputFormatOpt = TableFormat.table,
+        json_output: JsonAliasOpt = False,
     ) -> None:
         """Print the effective settings, where each came from, passwords and secrets masked."""
         import json
@@ -26,7 +27,7 @@ def register(app: typer.Typer) -> None:
              "origin": r.origin}
             for r in config.resolved()
         ]
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"config_file": str(config.file) if config.file else None, "settings": rows}, indent=2))
             return
         typer.echo(f"config file: {config.file or '(none)'}")

@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         install_log_redaction()
         ctx = engine_context(registry=registry, blob_store=blob_store, provider=provider.value if provider else None,
-                             slots=slots)
+                             slots=slots, command="`flowctl controller` (it runs beside the database)")
         if lease_seconds is not None:
             ctx.options = replace(ctx.options, lease_seconds=lease_seconds)
         ctrl = Controller(ctx, clock=clock_from_env(), schedules=not no_schedules)

@@ -35,14 +35,14 @@ def register(app: typer.Typer) -> None:
         Defaults come from the workflow and the launch plan; fixed inputs cannot be given. A running
         `flowctl controller` executes it.
         """
-        from flowctl.cli._engine import config_for, open_executions
+        from flowctl.cli._engine import config_for, open_execution_access
         from flowctl.cli._results import finish_command
         from flowctl.engine import launch as do_launch
         from flowctl.engine import resolve_launch_plan
         from flowctl.engine._specs import SpecLoader
         from flowctl.types._inputs import read_inputs
 
-        store = open_executions(config_for(registry))
+        store = open_execution_access(config_for(registry))
         lp = resolve_launch_plan(store, SpecLoader(store), project, domain, launch_plan, version)
         given = read_inputs(lp.workflow.interface, args=list(ctx.args), assignments=inputs or [],
                             files=inputs_file or [], launch_plan=lp.spec, address=lp.address)

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
+
 if TYPE_CHECKING:
-    from flowctl.state import SqlStore
+    from flowctl.cli._stores import BrowsableStore
 
 RegistryOption = Annotated[
     str | None,
@@ -15,15 +17,15 @@ RegistryOption = Annotated[
 ]
 
 
-def open_registry(registry: str | None) -> SqlStore:
-    """Open the configured, existing registry (flag > FLOWCTL_REGISTRY > flowctl.toml > default).
+def open_registry(registry: str | None) -> BrowsableStore:
+    """Open the configured, existing registry (flag > FLOWCTL_REGISTRY > flowctl.toml > default), or
+    the flowctl server's (FLOWCTL_SERVER).
 
     It is never created or migrated here: that is `flowctl init`, `apply` and `registry migrate`."""
     from flowctl._config import Config
-    from flowctl.state import open_store
+    from flowctl.cli._stores import open_registry as open_store
 
-    url = Config(flags={"registry.url": registry}).registry_url
-    return open_store(url, create=False)
+    return open_store(Config(flags={"registry.url": registry}))
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +34,8 @@ def register(app: typer.Typer) -> None:
     @registry_app.command("info")
     def info(
         registry: RegistryOption = None,
-        json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+        output: OutputFormatOpt = TableFormat.table,
+        json_output: JsonAliasOpt = False,
     ) -> None:
         """Show the registry URL (password masked), backend, schema version, lineage, serial and counts."""
         import json
@@ -42,7 +45,7 @@ def register(app: typer.Typer) -> None:
             details = store.info()
         finally:
             store.close()
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": "1", **details.__dict__}, indent=2))
             return
         rows = [

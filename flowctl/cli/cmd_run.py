@@ -138,16 +138,20 @@ def _run_remote(file: str, entity: Any, given: dict[str, Any], *, wait: bool, js
                 project: str | None, domain: str | None) -> None:
     """``flowctl run --remote``: register NAME at a content version, launch it, show it as `launch` does."""
     from flowctl._config import Config
+    from flowctl.cli._engine import open_execution_access
     from flowctl.cli._results import finish_command
+    from flowctl.cli._stores import open_registry
     from flowctl.engine._remote import launch_remote
-    from flowctl.state._executions import open_execution_store
 
     config = Config()
-    store = open_execution_store(config.registry_url, create=True)  # like apply, a remote run may create the registry
+    store = open_execution_access(config, create=True)  # like apply, a remote run may create the registry
+    registry = open_registry(config, create=True)
     try:
-        execution = launch_remote(entity, file, given, config, store, project=project, domain=domain)
+        execution = launch_remote(entity, file, given, config, store, project=project, domain=domain,
+                                  registry=registry, upload=getattr(registry, "upload_bundle", None))
         finish_command(store, execution, wait=wait, json_output=json_output, verb="launched")
     finally:
+        registry.close()
         store.close()
 
 

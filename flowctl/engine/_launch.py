@@ -13,7 +13,8 @@ from flowctl._names import validate_entity_name, validate_execution_name, valida
 from flowctl.engine._names import random_name
 from flowctl.engine._specs import SpecLoader
 from flowctl.spec import Json, LaunchPlanSpec, WorkflowSpec
-from flowctl.state._executions import TERMINAL_PHASES, ExecutionRecord, ExecutionStore, NewExecution
+from flowctl.state._execution_access import ExecutionAccess
+from flowctl.state._executions import TERMINAL_PHASES, ExecutionRecord, NewExecution
 from flowctl.types._inputs import merge_inputs
 
 OVERWRITE_CACHE_LABEL = "flowctl.io/overwrite-cache"
@@ -41,7 +42,7 @@ class ResolvedLaunchPlan:
 
 
 def resolve_launch_plan(
-    store: ExecutionStore, specs: SpecLoader, project: str, domain: str, name: str, version: str | None = None
+    store: ExecutionAccess, specs: SpecLoader, project: str, domain: str, name: str, version: str | None = None
 ) -> ResolvedLaunchPlan:
     """The given version, else the active one, else the newest registered."""
     validate_project_domain(project, domain)
@@ -94,7 +95,7 @@ def new_execution(
 
 
 def launch(
-    store: ExecutionStore,
+    store: ExecutionAccess,
     project: str,
     domain: str,
     launch_plan: str,
@@ -111,7 +112,7 @@ def launch(
                                                 created_by=created_by))
 
 
-def find_execution(store: ExecutionStore, ref: str) -> ExecutionRecord:
+def find_execution(store: ExecutionAccess, ref: str) -> ExecutionRecord:
     """The execution named by ``ref`` (id, name, or project/domain/name); a clear error otherwise."""
     found = store.find_executions(ref)
     if not found:
@@ -122,7 +123,7 @@ def find_execution(store: ExecutionStore, ref: str) -> ExecutionRecord:
     return found[0]
 
 
-def relaunch(store: ExecutionStore, ref: str, *, overwrite_cache: bool = False,
+def relaunch(store: ExecutionAccess, ref: str, *, overwrite_cache: bool = False,
              created_by: str | None = None) -> ExecutionRecord:
     """A new execution of the same launch plan version with the same inputs."""
     old = find_execution(store, ref)
@@ -132,7 +133,7 @@ def relaunch(store: ExecutionStore, ref: str, *, overwrite_cache: bool = False,
     return store.create_execution(new_execution(lp, given, overwrite_cache=overwrite_cache, created_by=created_by))
 
 
-def recover(store: ExecutionStore, ref: str, *, created_by: str | None = None) -> ExecutionRecord:
+def recover(store: ExecutionAccess, ref: str, *, created_by: str | None = None) -> ExecutionRecord:
     """A new execution that reuses the outputs of every node that succeeded in ``ref``."""
     old = find_execution(store, ref)
     if old.phase not in TERMINAL_PHASES or old.phase == "succeeded":
@@ -146,7 +147,7 @@ def recover(store: ExecutionStore, ref: str, *, created_by: str | None = None) -
     return store.create_execution(new_execution(lp, given, created_by=created_by), recover_from=old.id)
 
 
-def abort(store: ExecutionStore, ref: str) -> ExecutionRecord:
+def abort(store: ExecutionAccess, ref: str) -> ExecutionRecord:
     """Ask the controller to abort the execution (it kills running attempts)."""
     execution = find_execution(store, ref)
     if not store.request_abort(execution.id):

@@ -11,7 +11,7 @@ like it. A running ``flowctl controller`` executes it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +25,16 @@ from flowctl.spec import (
     WorkflowSpec,
     digest_of,
 )
+from flowctl.state._interface import AD_HOC
 
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.sdk import CompiledEntity
-    from flowctl.state._executions import ExecutionRecord, ExecutionStore
+    from flowctl.state import Store
+    from flowctl.state._execution_access import ExecutionAccess
+    from flowctl.state._executions import ExecutionRecord
 
-REMOTE_MANAGER = "flowctl run --remote"
+REMOTE_MANAGER = AD_HOC
 
 
 def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
@@ -45,26 +48,21 @@ def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
     return "r-" + digest_of(parts).split(":", 1)[1][:16]
 
 
-def register_compiled(store_url: str, compiled: CompiledEntity, *, project: str, domain: str, version: str,
+def register_compiled(store: Store, compiled: CompiledEntity, *, project: str, domain: str, version: str,
                       bundle_uri: str) -> None:
     """Register every spec of ``compiled`` in one transaction (idempotent for identical content)."""
     from flowctl._address import EntityKind
     from flowctl.spec import ProjectSpec
-    from flowctl.state import open_store
 
-    store = open_store(store_url)
-    try:
-        with store.transaction() as tx:
-            if project not in store.snapshot().projects:
-                tx.upsert_project(ProjectSpec(name=project), managed_by=REMOTE_MANAGER)
-            groups = ((EntityKind.TASK, compiled.tasks), (EntityKind.WORKFLOW, compiled.workflows),
-                      (EntityKind.LAUNCH_PLAN, compiled.launch_plans))
-            for kind, specs in groups:
-                for name, spec in specs.items():
-                    tx.register(kind, project, domain, name, version, spec.to_json(), spec.digest(),
-                                managed_by=REMOTE_MANAGER, created_by=REMOTE_MANAGER, bundle_uri=bundle_uri)
-    finally:
-        store.close()
+    with store.transaction() as tx:
+        if project not in store.snapshot().projects:
+            tx.upsert_project(ProjectSpec(name=project), managed_by=REMOTE_MANAGER)
+        groups = ((EntityKind.TASK, compiled.tasks), (EntityKind.WORKFLOW, compiled.workflows),
+                  (EntityKind.LAUNCH_PLAN, compiled.launch_plans))
+        for kind, specs in groups:
+            for name, spec in specs.items():
+                tx.register(kind, project, domain, name, version, spec.to_json(), spec.digest(),
+                            managed_by=REMOTE_MANAGER, created_by=REMOTE_MANAGER, bundle_uri=bundle_uri)
 
 
 def task_workflow(task: TaskSpec) -> tuple[WorkflowSpec, LaunchPlanSpec]:
@@ -95,10 +93,12 @@ def launch_remote(
     file: str | Path,
     inputs: Mapping[str, Json],
     config: Config,
-    store: ExecutionStore,
+    store: ExecutionAccess,
     *,
     project: str | None = None,
     domain: str | None = None,
+    registry: Store | None = None,
+    upload: Callable[[bytes], str] | None = None,
 ) -> ExecutionRecord:
     """Register ``entity`` (a workflow, launch plan or task of ``file``) with the code of ``file``'s
     import root at a content version, and create an execution of it with ``inputs`` (JSON values;
@@ -116,8 +116,18 @@ def launch_remote(
     domain = domain or os.environ.get("FLOWCTL_DOMAIN") or "development"
     compiled = launchable(compile_entity(entity))
     root, _ = module_root(Path(file))
-    bundle_uri = create_bundle(root, config.blob_store_url)
+    if upload is not None:  # through the server: it stores the bundle in its blob store
+        from flowctl._bundle import bundle_data
+
+        bundle_uri = upload(bundle_data(root))
+    else:
+        bundle_uri = create_bundle(root, config.blob_store_url)
     version = remote_version(compiled, bundle_uri)
-    register_compiled(config.registry_url, compiled, project=project, domain=domain, version=version,
-                      bundle_uri=bundle_uri)
+    if registry is None:
+        from flowctl.state import open_store
+
+        with open_store(config.registry_url) as own:
+            register_compiled(own, compiled, project=project, domain=domain, version=version, bundle_uri=bundle_uri)
+    else:
+        register_compiled(registry, compiled, project=project, domain=domain, version=version, bundle_uri=bundle_uri)
     return launch(store, project, domain, compiled.name, inputs, version=version)

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from flowctl._errors import FlowctlError
 from flowctl.spec import LaunchPlanSpec, Spec, TaskSpec, WorkflowSpec
-from flowctl.state._executions import ExecutionStore
+from flowctl.state._execution_access import ExecutionAccess
 
 S = TypeVar("S", bound=Spec)
 
@@ -29,7 +29,7 @@ class Loaded:
 class SpecLoader:
     """Parsed specs by (kind, project, domain, name, version); safe to share between threads."""
 
-    def __init__(self, store: ExecutionStore) -> None:
+    def __init__(self, store: ExecutionAccess) -> None:
         self.store = store
         self._cache: dict[tuple[str, str, str, str, str], Loaded] = {}
         self._lock = threading.Lock()

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from flowctl.server import _api, _console, _problems, _sessions, _signin
+from flowctl.server import _api, _console, _problems, _sessions, _signin, _store_api
 from flowctl.server._auth import Authenticator, AuthSettings
 from flowctl.server._services import Services
 
@@ -39,7 +39,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
                auth: AuthSettings | None = None) -> FastAPI:
     """The app over ``services`` (closed, after ``on_shutdown``, when the app shuts down).
 
-    ``auth``: how callers are identified (default: from the configuration, ``[server.auth]``)."""
+    ``auth``: how callers are identified (default: from the configuration, ``[auth]``)."""
     settings = auth if auth is not None else AuthSettings.from_config(services.config)
     services.auth_mode = settings.description
 
@@ -58,6 +58,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
     app.state.authenticator = Authenticator(settings, services.auth)
     app.state.sessions = _sessions.Sessions(settings.session_secret)
     app.include_router(_api.router)
+    app.include_router(_store_api.router)
     app.include_router(_console.router)
     app.include_router(_signin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

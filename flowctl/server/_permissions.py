@@ -68,6 +68,16 @@ RULES: dict[str, Rule] = {
     "apply.read": _READ_ALL,
     "drift.read": _READ_ALL,
     "audit.list": Rule("admin", "global"),
+    # The store API (``_store_api``, the CLI through the server) exposes the registry as the SQL store
+    # does, across projects: every call needs its action on every project (a global binding).
+    **{f"store.{name}": Rule("read", "global") for name in (
+        "snapshot", "entities", "entity", "history", "executions", "info", "locks", "spec", "version", "fires",
+        "execution_read", "execution_find", "execution_list", "execution_nodes", "execution_attempts")},
+    **{f"store.{name}": Rule("deploy", "global") for name in (
+        "transaction", "lock", "lock_heartbeat", "unlock", "bundle_put", "approve")},
+    "store.execution_create": Rule("operate", "global"),
+    "store.execution_abort": Rule("operate", "global"),
+    "store.break_lock": Rule("admin", "global"),
 }
 
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from flowctl._config import Config
 from flowctl.engine._specs import SpecLoader
 from flowctl.providers import Provider, get_provider
+from flowctl.server._leases import LockLeases
 from flowctl.server._models import GraphOut
 from flowctl.state import SqlStore, open_store
 from flowctl.state._auth import AuthStore
@@ -40,6 +41,7 @@ class Services:
         self.queries = ExecutionQueries(self.executions.engine, self.executions.url)
         self.auth = AuthStore(self.executions.engine, self.config.registry_url)
         self.specs = SpecLoader(self.executions)
+        self.leases = LockLeases(self.config.registry_url)  # registry locks held for remote clients
         self._providers: dict[str | None, Provider] = {}
         self._graphs: OrderedDict[tuple[str, ...], GraphOut] = OrderedDict()
         self._lock = threading.Lock()
@@ -76,5 +78,6 @@ class Services:
         return graph
 
     def close(self) -> None:
+        self.leases.close()
         self.executions.close()
         self.registry.close()

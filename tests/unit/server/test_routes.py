@@ -70,7 +70,10 @@ def test_a_route_without_an_operation_is_caught(app: Any) -> None:
 def test_write_operations_are_marked() -> None:
     writes = {name for name, op in OPERATIONS.items() if op.write}
     assert writes == {"execution.launch", "execution.abort", "execution.relaunch", "execution.recover",
-                      "launch_plan.activate", "launch_plan.deactivate"}
+                      "launch_plan.activate", "launch_plan.deactivate",
+                      # the store API of the CLI through the server (_store_api)
+                      "store.transaction", "store.lock", "store.lock_heartbeat", "store.unlock", "store.break_lock",
+                      "store.approve", "store.bundle_put", "store.execution_create", "store.execution_abort"}
     assert all(op.summary and op.summary != op.name for op in OPERATIONS.values())
 
 

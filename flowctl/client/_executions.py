@@ -1,0 +1,88 @@
+"""The execution commands' store (``ExecutionAccess``) over the server's store API.
+
+``flowctl launch``, ``run --remote`` and ``executions list|get|outputs|abort|relaunch|recover`` run
+their usual code on it; the server checks a new execution against its launch plan again, so no
+launch rule is skipped by going through HTTP.
+"""
+
+from __future__ import annotations
+
+from flowctl.client._http import ServerClient
+from flowctl.state import _wire as w
+from flowctl.state._execution_access import ExecutionAccess
+from flowctl.state._execution_records import (
+    AttemptRecord,
+    ExecutionRecord,
+    NewExecution,
+    NodeRecord,
+    ScheduleFire,
+    StoredSpec,
+)
+
+XR = "/store/execution-records"
+
+
+class RemoteExecutions:
+    def __init__(self, client: ServerClient) -> None:
+        self._client = client
+        self.url = client.url
+
+    @classmethod
+    def connect(cls, url: str, *, token: str | None = None) -> RemoteExecutions:
+        return cls(ServerClient(url, token=token))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get_spec(self, kind: str, project: str, domain: str, name: str, version: str) -> StoredSpec | None:
+        doc = self._client.call("GET", f"/store/projects/{project}/domains/{domain}/specs/{kind}/{name}/{version}")
+        return w.StoredSpecDoc.model_validate(doc).spec
+
+    def _version(self, kind: str, project: str, domain: str, name: str, *, active: bool) -> str | None:
+        doc = self._client.call("GET", f"/store/projects/{project}/domains/{domain}/versions/{kind}/{name}",
+                                params={"active": str(active).lower()})
+        return w.VersionDoc.model_validate(doc).version
+
+    def latest_version(self, kind: str, project: str, domain: str, name: str) -> str | None:
+        return self._version(kind, project, domain, name, active=False)
+
+    def active_version(self, project: str, domain: str, launch_plan: str) -> str | None:
+        return self._version("launch_plan", project, domain, launch_plan, active=True)
+
+    def create_execution(self, new: NewExecution, *, recover_from: str | None = None) -> ExecutionRecord:
+        body = w.dump(w.CreateExecutionRequest(new=new, recover_from=recover_from))
+        created = w.ExecutionDoc.model_validate(self._client.call("POST", XR, json=body)).execution
+        assert created is not None  # the server answers 201 with the record, or a problem
+        return created
+
+    def get_execution(self, execution_id: str) -> ExecutionRecord | None:
+        return w.ExecutionDoc.model_validate(self._client.call("GET", f"{XR}/{execution_id}")).execution
+
+    def find_executions(self, ref: str) -> list[ExecutionRecord]:
+        return w.ExecutionsDoc.model_validate(self._client.call("GET", f"{XR}/find", params={"ref": ref})).items
+
+    def list_executions(self, *, project: str | None = None, domain: str | None = None, phase: str | None = None,
+                        launch_plan: str | None = None, limit: int = 50,
+                        top_level_only: bool = False) -> list[ExecutionRecord]:
+        params = {"project": project, "domain": domain, "phase": phase, "launch_plan": launch_plan, "limit": limit,
+                  "top_level_only": str(top_level_only).lower()}
+        return w.ExecutionsDoc.model_validate(self._client.call("GET", XR, params=params)).items
+
+    def load_nodes(self, execution_id: str) -> dict[str, NodeRecord]:
+        return w.NodesDoc.model_validate(self._client.call("GET", f"{XR}/{execution_id}/nodes")).nodes
+
+    def load_attempts(self, execution_id: str) -> dict[str, list[AttemptRecord]]:
+        return w.AttemptsDoc.model_validate(self._client.call("GET", f"{XR}/{execution_id}/attempts")).attempts
+
+    def fires(self, project: str, domain: str, launch_plan: str) -> list[ScheduleFire]:
+        """The recorded fires of a launch plan's schedule (``flowctl drift``)."""
+        doc = self._client.call("GET", f"/store/projects/{project}/domains/{domain}/fires/{launch_plan}")
+        return w.FiresDoc.model_validate(doc).items
+
+    def request_abort(self, execution_id: str) -> bool:
+        return w.DoneDoc.model_validate(self._client.call("POST", f"{XR}/{execution_id}/abort")).done
+
+
+def _conforms(store: RemoteExecutions) -> ExecutionAccess:
+    """mypy checks here that RemoteExecutions is an ExecutionAccess."""
+    return store

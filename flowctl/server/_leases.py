@@ -1,0 +1,136 @@
+"""The registry lock held by the server for a remote client (``flowctl apply`` through the server).
+
+A client's ``POST /api/v1/store/locks`` starts a :class:`Lease`: a thread that takes the registry
+lock exactly as a direct apply does (``SqlStore.lock``: the same row or advisory lock, visible to
+``flowctl lock list`` and to an apply run on the database) and holds it until the client releases
+it, or until the client has not heartbeated for the lock's TTL (a client that died). Transactions
+sent with the lease's ``lock_id`` run on the lease's own store, so each checks inside its database
+transaction that the lock is still held and rolls back with LockError when it was lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flowctl._errors import FlowctlError, LockError
+from flowctl.state import DEFAULT_TTL, LockInfo, LockRecord, SqlStore, open_store
+
+WATCH_SECONDS = 0.2
+
+
+class Lease:
+    def __init__(self, url: str, info: LockInfo, *, timeout: float, ttl: int | None) -> None:
+        self.ttl = ttl or DEFAULT_TTL
+        self.store: SqlStore = open_store(url, create=False, lock_ttl=self.ttl)
+        self._info, self._timeout = info, timeout
+        self._acquired, self._release, self._done = threading.Event(), threading.Event(), threading.Event()
+        self._last_beat = time.monotonic()
+        self.record: LockRecord | None = None
+        self.error: FlowctlError | None = None
+        self.expired = False
+        self._thread = threading.Thread(target=self._hold, name="flowctl-remote-lock", daemon=True)
+
+    def acquire(self) -> LockRecord:
+        self._thread.start()
+        self._acquired.wait()
+        if self.record is None:
+            self._done.wait()
+            raise self.error or LockError("The registry lock could not be taken")
+        return self.record
+
+    def _hold(self) -> None:
+        try:
+            with self.store.lock(self._info, timeout=self._timeout, ttl=self.ttl) as record:
+                self.record = record
+                self._acquired.set()
+                while not self._release.wait(WATCH_SECONDS):
+                    if time.monotonic() - self._last_beat > self.ttl:
+                        self.expired = True  # the client stopped heartbeating: it is gone
+                        break
+        except FlowctlError as error:  # held by someone else, or lost while held
+            self.error = error
+        finally:
+            self._acquired.set()
+            self._done.set()
+            self.store.close()
+
+    def beat(self) -> None:
+        self._last_beat = time.monotonic()
+
+    @property
+    def lost(self) -> bool:
+        return self._done.is_set()
+
+    def release(self) -> None:
+        """Let go of the lock; LockError when it was lost while held (as ``SqlStore.lock`` raises)."""
+        self._release.set()
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+
+
+class LockLeases:
+    """The leases of one server process, by lock id."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._leases: dict[str, Lease] = {}
+        self._mutex = threading.Lock()
+
+    def acquire(self, info: LockInfo, *, timeout: float, ttl: int | None) -> LockRecord:
+        lease = Lease(self._url, info, timeout=timeout, ttl=ttl)
+        record = lease.acquire()
+        with self._mutex:
+            self._leases[record.id] = lease
+        return record
+
+    def _get(self, lock_id: str) -> Lease:
+        with self._mutex:
+            lease = self._leases.get(lock_id)
+        if lease is None or lease.lost:
+            if lease is not None:
+                self._drop(lock_id)
+            raise _lost(lock_id)
+        return lease
+
+    def _drop(self, lock_id: str) -> Lease | None:
+        with self._mutex:
+            return self._leases.pop(lock_id, None)
+
+    def heartbeat(self, lock_id: str) -> None:
+        self._get(lock_id).beat()
+
+    @contextmanager
+    def store_of(self, lock_id: str) -> Iterator[SqlStore]:
+        """The store holding ``lock_id`` (its transactions verify the lock)."""
+        lease = self._get(lock_id)
+        lease.beat()
+        yield lease.store
+
+    def release(self, lock_id: str) -> None:
+        lease = self._drop(lock_id)
+        if lease is None:
+            raise _lost(lock_id)
+        if lease.expired:
+            raise _lost(lock_id)
+        lease.release()
+
+    def close(self) -> None:
+        with self._mutex:
+            leases, self._leases = list(self._leases.values()), {}
+        for lease in leases:
+            with contextlib.suppress(FlowctlError):  # a lost lock: nothing to let go of
+                lease.release()
+
+
+def _lost(lock_id: str) -> LockError:
+    return LockError(
+        f"The registry lock {lock_id} is not held by this server any more",
+        detail="It was released after its client stopped heartbeating for longer than its TTL, someone ran "
+        "`flowctl lock break`, or the server restarted. Nothing more was written under it. Run `flowctl plan` "
+        "to see what was applied, then `flowctl apply` again.",
+    )

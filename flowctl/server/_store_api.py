@@ -1,0 +1,405 @@
+"""The store API, ``/api/v1/store``: the registry's store interface over HTTP, for the remote store.
+
+``flowctl plan|apply|promote|drift|get`` with ``FLOWCTL_SERVER`` set use
+:class:`flowctl.client.RemoteStore`, which calls these routes; each is one method of the store
+protocols (``state/_interface``), answered by the server's own SQL store. A write transaction is one
+request (every operation, executed in one database transaction: all or nothing); the registry lock
+is held by the server for the client (``_leases``). Each route names its access-control action in
+``openapi_extra["x-flowctl-action"]`` (read, deploy, admin) and goes through one named operation.
+
+Who is recorded: with an authenticated caller (``Actor.kind`` other than ``local``) the caller's
+label replaces the ``created_by``/``activated_by``/``user``/``approved_by``/``holder`` the client
+sent; a local caller is trusted as a direct database user is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+
+from flowctl._address import EntityKind
+from flowctl._errors import InputError
+from flowctl.server._operations import Call, Invocation, Scope, invoke, operation
+from flowctl.state import LockInfo, RegisterResult, RegistryTransaction, SqlStore
+from flowctl.state import _wire as w
+
+if TYPE_CHECKING:
+    from flowctl.server._services import Services
+
+router = APIRouter(prefix="/api/v1/store", tags=["store"])
+READ, DEPLOY, ADMIN = ({"x-flowctl-action": a} for a in ("read", "deploy", "admin"))
+
+
+def _who(call: Call, given: str) -> str:
+    return given if call.actor.kind == "local" else call.actor.label
+
+
+# ---------------------------------------------------------------- operations
+@operation("store.snapshot")
+def _snapshot(services: Services, call: Call) -> w.SnapshotDoc:
+    """The registry snapshot plan and drift compare with."""
+    return w.SnapshotDoc.of(services.registry.snapshot())
+
+
+@operation("store.entities")
+def _entities(services: Services, call: Call, *, kind: str | None, name: str | None,
+              version: str | None) -> w.EntitiesDoc:
+    """Registered versions matching the filters."""
+    found = services.registry.list_entities(EntityKind(kind) if kind else None, call.scope.project,
+                                            call.scope.domain, name, version)
+    return w.EntitiesDoc.model_construct(items=list(found))
+
+
+@operation("store.entity")
+def _entity(services: Services, call: Call, *, kind: str, name: str, version: str) -> w.EntityDoc:
+    """One registered version, or null."""
+    found = services.registry.get_entity(EntityKind(kind), call.scope.project or "", call.scope.domain or "",
+                                         name, version)
+    return w.EntityDoc.model_construct(entity=found)
+
+
+@operation("store.history")
+def _history(services: Services, call: Call, *, limit: int) -> w.HistoryDoc:
+    """The apply history, newest first."""
+    return w.HistoryDoc.model_construct(items=list(services.registry.apply_history(limit=limit)))
+
+
+@operation("store.executions")
+def _executions(services: Services, call: Call, *, name: str | None, limit: int) -> w.ExecutionSummariesDoc:
+    """Execution summaries, newest first (``flowctl get executions``)."""
+    found = services.registry.list_executions(call.scope.project, call.scope.domain, name, limit=limit)
+    return w.ExecutionSummariesDoc.model_construct(items=list(found))
+
+
+@operation("store.info")
+def _info(services: Services, call: Call) -> w.InfoDoc:
+    """Where the registry is, its schema, serial and counts (``flowctl registry info``)."""
+    return w.InfoDoc.model_construct(info=services.registry.info())
+
+
+@operation("store.transaction", write=True)
+def _transaction(services: Services, call: Call, *, body: w.TransactionRequest) -> w.TransactionResult:
+    """Run a registry write transaction: every operation, or none."""
+    if body.lock_id is None:
+        return _run(services.registry, body, call)
+    with services.leases.store_of(body.lock_id) as store:
+        return _run(store, body, call)
+
+
+def _run(store: SqlStore, body: w.TransactionRequest, call: Call) -> w.TransactionResult:
+    results: list[list[RegisterResult]] = []
+    with store.transaction(expected_serial=body.expected_serial) as tx:
+        for op in body.ops:
+            results.append(_apply_op(tx, op, call))
+    return w.TransactionResult.model_construct(serial=tx.serial, results=results)
+
+
+def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResult]:
+    if isinstance(op, w.RegisterMany):
+        return tx.register_many(op.items, managed_by=op.managed_by, created_by=_who(call, op.created_by))
+    if isinstance(op, w.UpsertProject):
+        tx.upsert_project(op.spec, managed_by=op.managed_by)
+    elif isinstance(op, w.ArchiveProject):
+        tx.archive_project(op.name)
+    elif isinstance(op, w.UpsertDomainSettings):
+        tx.upsert_domain_settings(op.spec, managed_by=op.managed_by)
+    elif isinstance(op, w.ActivateMany):
+        tx.activate_many(op.items, managed_by=op.managed_by, activated_by=_who(call, op.activated_by))
+    elif isinstance(op, w.Deactivate):
+        tx.deactivate(op.project, op.domain, op.name)
+    elif isinstance(op, w.RecordApply):
+        record = op.record
+        if call.actor.kind != "local":
+            record = dataclasses.replace(record, user=call.actor.label, host=call.actor.address or record.host)
+        tx.record_apply(record)
+    return []
+
+
+@operation("store.lock", write=True)
+def _lock(services: Services, call: Call, *, body: w.LockRequest) -> w.LockDoc:
+    """Take the registry lock for the caller (waits up to ``timeout`` seconds)."""
+    info = LockInfo(body.operation, _who(call, body.holder), body.info)
+    return w.LockDoc.model_construct(lock=services.leases.acquire(info, timeout=body.timeout, ttl=body.ttl))
+
+
+@operation("store.lock_heartbeat", write=True)
+def _heartbeat(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
+    """Keep the caller's registry lock (409 when it was lost)."""
+    services.leases.heartbeat(lock_id)
+    return w.DoneDoc(done=True)
+
+
+@operation("store.unlock", write=True)
+def _unlock(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
+    """Release the caller's registry lock (409 when it was lost meanwhile)."""
+    services.leases.release(lock_id)
+    return w.DoneDoc(done=True)
+
+
+@operation("store.bundle_put", write=True)
+def _bundle(services: Services, call: Call, *, digest: str, data: bytes) -> w.BundleDoc:
+    """Store a code bundle (``apply``, ``run --remote`` through the server) under its sha256."""
+    from flowctl._bundle import MAX_BUNDLE_BYTES, store_bundle
+
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or hashlib.sha256(data).hexdigest() != digest:
+        raise InputError(f"The bundle's content does not match its digest `{digest[:80]}`",
+                         detail="PUT the bundle's bytes to /api/v1/store/bundles/<their sha256, lowercase hex>.")
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise InputError(f"The bundle is {len(data) // (1024 * 1024)} MiB, more than a bundle may be",
+                         detail="Bundles hold sources only. Add data files and build outputs to .gitignore.")
+    return w.BundleDoc(uri=store_bundle(data, services.config.blob_store_url))
+
+
+@operation("store.locks")
+def _locks(services: Services, call: Call) -> w.LocksDoc:
+    """The registry locks held now."""
+    return w.LocksDoc.model_construct(items=list(services.registry.list_locks()))
+
+
+@operation("store.break_lock", write=True)
+def _break(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
+    """Break a registry lock (``flowctl lock break``)."""
+    return w.DoneDoc(done=services.registry.break_lock(lock_id))
+
+
+@operation("store.approve", write=True)
+def _approve(services: Services, call: Call, *, body: w.ApprovalRequest) -> w.DoneDoc:
+    """Record a promotion approval (``flowctl promote --approve``)."""
+    record = body.record
+    if call.actor.kind != "local":
+        record = dataclasses.replace(record, approved_by=call.actor.label)
+    return w.DoneDoc(done=services.registry.record_approval(record))
+
+
+# ---------------------------------------------------------------- executions
+@operation("store.spec")
+def _spec(services: Services, call: Call, *, kind: str, name: str, version: str) -> w.StoredSpecDoc:
+    """A registered spec as the engine reads it, or null."""
+    found = services.executions.get_spec(kind, call.scope.project or "", call.scope.domain or "", name, version)
+    return w.StoredSpecDoc.model_construct(spec=found)
+
+
+@operation("store.version")
+def _version(services: Services, call: Call, *, kind: str, name: str, active: bool) -> w.VersionDoc:
+    """The active (launch plans) or newest registered version of an entity, or null."""
+    project, domain = call.scope.project or "", call.scope.domain or ""
+    found = (services.executions.active_version(project, domain, name) if active
+             else services.executions.latest_version(kind, project, domain, name))
+    return w.VersionDoc(version=found)
+
+
+@operation("store.fires")
+def _fires(services: Services, call: Call, *, launch_plan: str) -> w.FiresDoc:
+    """The recorded fires of a launch plan's schedule, oldest first (``flowctl drift``)."""
+    found = services.executions.fires(call.scope.project or "", call.scope.domain or "", launch_plan)
+    return w.FiresDoc.model_construct(items=found)
+
+
+@operation("store.execution_create", write=True)
+def _create(services: Services, call: Call, *, body: w.CreateExecutionRequest) -> w.ExecutionDoc:
+    """Create an execution; its inputs are checked against the launch plan here too."""
+    from flowctl.engine._launch import OVERWRITE_CACHE_LABEL, new_execution, resolve_launch_plan
+
+    new = body.new
+    lp = resolve_launch_plan(services.executions, services.specs, new.project, new.domain, new.launch_plan_name,
+                             new.launch_plan_version)
+    given = {k: v for k, v in new.inputs.items() if k not in lp.spec.fixed_inputs}
+    checked = new_execution(lp, given, name=new.name, created_by=_who(call, new.created_by),
+                            overwrite_cache=new.labels.get(OVERWRITE_CACHE_LABEL) == "true")
+    created = services.executions.create_execution(checked, recover_from=body.recover_from)
+    return w.ExecutionDoc.model_construct(execution=created)
+
+
+@operation("store.execution_read")
+def _execution(services: Services, call: Call, *, execution_id: str) -> w.ExecutionDoc:
+    """One execution record by id, or null."""
+    return w.ExecutionDoc.model_construct(execution=services.executions.get_execution(execution_id))
+
+
+@operation("store.execution_find")
+def _find(services: Services, call: Call, *, ref: str) -> w.ExecutionsDoc:
+    """The executions an id, a name or project/domain/name names."""
+    return w.ExecutionsDoc.model_construct(items=services.executions.find_executions(ref))
+
+
+@operation("store.execution_list")
+def _list(services: Services, call: Call, *, phase: str | None, launch_plan: str | None, limit: int,
+          top_level_only: bool) -> w.ExecutionsDoc:
+    """Execution records, newest first."""
+    found = services.executions.list_executions(project=call.scope.project, domain=call.scope.domain, phase=phase,
+                                                launch_plan=launch_plan, limit=limit, top_level_only=top_level_only)
+    return w.ExecutionsDoc.model_construct(items=found)
+
+
+@operation("store.execution_nodes")
+def _nodes(services: Services, call: Call, *, execution_id: str) -> w.NodesDoc:
+    """An execution's node records."""
+    return w.NodesDoc.model_construct(nodes=services.executions.load_nodes(execution_id))
+
+
+@operation("store.execution_attempts")
+def _attempts(services: Services, call: Call, *, execution_id: str) -> w.AttemptsDoc:
+    """An execution's attempts by node, oldest first."""
+    return w.AttemptsDoc.model_construct(attempts=services.executions.load_attempts(execution_id))
+
+
+@operation("store.execution_abort", write=True)
+def _abort(services: Services, call: Call, *, execution_id: str) -> w.DoneDoc:
+    """Ask the controller to abort an execution (false: it had finished)."""
+    return w.DoneDoc(done=services.executions.request_abort(execution_id))
+
+
+# ---------------------------------------------------------------- routes
+def _json(model: BaseModel, *, status: int = 200) -> Response:
+    """Serialized once (a 10,000-entity snapshot would be validated again against ``response_model``)."""
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
+
+
+Opt = Annotated[str | None, Query()]
+PD = "/projects/{project}/domains/{domain}"
+
+
+@router.get("/snapshot", response_model=w.SnapshotDoc, openapi_extra=READ)
+def snapshot(run: Invocation = invoke("store.snapshot")) -> Any:
+    return _json(run(Scope()))
+
+
+@router.get("/entities", response_model=w.EntitiesDoc, openapi_extra=READ)
+def entities(project: Opt = None, domain: Opt = None, kind: Opt = None, name: Opt = None, version: Opt = None,
+             run: Invocation = invoke("store.entities")) -> Any:
+    return _json(run(Scope(project, domain), kind=kind, name=name, version=version))
+
+
+@router.get(PD + "/entities/{kind}/{name}/{version}", response_model=w.EntityDoc, openapi_extra=READ)
+def entity(project: str, domain: str, kind: str, name: str, version: str,
+           run: Invocation = invoke("store.entity")) -> Any:
+    return _json(run(Scope(project, domain), kind=kind, name=name, version=version))
+
+
+@router.get("/applies", response_model=w.HistoryDoc, openapi_extra=READ)
+def applies(limit: Annotated[int, Query(ge=1, le=10_000)] = 20, run: Invocation = invoke("store.history")) -> Any:
+    return _json(run(Scope(), limit=limit))
+
+
+@router.get("/executions", response_model=w.ExecutionSummariesDoc, openapi_extra=READ)
+def executions(project: Opt = None, domain: Opt = None, name: Opt = None,
+               limit: Annotated[int, Query(ge=1, le=1_000_000)] = 100,
+               run: Invocation = invoke("store.executions")) -> Any:
+    return _json(run(Scope(project, domain), name=name, limit=limit))
+
+
+@router.get("/info", response_model=w.InfoDoc, openapi_extra=READ)
+def info(run: Invocation = invoke("store.info")) -> Any:
+    return _json(run(Scope()))
+
+
+@router.post("/transactions", response_model=w.TransactionResult, openapi_extra=DEPLOY)
+def transaction(body: w.TransactionRequest, run: Invocation = invoke("store.transaction")) -> Any:
+    """Scope: every (project, domain) in ``body.scopes()``; the route's own scope is the whole registry."""
+    return _json(run(Scope(), body=body))
+
+
+@router.post("/locks", response_model=w.LockDoc, status_code=201, openapi_extra=DEPLOY)
+def lock(body: w.LockRequest, run: Invocation = invoke("store.lock")) -> Any:
+    return _json(run(Scope(), body=body), status=201)
+
+
+@router.post("/locks/{lock_id}/heartbeat", response_model=w.DoneDoc, openapi_extra=DEPLOY)
+def heartbeat(lock_id: str, run: Invocation = invoke("store.lock_heartbeat")) -> Any:
+    return _json(run(Scope(), lock_id=lock_id))
+
+
+@router.delete("/locks/{lock_id}", response_model=w.DoneDoc, openapi_extra=DEPLOY)
+def unlock(lock_id: str, run: Invocation = invoke("store.unlock")) -> Any:
+    return _json(run(Scope(), lock_id=lock_id))
+
+
+@router.get("/locks", response_model=w.LocksDoc, openapi_extra=READ)
+def locks(run: Invocation = invoke("store.locks")) -> Any:
+    return _json(run(Scope()))
+
+
+@router.post("/locks/{lock_id}/break", response_model=w.DoneDoc, openapi_extra=ADMIN)
+def break_lock(lock_id: str, run: Invocation = invoke("store.break_lock")) -> Any:
+    return _json(run(Scope(), lock_id=lock_id))
+
+
+@router.put("/bundles/{digest}", response_model=w.BundleDoc,
+            openapi_extra={**DEPLOY, "requestBody": {"content": {"application/gzip": {"schema": {"type": "string",
+                                                                                                 "format": "binary"}}}}})
+async def bundle(digest: str, request: Request, run: Invocation = invoke("store.bundle_put")) -> Any:
+    data = await request.body()
+    from starlette.concurrency import run_in_threadpool
+
+    return _json(await run_in_threadpool(run, Scope(), digest=digest, data=data))
+
+
+@router.post("/approvals", response_model=w.DoneDoc, openapi_extra=DEPLOY)
+def approve(body: w.ApprovalRequest, run: Invocation = invoke("store.approve")) -> Any:
+    record = body.record
+    return _json(run(Scope(record.project, record.domain), body=body))
+
+
+# ---------------------------------------------------------------- execution routes
+OPERATE = {"x-flowctl-action": "operate"}
+XR = "/execution-records"
+
+
+@router.get(PD + "/specs/{kind}/{name}/{version}", response_model=w.StoredSpecDoc, openapi_extra=READ)
+def spec(project: str, domain: str, kind: str, name: str, version: str, run: Invocation = invoke("store.spec")) -> Any:
+    return _json(run(Scope(project, domain), kind=kind, name=name, version=version))
+
+
+@router.get(PD + "/versions/{kind}/{name}", response_model=w.VersionDoc, openapi_extra=READ)
+def version(project: str, domain: str, kind: str, name: str, active: bool = False,
+            run: Invocation = invoke("store.version")) -> Any:
+    return _json(run(Scope(project, domain), kind=kind, name=name, active=active))
+
+
+@router.get(PD + "/fires/{launch_plan}", response_model=w.FiresDoc, openapi_extra=READ)
+def fires(project: str, domain: str, launch_plan: str, run: Invocation = invoke("store.fires")) -> Any:
+    return _json(run(Scope(project, domain), launch_plan=launch_plan))
+
+
+@router.post(XR, response_model=w.ExecutionDoc, status_code=201, openapi_extra=OPERATE)
+def create_execution(body: w.CreateExecutionRequest, run: Invocation = invoke("store.execution_create")) -> Any:
+    return _json(run(Scope(body.new.project, body.new.domain), body=body), status=201)
+
+
+@router.get(XR, response_model=w.ExecutionsDoc, openapi_extra=READ)
+def list_execution_records(project: Opt = None, domain: Opt = None, phase: Opt = None, launch_plan: Opt = None,
+                           limit: Annotated[int, Query(ge=1, le=1_000_000)] = 50, top_level_only: bool = False,
+                           run: Invocation = invoke("store.execution_list")) -> Any:
+    return _json(run(Scope(project, domain), phase=phase, launch_plan=launch_plan, limit=limit,
+                     top_level_only=top_level_only))
+
+
+@router.get(XR + "/find", response_model=w.ExecutionsDoc, openapi_extra=READ)
+def find_executions(ref: str, run: Invocation = invoke("store.execution_find")) -> Any:
+    parts = ref.split("/")
+    return _json(run(Scope(parts[0], parts[1]) if len(parts) == 3 else Scope(), ref=ref))
+
+
+@router.get(XR + "/{execution_id}", response_model=w.ExecutionDoc, openapi_extra=READ)
+def execution_record(execution_id: str, run: Invocation = invoke("store.execution_read")) -> Any:
+    return _json(run(Scope(), execution_id=execution_id))
+
+
+@router.get(XR + "/{execution_id}/nodes", response_model=w.NodesDoc, openapi_extra=READ)
+def execution_nodes(execution_id: str, run: Invocation = invoke("store.execution_nodes")) -> Any:
+    return _json(run(Scope(), execution_id=execution_id))
+
+
+@router.get(XR + "/{execution_id}/attempts", response_model=w.AttemptsDoc, openapi_extra=READ)
+def execution_attempts(execution_id: str, run: Invocation = invoke("store.execution_attempts")) -> Any:
+    return _json(run(Scope(), execution_id=execution_id))
+
+
+@router.post(XR + "/{execution_id}/abort", response_model=w.DoneDoc, openapi_extra=OPERATE)
+def abort_execution(execution_id: str, run: Invocation = invoke("store.execution_abort")) -> Any:
+    return _json(run(Scope(), execution_id=execution_id))
