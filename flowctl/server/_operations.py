@@ -140,7 +140,13 @@ def invoke(name: str) -> Any:
     spec = OPERATIONS[name]
 
     def dependency(request: Request) -> Invocation:
-        return Invocation(spec, request.app.state.services, current_identity(request))
+        actor = current_identity(request)
+        from flowctl.server._permissions import RULES, authorize
+
+        rule = RULES.get(name)
+        if rule is not None and rule.scope == "global":  # no scope to wait for: refuse before the body is read
+            authorize(actor, name, Scope())
+        return Invocation(spec, request.app.state.services, actor)
 
     dependency.flowctl_operation = name  # type: ignore[attr-defined]  # read by the route table test
     return Depends(dependency)

@@ -93,8 +93,8 @@ def authorize(actor: Actor, operation: str, scope: Scope) -> Places:
     """The places the actor may read for this call (None: everywhere); PermissionDeniedError otherwise."""
     rule = rule_for(operation)
     bindings = actor.bindings
-    if rule.scope == "self":
-        role: str | None = ROLES[-1] if bindings else None
+    if rule.scope == "self":  # any authenticated identity, also one without a binding yet
+        role: str | None = ROLES[-1]
     elif rule.scope == "global":
         role = role_at([b for b in bindings if b.project is None], None, None)
     elif rule.scope == "listing":

@@ -17,8 +17,10 @@ from flowctl.server import OPERATIONS, route_operations
 from flowctl.server._permissions import RULES, Rule
 
 FASTAPI_OWN = {"GET /api/v1/openapi.json", "HEAD /api/v1/openapi.json"}
-FILL = {"domain": "development", "name": "run-x", "kind": "workflows", "version": "v1", "serial": "1"}
-QUERY = {"execution.node": {"id": "n0"}, "execution.logs": {"node": "n0", "attempt": "1"}}
+FILL = {"domain": "development", "name": "run-x", "kind": "workflows", "version": "v1", "serial": "1",
+        "lock_id": "no-such-lock", "digest": "0" * 64, "execution_id": "no-such-id", "launch_plan": "flows.chain"}
+QUERY = {"execution.node": {"id": "n0"}, "execution.logs": {"node": "n0", "attempt": "1"},
+         "store.execution_find": {"ref": "pa/development/run-x"}}
 BODY = {"execution.launch": {"inputs": {"a": 1, "b": 2}}, "launch_plan.activate": {"version": "v1"}}
 
 
@@ -30,10 +32,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthApp]:
 
 
 def routes() -> list[tuple[str, str, str]]:
+    """Every route of the app bound to an operation (API, console, store API), as METHOD, path, operation."""
     from flowctl.server._api import router as api
     from flowctl.server._console import router as console
+    from flowctl.server._store_api import router as store
 
-    found = {**route_operations(api.routes), **route_operations(console.routes)}
+    found = {**route_operations(api.routes), **route_operations(console.routes), **route_operations(store.routes)}
     return sorted((key.split(" ")[0], key.split(" ")[1], ops[0]) for key, ops in found.items()
                   if key not in FASTAPI_OWN and key.split(" ")[0] != "HEAD")
 
@@ -43,8 +47,9 @@ def _project_query_routes() -> set[str]:
     from flowctl.server._api import router as api
     from flowctl.server._console import router as console
     from flowctl.server._operations import flat_routes
+    from flowctl.server._store_api import router as store
 
-    return {r.path for r in flat_routes([*api.routes, *console.routes])
+    return {r.path for r in flat_routes([*api.routes, *console.routes, *store.routes])
             if any(q.name == "project" for q in r.dependant.query_params)}
 
 
@@ -54,6 +59,7 @@ PROJECT_QUERY = _project_query_routes()
 def test_every_operation_has_a_rule() -> None:
     assert set(OPERATIONS) - set(RULES) == set(), "add the operation's rule to _permissions.RULES"
     assert set(RULES) - set(OPERATIONS) == set()
+    assert {operation for _, _, operation in routes()} == set(OPERATIONS)  # the matrix reaches every operation
 
 
 def expected(rule: Rule, role: str, place: str, target: str, has_project: bool) -> bool:
@@ -126,6 +132,7 @@ def test_unauthenticated_is_401_with_a_bearer_challenge(app: AuthApp) -> None:
     assert "flowctl token create" in response.json()["fix"]
     bad = app.client.get("/api/v1/executions", headers={"Authorization": "Basic dXNlcjpwYXNz"})
     assert bad.status_code == 401 and bad.json()["title"] == "Unsupported Authorization header"
+    assert "access control: API tokens; requests need `Authorization: Bearer <token>`" in app.server.log.read_text()
 
 
 def test_listings_show_only_the_tokens_projects(app: AuthApp) -> None:
