@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/controller.py [--postgres URL] [--quick]
 
+``rows(registry_url, quick)`` gives the figures of issue 13 for ``benchmarks/run_all.py``.
+
 1. node transitions/s: a 200-node chain and a 500-item map on FakeProvider (attempts finish at
    submit, so only the controller's own work is measured; process start excluded). A node makes two
    transitions (started, finished).
@@ -16,9 +18,12 @@ import argparse
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _table import BenchRow
 
 from flowctl._address import EntityKind
 from flowctl._blobstore import BlobStore
@@ -77,7 +82,7 @@ def register(url: str, bundle: str | None, *extra: LaunchPlanSpec) -> None:
     with store.transaction() as tx:
         tx.upsert_project(ProjectSpec(name=P), managed_by="bench")
         specs: list[tuple[EntityKind, TaskSpec | WorkflowSpec | LaunchPlanSpec]] = [(EntityKind.TASK, TASK)]
-        for wf in (chain(1), chain(200), mapped()):
+        for wf in (chain(1), chain(20), chain(100), chain(200), mapped()):
             specs += [(EntityKind.WORKFLOW, wf), (EntityKind.LAUNCH_PLAN, LaunchPlanSpec(name=wf.name, workflow=wf.name))]
         specs += [(EntityKind.LAUNCH_PLAN, lp) for lp in extra]
         for kind, spec in specs:
@@ -143,6 +148,61 @@ def bench_one_node_local(url: str, tmp: Path, bundle: str, runs: int) -> dict[st
         times.append(time.perf_counter() - started)
     controller.shutdown()
     return {"launch_to_succeeded_median_s": statistics.median(times), "launch_to_succeeded_max_s": max(times)}
+
+
+def bench_local_controller(url: str, tmp: Path, runs: int, workflow: str) -> list[float]:
+    """Seconds from launch to SUCCEEDED of ``runs`` executions of ``workflow``, one after the other, on
+    the local provider (a process per attempt) with a controller running as ``flowctl controller`` does."""
+    provider = LocalProvider(str(tmp / "blobs"), log_dir=tmp / "logs")
+    ctx = EngineContext(open_execution_store(url), provider, BlobStore(str(tmp / "blobs")))
+    controller = Controller(ctx, schedules=False, notifications=False)
+    thread = threading.Thread(target=controller.run, kwargs={"poll_interval": 0.5}, daemon=True)
+    thread.start()
+    client = open_execution_store(url)  # as `flowctl launch` would, through its own store
+    times = []
+    try:
+        time.sleep(0.3)
+        for i in range(runs):
+            started = time.perf_counter()
+            execution = launch(client, P, D, workflow, {"x": i})
+            while True:
+                current = client.get_execution(execution.id)
+                if current is not None and current.terminal:
+                    assert current.phase == "succeeded", current.error
+                    break
+                time.sleep(0.005)
+            times.append(time.perf_counter() - started)
+    finally:
+        controller.stop()
+        thread.join()
+        client.close()
+    return times
+
+
+def rows(registry_url: str, quick: bool) -> list[BenchRow]:
+    """The controller figures of issue 13 on the registry at ``registry_url`` (empty; it is filled here)."""
+    pg = registry_url.startswith("postgres")
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        (tmp / "src").mkdir()
+        (tmp / "src" / "bench.py").write_text(SOURCE)
+        bundle = create_bundle(tmp / "src", str(tmp / "blobs"))
+        register(registry_url, bundle)
+        drained = 300 if quick else 1000
+        transitions = bench_transitions(registry_url, tmp)
+        drain_rate = bench_drain(registry_url, tmp, drained)["executions_per_s"]
+        one = statistics.median(bench_local_controller(registry_url, tmp, 3 if quick else 7, "chain1"))
+        length = 20 if quick else 100
+        whole = bench_local_controller(registry_url, tmp, 1, f"chain{length}")[0]
+    return [
+        BenchRow("1-node execution, launch -> SUCCEEDED (local, median)", one, "s", 0.3, "lower"),
+        BenchRow(f"chain of {length} tasks, one process per attempt", whole, "s", length * 0.1, "lower"),
+        BenchRow("node transitions/s, 200-node chain of no-op tasks", transitions["chain_200_nodes_transitions_per_s"],
+                 "/s", 300 if pg else 500, "higher"),
+        BenchRow("node transitions/s, 500-item map of no-op tasks", transitions["map_500_items_transitions_per_s"],
+                 "/s", 300 if pg else 500, "higher"),
+        BenchRow(f"{drained:,} one-node executions drained", drain_rate, "/s", 60 if pg else 100, "higher"),
+    ]
 
 
 def bench_firing_delay(url: str, tmp: Path, fires: int) -> dict[str, float]:

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _table import BenchRow
+
 PER_MODULE = 50
 
 MODULE = '''
@@ -114,6 +116,32 @@ def run(count: int, registry: str | None) -> dict[str, float]:
             cpus.append(CPU["last"])
         return {"workflows": count, "entities": count * 12, "apply_s": apply_s, "apply_cpu_s": apply_cpu,
                 "plan_s": min(times), "plan_cpu_s": min(cpus)}
+
+
+def rows(registry_url: str, quick: bool) -> list[BenchRow]:
+    """Issue 13's plan figures: a no-change plan of 3,000 and 30,000 entities (CPU of the process)."""
+    sizes = [250] if quick else [250, 2500]  # 12 entities per workflow
+    found = []
+    for size in sizes:
+        r = run(size, registry_url if size == sizes[0] else _fresh(registry_url))
+        target = 0.8 if size == 250 else 4.0
+        found.append(BenchRow(f"plan, {size * 12:,} entities, no changes (CPU)", r["plan_cpu_s"], "CPU-s", target, "lower"))
+    return found
+
+
+def _fresh(registry_url: str) -> str | None:
+    """A registry for the next size: SQLite gets its own file (None); a PostgreSQL schema is emptied."""
+    if not registry_url.startswith("postgres"):
+        return None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(registry_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return registry_url
 
 
 def main() -> None:

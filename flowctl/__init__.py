@@ -11,8 +11,7 @@ that says what to use instead. See docs/migrating-from-flyte.md.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowctl._errors import FlowctlError, NonRetryable
 
@@ -80,7 +79,7 @@ _LAZY_EXPORTS: dict[str, str] = {
 _NOT_SUPPORTED = ("Artifact", "eager")  # flytekit names without a flowctl counterpart
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY_EXPORTS.get(name)
     if module is None and name in _NOT_SUPPORTED:
         from flowctl.sdk._compat import not_supported
@@ -88,13 +87,16 @@ def __getattr__(name: str) -> Any:
         raise not_supported(name)
     if module is None:
         raise AttributeError(f"module 'flowctl' has no attribute {name!r}")
+    from importlib import import_module
+
     value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_EXPORTS))
+    """The public names (``__all__``, as docs/sdk.md lists them), not the helpers of this module."""
+    return sorted(__all__)
 
 
 __all__ = [
@@ -141,3 +143,5 @@ __all__ = [
     "wait_for_input",
     "workflow",
 ]
+
+del annotations, TYPE_CHECKING  # only for the type checker: not part of the namespace

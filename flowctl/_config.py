@@ -8,12 +8,15 @@ the same file and resolves relative paths against the same folder:
 * relative paths (the SQLite registry, the blob store, the cache, ``manifests.path``) are taken
   from the folder of that file, else from the current folder.
 
-Every setting remembers where its value came from, for ``flowctl config show``.
+Every setting remembers where its value came from, for ``flowctl config show``. A key of the file
+that is no setting is reported once per file on stderr, with the nearest valid name.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +62,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
     Setting("manifests.path", "FLOWCTL_MANIFESTS", None,
             "manifest file or folder of plan, apply and drift when no PATH is given"),
+    Setting("auth.enabled", "FLOWCTL_SERVER_AUTH", "false",
+            "flowctl server: require tokens / OIDC sign-in (false: loopback clients only, unauthenticated)"),
+    Setting("auth.session_secret", "FLOWCTL_SESSION_SECRET", None,
+            "flowctl server: key that signs console session cookies (unset: a new one per start)"),
+    Setting("auth.oidc.issuer", "FLOWCTL_OIDC_ISSUER", None, "OIDC issuer URL (enables OIDC sign-in)"),
+    Setting("auth.oidc.jwks_url", "FLOWCTL_OIDC_JWKS_URL", None,
+            "OIDC JWKS URL (default: from the issuer's discovery document)"),
+    Setting("auth.oidc.audience", "FLOWCTL_OIDC_AUDIENCE", None, "OIDC audience (aud) of accepted JWTs"),
+    Setting("auth.oidc.groups_claim", "FLOWCTL_OIDC_GROUPS_CLAIM", "groups", "JWT claim listing the groups"),
+    Setting("auth.oidc.roles", "FLOWCTL_OIDC_ROLES", None,
+            "groups -> roles: GROUP=ROLE[@PROJECT[/DOMAIN]],... (inline table in flowctl.toml)"),
+    Setting("auth.oidc.client_id", "FLOWCTL_OIDC_CLIENT_ID", None, "OIDC client id of the console sign-in"),
+    Setting("auth.oidc.client_secret", "FLOWCTL_OIDC_CLIENT_SECRET", None,
+            "OIDC client secret (unset: a public client, PKCE only)"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -113,6 +130,28 @@ def _lookup(table: dict[str, Any], dotted: str) -> str | None:
     return str(node)
 
 
+def unknown_keys(table: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys of ``table`` that are no setting (an inline table of a setting is its value)."""
+    found: list[str] = []
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and any(k.startswith(dotted + ".") for k in _BY_KEY):
+            found += unknown_keys(value, dotted + ".")  # a table of settings (``[auth]``)
+        elif dotted not in _BY_KEY:
+            found.append(dotted)
+    return found
+
+
+def unknown_key_warning(file: Path, key: str) -> str:
+    """``flowctl.toml: unknown setting `registry.uri` (ignored); did you mean `registry.url`?``"""
+    nearest = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.6)
+    hint = f"did you mean `{nearest[0]}`?" if nearest else "`flowctl config show` lists the settings."
+    return f"Warning: {file}: unknown setting `{key}` (ignored); {hint}"
+
+
+_WARNED: set[Path] = set()  # files whose unknown keys were reported in this process
+
+
 class Config:
     """Resolved settings for one invocation. ``root`` is the folder relative paths are taken from.
 
@@ -132,6 +171,11 @@ class Config:
         self.file = (find_config_file(start) if start is not None else None) or find_config_file(self.cwd)
         self.root = self.file.parent if self.file else self.cwd
         table = _file_table(self.file) if self.file else {}
+        self.unknown_keys = tuple(unknown_keys(table))
+        if self.file is not None and self.unknown_keys and self.file not in _WARNED:
+            _WARNED.add(self.file)
+            for key in self.unknown_keys:
+                sys.stderr.write(unknown_key_warning(self.file, key) + "\n")
         flags = flags or {}
         self._resolved: dict[str, ResolvedSetting] = {}
         for setting in SETTINGS:

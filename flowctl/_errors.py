@@ -7,6 +7,8 @@
     │   └── CompileError         a workflow or launch plan does not compile
     ├── InputError               a value given for an input is wrong (CLI, launch)
     │   └── NotFoundError        an object named by its address does not exist
+    ├── AuthenticationError      no, or no valid, credential (the server answers 401)
+    ├── PermissionDeniedError    the identity's roles do not allow the action there (403)
     ├── PlanError                a plan cannot be computed (immutability, breaking change)
     ├── ApplyError               a plan cannot be applied (stale plan, partial failure)
     ├── StoreError               the registry cannot be read or written
@@ -96,6 +98,15 @@ class InputError(FlowctlError):
 
 class NotFoundError(InputError):
     code = "USER:NotFound"
+
+
+class AuthenticationError(FlowctlError):
+    code = "USER:Unauthenticated"
+
+
+class PermissionDeniedError(FlowctlError):
+    code = "USER:PermissionDenied"
+    facts: dict[str, str] = {}
 
 
 class PlanError(FlowctlError):

@@ -11,28 +11,35 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
+from flowctl._task_data import TaskData, output_types
 from flowctl._workdir import make_folder
-from flowctl.spec import Json, TaskSpec, TypeSpec
+from flowctl.spec._canonical import Json
+
+if TYPE_CHECKING:
+    from flowctl.spec import TaskSpec
 
 
-def store_file_outputs(task: TaskSpec, outputs: dict[str, Json], prefix: str) -> dict[str, Json]:
+def store_file_outputs(task: TaskSpec | TaskData, outputs: dict[str, Json], prefix: str) -> dict[str, Json]:
     """``outputs`` with every local file/folder path replaced by its copy under ``prefix/files/``."""
     stored = dict(outputs)
-    for output in task.interface.outputs:
-        if output.name in stored:
-            stored[output.name] = _store(output.type, stored[output.name], blobs.join(prefix, "files", output.name))
+    for name, type_json in output_types(task):
+        if name in stored:
+            stored[name] = _store(type_json, stored[name], blobs.join(prefix, "files", name))
     return stored
 
 
-def _store(spec: TypeSpec, value: Json, target: str) -> Json:
-    if spec.kind in ("file", "directory") and isinstance(value, str):
-        return _upload(value, target, directory=spec.kind == "directory")
-    if spec.kind == "list" and isinstance(value, list):
-        return [_store(spec.args[0], item, blobs.join(target, str(i))) for i, item in enumerate(value)]
-    if spec.kind == "map" and isinstance(value, dict):
-        return {key: _store(spec.args[0], item, blobs.join(target, key)) for key, item in value.items()}
+def _store(spec: Json, value: Json, target: str) -> Json:
+    """``spec`` is a TypeSpec's JSON (``{"kind": ..., "args": [...]}``)."""
+    kind = spec.get("kind") if isinstance(spec, dict) else None
+    if kind in ("file", "directory") and isinstance(value, str):
+        return _upload(value, target, directory=kind == "directory")
+    if kind == "list" and isinstance(value, list):
+        return [_store(spec["args"][0], item, blobs.join(target, str(i))) for i, item in enumerate(value)]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _store(spec["args"][0], item, blobs.join(target, key)) for key, item in value.items()}
     return value
 
 

@@ -20,10 +20,16 @@ FILE_MODE = 0o600
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` at ``path`` atomically (temporary file, then rename), mode 0600."""
-    make_folder(path.parent)
+    """Write ``data`` at ``path`` atomically (temporary file, then rename), mode 0600.
+
+    The folder is made (``make_folder``) only when the first open says it is missing: most documents
+    go into folders that exist, and a ``make_folder`` per write was a walk of stat calls."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileNotFoundError:
+        make_folder(path.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -102,6 +102,9 @@ def load_yaml_text(text: str, *, where: str) -> Json:
         source = f"{where}:{mark.line + 1}" if mark is not None else where
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"{where} is not valid YAML: {problem}", source=source, detail="Fix the YAML syntax.") from None
+    except ValueError as exc:  # a constructor refused a value, e.g. the date 2026-13-01
+        raise InputError(f"{where} is not valid YAML: {exc}", source=where,
+                         detail="Fix the value, or quote it to keep it as text.") from None
     return plain_json(value, where=where)
 
 

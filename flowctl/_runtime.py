@@ -14,10 +14,14 @@ import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import ExecutionError, InputError, ManifestError, NonRetryable
-from flowctl.spec import Json, TaskSpec
+from flowctl._task_data import TaskData
+from flowctl.spec._canonical import Json
+
+if TYPE_CHECKING:
+    from flowctl.spec import TaskSpec
 
 _FLOWCTL_DIR = str(Path(__file__).resolve().parent)
 
@@ -94,9 +98,9 @@ def import_file(path: str | Path) -> ModuleType:
     return import_user_module(name, what=display_path(str(path)))
 
 
-def load_task(task: TaskSpec, *, root: Path | None = None) -> Any:
+def load_task(task: TaskSpec | TaskData, *, root: Path | None = None) -> Any:
     """The :class:`~flowctl.sdk.TaskDefinition` of a python task spec (imports its module)."""
-    from flowctl.sdk import TaskDefinition, definition_of
+    from flowctl.sdk._task import DEFINITION_ATTR, TaskDefinition  # not the compiler: see flowctl.sdk
 
     if task.code is None:
         raise ManifestError(f"Task `{task.name}` has no Python code to run (task type {task.task_type!r})")
@@ -112,26 +116,32 @@ def load_task(task: TaskSpec, *, root: Path | None = None) -> Any:
     target: Any = module
     for part in task.code.qualname.split("."):
         target = getattr(target, part, None)
-    definition = definition_of(target) if target is not None else None
+    definition = target if isinstance(target, TaskDefinition) else getattr(target, DEFINITION_ATTR, None)
     if not isinstance(definition, TaskDefinition):
         raise ManifestError(f"`{task.code.module}.{task.code.qualname}` is not the task `{task.name}` any more")
     return definition
 
 
-def execute_task(task: TaskSpec, inputs: Mapping[str, Json], *, root: Path | None = None) -> dict[str, Json]:
-    """Run one attempt of ``task`` in this process; inputs and outputs are canonical JSON values."""
+def execute_task(
+    task: TaskSpec | TaskData, inputs: Mapping[str, Json], *, root: Path | None = None
+) -> dict[str, Json]:
+    """Run one attempt of ``task`` in this process; inputs and outputs are canonical JSON values.
+
+    ``task`` may be the plain JSON view an attempt reads (:class:`TaskData`): a python task then
+    runs without the spec models; the task types below get the validated spec."""
     from flowctl.types import from_json_value, to_json_value, validate_value
 
     # -- task types (flowctl.tasktypes): container/shell/plugin tasks run through their plugin;
     #    a @dynamic task returns its compiled sub-workflow as the attempt's output document
-    if task.task_type != "python":
-        from flowctl.tasktypes import execute_task_spec
+    if task.task_type != "python" or task.dynamic:
+        spec = task.spec() if isinstance(task, TaskData) else task
+        if spec.task_type != "python":
+            from flowctl.tasktypes import execute_task_spec
 
-        return execute_task_spec(task, dict(inputs))
-    if task.dynamic:
+            return execute_task_spec(spec, dict(inputs))
         from flowctl.tasktypes._dynamic import execute_dynamic
 
-        return execute_dynamic(task, inputs, root=root)
+        return execute_dynamic(spec, inputs, root=root)
     # -- end task types
 
     definition = load_task(task, root=root)

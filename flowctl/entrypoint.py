@@ -14,6 +14,9 @@ or, on failure, ``error.json`` next to it::
 Exit status: 0 success, 1 the task failed (user), 2 the attempt could not run (system). Providers
 read the documents, not the exit status, so an attempt's result survives controller restarts.
 
+The attempt reads its task spec as plain JSON (``flowctl._task_data``) and imports only what a run
+needs: no pydantic spec models are built for a python task (a test pins the modules it loads).
+
 The task runs with its ``current_context()`` (execution, node, attempt, version from the
 ``FLOWCTL_*`` variables the provider sets); data frames it returns are written as Parquet under
 ``{attempt}/frames/``; the decks it wrote are saved as ``{attempt}/deck.html`` (also on failure).
@@ -31,11 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
-from flowctl._file_outputs import store_file_outputs
-from flowctl.spec import Json, TaskSpec
+from flowctl._task_data import TaskData
+from flowctl.spec._canonical import Json
 
 if TYPE_CHECKING:
     from flowctl.sdk._context import ExecutionParameters
+    from flowctl.spec import TaskSpec
 
 EXIT_USER = 1
 EXIT_SYSTEM = 2
@@ -78,12 +82,20 @@ def error_document(kind: str, code: str, message: str, tb: str, retryable: bool)
     return {"kind": kind, "code": code, "message": message, "traceback": tb, "retryable": retryable}
 
 
+def frames_in_manifest(tb: str, root: Path) -> str:
+    """``tb`` with the frames in the unpacked bundle naming the file as it is in the manifest folder
+    (``File "flows/etl.py", line 12``), not the cache folder the attempt ran it from."""
+    for prefix in dict.fromkeys((str(root), str(root.resolve()))):
+        tb = tb.replace(f'File "{prefix}{os.sep}', 'File "')
+    return tb
+
+
 def deck_uri(outputs_uri: str) -> str:
     """``deck.html`` sits next to ``outputs.json``."""
     return blobs.join(outputs_uri.rsplit("/", 1)[0], DECK)
 
 
-def attempt_parameters(task: TaskSpec, prefix: str) -> ExecutionParameters:
+def attempt_parameters(task: TaskSpec | TaskData, prefix: str) -> ExecutionParameters:
     """The task's ``current_context()``: where it runs, from the provider's FLOWCTL_* variables
     (Kubernetes: one per field; the local provider: ``FLOWCTL_ATTEMPT=project/domain/execution/node/attempt``)."""
     from flowctl.sdk._context import ExecutionId, ExecutionParameters, SecretsManager, TaskId
@@ -106,7 +118,7 @@ def attempt_parameters(task: TaskSpec, prefix: str) -> ExecutionParameters:
     )
 
 
-def _execute(task: TaskSpec, inputs: dict[str, Json], root: Path | None, outputs_uri: str) -> dict[str, Json]:
+def _execute(task: TaskData, inputs: dict[str, Json], root: Path | None, outputs_uri: str) -> dict[str, Json]:
     from flowctl._runtime import execute_task
     from flowctl.sdk._context import render_report, task_context
     from flowctl.types import writing_frames_to
@@ -142,21 +154,25 @@ def _failure_document(exc: BaseException) -> tuple[dict[str, Json], int]:
 
 def run(args: EntrypointArgs) -> int:
     """Run one attempt; always leaves outputs.json or error.json behind (unless killed)."""
+    root: Path | None = None
     try:
-        task = TaskSpec.model_validate(blobs.read_json(args.task_spec_uri))
+        task = TaskData(blobs.read_json(args.task_spec_uri))
         inputs = blobs.read_json(args.inputs_uri) or {}
-        root: Path | None = None
         if args.bundle_uri:
             from flowctl._bundle import bundle_digest, fetch_bundle
 
             root = fetch_bundle(args.bundle_uri, bundle_cache_dir() / bundle_digest(args.bundle_uri))
             sys.path.insert(0, str(root))
         outputs = _execute(task, inputs, root, args.outputs_uri)
+        from flowctl._file_outputs import store_file_outputs
+
         outputs = store_file_outputs(task, outputs, args.outputs_uri.rsplit("/", 1)[0])
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # everything else (SystemExit from user code too) is an error document
         doc, code = _failure_document(exc)
+        if root is not None:
+            doc["traceback"] = frames_in_manifest(str(doc["traceback"]), root)
         sys.stderr.write(str(doc["traceback"]))
         blobs.write_json(error_uri(args.outputs_uri), doc)
         return code

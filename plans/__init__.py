@@ -24,6 +24,7 @@ from flowctl.plans._model import (
     PromotionStep,
     Reason,
     ScheduleForecast,
+    VersionChange,
 )
 from flowctl.plans._planfile import SavedPlan, check_fresh, is_plan_file, load_plan, save_plan
 from flowctl.plans._promote import promotion_desired_state
@@ -53,6 +54,7 @@ __all__ = [
     "Reason",
     "SavedPlan",
     "ScheduleForecast",
+    "VersionChange",
     "apply_plan",
     "check_fresh",
     "compute_plan",

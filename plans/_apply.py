@@ -14,6 +14,7 @@ plan shows only the remaining work. Handlers get the change and a transaction, n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -147,14 +148,19 @@ def apply_plan(
     bundle: Callable[[], str | None] = lambda: None,
     operation: str = "apply",
     on_event: Event = lambda event: None,
+    locked: bool = False,
 ) -> ApplyResult:
-    """Apply every visible change of ``plan``; raise ApplyError saying what was done on failure."""
+    """Apply every visible change of ``plan``; raise ApplyError saying what was done on failure.
+
+    ``locked``: the caller already holds the registry lock (taken before it planned)."""
     result = ApplyResult()
     changes = plan.visible_changes
     if not changes:
         return result
     info = f"{plan.summary()} (manifest {plan.manifest_id})"
-    with store.lock(LockInfo(operation=operation, holder=identity.holder, info=info), timeout=lock_timeout):
+    lock: contextlib.AbstractContextManager[object] = (contextlib.nullcontext() if locked else
+            store.lock(LockInfo(operation=operation, holder=identity.holder, info=info), timeout=lock_timeout))
+    with lock:
         snapshot = store.snapshot()
         check_fresh(plan, snapshot, store.apply_history(limit=20))
         recheck_gates(plan, snapshot, now)

@@ -1,9 +1,10 @@
-"""Attribute-level differences between two JSON objects (dotted paths), and immutability diffs."""
+"""Attribute-level differences between two specs (leaf addresses, ``flowctl._structdiff``), and immutability diffs."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flowctl._structdiff import SPEC_UNORDERED, structural_diff, unchanged_count
 from flowctl.plans._model import AttributeChange
 from flowctl.spec import Json
 
@@ -20,50 +21,24 @@ def strip_locations(value: Json) -> Json:
     return value
 
 
-def flatten(value: dict[str, Json], prefix: str = "") -> dict[str, Json]:
-    """``{"a": {"b": 1}, "c": [1], "d": {}}`` -> ``{"a.b": 1, "c": [1]}``; lists are leaves, empty dicts vanish."""
-    flat: dict[str, Json] = {}
-    for key in sorted(value):
-        item = value[key]
-        path = f"{prefix}{key}"
-        if isinstance(item, dict):
-            flat.update(flatten(item, path + "."))
-        else:
-            flat[path] = item
-    return flat
-
-
 def attribute_changes(before: dict[str, Json], after: dict[str, Json]) -> tuple[tuple[AttributeChange, ...], int]:
-    """Changed attributes (sorted by path) and the number of unchanged ones."""
-    old, new = flatten(before), flatten(after)
-    changes = []
-    unchanged = 0
-    for path in sorted(set(old) | set(new)):
-        if old.get(path) == new.get(path):
-            unchanged += 1
-        else:
-            changes.append(AttributeChange(path=path, before=old.get(path), after=new.get(path)))
-    return tuple(changes), unchanged
+    """Changed attributes (leaves, sorted by address) and the number of unchanged ones."""
+    changes = structural_diff(before, after, unordered=SPEC_UNORDERED)
+    attrs = tuple(AttributeChange(path=c.path, before=c.before, after=c.after) for c in changes)
+    return attrs, unchanged_count(before, after, changes)
 
 
 def describe_spec_difference(stored: dict[str, Json], planned: dict[str, Json], *, limit: int = 12) -> list[str]:
-    """Human lines naming the fields that differ between two specs (deepdiff), locations ignored."""
-    from deepdiff import DeepDiff
-
-    diff: Any = DeepDiff(strip_locations(stored), strip_locations(planned), ignore_order=False, view="tree")
+    """Human lines naming the fields that differ between two specs, locations ignored."""
     lines: list[str] = []
-    for category in sorted(diff):
-        for level in diff[category]:
-            path = level.path(output_format="list")
-            where = ".".join(str(p) for p in path) or "(root)"
-            if category == "values_changed" or category == "type_changes":
-                lines.append(f"{where}: {_short(level.t1)} -> {_short(level.t2)}")
-            elif "added" in category:
-                lines.append(f"{where}: added {_short(level.t2)}")
-            elif "removed" in category:
-                lines.append(f"{where}: removed (was {_short(level.t1)})")
-            else:
-                lines.append(f"{where}: {category.replace('_', ' ')}")
+    for change in structural_diff(strip_locations(stored), strip_locations(planned), unordered=SPEC_UNORDERED):
+        where = change.path or "(root)"
+        if change.before is None:
+            lines.append(f"{where}: added {_short(change.after)}")
+        elif change.after is None:
+            lines.append(f"{where}: removed (was {_short(change.before)})")
+        else:
+            lines.append(f"{where}: {_short(change.before)} -> {_short(change.after)}")
     if len(lines) > limit:
         lines = [*lines[:limit], f"... and {len(lines) - limit} more differences"]
     return lines

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from flowctl._structdiff import FieldChange, structural_diff
+
 ClusterAction = Literal["create", "update", "noop"]
 Scope = tuple[str, str]  # project, domain
 _SYMBOLS = {"create": "+", "update": "~", "noop": " "}
@@ -54,9 +56,7 @@ class ClusterChange(_Data):
 
     def field_changes(self) -> list[tuple[str, Any, Any]]:
         """``(path, before, after)`` for every changed field (``before`` None when it is new)."""
-        before = dict(flatten(self.before)) if self.before is not None else {}
-        after = dict(flatten(comparable(self.after)))
-        return [(path, before.get(path), after.get(path)) for path in self.changed_fields]
+        return [(c.path, c.before, c.after) for c in _field_diff(self.before, self.after)]
 
 
 class ClusterPlan(_Data):
@@ -135,28 +135,13 @@ def _subset(want: Mapping[str, Any], have: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _segment(key: str) -> str:
-    return key if key.isidentifier() else f"[{json.dumps(key)}]"
-
-
-def flatten(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Leaf paths of nested mappings (lists are leaves): ``spec.hard["requests.cpu"]``."""
-    rows: list[tuple[str, Any]] = []
-    for key in value:
-        seg = _segment(str(key))
-        path = seg if not prefix else prefix + (seg if seg.startswith("[") else "." + seg)
-        item = value[key]
-        if isinstance(item, Mapping) and item:
-            rows += flatten(item, path)
-        else:
-            rows.append((path, item))
-    return rows
-
-
 def changed_fields(desired: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """Paths of fields flowctl sets that the observed view lacks or holds differently."""
-    have = dict(flatten(view)) if view is not None else {}
-    return tuple(path for path, value in flatten(comparable(desired)) if path not in have or have[path] != value)
+    """Addresses of fields flowctl sets that the observed view lacks or holds differently."""
+    return tuple(c.path for c in _field_diff(view, desired))
+
+
+def _field_diff(view: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> list[FieldChange]:
+    return structural_diff(dict(view) if view is not None else {}, comparable(desired))
 
 
 def compute_cluster_plan(
@@ -199,9 +184,8 @@ def moved_objects(plan: ClusterPlan, observed_now: Mapping[str, Mapping[str, Any
         elif now is None:
             lines.append(f"{change.address}: deleted from the cluster since the plan was made")
         else:
-            was, is_ = dict(flatten(change.before)), dict(flatten(now))
-            paths = sorted(p for p in set(was) | set(is_) if was.get(p) != is_.get(p))
-            detail = ", ".join(f"{p} was {json.dumps(was.get(p))}, is now {json.dumps(is_.get(p))}" for p in paths[:5])
+            moved = structural_diff(change.before, now)
+            detail = ", ".join(f"{c.path} was {json.dumps(c.before)}, is now {json.dumps(c.after)}" for c in moved[:5])
             lines.append(f"{change.address}: changed on the cluster since the plan was made ({detail})")
     return lines
 

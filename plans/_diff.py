@@ -28,6 +28,7 @@ from flowctl.plans._model import (
 )
 from flowctl.plans._references import check_references
 from flowctl.plans._resolve import Activation, Entity, Resolution, SnapshotIndex, resolve
+from flowctl.plans._versions import replaced_version, version_change
 from flowctl.spec import DesiredState, DomainSettingsSpec, Json
 from flowctl.state._interface import RegistrySnapshot
 
@@ -62,7 +63,7 @@ def compute_plan(
     changes: list[Change] = []
     changes += _project_changes(desired, snapshot)
     changes += _settings_changes(desired, snapshot)
-    changes += _entity_changes(res, snapshot, index, errors)
+    changes += _entity_changes(res, snapshot, index, errors, desired.manifest_id)
     errors += _check_launch_plans(res)
     errors += check_references(res.entities, snapshot)  # reference_task / reference_launch_plan
     act_changes, forecasts, findings = _activation_changes(desired, res, snapshot, now, mode)
@@ -168,7 +169,7 @@ def _settings_changes(desired: DesiredState, snapshot: RegistrySnapshot) -> list
 
 # ---------------------------------------------------------------- versioned entities
 def _entity_changes(res: Resolution, snapshot: RegistrySnapshot, index: SnapshotIndex,
-                    errors: list[Diagnostic]) -> list[Change]:
+                    errors: list[Diagnostic], manifest_id: str) -> list[Change]:
     changes = []
     for key, entity in res.entities.items():
         stored = snapshot.entities.get(key)
@@ -196,9 +197,10 @@ def _entity_changes(res: Resolution, snapshot: RegistrySnapshot, index: Snapshot
         after: dict[str, Json] = {"digest": entity.digest, "spec": entity.spec}
         if entity.bundle_uri is not None:
             after["bundle_uri"] = entity.bundle_uri
+        old = replaced_version(index, entity, manifest_id)
         changes.append(Change(address=entity.address, object_type=ObjectType(entity.kind.value), action=Action.REGISTER,
                               reason=reason, after=after, promoted_from=entity.promoted_from, note=note,
-                              source=entity.source))
+                              source=entity.source, replaces=version_change(old, entity) if old else None))
     return changes
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowctl.spec import Json
 
-FORMAT_VERSION = "1.1"  # 1.1: promotions (one step per apply, gate status)
+FORMAT_VERSION = "1.2"  # 1.1: promotions (one step per apply, gate status); 1.2: changes[].replaces
 
 
 class Action(StrEnum):
@@ -99,13 +99,29 @@ class AttributeChange(_Data):
     after: Json = None
 
 
+class VersionChange(_Data):
+    """What a new version changes against the version it replaces (same kind, project, domain, name).
+
+    ``aspects`` names what changed, in this order: ``interface``, ``resources``, ``image``,
+    ``schedule``, ``code``, then any other top-level field (``retries``, ``nodes``...); empty when the
+    content is identical. ``interface_before`` is the replaced interface, when it changed.
+    """
+
+    version: str
+    digest: str
+    aspects: tuple[str, ...] = ()
+    attributes: tuple[AttributeChange, ...] = ()
+    unchanged_attributes: int = 0
+    interface_before: Json = None
+
+
 class Change(_Data):
     """One planned change.
 
     ``before``/``after`` are the object's mutable or registered state as JSON (``None`` when it does
     not exist / will not exist). For entity registrations ``after`` holds everything apply writes:
     ``spec``, ``digest`` and, for promoted entities, the source's ``bundle_uri``.
-    ``reason`` and ``note`` explain the change to a reader; apply must not branch on them.
+    ``reason``, ``note`` and ``replaces`` explain the change to a reader; apply must not branch on them.
     """
 
     address: str
@@ -119,6 +135,7 @@ class Change(_Data):
     promoted_from: str | None = None
     note: str = ""
     source: str = ""  # manifest file:line that declared it
+    replaces: VersionChange | None = None  # a new version: what changed against the one it replaces
 
 
 class FireTime(_Data):

@@ -86,9 +86,9 @@ def check_fresh(plan: Plan, snapshot: RegistrySnapshot, history: Sequence[ApplyR
                f"({r.summary})" for r in history if r.serial > plan.base_serial]
     detail = [f"The registry changed after this plan was made (serial {plan.base_serial} -> {snapshot.serial})."]
     if applies:
-        detail += ["Writes since then:", *(f"  {a}" for a in applies[:10])]
-    if moved:
-        detail += ["Objects in this plan that moved:", *(f"  {m}" for m in moved[:20])]
+        detail += [f"Writes since then ({len(applies)}):", *(f"  {a}" for a in applies)]
+    if moved:  # every one: the user has to re-check each of them
+        detail += [f"Objects in this plan that moved ({len(moved)}):", *(f"  {m}" for m in moved)]
     detail.append("Run `flowctl plan` again and apply the new plan.")
     raise ApplyError(diagnostics=[Diagnostic(
         f"Plan is stale: the registry changed after this plan was made (serial {plan.base_serial} -> "

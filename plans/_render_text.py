@@ -40,7 +40,10 @@ def render_change(change: dict[str, Any]) -> list[str]:
     """The comment line and the block of one change."""
     symbol, kind, address = change["symbol"], change["object_type"], change["address"]
     lines = [f"{INDENT}# {comment_line(change)}", f"{INDENT}{symbol} {kind} \"{address}\" {{"]
-    if change["action"] == "register" and not change["attributes"]:
+    replaces = change.get("replaces")
+    if replaces and replaces["aspects"]:
+        lines += _version_change_lines(change, replaces)
+    elif change["action"] == "register" and not change["attributes"]:
         rows = [(k, v) for k, v in _register_attributes(change)]
         width = max((len(k) for k, _ in rows), default=0)
         lines += [f"{INDENT * 3}+ {k:<{width}} = {_value(v)}" for k, v in rows]
@@ -61,6 +64,29 @@ def render_change(change: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _version_change_lines(change: dict[str, Any], replaces: dict[str, Any]) -> list[str]:
+    """The new digest, then each changed attribute against the replaced version (the interface as signatures)."""
+    spec = (change.get("after") or {}).get("spec") or {}
+    digest = _short_digest(str((change.get("after") or {}).get("digest", "")))
+    rows: list[tuple[str, str, str]] = [("+", "digest", _value(digest))]
+    if "interface" in replaces["aspects"]:
+        old = signature(replaces.get("interface_before") or {})
+        rows.append(("~", "interface", f"{_value(old)} -> {_value(signature(spec.get('interface') or {}))}"))
+    for attr in replaces["attributes"]:
+        if attr["path"].startswith("interface.") or attr["path"].startswith("interface["):
+            continue
+        mark = "+" if attr["before"] is None else "-" if attr["after"] is None else "~"
+        text = (f"{_value(attr['before'], attr['path'])} -> {_value(attr['after'], attr['path'])}" if mark == "~"
+                else _value(attr["after"] if mark == "+" else attr["before"], attr["path"]))
+        rows.append((mark, attr["path"], text))
+    width = max(len(path) for _, path, _ in rows)
+    lines = [f"{INDENT * 3}{mark} {path:<{width}} = {text}" for mark, path, text in rows]
+    if replaces["unchanged_attributes"]:
+        hidden = replaces["unchanged_attributes"]
+        lines.append(f"{INDENT * 4}# ({hidden} unchanged attribute{'s' if hidden != 1 else ''} hidden)")
+    return lines
+
+
 def comment_line(change: dict[str, Any]) -> str:
     address, action, reason = change["address"], change["action"], change["reason"]
     before, after = change.get("before") or {}, change.get("after") or {}
@@ -69,7 +95,7 @@ def comment_line(change: dict[str, Any]) -> str:
             return f"project {address} will be registered"
         if change["object_type"] == "domain_settings":
             return f"settings of {address} will be registered"
-        return f"{address} will be registered ({change['note'] or 'new'})"
+        return f"{address} will be registered ({change['note'] or 'new'}{_replaces_text(change.get('replaces'))})"
     if action == "supersede":
         old, new = before.get("active_version"), after.get("active_version")
         why = f", {change['note']}" if change["note"] else ""
@@ -83,6 +109,15 @@ def comment_line(change: dict[str, Any]) -> str:
     if change["object_type"] == "domain_settings":
         return f"settings of {address} will be changed in place"
     return f"{change['object_type'].replace('_', ' ')} {address} will be changed in place"
+
+
+def _replaces_text(replaces: dict[str, Any] | None) -> str:
+    """``, changes against v1: interface, code`` or ``, same content as v1``."""
+    if not replaces:
+        return ""
+    if not replaces["aspects"]:
+        return f", same content as {replaces['version']}"
+    return f", changes against {replaces['version']}: {', '.join(replaces['aspects'])}"
 
 
 def _pseudo_attributes(change: dict[str, Any]) -> list[dict[str, Json]]:

@@ -7,6 +7,7 @@ provider, only broken invariants raise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -109,6 +110,23 @@ class Provider(Protocol):
     def cleanup(self, ref: AttemptRef, handle: str) -> None: ...
 
     def close(self) -> None: ...
+
+    # Optional (a provider may lack it; callers check with ``getattr``):
+    #     def subscribe(self, callback: Callable[[], None]) -> None
+    # "call ``callback``, from any thread, whenever an attempt's status may have changed" (a process
+    # exited, a deadline passed), so the controller acts at once instead of at its next poll. The
+    # callback must be quick and thread-safe (set an event); it carries no detail: the controller
+    # asks ``status`` as usual. Polling stays the safety net.
+
+
+StatusCallback = Callable[[], None]
+"""What ``subscribe`` takes: called with no arguments, from any thread."""
+
+
+class SubscribingProvider(Provider, Protocol):
+    """A provider that also reports status changes as they happen (see ``Provider``)."""
+
+    def subscribe(self, callback: StatusCallback) -> None: ...
 
 
 THROTTLED = "Throttled"

@@ -19,9 +19,11 @@ No row leaves this module: callers get the frozen records below.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,6 +66,7 @@ from flowctl.state._tables import (
     table,
 )
 from flowctl.state._types import utcnow
+from flowctl.state._wakeups import Listener, listen, notify_statement, ring_folder, wakeup_folder
 
 EXECUTIONS = table(ExecutionRow)
 NODES = table(NodeExecutionRow)
@@ -74,6 +77,20 @@ OUTBOX = table(NotificationOutboxRow)
 ENTITIES = table(EntityRow)
 ACTIVATIONS = table(ActivationRow)
 DOMAINS = table(DomainRow)
+
+
+_ATTEMPT_FIELDS = tuple(AttemptRecord.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """How an execution ends: its terminal phase, outputs or error, and the notifications it queues."""
+
+    phase: str
+    outputs: dict[str, Json] | None
+    error: dict[str, Json] | None
+    now: datetime
+    notifications: tuple[tuple[dict[str, Json], dict[str, Json]], ...] = ()
 
 
 # ---------------------------------------------------------------- the store
@@ -93,6 +110,7 @@ class ExecutionStore(SignalsMixin):
         self.backend = engine.dialect.name
         self._node_upsert: Any = None  # statements built once (building ON CONFLICT clauses is not free)
         self._attempt_insert: Any = None
+        self._attempt_update: Any = None
 
     # ------------------------------------------------------------ plumbing
     @contextmanager
@@ -113,6 +131,16 @@ class ExecutionStore(SignalsMixin):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _ring(self) -> None:
+        """Wake the controllers of a SQLite registry (PostgreSQL's NOTIFY went with the commit)."""
+        if self.backend == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            ring_folder(wakeup_folder(Path(str(self.engine.url.database))))
+
+    def listen(self, callback: Callable[[], None]) -> Listener | None:
+        """Call ``callback`` (from another thread) whenever an execution is created; ``close()`` the result.
+        None when this registry cannot tell (the controller polls)."""
+        return listen(self.engine, self._raw_url, callback)
 
     def _picked(self, column: sa.ColumnElement[Any], candidates: sa.Select[Any]) -> sa.ColumnElement[bool]:
         """``column`` is one of the ``candidates`` rows, chosen once.
@@ -186,12 +214,14 @@ class ExecutionStore(SignalsMixin):
         """
         try:
             with self._write() as conn:
-                return self._insert_execution(conn, new, recover_from)
+                created = self._insert_execution(conn, new, recover_from)
         except Conflict:
             raise InputError(
                 f"An execution named `{new.name}` already exists in {new.project}/{new.domain}",
                 detail="Execution names are unique per project and domain; choose another --name.",
             ) from None
+        self._ring()
+        return created
 
     def _insert_execution(self, conn: sa.Connection, new: NewExecution, recover_from: str | None) -> ExecutionRecord:
         import uuid
@@ -209,6 +239,8 @@ class ExecutionStore(SignalsMixin):
             "labels": new.labels,
         }
         conn.execute(EXECUTIONS.insert().values(**values))
+        if self.backend == "postgresql":  # delivered to the listening controllers at commit
+            conn.execute(sa.text(notify_statement()))
         if recover_from is not None:
             n = NODES.c
             rows = conn.execute(sa.select(NODES).where(n.execution_id == recover_from, n.phase == "succeeded")).all()
@@ -293,6 +325,10 @@ class ExecutionStore(SignalsMixin):
     # ------------------------------------------------------------ claims
     def claim_executions(self, owner: str, *, now: datetime, lease_seconds: float, limit: int) -> list[str]:
         """Claim up to ``limit`` queued/running executions that nobody (alive) holds; also renews ours."""
+        with self._write() as conn:
+            return self._claim(conn, owner, now, lease_seconds, limit)
+
+    def _claim(self, conn: sa.Connection, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[str]:
         x = EXECUTIONS.c
         expires = now + timedelta(seconds=lease_seconds)
         free = sa.or_(x.claimed_by.is_(None), x.claim_expires_at < now, x.claimed_by == owner)
@@ -305,14 +341,17 @@ class ExecutionStore(SignalsMixin):
             .values(claimed_by=owner, claim_expires_at=expires)
             .returning(x.id)
         )
-        with self._write() as conn:
-            return [str(r[0]) for r in conn.execute(statement).all()]
+        return [str(r[0]) for r in conn.execute(statement).all()]
 
     def renew_claims(self, owner: str, ids: Iterable[str], *, now: datetime, lease_seconds: float) -> set[str]:
         """Extend our leases; returns the ids we still hold."""
         ids = list(ids)
         if not ids:
             return set()
+        with self._write() as conn:
+            return self._renew(conn, owner, ids, now, lease_seconds)
+
+    def _renew(self, conn: sa.Connection, owner: str, ids: list[str], now: datetime, lease_seconds: float) -> set[str]:
         x = EXECUTIONS.c
         statement = (
             EXECUTIONS.update()
@@ -320,8 +359,19 @@ class ExecutionStore(SignalsMixin):
             .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
             .returning(x.id)
         )
+        return {str(r[0]) for r in conn.execute(statement).all()}
+
+    def renew_and_claim(self, owner: str, held: Iterable[str], *, now: datetime, lease_seconds: float,
+                        batch: int) -> set[str]:
+        """Renew our leases, then claim free executions up to ``batch`` held, in one transaction;
+        returns every id we hold."""
+        ids = list(held)
         with self._write() as conn:
-            return {str(r[0]) for r in conn.execute(statement).all()}
+            kept = self._renew(conn, owner, ids, now, lease_seconds) if ids else set()
+            room = batch - len(kept)
+            if room > 0:
+                kept.update(self._claim(conn, owner, now, lease_seconds, room))
+        return kept
 
     def release_claims(self, owner: str, ids: Iterable[str] | None = None) -> None:
         x = EXECUTIONS.c
@@ -352,22 +402,25 @@ class ExecutionStore(SignalsMixin):
         notifications: Sequence[tuple[dict[str, Json], dict[str, Json]]] = (),
     ) -> bool:
         """Set the terminal phase, release the claim and queue notifications, in one transaction."""
-        x = EXECUTIONS.c
         with self._write() as conn:
-            result = conn.execute(
-                EXECUTIONS.update()
-                .where(x.id == execution_id, x.claimed_by == owner, x.phase.in_(ACTIVE_PHASES))
-                .values(phase=phase, outputs=outputs, error=error, finished_at=now, claimed_by=None,
-                        claim_expires_at=None)
-            )
-            if result.rowcount == 0:
-                return False
-            if notifications:
-                conn.execute(OUTBOX.insert(), [
-                    {"execution_id": execution_id, "target": target, "payload": payload, "attempts": 0,
-                     "next_attempt_at": now, "delivered_at": None, "last_error": None, "created_at": now}
-                    for target, payload in notifications
-                ])
+            return self._finish(conn, execution_id, owner, Finish(phase, outputs, error, now, tuple(notifications)))
+
+    def _finish(self, conn: sa.Connection, execution_id: str, owner: str, finish: Finish) -> bool:
+        x = EXECUTIONS.c
+        result = conn.execute(
+            EXECUTIONS.update()
+            .where(x.id == execution_id, x.claimed_by == owner, x.phase.in_(ACTIVE_PHASES))
+            .values(phase=finish.phase, outputs=finish.outputs, error=finish.error, finished_at=finish.now,
+                    claimed_by=None, claim_expires_at=None)
+        )
+        if result.rowcount == 0:
+            return False
+        if finish.notifications:
+            conn.execute(OUTBOX.insert(), [
+                {"execution_id": execution_id, "target": target, "payload": payload, "attempts": 0,
+                 "next_attempt_at": finish.now, "delivered_at": None, "last_error": None, "created_at": finish.now}
+                for target, payload in finish.notifications
+            ])
         return True
 
     # ------------------------------------------------------------ nodes and attempts
@@ -386,6 +439,22 @@ class ExecutionStore(SignalsMixin):
                 found.setdefault(row.node_id, []).append(_attempt(row))
         return found
 
+    def load_pass(self, execution_id: str) -> tuple[ExecutionRecord | None, dict[str, NodeRecord],
+                                                     dict[str, list[AttemptRecord]]]:
+        """The execution with its nodes and attempts (oldest first), read in one transaction."""
+        a = ATTEMPTS.c
+        attempts: dict[str, list[AttemptRecord]] = {}
+        with self._read() as conn:
+            row = conn.execute(sa.select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id)).first()
+            if row is None:
+                return None, {}, {}
+            nodes = conn.execute(sa.select(NODES).where(NODES.c.execution_id == execution_id)).all()
+            for attempt in conn.execute(
+                sa.select(ATTEMPTS).where(a.execution_id == execution_id).order_by(a.node_id, a.attempt)
+            ).all():
+                attempts.setdefault(attempt.node_id, []).append(_attempt(attempt))
+        return _execution(row), {r.node_id: _node(r) for r in nodes}, attempts
+
     def save(
         self,
         execution_id: str,
@@ -396,12 +465,14 @@ class ExecutionStore(SignalsMixin):
         attempts: Sequence[AttemptRecord] = (),
         cache: Sequence[tuple[str, str, str, dict[str, Json], bool]] = (),
         started_at: datetime | None = None,
+        finish: Finish | None = None,
     ) -> list[AttemptRecord]:
         """Write one pass's changes in one transaction, if we still own the execution.
 
         ``new_attempts`` whose number already exists are dropped (another controller made them)
         and the ones inserted are returned. ``cache``: (project, domain, key, outputs, overwrite).
-        ``started_at``: the execution moves from queued to running.
+        ``started_at``: the execution moves from queued to running. ``finish``: it ends, in the same
+        transaction as the rows that made it end (as :meth:`finish_execution`).
         """
         x = EXECUTIONS.c
         with self._write() as conn:
@@ -412,17 +483,27 @@ class ExecutionStore(SignalsMixin):
                 conn.execute(EXECUTIONS.update().where(x.id == execution_id, x.phase == "queued")
                              .values(phase="running", started_at=started_at))
             self._upsert_nodes(conn, execution_id, nodes)
-            for attempt in attempts:
-                conn.execute(
-                    ATTEMPTS.update()
-                    .where(ATTEMPTS.c.execution_id == execution_id, ATTEMPTS.c.node_id == attempt.node_id,
-                           ATTEMPTS.c.attempt == attempt.attempt)
-                    .values(**{f: getattr(attempt, f) for f in AttemptRecord.__dataclass_fields__})
-                )
+            if attempts:
+                conn.execute(self._attempt_update_statement(),
+                             [{**{f"v_{f}": getattr(attempt, f) for f in _ATTEMPT_FIELDS}, "b_execution": execution_id,
+                               "b_node": attempt.node_id, "b_attempt": attempt.attempt} for attempt in attempts])
             inserted = self._insert_attempts(conn, execution_id, new_attempts)
             for project, domain, key, outputs, overwrite in cache:
                 self._cache_put(conn, project, domain, key, outputs, execution_id, overwrite)
+            if finish is not None:
+                self._finish(conn, execution_id, owner, finish)
         return inserted
+
+    def _attempt_update_statement(self) -> Any:
+        if self._attempt_update is None:
+            a = ATTEMPTS.c
+            self._attempt_update = (
+                ATTEMPTS.update()
+                .where(a.execution_id == sa.bindparam("b_execution"), a.node_id == sa.bindparam("b_node"),
+                       a.attempt == sa.bindparam("b_attempt"))
+                .values(**{f: sa.bindparam(f"v_{f}") for f in _ATTEMPT_FIELDS})
+            )
+        return self._attempt_update
 
     def _insert(self, table_: sa.Table) -> Any:
         """A dialect INSERT that supports ``ON CONFLICT`` (both backends do)."""
@@ -449,17 +530,21 @@ class ExecutionStore(SignalsMixin):
     def _insert_attempts(
         self, conn: sa.Connection, execution_id: str, attempts: Sequence[AttemptRecord]
     ) -> list[AttemptRecord]:
-        """Insert attempts that do not exist yet (``ON CONFLICT DO NOTHING``); returns the ones inserted."""
+        """Insert attempts that do not exist yet (``ON CONFLICT DO NOTHING``, one multi-row statement);
+        returns the ones inserted."""
+        if not attempts:
+            return []
         if self._attempt_insert is None:
+            a = ATTEMPTS.c
             self._attempt_insert = self._insert(ATTEMPTS).on_conflict_do_nothing(
                 index_elements=["execution_id", "node_id", "attempt"]
-            ).returning(ATTEMPTS.c.attempt)
-        inserted = []
-        for attempt in attempts:
-            values = {"execution_id": execution_id, **{f: getattr(attempt, f) for f in AttemptRecord.__dataclass_fields__}}
-            if conn.execute(self._attempt_insert, values).first() is not None:
-                inserted.append(attempt)
-        return inserted
+            ).returning(a.node_id, a.attempt)
+        rows = [{"execution_id": execution_id, **{f: getattr(attempt, f) for f in _ATTEMPT_FIELDS}}
+                for attempt in attempts]
+        result = conn.execute(self._attempt_insert, rows[0]) if len(rows) == 1 else conn.execute(
+            self._attempt_insert, rows)
+        made = {(str(r[0]), int(r[1])) for r in result.all()}
+        return [attempt for attempt in attempts if (attempt.node_id, attempt.attempt) in made]
 
     def delete_attempt(self, execution_id: str, node_id: str, attempt: int) -> None:
         """Forget an attempt that was never started (the provider was throttled)."""
@@ -548,6 +633,8 @@ class ExecutionStore(SignalsMixin):
                     self._insert_execution(conn, execution, None)
         except Conflict:
             return False
+        if execution is not None:
+            self._ring()
         return True
 
     # ------------------------------------------------------------ notifications outbox

@@ -17,6 +17,8 @@ from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec
 
 EntityKey = tuple[EntityKind, str, str, str, str]  # kind, project, domain, name, version
 LaunchPlanKey = tuple[str, str, str]  # project, domain, name
+MANUAL = "manual"  # ``managed_by`` of what was written by hand, outside an apply: drift reports it
+AD_HOC = "flowctl run --remote"  # ``managed_by`` of ad-hoc registrations for one execution: never drift
 
 
 @dataclass(frozen=True)

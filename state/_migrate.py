@@ -19,7 +19,7 @@ from flowctl._errors import NoRegistryError, SchemaVersionError, StoreError
 from flowctl._redact import mask_url
 from flowctl.state._engine import IMMEDIATE, translate_errors
 
-SCHEMA_HEAD = "0003"  # keep equal to the newest revision in migrations/versions (a test checks it)
+SCHEMA_HEAD = "0004"  # keep equal to the newest revision in migrations/versions (a test checks it)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x0F10C71  # first key of the advisory lock pair on PostgreSQL
 CREATE_HINT = "run `flowctl apply` or `flowctl init` to create one"

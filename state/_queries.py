@@ -62,6 +62,9 @@ class ExecutionFilter:
     created_before: datetime | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     top_level_only: bool = False
+    # access control: only these (project, domain) places, a None domain meaning the whole project;
+    # None: everywhere. An empty tuple matches nothing.
+    visible: Sequence[tuple[str, str | None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,10 @@ def _conditions(where: ExecutionFilter) -> list[sa.ColumnElement[bool]]:
     found += [x.labels[key].as_string() == value for key, value in where.labels.items()]
     if where.top_level_only:
         found.append(x.parent_execution_id.is_(None))
+    if where.visible is not None:
+        found.append(sa.or_(sa.false(), *(
+            x.project == project if domain is None else sa.and_(x.project == project, x.domain == domain)
+            for project, domain in where.visible)))
     return found
 
 

@@ -7,7 +7,8 @@ Invariants live in the database as constraints (named, so migrations can refer t
 - ``uq_activation_one_active``: at most one active version per launch plan (project, domain, name);
 - ``uq_executions_name``, ``uq_node_executions_node``, ``uq_attempts_attempt``, ``uq_cache_key``,
   ``uq_schedule_fire``: what the execution engine relies on when two controllers run;
-- ``uq_signal_name``: a gate's signal is given once.
+- ``uq_signal_name``: a gate's signal is given once;
+- ``uq_tokens_name``, ``uq_role_binding``: one token per name, one role per subject and scope.
 
 Every change to these models needs an Alembic revision in ``state/migrations/versions``;
 ``tests/unit/state/test_migrations.py`` fails when models and migrations disagree.
@@ -314,6 +315,57 @@ class SignalRow(SQLModel, table=True):
     created_by: str = ""
 
 
+# ---------------------------------------------------------------- access control (0004)
+class TokenRow(SQLModel, table=True):
+    """An API token: ``id`` is the public lookup part of ``fct_<id>_<secret>``; only a salted
+    scrypt hash of the secret is kept. Revoked tokens stay (``revoked_at``) for the audit trail."""
+
+    __tablename__: ClassVar[str] = "tokens"
+    __table_args__ = (sa.UniqueConstraint("name", name="uq_tokens_name"),)
+
+    id: str = Field(primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(), nullable=False))
+    salt: str
+    secret_hash: str
+    created_at: datetime = _when()
+    created_by: str = ""
+    expires_at: datetime | None = _when(nullable=True)
+    revoked_at: datetime | None = _when(nullable=True)
+    last_used_at: datetime | None = _when(nullable=True)
+
+
+class RoleBindingRow(SQLModel, table=True):
+    """A role given to a subject (``token:NAME``, ``user:SUBJECT``, ``group:NAME``) on every project
+    (project None), one project (domain None) or one project/domain."""
+
+    __tablename__: ClassVar[str] = "role_bindings"
+    __table_args__ = (sa.UniqueConstraint("subject", "project", "domain", name="uq_role_binding"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(index=True)
+    role: str
+    project: str | None = None
+    domain: str | None = None
+    created_at: datetime = _when()
+    created_by: str = ""
+
+
+class AuditRow(SQLModel, table=True):
+    """One allowed write through the server: who, which operation (and its action), where, when, from where."""
+
+    __tablename__: ClassVar[str] = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(index=True)
+    identity: str
+    identity_kind: str
+    action: str
+    operation: str
+    address: str
+    client: str = ""
+    detail: str = ""
+
+
 def table(row: type[SQLModel]) -> sa.Table:
     """The Core table of a row class (for bulk queries without ORM objects)."""
     result = row.__table__  # type: ignore[attr-defined]
@@ -324,4 +376,5 @@ def table(row: type[SQLModel]) -> sa.Table:
 ALL_ROWS: tuple[type[SQLModel], ...] = (
     MetaRow, ProjectRow, DomainRow, EntityRow, ActivationRow, PromotionApprovalRow, ApplyRow, LockRow,
     ExecutionRow, NodeExecutionRow, AttemptRow, CacheEntryRow, ScheduleFireRow, NotificationOutboxRow, SignalRow,
+    TokenRow, RoleBindingRow, AuditRow,
 )

@@ -23,7 +23,7 @@ app = typer.Typer(
     name="flowctl",
     help="flowctl: typed tasks and workflows, a Terraform-style control plane, Kubernetes or local execution.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every subcommand
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -31,9 +31,19 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from flowctl.cli.cmd_version import flowctl_version
+
+        typer.echo(f"flowctl {flowctl_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.", envvar="FLOWCTL_DEBUG")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print flowctl's version and exit (`flowctl version` "
+                                          "tells more).", callback=_print_version, is_eager=True)] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -99,6 +109,11 @@ def _exit_now(code: object) -> NoReturn:
 
 def _main(argv: list[str] | None = None) -> None:
     """Run one command (``argv`` defaults to ``sys.argv[1:]``); always ends in SystemExit."""
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # answered before the commands are loaded
+        from flowctl.cli.cmd_version import flowctl_version
+
+        typer.echo(f"flowctl {flowctl_version()}")
+        sys.exit(0)
     _register_commands()
     try:
         app(args=argv)

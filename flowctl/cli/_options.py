@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from typer.core import TyperCommand
@@ -92,6 +92,31 @@ def seconds(minimum: float = 0.0, maximum: float = MAX_SECONDS, *, above: bool =
     return parse
 
 
+Format = TypeVar("Format", bound=StrEnum)
+
+
+def output_format(choices: type[Format]) -> Callable[[str], Format]:
+    """A parser of ``-o/--output FORMAT`` that tells a file name apart from a bad format.
+
+    ``--output`` once named the report file of ``flowctl drift``; given a file name now, the error
+    says to use ``--out FILE``."""
+    names = ", ".join(c.value for c in choices)
+
+    def parse(text: str) -> Format:
+        if isinstance(text, choices):  # a default value
+            return text
+        value = str(text).strip().lower()
+        for choice in choices:
+            if choice.value == value:
+                return choice
+        if "/" in value or "." in value:
+            raise typer.BadParameter(f"{text!r} looks like a file: -o/--output is the format ({names}); write to a "
+                                     f"file with --out FILE (e.g. `-o {next(iter(choices)).value} --out {text}`)")
+        raise typer.BadParameter(f"{text!r} is not one of {names}")
+
+    return parse
+
+
 class PlanFormat(StrEnum):
     """``-o`` of plan and promote."""
 
@@ -100,9 +125,21 @@ class PlanFormat(StrEnum):
     markdown = "markdown"
 
 
+PlanFormatOpt = Annotated[PlanFormat, typer.Option("-o", "--output", help="Output format.")]
+JsonAliasOpt = Annotated[bool, typer.Option("--json", help="Same as -o json.")]
+
+
 class TableFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+OutputFormatOpt = Annotated[TableFormat, typer.Option("-o", "--output", help="Output format.")]
+
+
+def wants_json(output: StrEnum, json_alias: bool) -> bool:
+    """``-o json``, or its alias ``--json``."""
+    return json_alias or output.value == "json"
 
 
 class ProviderName(StrEnum):

@@ -103,11 +103,12 @@ def plan_from_manifests(
     allow_dirty: bool,
     targets: list[Address],
     exclude: Sequence[Path] = (),
+    destroy: bool = False,
 ) -> Planned:
     """Load the manifests at ``path`` (default: the current folder) and plan against ``store``.
 
     ``exclude``: files the command was given or writes (a saved plan); they never make the manifest
-    version dirty."""
+    version dirty. ``destroy``: plan the removal of what the manifests declare (:func:`destroy_state`)."""
     import gc
 
     from flowctl._manifest import load_manifest
@@ -125,11 +126,20 @@ def plan_from_manifests(
 
         show_declaration_warnings()
         snapshot = store.snapshot()
-        plan = compute_plan(loaded.desired, snapshot, now=datetime.now(UTC), mode=PlanMode.NORMAL, targets=targets)
+        desired = destroy_state(loaded.desired) if destroy else loaded.desired
+        plan = compute_plan(desired, snapshot, now=datetime.now(UTC), mode=PlanMode.NORMAL, targets=targets)
     finally:
         gc.freeze()
         gc.enable()
-    return Planned(plan, loaded.root, loaded.desired)
+    return Planned(plan, loaded.root, desired)
+
+
+def destroy_state(desired: DesiredState) -> DesiredState:
+    """What is left when a manifest set is destroyed: its projects and domain settings, nothing active.
+
+    Registered versions are immutable and stay (executions refer to them); every launch plan the
+    manifests activated is deactivated, so its schedule stops."""
+    return desired.model_copy(update={"registrations": (), "activations": ()})
 
 
 def with_desired_state(planned: Planned) -> Plan:
@@ -169,6 +179,17 @@ def render(plan: Plan, output: str, cluster: ClusterPlan | None = None) -> str:
     body, _, last = text.rstrip("\n").rpartition("\n")
     lines = [body] if body else []
     return "\n".join([*lines, *render_cluster_text(items), last, cluster_summary(items)]) + "\n"
+
+
+def echo_plan(plan: Plan, output: str, cluster: ClusterPlan | None = None, *, no_color: bool) -> None:
+    """Print the plan to stdout; text is coloured on a terminal (``flowctl.cli._colour``)."""
+    from flowctl.cli._colour import echo_text
+
+    text = render(plan, output, cluster)
+    if output == "text":
+        echo_text(text, no_color=no_color)
+    else:
+        typer.echo(text, nl=False)
 
 
 def has_changes(plan: Plan, cluster: ClusterPlan | None) -> bool:
@@ -242,7 +263,8 @@ def remember_outputs(files: Sequence[Path | None], within: Path | None) -> None:
 
 
 def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | None, *, lock_timeout: float,
-              json_lines: bool, operation: str = "apply", exclude: Sequence[Path] = ()) -> ApplyResult:
+              json_lines: bool, operation: str = "apply", exclude: Sequence[Path] = (),
+              locked: bool = False) -> ApplyResult:
     def on_event(event: dict[str, Any]) -> None:
         if json_lines:
             sys.stdout.write(json.dumps(event) + "\n")
@@ -258,7 +280,7 @@ def run_apply(plan: Plan, store: Store, config: Config, manifest_root: Path | No
     try:
         result = apply_plan(plan, store, identity=identity(), now=datetime.now(UTC), lock_timeout=lock_timeout,
                             bundle=bundle_factory(config, manifest_root, exclude, store), operation=operation,
-                            on_event=on_event)
+                            on_event=on_event, locked=locked)
     except PromotionGateError as error:  # nothing was written: its own exit code, as `flowctl promote`'s
         err(error.render())
         raise SystemExit(EXIT_GATE) from None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
+
+from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
 
 
 def register(app: typer.Typer) -> None:
@@ -12,9 +12,10 @@ def register(app: typer.Typer) -> None:
 
     @config_app.command("show")
     def show(
-        json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+        output: OutputFormatOpt = TableFormat.table,
+        json_output: JsonAliasOpt = False,
     ) -> None:
-        """Print the effective settings, where each came from, passwords masked."""
+        """Print the effective settings, where each came from, passwords and secrets masked."""
         import json
 
         from flowctl._config import Config
@@ -22,10 +23,11 @@ def register(app: typer.Typer) -> None:
 
         config = Config()
         rows = [
-            {"key": r.key, "value": mask_url(r.value) if r.value else r.value, "origin": r.origin}
+            {"key": r.key, "value": ("***" if r.key.endswith("secret") else mask_url(r.value)) if r.value else r.value,
+             "origin": r.origin}
             for r in config.resolved()
         ]
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"config_file": str(config.file) if config.file else None, "settings": rows}, indent=2))
             return
         typer.echo(f"config file: {config.file or '(none)'}")

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from flowctl.cli._colour import NoColorOpt
+from flowctl.cli._options import JsonAliasOpt, output_format
+
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.plans.drift import DriftReport
@@ -36,12 +39,12 @@ def register(app: typer.Typer) -> None:
                 "manifests.path of flowctl.toml; without it, no manifest is loaded)."
             ),
         ] = None,
-        output_format: Annotated[
-            ReportFormat, typer.Option("--format", "-o", help="Report format.", case_sensitive=False)
-        ] = ReportFormat.TEXT,
-        output: Annotated[
-            Path | None, typer.Option("--output", help="Write the report to FILE instead of stdout.")
-        ] = None,
+        report_format: Annotated[ReportFormat, typer.Option(
+            "-o", "--output", "--format", parser=output_format(ReportFormat), metavar="[text|json|markdown|html]",
+            help="Report format: text, json, markdown or html (--format is the old spelling).")] = ReportFormat.TEXT,
+        json_output: JsonAliasOpt = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Write the report to FILE instead of stdout.")] = None,
+        no_color: NoColorOpt = False,
         accept: Annotated[
             Path | None,
             typer.Option(
@@ -65,15 +68,20 @@ def register(app: typer.Typer) -> None:
         from flowctl.cli._plan_support import remember_outputs
 
         report = _compute(path, registry=registry, accept=accept, check_cluster=not no_cluster)
-        text = _render(report, output_format)
-        if output is not None:
+        fmt = ReportFormat.JSON if json_output else report_format
+        text = _render(report, fmt)
+        if out is not None:
             from flowctl._outfile import write_output_file
 
-            write_output_file(output, text, what="the drift report")
-            typer.echo(f"{report.summary_line()} Report written to {output}.", err=True)
+            write_output_file(out, text, what="the drift report")
+            typer.echo(f"{report.summary_line()} Report written to {out}.", err=True)
+        elif fmt is ReportFormat.TEXT:
+            from flowctl.cli._colour import echo_text
+
+            echo_text(text, no_color=no_color)
         else:
             typer.echo(text, nl=False)
-        remember_outputs([output], within=path if path is not None and path.is_dir() else Path.cwd())
+        remember_outputs([out], within=path if path is not None and path.is_dir() else Path.cwd())
         if report.has_drift:
             # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
             # typer.Exit into a return value and drops its code. FlowctlError reaches main(): exit 1.

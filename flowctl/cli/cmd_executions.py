@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flowctl.cli._options import ExecutionPhase, count
+from flowctl.cli._options import ExecutionPhase, OutputFormatOpt, TableFormat, count, wants_json
 
 if TYPE_CHECKING:
     from flowctl.state._execution_access import ExecutionAccess
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 Wait = Annotated[bool, typer.Option("--wait", help="Follow the execution; exit with its phase: 0 succeeded, "
                                     "1 failed, 3 aborted, 4 timed out.")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Json = Annotated[bool, typer.Option("--json", help="Same as -o json.")]
 Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/name.")]
 
 
@@ -47,6 +47,7 @@ def register(app: typer.Typer) -> None:
         phase: Annotated[ExecutionPhase | None, typer.Option("--phase", help="Only executions in this phase.")] = None,
         launch_plan: Annotated[str | None, typer.Option("--launch-plan")] = None,
         limit: Annotated[int, typer.Option("--limit", parser=count(1), help="At most this many (1-1000000).")] = 50,
+        output: OutputFormatOpt = TableFormat.table,
         json_output: Json = False,
         registry: Registry = None,
     ) -> None:
@@ -59,14 +60,15 @@ def register(app: typer.Typer) -> None:
 
         found = _access(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
                                                  launch_plan=launch_plan, limit=limit)
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": FORMAT_VERSION,
                                    "executions": [execution_summary(x) for x in found]}, indent=2))
             return
         render_list(found, Console())
 
     @ex.command("get")
-    def get(ref: Ref, json_output: Json = False, wait: Wait = False, registry: Registry = None) -> None:
+    def get(ref: Ref, output: OutputFormatOpt = TableFormat.table, json_output: Json = False, wait: Wait = False,
+            registry: Registry = None) -> None:
         """Show an execution and its nodes."""
         import json
 
@@ -82,7 +84,7 @@ def register(app: typer.Typer) -> None:
 
             execution = watch(store, execution.id, C(stderr=True))
         doc = execution_document(store, execution)
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps(doc, indent=2))
         else:
             render_execution(doc, Console())
@@ -108,7 +110,8 @@ def register(app: typer.Typer) -> None:
     def logs(
         ref: Ref,
         node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
-        attempt: Annotated[int | None, typer.Option("--attempt", parser=count(0), help="Only this attempt number.")] = None,
+        attempt: Annotated[int | None, typer.Option("--attempt", parser=count(1), help="Only this attempt (1 is the "
+                                                    "first, as `executions show` numbers them).")] = None,
         follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing running attempts' logs as they grow.")] = False,
         registry: Registry = None,
     ) -> None:
@@ -142,17 +145,48 @@ def register(app: typer.Typer) -> None:
             text, note = log_of(a)
             return text if not note else f"({note})"
 
-        for node_id, attempts in sorted(store.load_attempts(execution.id).items()):
-            for a in attempts:
-                if (node is not None and node_id != node) or (attempt is not None and a.attempt != attempt):
+        from flowctl.engine._view import node_infos
+        from flowctl.engine._view_nodes import order_key
+
+        infos = node_infos(store, execution)
+        found = store.load_attempts(execution.id)
+        if node is not None and node not in found:
+            from flowctl._errors import InputError
+
+            known = ", ".join(sorted(found, key=lambda k: order_key(k, infos))) or "none yet"
+            raise InputError(f"Execution {execution.name} has no attempts of node `{node}`",
+                             detail=f"Nodes with attempts: {known}. `flowctl executions show {execution.name}` "
+                             "lists the nodes.")
+        for node_id in sorted(found, key=lambda k: order_key(k, infos)):
+            for a in found[node_id]:  # a.attempt counts from 0 in the store; people count from 1
+                if (node is not None and node_id != node) or (attempt is not None and a.attempt + 1 != attempt):
                     continue
-                typer.echo(f"==> {node_id} attempt {a.attempt} ({a.phase}) <==")
+                typer.echo(f"==> {node_id} attempt {a.attempt + 1} ({a.phase}) <==")
                 if follow and a.active:
                     for piece in follow_text(store, execution, a, lambda current: log_of(current)[0]):
                         typer.echo(piece, nl=False)
                     typer.echo("")
                     continue
                 typer.echo(shown(a))
+
+    @ex.command("watch")
+    def watch_(ref: Ref, registry: Registry = None) -> None:
+        """Follow an execution live (nodes running, done, failed, elapsed) until it ends; exit with its phase:
+        0 succeeded, 1 failed, 3 aborted, 4 timed out."""
+        from rich.console import Console
+
+        from flowctl.cli._results import EXIT_CODES
+        from flowctl.engine import find_execution
+        from flowctl.engine._view import execution_document, progress_line, watch
+
+        store = _access(registry)
+        console = Console()
+        final = watch(store, find_execution(store, ref).id, console)
+        if not console.is_terminal:  # the live table was not shown: end with the counts
+            console.print(progress_line(execution_document(store, final)), markup=False, highlight=False,
+                          soft_wrap=True)
+        if final.phase != "succeeded":
+            raise SystemExit(EXIT_CODES.get(final.phase, 1))
 
     @ex.command("abort")
     def abort(ref: Ref, wait: Wait = False, registry: Registry = None) -> None:
@@ -169,7 +203,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(final.phase)
 
     @ex.command("relaunch")
-    def relaunch(ref: Ref, wait: Wait = False, json_output: Json = False,
+    def relaunch(ref: Ref, wait: Wait = False, output: OutputFormatOpt = TableFormat.table, json_output: Json = False,
                  overwrite_cache: Annotated[bool, typer.Option("--overwrite-cache")] = False,
                  registry: Registry = None) -> None:
         """Start a new execution of the same launch plan version with the same inputs."""
@@ -178,16 +212,18 @@ def register(app: typer.Typer) -> None:
 
         store = _access(registry)
         finish_command(store, do_relaunch(store, ref, overwrite_cache=overwrite_cache), wait=wait,
-                       json_output=json_output, verb="relaunched as")
+                       json_output=wants_json(output, json_output), verb="relaunched as")
 
     @ex.command("recover")
-    def recover(ref: Ref, wait: Wait = False, json_output: Json = False, registry: Registry = None) -> None:
+    def recover(ref: Ref, wait: Wait = False, output: OutputFormatOpt = TableFormat.table, json_output: Json = False,
+                registry: Registry = None) -> None:
         """Re-run a failed execution, reusing the outputs of the nodes that succeeded."""
         from flowctl.cli._results import finish_command
         from flowctl.engine import recover as do_recover
 
         store = _access(registry)
-        finish_command(store, do_recover(store, ref), wait=wait, json_output=json_output, verb="recovered as")
+        finish_command(store, do_recover(store, ref), wait=wait, json_output=wants_json(output, json_output),
+                       verb="recovered as")
 
     from flowctl.cli._gate_commands import add_gate_commands
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flowctl.cli._options import TableFormat
+from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
 from flowctl.cli.cmd_registry import RegistryOption, open_registry
 
 
@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
     @lock_app.command("list")
     def list_(
         registry: RegistryOption = None,
-        output: Annotated[TableFormat, typer.Option("-o", "--output", help="Output format.")] = TableFormat.table,
+        output: OutputFormatOpt = TableFormat.table,
+        json_output: JsonAliasOpt = False,
     ) -> None:
         """List held registry locks: id, holder, operation, age, last heartbeat."""
         import json
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
             }
             for lock in locks
         ]
-        if output is TableFormat.json:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": "1", "locks": rows}, indent=2))
             return
         if not rows:

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from flowctl._address import Address
     from flowctl._config import Config
     from flowctl.cli._plan_support import Planned
-from flowctl.cli._options import PlanFormat
+from flowctl.cli._colour import NoColorOpt
+from flowctl.cli._options import JsonAliasOpt, PlanFormat, PlanFormatOpt
 
 PathArg = Annotated[Path | None, typer.Argument(help="Manifest file, folder or package (default: the current folder).",
                                                 show_default=False)]
@@ -30,8 +31,8 @@ def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan(
         path: PathArg = None,
-        output: Annotated[PlanFormat, typer.Option("-o", "--output", help="Output format.")] = PlanFormat.text,
-        json_output: Annotated[bool, typer.Option("--json", help="Same as -o json.")] = False,
+        output: PlanFormatOpt = PlanFormat.text,
+        json_output: JsonAliasOpt = False,
         out: Annotated[Path | None, typer.Option("--out", help="Save the plan to FILE for `flowctl apply FILE`.")] = None,
         detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 without changes, "
                                                         "2 with changes, 1 on errors.")] = False,
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         target: TargetOpt = None,
         allow_breaking: BreakingOpt = False,
         registry: RegistryOpt = None,
+        no_color: NoColorOpt = False,
     ) -> None:
         """Compare the manifests with the registry and show what `flowctl apply` would do.
 
@@ -60,7 +62,7 @@ def register(app: typer.Typer) -> None:
             store.close()
         try:
             _show(planned, fmt, config, targets, out=out, allow_breaking=allow_breaking,
-                  detailed_exitcode=detailed_exitcode)
+                  detailed_exitcode=detailed_exitcode, no_color=no_color)
         finally:
             support.remember_outputs([out], within=planned.manifest_root)
 
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _show(planned: Planned, fmt: str, config: Config, targets: list[Address], *, out: Path | None,
-          allow_breaking: bool, detailed_exitcode: bool) -> None:
+          allow_breaking: bool, detailed_exitcode: bool, no_color: bool) -> None:
     """Print the plan, save it with ``--out``, and exit with the documented code."""
     from flowctl.cli import _cluster_support as cluster_support
     from flowctl.cli import _plan_support as support
@@ -77,7 +79,7 @@ def _show(planned: Planned, fmt: str, config: Config, targets: list[Address], *,
     plan_ = planned.plan
     cluster = (cluster_support.plan_cluster(config, planned.desired, targets)
                if planned.desired is not None else None)
-    typer.echo(support.render(plan_, fmt, cluster), nl=False)
+    support.echo_plan(plan_, fmt, cluster, no_color=no_color)
     if plan_.breaking and not allow_breaking:
         support.err(support.breaking_message(plan_))
         raise SystemExit(support.EXIT_BREAKING)

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
+
 
 def register(app: typer.Typer) -> None:
     plugins_app = typer.Typer(help="Inspect task-type plugins (entry point group flowctl.task_types).",
@@ -13,7 +15,8 @@ def register(app: typer.Typer) -> None:
 
     @plugins_app.command("list")
     def list_(
-        json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+        output: OutputFormatOpt = TableFormat.table,
+        json_output: JsonAliasOpt = False,
         strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a plugin failed to load.")] = False,
     ) -> None:
         """List every task type: name, task type, source distribution, status (ok, or failed with the reason)."""
@@ -25,7 +28,7 @@ def register(app: typer.Typer) -> None:
         rows = [{"name": "python", "task_type": "python", "source": "flowctl (built-in)", "status": "ok", "reason": ""}]
         rows += [{"name": i.name, "task_type": i.task_type or "-", "source": i.source, "status": i.status,
                   "reason": i.reason} for i in infos]
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": 1, "plugins": rows}, indent=2))
         else:
             headers = {"name": "NAME", "task_type": "TASK TYPE", "source": "SOURCE", "status": "STATUS"}

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
+
 if TYPE_CHECKING:
     from flowctl.cli._stores import BrowsableStore
 
@@ -32,7 +34,8 @@ def register(app: typer.Typer) -> None:
     @registry_app.command("info")
     def info(
         registry: RegistryOption = None,
-        json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+        output: OutputFormatOpt = TableFormat.table,
+        json_output: JsonAliasOpt = False,
     ) -> None:
         """Show the registry URL (password masked), backend, schema version, lineage, serial and counts."""
         import json
@@ -42,7 +45,7 @@ def register(app: typer.Typer) -> None:
             details = store.info()
         finally:
             store.close()
-        if json_output:
+        if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": "1", **details.__dict__}, indent=2))
             return
         rows = [

@@ -20,6 +20,7 @@ from flowctl.engine._context import EngineContext
 from flowctl.engine._notify import Notifier
 from flowctl.engine._pass import ExecutionPass
 from flowctl.engine._scheduler import Scheduler
+from flowctl.engine._wakeup import Wakeup
 
 log = logging.getLogger("flowctl.controller")
 
@@ -42,9 +43,11 @@ class Controller:
         self.notifier = Notifier(ctx) if notifications else None
         self.held: set[str] = set()
         self._stop = threading.Event()
+        self.wakeup = Wakeup()  # set by registry notifications and provider callbacks; ends the poll sleep
 
     def stop(self) -> None:
         self._stop.set()
+        self.wakeup.set()
 
     @property
     def stopping(self) -> bool:
@@ -57,10 +60,8 @@ class Controller:
             report.fires = sum(1 for f in self.scheduler.tick(self.clock.now()) if f.created)
         store, options, owner = self.ctx.store, self.ctx.options, self.ctx.owner
         now = datetime.now(UTC)
-        self.held = store.renew_claims(owner, self.held, now=now, lease_seconds=options.lease_seconds)
-        room = max(0, options.claim_batch - len(self.held))
-        if room:
-            self.held |= set(store.claim_executions(owner, now=now, lease_seconds=options.lease_seconds, limit=room))
+        self.held = store.renew_and_claim(owner, self.held, now=now, lease_seconds=options.lease_seconds,
+                                          batch=options.claim_batch)
         report.executions = len(self.held)
         renewed = time.monotonic()
         for execution_id in sorted(self.held):
@@ -72,34 +73,46 @@ class Controller:
                 renewed = time.monotonic()
                 if execution_id not in self.held:
                     continue
-            if self._drive(execution_id):
-                report.progress = True
-            execution = store.get_execution(execution_id)
-            if execution is None or execution.terminal or execution.claimed_by != owner:
+            moved, done = self._drive(execution_id)
+            report.progress |= moved
+            if done:
                 self.held.discard(execution_id)
                 report.finished += 1
         if self.notifier is not None:
             report.notifications = self.notifier.tick(datetime.now(UTC))
         return report
 
-    def _drive(self, execution_id: str) -> bool:
+    def _drive(self, execution_id: str) -> tuple[bool, bool]:
+        """Passes over one execution while they progress; returns (progress, no longer ours to drive)."""
         progress = False
         for _ in range(self.ctx.options.inner_passes):
-            execution = self.ctx.store.get_execution(execution_id)
+            execution, nodes, attempts = self.ctx.store.load_pass(execution_id)
             if execution is None or execution.terminal or execution.claimed_by != self.ctx.owner:
-                break
+                return progress, True
             try:
-                moved = ExecutionPass(self.ctx, execution).run()
+                one = ExecutionPass(self.ctx, execution, nodes, attempts)
+                moved = one.run()
             except Exception:
                 log.exception("pass over execution %s failed; retrying next step", execution.name)
                 break
             progress |= moved
+            if one.finished:
+                return progress, True
             if not moved:
                 break
-        return progress
+        return progress, False
 
     def run(self, *, poll_interval: float = 0.5, once: bool = False, until_idle: bool = False) -> None:
-        """Loop until ``stop()``; ``once``: one step; ``until_idle``: until nothing is left to do."""
+        """Loop until ``stop()``; ``once``: one step; ``until_idle``: until nothing is left to do.
+
+        Between steps that made no progress it sleeps up to ``poll_interval``, less when woken: a new
+        execution in the registry (PostgreSQL NOTIFY, a socket beside a SQLite file) or a provider
+        saying an attempt's status may have changed (its optional ``subscribe(callback)``). The poll
+        is the safety net for wake-ups that get lost."""
+        listener = None if once else self.ctx.store.listen(self.wakeup.set)
+        subscribe = getattr(self.ctx.provider, "subscribe", None)
+        if callable(subscribe) and not once:
+            subscribe(self.wakeup.set)
         try:
             while not self.stopping:
                 report = self.step()
@@ -108,8 +121,10 @@ class Controller:
                 if until_idle and self._idle(report):
                     break
                 if not report.progress:
-                    self._stop.wait(poll_interval)
+                    self.wakeup.wait(poll_interval)
         finally:
+            if listener is not None:
+                listener.close()
             self.shutdown()
 
     def _idle(self, report: StepReport) -> bool:

@@ -16,6 +16,7 @@ documents in the blob store, so a pass after a controller restart picks up where
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -35,10 +36,11 @@ from flowctl.engine._cache import cache_key
 from flowctl.engine._context import EngineContext
 from flowctl.engine._launch import OVERWRITE_CACHE_LABEL, new_execution, resolve_launch_plan
 from flowctl.engine._names import child_name
+from flowctl.engine._ready import ReadySet, with_ancestors
 from flowctl.entrypoint import error_document, error_uri
 from flowctl.providers._interface import THROTTLED, TIMEOUT, AttemptRef, SubmitRequest
 from flowctl.spec import Json, NodeSpec, TaskSpec, WorkflowSpec
-from flowctl.state._executions import AttemptRecord, ExecutionRecord, NodeRecord
+from flowctl.state._executions import AttemptRecord, ExecutionRecord, Finish, NodeRecord
 
 log = logging.getLogger("flowctl.engine")
 Phase = Literal["running", "succeeded", "failed"]
@@ -65,12 +67,15 @@ def utcnow() -> datetime:
 class ExecutionPass:
     """See the module docstring. ``run()`` returns True when it changed anything."""
 
-    def __init__(self, ctx: EngineContext, execution: ExecutionRecord) -> None:
+    def __init__(self, ctx: EngineContext, execution: ExecutionRecord, nodes: dict[str, NodeRecord] | None = None,
+                 attempts: dict[str, list[AttemptRecord]] | None = None) -> None:
+        """``nodes`` and ``attempts``: the execution's rows when the caller read them already."""
         self.ctx = ctx
         self.x = execution
         self.now = utcnow()
-        self.nodes = ctx.store.load_nodes(execution.id)
-        self.attempts = ctx.store.load_attempts(execution.id)
+        self.nodes = ctx.store.load_nodes(execution.id) if nodes is None else nodes
+        self.attempts = ctx.store.load_attempts(execution.id) if attempts is None else attempts
+        self.finished = False
         self.dirty: dict[str, NodeRecord] = {}
         self.changed_attempts: dict[tuple[str, int], AttemptRecord] = {}
         self.submits: list[tuple[AttemptRecord, SubmitRequest]] = []  # new attempts: rows written first
@@ -84,6 +89,12 @@ class ExecutionPass:
         self._settings: dict[str, Json] | None = None
         self.dynamic_tasks: dict[str, TaskSpec] = {}  # specs that came with @dynamic sub-workflows
         self.dynamic_workflows: dict[str, WorkflowSpec] = {}
+        self._dynamic: dict[str, tuple[WorkflowSpec, dict[str, TaskSpec], dict[str, WorkflowSpec]] | None] = {}
+        self._ready: dict[str, ReadySet] = {}  # by walk prefix, for the length of this pass
+        self.hot: set[str] = set()  # node ids (with their ancestors) that changed since the last walk
+        self._changed_ids: set[str] = set()
+        self._slot_waiters: set[str] = set()  # nodes that found no free slot (max_parallelism)
+        self.drives = 0
 
     # ------------------------------------------------------------ entry point
     def run(self, max_iterations: int = 1000) -> bool:
@@ -95,7 +106,6 @@ class ExecutionPass:
         self.starting = self.x.phase == "queued"
         if self.x.abort_requested:
             self._abort_all("aborted")
-            self._flush()
             self._finish("aborted", None, error_document("user", "USER:Aborted", "aborted on request", "", False))
             return True
         moved = self.starting
@@ -106,7 +116,6 @@ class ExecutionPass:
             moved |= self.progress
             if result.phase != "running":
                 phase = "succeeded" if result.phase == "succeeded" else self._failed_phase(result.error)
-                self._flush()
                 self._finish(phase, result.outputs if phase == "succeeded" else None, result.error)
                 return True
             if not self.progress:
@@ -117,6 +126,7 @@ class ExecutionPass:
 
     def _iterate(self) -> Outcome:
         self._poll()
+        self.hot, self._changed_ids = with_ancestors(self._changed_ids), set()
         try:
             wf, _ = self.ctx.specs.workflow(self.x.project, self.x.domain, self.x.workflow_name, self.x.workflow_version)
             result = self._walk(wf, "", dict(self.x.inputs))
@@ -125,6 +135,8 @@ class ExecutionPass:
             result = _failure("SYSTEM:EngineError", f"{type(exc).__name__}: {exc}", "system")
         if result.phase == "failed":
             self._abort_all("aborted")
+        if result.phase != "running":
+            return result  # run() writes the rest with the execution's end, in one transaction
         if self.submits or self.resubmits or self.dirty or self.changed_attempts or self.cache_puts or self.starting:
             self._flush()
             self._submit()
@@ -156,53 +168,71 @@ class ExecutionPass:
                     doc = error_document(failure.kind, failure.code, failure.message, "", failure.retryable)
                     blobs.write_json(error_uri(attempt.outputs_uri), doc)
             self._changed(attempt)
-            self.active -= 1
+            self._freed_slot()
             # after the flush: a controller killed in between finds the attempt finished, not its Job gone
             self.cleanups.append((self._ref(attempt.node_id, attempt.attempt), attempt.handle))
 
     def _changed(self, attempt: AttemptRecord) -> None:
         self.changed_attempts[(attempt.node_id, attempt.attempt)] = attempt
+        self._changed_ids.add(attempt.node_id)
         self.progress = True
 
     def _touch(self, node: NodeRecord) -> NodeRecord:
         self.nodes[node.node_id] = node
         self.dirty[node.node_id] = node
+        self._changed_ids.add(node.node_id)
         self.progress = True
         return node
 
+    def _freed_slot(self) -> None:
+        self.active -= 1
+        self._changed_ids |= self._slot_waiters
+        self._slot_waiters.clear()
+
     # ------------------------------------------------------------ the walk
     def _walk(self, wf: WorkflowSpec, prefix: str, inputs: dict[str, Json]) -> Outcome:
-        known: dict[str, dict[str, Json]] = {"start": inputs}
-        state: dict[str, Phase | Literal["skipped"]] = {}
-        first_error: dict[str, Json] | None = None
-        running = False
-        for node, node_deps in self.ctx.plan_of(wf):
-            deps = [state.get(d) for d in node_deps]
-            if any(s in ("failed", "skipped") for s in deps):
-                state[node.id] = "skipped"
+        """Drive the ready nodes of ``wf`` (under ``prefix``) in dependency order; see engine/_ready.py."""
+        ready = self._ready.get(prefix)
+        if ready is None or ready.wf is not wf:
+            ready = self._ready[prefix] = ReadySet(wf, self.ctx.plan_of(wf), inputs)
+            for i, node in enumerate(ready.nodes):  # what earlier passes finished, from the rows
+                record = self.nodes.get(prefix + node.id)
+                if record is not None and record.terminal and i in ready.frontier:
+                    done = self._outcome_of(record)
+                    ready.settle(i, "succeeded" if done.phase == "succeeded" else "failed", done.outputs, done.error)
+        queue = [i for i in ready.to_drive(prefix, self.hot) if not self._quiet(ready.nodes[i], prefix + ready.nodes[i].id)]
+        heapq.heapify(queue)
+        while queue:
+            i = heapq.heappop(queue)
+            node = ready.nodes[i]
+            ready.driven.add(i)
+            self.drives += 1
+            outcome = self._drive(node, prefix + node.id, ready.known)
+            if outcome.phase == "running":
                 continue
-            if any(s == "running" for s in deps):
-                state[node.id] = "running"
-                running = True
-                continue
-            outcome = self._drive(node, prefix + node.id, known)
-            state[node.id] = outcome.phase
-            if outcome.phase == "succeeded":
-                known[node.id] = outcome.outputs
-            elif outcome.phase == "failed":
-                first_error = first_error or outcome.error
-                if wf.failure_policy == "fail_immediately":
-                    return Outcome("failed", error=first_error)
-            else:
-                running = True
-        if running:
+            for j in ready.settle(i, outcome.phase, outcome.outputs, outcome.error):
+                heapq.heappush(queue, j)
+            if outcome.phase == "failed" and wf.failure_policy == "fail_immediately":
+                return Outcome("failed", error=ready.first_error)
+        if ready.running:
             return RUNNING
-        if first_error is not None:
-            return Outcome("failed", error=first_error)
+        if ready.failed:
+            return Outcome("failed", error=ready.first_error)
         try:
-            return Outcome("succeeded", resolve_inputs(wf.outputs, known))
+            return Outcome("succeeded", resolve_inputs(wf.outputs, ready.known))
         except Unresolved as exc:
             return _failure("SYSTEM:UnboundOutput", f"workflow {wf.name} output refers to {exc}", "system")
+
+    def _quiet(self, node: NodeSpec, node_id: str) -> bool:
+        """A task node whose attempt runs with a handle: driving it would do nothing (the poll finds
+        its end, and a finished attempt is no longer active)."""
+        if node.kind != "task":
+            return False
+        attempts = self.attempts.get(node_id)
+        record = self.nodes.get(node_id)
+        if not attempts or record is None or record.terminal:
+            return False
+        return attempts[-1].active and attempts[-1].handle is not None
 
     def _drive(self, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
         existing = self.nodes.get(node_id)
@@ -258,7 +288,9 @@ class ExecutionPass:
         """
         from flowctl.tasktypes._dynamic import sub_workflow
 
-        parsed = sub_workflow(document)
+        if node_id not in self._dynamic:  # parsed once per pass: the walk keeps its ready set by spec
+            self._dynamic[node_id] = sub_workflow(document)
+        parsed = self._dynamic[node_id]
         if parsed is None:  # a dynamic task that returned plain outputs
             return Outcome("succeeded", document)
         workflow, tasks, workflows = parsed
@@ -378,6 +410,7 @@ class ExecutionPass:
     def _start(self, node_id: str, task: TaskSpec, bundle: str | None, inputs: dict[str, Json], number: int) -> None:
         limit = self.x.max_parallelism
         if limit is not None and self.active >= limit:
+            self._slot_waiters.add(node_id)
             return  # stays running without an attempt: started by a later pass
         request = self._request(node_id, task, bundle, inputs, number)
         blobs.write_json(request.inputs_uri, inputs)
@@ -521,7 +554,7 @@ class ExecutionPass:
         self.resubmits = [(a, r) for a, r in self.resubmits if a is not attempt]
         attempt.phase, attempt.finished_at, attempt.message = "aborted", self.now, "Aborted: aborted"
         self._changed(attempt)
-        self.active -= 1
+        self._freed_slot()
         node = self.nodes.get(attempt.node_id)
         if node is not None and not node.terminal:
             node.phase, node.finished_at = "aborted", self.now
@@ -540,12 +573,13 @@ class ExecutionPass:
             if not child.terminal:
                 self.ctx.store.request_abort(child.id)
 
-    def _flush(self) -> None:
-        """Write the pass's decisions; only attempts whose rows we inserted get submitted."""
+    def _flush(self, finish: Finish | None = None) -> None:
+        """Write the pass's decisions (and with ``finish`` the execution's end, in the same transaction);
+        only attempts whose rows we inserted get submitted."""
         inserted = self.ctx.store.save(
             self.x.id, self.ctx.owner, nodes=list(self.dirty.values()), new_attempts=[a for a, _ in self.submits],
             attempts=list(self.changed_attempts.values()), cache=self.cache_puts,
-            started_at=self.now if self.starting else None,
+            started_at=self.now if self.starting else None, finish=finish,
         )
         self.starting = False
         ours = {id(a) for a in inserted}
@@ -587,8 +621,8 @@ class ExecutionPass:
 
         finished = replace(self.x, phase=phase, outputs=outputs, error=error, finished_at=self.now)
         queued = notifications_for(self.ctx, finished, self._domain_settings())
-        self.ctx.store.finish_execution(self.x.id, self.ctx.owner, phase=phase, outputs=outputs, error=error,
-                                        now=self.now, notifications=queued)
+        self._flush(Finish(phase, outputs, error, self.now, tuple(queued)))
+        self.finished = True
 
 
 def _resources(value: Json) -> dict[str, str]:

@@ -25,6 +25,7 @@ from flowctl.spec import (
     WorkflowSpec,
     digest_of,
 )
+from flowctl.state._interface import AD_HOC
 
 if TYPE_CHECKING:
     from flowctl._config import Config
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from flowctl.state._execution_access import ExecutionAccess
     from flowctl.state._executions import ExecutionRecord
 
-REMOTE_MANAGER = "flowctl run --remote"
+REMOTE_MANAGER = AD_HOC
 
 
 def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:

@@ -5,36 +5,58 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from flowctl._errors import DiagnosticCollector, FlowctlError
-from flowctl.spec import InputSpec, InterfaceSpec, Json, OutputSpec, TypeSpec
+from flowctl.spec._canonical import Json
 from flowctl.types import is_namedtuple, to_json_value, type_name, type_spec_of
+from flowctl.types._engine import check_type
+
+if TYPE_CHECKING:
+    from flowctl.spec import InputSpec, InterfaceSpec, OutputSpec, TypeSpec
 
 OutputStyle = Literal["none", "single", "tuple", "namedtuple"]
 
 
 @dataclass(frozen=True)
 class Param:
+    """An input. ``given_spec``: its TypeSpec when the caller has one; else :attr:`spec` derives it
+    from ``py_type`` on first use (the decorator checked the type without building the model)."""
+
     name: str
     py_type: Any
-    spec: TypeSpec
+    given_spec: TypeSpec | None = field(default=None, compare=False)
     has_default: bool = False
     default: Any = None
     default_json: Json = None
 
+    @cached_property
+    def spec(self) -> TypeSpec:
+        return self.given_spec or type_spec_of(self.py_type, where=f"Input `{self.name}`")
+
     def to_spec(self) -> InputSpec:
+        from flowctl.spec import InputSpec
+
         return InputSpec(name=self.name, type=self.spec, has_default=self.has_default, default=self.default_json)
 
 
 @dataclass(frozen=True)
 class Output:
+    """An output; ``given_spec`` as for :class:`Param`."""
+
     name: str
     py_type: Any
-    spec: TypeSpec
+    given_spec: TypeSpec | None = field(default=None, compare=False)
+
+    @cached_property
+    def spec(self) -> TypeSpec:
+        return self.given_spec or type_spec_of(self.py_type, where=f"Output `{self.name}`")
 
     def to_spec(self) -> OutputSpec:
+        from flowctl.spec import OutputSpec
+
         return OutputSpec(name=self.name, type=self.spec)
 
 
@@ -55,6 +77,8 @@ class Interface:
         return by_name.get(name)
 
     def to_spec(self) -> InterfaceSpec:
+        from flowctl.spec import InterfaceSpec
+
         return InterfaceSpec(
             inputs=tuple(p.to_spec() for p in self.inputs), outputs=tuple(o.to_spec() for o in self.outputs)
         )
@@ -104,12 +128,12 @@ def build_interface(
             continue
         py_type = hints[parameter.name]
         try:
-            spec = type_spec_of(py_type, where=where)
+            check_type(py_type, where=where)
         except FlowctlError as exc:
             diags.add(exc.diagnostics[0].summary, exc.diagnostics[0].detail, source=source)
             continue
         if parameter.default is inspect.Parameter.empty:
-            inputs.append(Param(parameter.name, py_type, spec))
+            inputs.append(Param(parameter.name, py_type))
             continue
         try:
             default_json = to_json_value(parameter.default, py_type)
@@ -120,7 +144,7 @@ def build_interface(
                 source=source,
             )
             continue
-        inputs.append(Param(parameter.name, py_type, spec, True, parameter.default, default_json))
+        inputs.append(Param(parameter.name, py_type, None, True, parameter.default, default_json))
     if not resolved:
         return Interface(tuple(inputs), (), "none", None)
     outputs, style, return_type = _outputs(fn, hints, what=what, source=source, diags=diags)
@@ -165,7 +189,8 @@ def _outputs(
 
 def _output(name: str, py_type: Any, *, what: str, source: str, diags: DiagnosticCollector) -> Output | None:
     try:
-        return Output(name, py_type, type_spec_of(py_type, where=f"Output `{name}` of {what}"))
+        check_type(py_type, where=f"Output `{name}` of {what}")
+        return Output(name, py_type)
     except FlowctlError as exc:
         diags.add(exc.diagnostics[0].summary, exc.diagnostics[0].detail, source=source)
         return None

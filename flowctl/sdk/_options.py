@@ -6,11 +6,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import ManifestError
 from flowctl.sdk._source import frame_location
-from flowctl.spec import CacheSpec, Json, ResourcesSpec, SecretSpec
+from flowctl.spec._canonical import Json
+
+if TYPE_CHECKING:
+    from flowctl.spec import CacheSpec, ResourcesSpec, SecretSpec
 
 _SUFFIXES: dict[str, Decimal] = {
     "": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
@@ -90,6 +93,8 @@ class Resources:
             raise ManifestError("A (request, limit) pair in Resources is only for @task(resources=...)",
                                 source=frame_location(3), detail="Give requests= and limits= single values.")
         gpu = self.gpu if isinstance(self.gpu, int) else None
+        from flowctl.spec import ResourcesSpec
+
         return ResourcesSpec(cpu=text(self.cpu), mem=text(self.mem), gpu=gpu, ephemeral_storage=text(self.ephemeral_storage))
 
 
@@ -142,6 +147,8 @@ class Cache:
     ignored_inputs: tuple[str, ...] | Sequence[str] = ()
 
     def to_spec(self, derived_version: str) -> CacheSpec:
+        from flowctl.spec import CacheSpec
+
         return CacheSpec(version=self.version or derived_version, ignored_inputs=tuple(sorted(self.ignored_inputs)))
 
 
@@ -158,6 +165,8 @@ class Secret:
     mount_path: str | None = None
 
     def to_spec(self) -> SecretSpec:
+        from flowctl.spec import SecretSpec
+
         return SecretSpec(group=self.group, key=self.key, env_var=self.env_var, mount_path=self.mount_path)
 
 

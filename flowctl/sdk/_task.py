@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from flowctl._errors import DiagnosticCollector, ManifestError
 from flowctl.sdk._image import ImageSpec
@@ -25,7 +25,10 @@ from flowctl.sdk._source import (
     module_name_of,
     module_relative_file,
 )
-from flowctl.spec import CacheSpec, CodeSpec, Json, TaskSpec
+from flowctl.spec._canonical import Json
+
+if TYPE_CHECKING:
+    from flowctl.spec import CacheSpec, CodeSpec, TaskSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,6 +73,8 @@ class TaskDefinition:
 
     @cached_property
     def code(self) -> CodeSpec:
+        from flowctl.spec import CodeSpec
+
         return CodeSpec(
             module=self.module,
             qualname=self.qualname,
@@ -88,6 +93,8 @@ class TaskDefinition:
     @cached_property
     def spec(self) -> TaskSpec:
         """The compiled, canonical spec of this task (its digest covers the code)."""
+        from flowctl.spec import TaskSpec
+
         return TaskSpec(
             name=self.name,
             interface=self.interface.to_spec(),

@@ -14,13 +14,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from flowctl._errors import InputError
-from flowctl.server import _reads, _runs  # noqa: F401  (they register the operations the routes bind)
+from flowctl.server import _admin, _reads, _runs  # noqa: F401  (they register the operations the routes bind)
 from flowctl.server._events import event_stream
 from flowctl.server._models import (
     ActivateRequest,
     ActivationOut,
     ApplyDetailOut,
     ApplyOut,
+    AuditEntryOut,
     DriftOut,
     EntityNameOut,
     EntityOut,
@@ -43,7 +44,7 @@ from flowctl.server._operations import Invocation, Scope, invoke
 from flowctl.state._queries import ExecutionFilter
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {"application/problem+json": {}}} for status in (400, 404, 409, 422)
+    status: {"model": Problem, "content": {"application/problem+json": {}}} for status in (400, 401, 403, 404, 409, 422)
 }
 router = APIRouter(prefix="/api/v1", responses=PROBLEMS)
 PD = "/projects/{project}/domains/{domain}"
@@ -226,3 +227,10 @@ def apply(serial: int, run: Invocation = invoke("apply.read")) -> Any:
 @router.get("/drift", response_model=DriftOut, tags=["history"])
 def drift(run: Invocation = invoke("drift.read")) -> Any:
     return run(Scope())
+
+
+# ---------------------------------------------------------------- administration
+@router.get("/audit", response_model=list[AuditEntryOut], tags=["administration"])
+def audit(limit: Annotated[int, Query(ge=1, le=10_000)] = 100, identity: str | None = None,
+          run: Invocation = invoke("audit.list")) -> Any:
+    return run(Scope(), limit=limit, identity=identity)

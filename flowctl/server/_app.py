@@ -12,7 +12,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from flowctl.server import _api, _console, _problems, _store_api
+from flowctl.server import _api, _console, _problems, _sessions, _signin, _store_api
+from flowctl.server._auth import Authenticator, AuthSettings
 from flowctl.server._services import Services
 
 STATIC = Path(__file__).parent / "static"
@@ -34,8 +35,13 @@ async def _server_timing(request: Request, call_next: Callable[[Request], Awaita
     return response
 
 
-def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: None) -> FastAPI:
-    """The app over ``services`` (closed, after ``on_shutdown``, when the app shuts down)."""
+def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: None,
+               auth: AuthSettings | None = None) -> FastAPI:
+    """The app over ``services`` (closed, after ``on_shutdown``, when the app shuts down).
+
+    ``auth``: how callers are identified (default: from the configuration, ``[auth]``)."""
+    settings = auth if auth is not None else AuthSettings.from_config(services.config)
+    services.auth_mode = settings.description
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,11 +55,15 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
         openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None,  # Swagger UI would load from a CDN
     )
     app.state.services = services
+    app.state.authenticator = Authenticator(settings, services.auth)
+    app.state.sessions = _sessions.Sessions(settings.session_secret)
     app.include_router(_api.router)
     app.include_router(_store_api.router)
     app.include_router(_console.router)
+    app.include_router(_signin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 costs 3x the time for 3% less
+    _sessions.install(app, app.state.sessions)
     app.middleware("http")(_server_timing)
     _problems.install(app)
     return app

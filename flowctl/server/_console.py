@@ -87,6 +87,14 @@ templates.env.filters.update(ago=_ago, when=_when, duration=_duration, short=_sh
 templates.env.globals.update(PHASES=PHASES)
 
 
+def _session_of(request: Request) -> dict[str, Any] | None:
+    """The console session of the request (set by ``_sessions``), for the header's identity and CSRF token."""
+    return getattr(request.state, "flowctl_session", None)
+
+
+templates.env.globals.update(session_of=_session_of)
+
+
 def _dag_svg(graph: GraphOut) -> Markup:
     """The DAG as SVG, rendered once per laid-out graph (graphs are cached per workflow version).
     Node phases are not part of it: the page colours the nodes from its embedded phases."""
@@ -267,3 +275,8 @@ def apply(request: Request, serial: int, run: Invocation = invoke("apply.read"))
 @router.get("/console/drift")
 def drift(request: Request, run: Invocation = invoke("drift.read")) -> Response:
     return page(request, "drift.html.j2", drift=run(Scope()), nav="drift")
+
+
+@router.get("/console/audit")
+def audit(request: Request, run: Invocation = invoke("audit.list")) -> Response:
+    return page(request, "audit.html.j2", entries=run(Scope(), limit=200), nav="audit")

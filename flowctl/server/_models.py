@@ -302,6 +302,19 @@ class ServerInfo(Model):
     blob_store: str
     controller: bool
     actor: str
+    auth: str = "off"  # how callers are identified: off (loopback only), API tokens, OIDC
+    roles: list[str] = []  # the caller's role bindings, ROLE@PLACE
+
+
+class AuditEntryOut(Model):
+    at: datetime
+    identity: str
+    identity_kind: str
+    action: str
+    operation: str
+    address: str
+    client: str
+    detail: str
 
 
 class Problem(Model):
@@ -316,3 +329,8 @@ class Problem(Model):
     where: str = ""
     fix: str = ""
     errors: list[dict[str, str]] = []
+    # a 403: who was refused which action where, and the least role that would allow it
+    identity: str | None = None
+    action: str | None = None
+    address: str | None = None
+    required_role: str | None = None

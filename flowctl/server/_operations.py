@@ -4,8 +4,9 @@ An operation is a plain function ``fn(services, call, **params)``: ``call`` carr
 identity (:class:`Actor`) and the project/domain the operation touches (:class:`Scope`). Routes
 never reach the engine or the store themselves; they declare their operation with
 ``run: Invocation = invoke("execution.abort")`` and call ``run(scope, ...)``. That one choke point
-is where access control adds ``authorize(actor, operation, scope)`` and an audit row for writes,
-and it lets a test enumerate every route and check it maps to a known operation.
+is where access control checks the operation's rule (``_permissions.RULES``) for the actor and
+the scope before the operation runs, and records an audit row after every write; and it lets a
+test enumerate every route and check it maps to a known operation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Depends, Request
 
+from flowctl._roles import Binding
+
 if TYPE_CHECKING:
+    from flowctl.server._permissions import Places
     from flowctl.server._services import Services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,11 +28,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Actor:
-    """Who calls. Without access control every caller is the anonymous local user."""
+    """Who calls, and the role bindings that apply to them (``_auth`` finds both per request).
 
-    name: str = "anonymous"
-    kind: str = "local"  # later: "token" | "oidc"
+    Without access control configured every (loopback) caller is the anonymous local user, admin."""
+
+    name: str = "anonymous"  # "token:ci-prod", "user:alice@example.com", or "anonymous"
+    kind: str = "local"  # "local" | "token" | "oidc"
     address: str = ""  # the client's IP address
+    bindings: tuple[Binding, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        """The subject role bindings name (``flowctl role bind SUBJECT``)."""
+        return self.name
 
     @property
     def label(self) -> str:
@@ -52,6 +64,13 @@ class Scope:
 class Call:
     actor: Actor
     scope: Scope
+    visible: Places = None  # where the actor may read: listings show only these places
+
+    def sees(self, project: str, domain: str | None = None) -> bool:
+        """May the actor read ``project``/``domain`` (``domain`` None: anything in ``project``)?"""
+        if self.visible is None:
+            return True
+        return any(p == project and (d is None or domain is None or d == domain) for p, d in self.visible)
 
 
 @dataclass(frozen=True)
@@ -87,11 +106,33 @@ class Invocation:
     actor: Actor
 
     def __call__(self, scope: Scope, /, **params: Any) -> Any:
-        return self.operation.fn(self.services, Call(self.actor, scope), **params)
+        from flowctl.server._permissions import authorize, rule_for
+
+        call = Call(self.actor, scope, authorize(self.actor, self.operation.name, scope))
+        result = self.operation.fn(self.services, call, **params)
+        if self.operation.write:
+            self.services.auth.record(
+                identity=self.actor.name, identity_kind=self.actor.kind, action=rule_for(self.operation.name).action,
+                operation=self.operation.name, address=audit_address(scope, params), client=self.actor.address,
+                detail=self.operation.summary)
+        return result
 
 
-def actor_of(request: Request) -> Actor:
-    return Actor(address=request.client.host if request.client else "")
+def audit_address(scope: Scope, params: dict[str, Any]) -> str:
+    """``project/domain/<the object's name>[@version]``: what the audit log says a write changed."""
+    name = params.get("name") or params.get("launch_plan") or ""
+    version = params.get("version")
+    return "/".join(p for p in (str(scope), str(name)) if p) + (f"@{version}" if version else "")
+
+
+def current_identity(request: Request) -> Actor:
+    """The FastAPI dependency of the calling identity (401 without a valid credential)."""
+    actor = getattr(request.state, "flowctl_actor", None)
+    if actor is None:
+        actor = request.app.state.authenticator.identify(request)
+        request.state.flowctl_actor = actor
+    assert isinstance(actor, Actor)
+    return actor
 
 
 def invoke(name: str) -> Any:
@@ -99,7 +140,7 @@ def invoke(name: str) -> Any:
     spec = OPERATIONS[name]
 
     def dependency(request: Request) -> Invocation:
-        return Invocation(spec, request.app.state.services, actor_of(request))
+        return Invocation(spec, request.app.state.services, current_identity(request))
 
     dependency.flowctl_operation = name  # type: ignore[attr-defined]  # read by the route table test
     return Depends(dependency)

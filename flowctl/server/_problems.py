@@ -18,11 +18,13 @@ from starlette.exceptions import HTTPException
 
 from flowctl._errors import (
     ApplyError,
+    AuthenticationError,
     Diagnostic,
     FlowctlError,
     ImmutabilityError,
     LockError,
     NotFoundError,
+    PermissionDeniedError,
     ProviderError,
     StoreError,
 )
@@ -31,7 +33,7 @@ from flowctl.server._models import Problem
 log = logging.getLogger("flowctl.server")
 MEDIA_TYPE = "application/problem+json"
 _STATUS: list[tuple[type[FlowctlError], int]] = [
-    (NotFoundError, 404), (LockError, 409), (ImmutabilityError, 409), (ApplyError, 409), (StoreError, 503),
+    (AuthenticationError, 401), (PermissionDeniedError, 403), (NotFoundError, 404), (LockError, 409), (ImmutabilityError, 409), (ApplyError, 409), (StoreError, 503),
     (ProviderError, 502),
 ]
 
@@ -53,6 +55,7 @@ def from_error(error: FlowctlError, instance: str) -> Problem:
         type=f"urn:flowctl:problem:{error.code}", title=first.summary, status=status_of(error), detail=error.render(),
         instance=instance, code=error.code, where=_where(first), fix=first.detail,
         errors=[{"title": d.summary, "where": _where(d), "fix": d.detail} for d in error.diagnostics],
+        **(error.facts if isinstance(error, PermissionDeniedError) else {}),
     )
 
 
@@ -77,14 +80,22 @@ def respond(request: Request, problem: Problem) -> Response:
     if request.url.path.startswith("/console") or request.url.path == "/":
         from flowctl.server._console import error_page
 
+        if problem.status == 401 and request.method == "GET":
+            from flowctl.server._signin import signin_redirect
+
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return signin_redirect(path)
         return error_page(request, problem)
-    return JSONResponse(problem.model_dump(), status_code=problem.status, media_type=MEDIA_TYPE)
+    return JSONResponse(problem.model_dump(exclude_none=True), status_code=problem.status, media_type=MEDIA_TYPE)
 
 
 def install(app: FastAPI) -> None:
     async def on_flowctl(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FlowctlError)
-        return respond(request, from_error(exc, request.url.path))
+        response = respond(request, from_error(exc, request.url.path))
+        if isinstance(exc, AuthenticationError):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="flowctl"'
+        return response
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

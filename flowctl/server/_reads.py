@@ -49,7 +49,8 @@ def server_info(s: Services, call: Call) -> ServerInfo:
     from importlib.metadata import version
 
     return ServerInfo(version=version("flowctl"), registry=s.registry.url, blob_store=s.config.blob_store_url,
-                      controller=s.controller, actor=call.actor.label)
+                      controller=s.controller, actor=call.actor.label, auth=s.auth_mode,
+                      roles=[f"{b.role}@{b.scope}" for b in call.actor.bindings])
 
 
 # ---------------------------------------------------------------- projects
@@ -57,14 +58,20 @@ def server_info(s: Services, call: Call) -> ServerInfo:
 def list_projects(s: Services, call: Call) -> list[ProjectOut]:
     """Every project with its domains and their settings."""
     reads = registry_reads(s)
-    return [project_out(r, reads.domain_settings(r.spec.name)) for r in reads.projects()]
+    return [_visible_domains(call, project_out(r, reads.domain_settings(r.spec.name)))
+            for r in reads.projects() if call.sees(r.spec.name)]
+
+
+def _visible_domains(call: Call, project: ProjectOut) -> ProjectOut:
+    """The project with only the domains the caller may read."""
+    return project.model_copy(update={"domains": [d for d in project.domains if call.sees(project.name, d.name)]})
 
 
 @operation("project.read")
 def read_project(s: Services, call: Call) -> ProjectOut:
     """One project with its domains and their settings."""
     project = _project(s, call)
-    return project_out(project, registry_reads(s).domain_settings(project.spec.name))
+    return _visible_domains(call, project_out(project, registry_reads(s).domain_settings(project.spec.name)))
 
 
 def _project(s: Services, call: Call) -> ProjectRecord:
@@ -190,7 +197,7 @@ def overview(s: Services, call: Call) -> OverviewOut:
     promoted = _promoted_from(s, project.name)
     grouped: dict[tuple[str, str], dict[str, list[StoredEntity]]] = defaultdict(lambda: defaultdict(list))
     for entity in entities:
-        if entity.kind is not EntityKind.TASK:
+        if entity.kind is not EntityKind.TASK and entity.domain in domains:  # only the domains the caller sees
             grouped[(entity.kind.value, entity.name)][entity.domain].append(entity)
     now = datetime.now(UTC)
     rows = [
@@ -251,7 +258,8 @@ def _next_fires(schedule: ScheduleSpec, now: datetime, anchor: datetime, count: 
 @operation("activation.list")
 def list_activations(s: Services, call: Call) -> list[ActivationOut]:
     """Active launch plan versions in a project (and domain)."""
-    return [ActivationOut(**a.__dict__) for a in registry_reads(s).activations(call.scope.project, call.scope.domain)]
+    return [ActivationOut(**a.__dict__) for a in registry_reads(s).activations(call.scope.project, call.scope.domain)
+            if call.sees(a.project, a.domain)]
 
 
 @operation("schedule.list")
@@ -263,7 +271,8 @@ def list_schedules(s: Services, call: Call) -> list[ScheduleOut]:
     last = s.queries.last_fires(call.scope.project)
     found = []
     for active in s.executions.active_schedules():
-        if call.scope.project not in (None, active.project) or call.scope.domain not in (None, active.domain):
+        if (call.scope.project not in (None, active.project) or call.scope.domain not in (None, active.domain)
+                or not call.sees(active.project, active.domain)):
             continue
         schedule = ScheduleSpec.model_validate(active.spec["schedule"])
         found.append(ScheduleOut(

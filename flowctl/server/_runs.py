@@ -43,7 +43,8 @@ MANUAL = "manual"  # activations made outside an apply: drift reports them
 def list_executions(s: Services, call: Call, *, where: ExecutionFilter, limit: int = 50,
                     cursor: str | None = None) -> ExecutionPageOut:
     """Executions matching the filters, newest first, one page (cursor pagination in the database)."""
-    scoped = ExecutionFilter(**{**where.__dict__, "project": call.scope.project, "domain": call.scope.domain})
+    scoped = ExecutionFilter(**{**where.__dict__, "project": call.scope.project, "domain": call.scope.domain,
+                                "visible": call.visible})
     page = s.queries.page(scoped, limit=limit, cursor=cursor)
     return ExecutionPageOut(items=[execution_out(x) for x in page.items], next_cursor=page.next_cursor)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import sys
@@ -13,7 +12,9 @@ from dataclasses import dataclass
 import uvicorn
 
 from flowctl._config import Config
+from flowctl._errors import InputError
 from flowctl.server._app import create_app
+from flowctl.server._auth import AuthSettings, is_loopback
 from flowctl.server._services import Services
 
 log = logging.getLogger("flowctl.server")
@@ -29,13 +30,24 @@ class ServeOptions:
 
 
 def serve(config: Config, options: ServeOptions, *, say: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> None:
-    """Serve until SIGINT/SIGTERM; the controller (if any) finishes its step and releases its claims."""
+    """Serve until SIGINT/SIGTERM; the controller (if any) finishes its step and releases its claims.
+
+    Without access control configured only a loopback address is allowed (and only loopback clients
+    are answered): anyone who could reach another address could launch, abort and apply."""
+    auth = AuthSettings.from_config(config)
+    if not auth.enabled and not is_loopback(options.host):
+        raise InputError(
+            f"Refusing to listen on {options.host} without access control",
+            address=f"--host {options.host}",
+            detail="Anyone who can reach that address could launch, abort and deploy. Either listen on 127.0.0.1 "
+            "(the default), or turn access control on: `[auth] enabled = true` in flowctl.toml (or "
+            "FLOWCTL_SERVER_AUTH=true) and create tokens with `flowctl token create` (see docs/security.md).")
     services = Services.open(config, controller=options.with_controller)
     stop_controller = _start_controller(config, options) if options.with_controller else (lambda: None)
-    app = create_app(services, on_shutdown=stop_controller)
+    app = create_app(services, on_shutdown=stop_controller, auth=auth)
     server = _Server(uvicorn.Config(app, host=options.host, port=options.port, log_level=options.log_level,
                                     timeout_graceful_shutdown=3, access_log=False))
-    server.announce = lambda port: say(_banner(services, options, port))
+    server.announce = lambda port: say(_banner(services, options, port, auth))
     server.run()
 
 
@@ -51,7 +63,7 @@ class _Server(uvicorn.Server):
             self.announce(ports[0])
 
 
-def _banner(services: Services, options: ServeOptions, port: int) -> str:
+def _banner(services: Services, options: ServeOptions, port: int, auth: AuthSettings) -> str:
     host = f"[{options.host}]" if ":" in options.host else options.host
     lines = [
         f"flowctl server on http://{host}:{port} (registry {services.registry.url}, "
@@ -59,16 +71,12 @@ def _banner(services: Services, options: ServeOptions, port: int) -> str:
         f"  console: http://{host}:{port}/console/",
         f"  API:     http://{host}:{port}/api/v1/openapi.json",
     ]
-    if not _loopback(options.host):
-        lines.append(f"  warning: no access control yet; anyone who can reach {options.host} can launch and abort")
+    if auth.enabled:
+        lines.append(f"  access control: {auth.description}; requests need `Authorization: Bearer <token>`")
+    else:
+        lines.append("  access control: not configured, so only loopback clients are answered, each as the local "
+                     "admin (set [auth] enabled = true to use tokens)")
     return "\n".join(lines)
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _start_controller(config: Config, options: ServeOptions) -> Callable[[], None]:

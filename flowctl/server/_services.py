@@ -18,6 +18,7 @@ from flowctl.providers import Provider, get_provider
 from flowctl.server._leases import LockLeases
 from flowctl.server._models import GraphOut
 from flowctl.state import SqlStore, open_store
+from flowctl.state._auth import AuthStore
 from flowctl.state._executions import ExecutionStore, open_execution_store
 from flowctl.state._queries import ExecutionQueries
 
@@ -33,9 +34,12 @@ class Services:
     controller: bool = False
     queries: ExecutionQueries = field(init=False)
     specs: SpecLoader = field(init=False)
+    auth: AuthStore = field(init=False)  # tokens, role bindings, audit log (on the execution store's engine)
+    auth_mode: str = "off"  # how callers are identified (set by create_app; shown by /api/v1/info)
 
     def __post_init__(self) -> None:
         self.queries = ExecutionQueries(self.executions.engine, self.executions.url)
+        self.auth = AuthStore(self.executions.engine, self.config.registry_url)
         self.specs = SpecLoader(self.executions)
         self.leases = LockLeases(self.config.registry_url)  # registry locks held for remote clients
         self._providers: dict[str | None, Provider] = {}

@@ -1,53 +1,111 @@
 """Compiled specs: the contract between the SDK, plans, the registry and the providers.
 
 Frozen pydantic models with canonical JSON (``to_json``/``canonical``) and a sha256 ``digest``.
+
+Only the canonical JSON helpers load with the package; the models are resolved on first use
+(PEP 562), so what needs JSON text only (an attempt writing its outputs, the blob store) never
+imports pydantic.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from flowctl.spec._canonical import Json, canonical_json, digest_of, sha256_hex
-from flowctl.spec._entities import (
-    WORKFLOW_INPUTS_NODE,
-    Binding,
-    BranchCaseSpec,
-    BranchSpec,
-    CacheSpec,
-    CodeSpec,
-    ComparisonSpec,
-    Condition,
-    ConjunctionSpec,
-    GateSpec,
-    InputSpec,
-    InterfaceSpec,
-    LaunchPlanSpec,
-    ListBinding,
-    LiteralBinding,
-    MapBinding,
-    MapSpec,
-    NodeOverridesSpec,
-    NodeSpec,
-    NotificationSpec,
-    OutputSpec,
-    Phase,
-    PromiseBinding,
-    ReferenceSpec,
-    ResourcesSpec,
-    ScheduleSpec,
-    SecretSpec,
-    Spec,
-    TaskSpec,
-    WorkflowSpec,
-)
-from flowctl.spec._manifest import (
-    DEFAULT_DOMAINS,
-    ActivationSpec,
-    DesiredState,
-    DomainSettingsSpec,
-    EntitySpec,
-    ProjectSpec,
-    PromotionGates,
-    RegistrationSpec,
-)
-from flowctl.spec._phases import WorkflowExecutionPhase
-from flowctl.spec._types import TypeKind, TypeSpec, is_assignable
+
+if TYPE_CHECKING:
+    from flowctl.spec._entities import (
+        WORKFLOW_INPUTS_NODE,
+        Binding,
+        BranchCaseSpec,
+        BranchSpec,
+        CacheSpec,
+        CodeSpec,
+        ComparisonSpec,
+        Condition,
+        ConjunctionSpec,
+        GateSpec,
+        InputSpec,
+        InterfaceSpec,
+        LaunchPlanSpec,
+        ListBinding,
+        LiteralBinding,
+        MapBinding,
+        MapSpec,
+        NodeOverridesSpec,
+        NodeSpec,
+        NotificationSpec,
+        OutputSpec,
+        Phase,
+        PromiseBinding,
+        ReferenceSpec,
+        ResourcesSpec,
+        ScheduleSpec,
+        SecretSpec,
+        Spec,
+        TaskSpec,
+        WorkflowSpec,
+    )
+    from flowctl.spec._manifest import (
+        DEFAULT_DOMAINS,
+        ActivationSpec,
+        DesiredState,
+        DomainSettingsSpec,
+        EntitySpec,
+        ProjectSpec,
+        PromotionGates,
+        RegistrationSpec,
+    )
+    from flowctl.spec._phases import WorkflowExecutionPhase
+    from flowctl.spec._types import TypeKind, TypeSpec, is_assignable
+
+_LAZY_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "WORKFLOW_INPUTS_NODE", "Binding", "BranchCaseSpec", "BranchSpec", "CacheSpec",
+            "CodeSpec", "ComparisonSpec", "Condition", "ConjunctionSpec", "GateSpec", "InputSpec",
+            "InterfaceSpec", "LaunchPlanSpec", "ListBinding", "LiteralBinding", "MapBinding",
+            "MapSpec", "NodeOverridesSpec", "NodeSpec", "NotificationSpec", "OutputSpec", "Phase",
+            "PromiseBinding", "ReferenceSpec", "ResourcesSpec", "ScheduleSpec", "SecretSpec",
+            "Spec", "TaskSpec", "WorkflowSpec",
+        ),
+        "flowctl.spec._entities",
+    ),
+    **dict.fromkeys(
+        (
+            "DEFAULT_DOMAINS", "ActivationSpec", "DesiredState", "DomainSettingsSpec", "EntitySpec",
+            "ProjectSpec", "PromotionGates", "RegistrationSpec",
+        ),
+        "flowctl.spec._manifest",
+    ),
+    **dict.fromkeys(
+        (
+            "WorkflowExecutionPhase",
+        ),
+        "flowctl.spec._phases",
+    ),
+    **dict.fromkeys(
+        (
+            "TypeKind", "TypeSpec", "is_assignable",
+        ),
+        "flowctl.spec._types",
+    ),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowctl.spec' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_EXPORTS))
+
 
 __all__ = [
     "DEFAULT_DOMAINS",

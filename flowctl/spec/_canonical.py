@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, TypeAlias
 
@@ -15,6 +14,8 @@ def canonical_json(value: Json) -> str:
 
 
 def sha256_hex(text: str | bytes) -> str:
+    import hashlib  # not at import: OpenSSL's start-up is a few ms that writing JSON does not need
+
     data = text.encode() if isinstance(text, str) else text
     return hashlib.sha256(data).hexdigest()
 

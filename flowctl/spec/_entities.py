@@ -129,8 +129,8 @@ class TaskSpec(Spec):
     cache: CacheSpec | None = None
     retries: int = 0
     timeout_seconds: float | None = None
-    requests: ResourcesSpec = ResourcesSpec()
-    limits: ResourcesSpec = ResourcesSpec()
+    requests: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    limits: ResourcesSpec = Field(default_factory=ResourcesSpec)
     container_image: str | None = None
     environment: dict[str, str] = Field(default_factory=dict)
     secret_requests: tuple[SecretSpec, ...] = ()
@@ -261,7 +261,7 @@ class ReferenceSpec(Spec):
     domain: str
     name: str
     version: str
-    interface: InterfaceSpec = InterfaceSpec()
+    interface: InterfaceSpec = Field(default_factory=InterfaceSpec)
 
 
 class NodeSpec(Spec):
@@ -346,9 +346,3 @@ class LaunchPlanSpec(Spec):
     skip_if_running: bool = False
     source: str = ""
 
-
-ListBinding.model_rebuild()
-MapBinding.model_rebuild()
-ConjunctionSpec.model_rebuild()
-BranchCaseSpec.model_rebuild()
-NodeSpec.model_rebuild()

@@ -34,8 +34,8 @@ class DomainSettingsSpec(Spec):
 
     project: str
     domain: str
-    requests: ResourcesSpec = ResourcesSpec()
-    limits: ResourcesSpec = ResourcesSpec()
+    requests: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    limits: ResourcesSpec = Field(default_factory=ResourcesSpec)
     service_account: str | None = None
     container_image: str | None = None
     environment: dict[str, str] = Field(default_factory=dict)

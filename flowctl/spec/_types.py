@@ -90,5 +90,3 @@ def _columns_fit(source: TypeSpec, target: TypeSpec) -> bool:
     have = dict(source.fields)
     return all(name in have and is_assignable(have[name], t) for name, t in target.fields)
 
-
-TypeSpec.model_rebuild()

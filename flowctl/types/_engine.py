@@ -17,18 +17,22 @@ import datetime as dt
 import enum
 import functools
 import math
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Union, get_args, get_origin
-
-from pydantic import BaseModel, BeforeValidator, PlainSerializer, PlainValidator, TypeAdapter, ValidationError
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeGuard, Union, get_args, get_origin
 
 from flowctl._errors import InputError, ManifestError
-from flowctl.spec import Json, TypeSpec
+from flowctl.spec._canonical import Json
 from flowctl.types import _frames as frames
 from flowctl.types._files import FlowDirectory, FlowFile
 from flowctl.types._structured import StructuredDataset
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, TypeAdapter, ValidationError
+
+    from flowctl.spec import TypeSpec
 
 SUPPORTED = (
     "int, float, str, bool, bytes, datetime, date, timedelta, None, list[T], dict[str, T], "
@@ -57,22 +61,44 @@ def type_name(py_type: Any) -> str:
     return str(py_type).replace("typing.", "").replace("NoneType", "None")
 
 
+class _Shape(NamedTuple):
+    """A TypeSpec's fields as plain data: what checking an annotation builds (no pydantic)."""
+
+    kind: str
+    args: tuple[Any, ...] = ()
+    name: str = ""
+    values: tuple[str, ...] = ()
+    fields: tuple[tuple[str, Any], ...] = ()
+
+
+def _make_spec(kind: str, **fields: Any) -> TypeSpec:
+    from flowctl.spec import TypeSpec
+
+    return TypeSpec(kind=kind, **fields)
+
+
+def _make_shape(kind: str, **fields: Any) -> _Shape:
+    return _Shape(kind, **fields)
+
+
 def type_spec_of(py_type: Any, *, where: str) -> TypeSpec:
     """The :class:`TypeSpec` of an annotation; ``where`` names the parameter for the error message."""
-    try:
-        return _cached_spec(py_type)
-    except TypeError:  # unhashable annotation metadata: compute without the cache
-        return _spec_or_raise(py_type, where)
-    except _Unsupported as exc:
-        raise UnsupportedTypeError(
-            f"{where} has the unsupported type `{type_name(py_type)}`" + (f" ({exc})" if str(exc) else ""),
-            detail=f"Supported types: {SUPPORTED}.",
-        ) from None
+    result: TypeSpec = _described(py_type, where, _make_spec)
+    return result
 
 
-def _spec_or_raise(py_type: Any, where: str) -> TypeSpec:
+def check_type(py_type: Any, *, where: str) -> None:
+    """Raise what :func:`type_spec_of` raises for an unsupported annotation, without building the
+    TypeSpec model (so a decorator need not import pydantic)."""
+    _described(py_type, where, _make_shape)
+
+
+def _described(py_type: Any, where: str, make: Callable[..., Any]) -> Any:
     try:
-        return _spec(py_type, frozenset())
+        try:
+            return _cached(py_type, make)
+        except TypeError:  # unhashable annotation metadata: compute without the cache
+            return _spec(py_type, frozenset(), make)
     except _Unsupported as exc:
         raise UnsupportedTypeError(
             f"{where} has the unsupported type `{type_name(py_type)}`" + (f" ({exc})" if str(exc) else ""),
@@ -81,8 +107,8 @@ def _spec_or_raise(py_type: Any, where: str) -> TypeSpec:
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_spec(py_type: Any) -> TypeSpec:
-    return _spec(py_type, frozenset())
+def _cached(py_type: Any, make: Callable[..., Any]) -> Any:
+    return _spec(py_type, frozenset(), make)
 
 
 _SCALARS: dict[Any, str] = {
@@ -115,84 +141,91 @@ def _declared_columns(metadata: tuple[Any, ...]) -> dict[str, Any] | None:
     return None
 
 
-def _frame_spec(tp: Any, metadata: tuple[Any, ...], seen: frozenset[Any]) -> TypeSpec:
+def _frame_spec(tp: Any, metadata: tuple[Any, ...], seen: frozenset[Any], make: Callable[..., Any]) -> Any:
     columns = _declared_columns(metadata) or {}
     fields = []
     for name, column_type in columns.items():
         try:
-            fields.append((name, _spec(column_type, seen)))
+            fields.append((name, _spec(column_type, seen, make)))
         except _Unsupported as exc:
             raise _Unsupported(f"column `{name}: {type_name(column_type)}` {exc}".rstrip()) from None
-    return TypeSpec(kind="dataframe", fields=tuple(fields))
+    return make(kind="dataframe", fields=tuple(fields))
+
+
+def _is_pydantic_model(tp: type) -> TypeGuard[type[BaseModel]]:
+    """A pydantic model class; never imports pydantic (a model exists only once pydantic is loaded)."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and issubclass(tp, pydantic.BaseModel)
 
 
 def is_namedtuple(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields")
 
 
-def _spec(tp: Any, seen: frozenset[Any]) -> TypeSpec:
+def _spec(tp: Any, seen: frozenset[Any], make: Callable[..., Any]) -> Any:
+    """The description of ``tp`` built by ``make`` (a TypeSpec, or a _Shape when only checking)."""
     if tp is Any:
-        return TypeSpec(kind="any")
+        return make(kind="any")
     if tp is None or tp is type(None):
-        return TypeSpec(kind="none")
+        return make(kind="none")
     kind = _SCALARS.get(tp)
     if kind is not None:
-        return TypeSpec(kind=kind)
+        return make(kind=kind)
     if isinstance(tp, type) and issubclass(tp, FlowFile | FlowDirectory):  # FlowFile["csv"]
-        return TypeSpec(kind="file" if issubclass(tp, FlowFile) else "directory", name=tp.format)
+        return make(kind="file" if issubclass(tp, FlowFile) else "directory", name=tp.format)
     origin = get_origin(tp)
     args = get_args(tp)
     if origin is Annotated:
         if _is_dataframe(args[0]):
-            return _frame_spec(args[0], tp.__metadata__, seen)
-        return _spec(args[0], seen)
+            return _frame_spec(args[0], tp.__metadata__, seen, make)
+        return _spec(args[0], seen, make)
     if origin is list or tp is list:
         if not args:
             raise _Unsupported("give the element type, e.g. list[float]")
-        return TypeSpec(kind="list", args=(_spec(args[0], seen),))
+        return make(kind="list", args=(_spec(args[0], seen, make),))
     if origin is dict or tp is dict:
         if not args:
             raise _Unsupported("give key and value types, e.g. dict[str, int]")
         if args[0] is not str:
             raise _Unsupported("dictionary keys must be str")
-        return TypeSpec(kind="map", args=(_spec(args[1], seen),))
+        return make(kind="map", args=(_spec(args[1], seen, make),))
     if origin is Union or origin is types.UnionType:
-        variants: list[TypeSpec] = []
+        variants: list[Any] = []
         for arg in args:
-            spec = _spec(arg, seen)
+            spec = _spec(arg, seen, make)
             for variant in spec.args if spec.kind == "union" else (spec,):
                 if variant not in variants:
                     variants.append(variant)
-        return TypeSpec(kind="union", args=tuple(variants))
+        return make(kind="union", args=tuple(variants))
     if not isinstance(tp, type):
         raise _Unsupported("")
     if tp in seen:
         raise _Unsupported(f"`{tp.__name__}` refers to itself; recursive types are not supported")
     if issubclass(tp, enum.Enum):
-        return TypeSpec(kind="enum", name=_qualified(tp), values=tuple(str(m.value) for m in tp))
+        return make(kind="enum", name=_qualified(tp), values=tuple(str(m.value) for m in tp))
     if _is_dataframe(tp):
-        return _frame_spec(tp, (), seen)
+        return _frame_spec(tp, (), seen, make)
     inner = seen | {tp}
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
-        fields = tuple((f.name, _field_spec(tp, f.name, hints[f.name], inner)) for f in dataclasses.fields(tp))
-        return TypeSpec(kind="struct", name=_qualified(tp), fields=fields)
-    if issubclass(tp, BaseModel):
+        fields = tuple((f.name, _field_spec(tp, f.name, hints[f.name], inner, make)) for f in dataclasses.fields(tp))
+        return make(kind="struct", name=_qualified(tp), fields=fields)
+    if _is_pydantic_model(tp):
         fields = tuple(
-            (name, _field_spec(tp, name, info.annotation, inner)) for name, info in tp.model_fields.items()
+            (name, _field_spec(tp, name, info.annotation, inner, make)) for name, info in tp.model_fields.items()
         )
-        return TypeSpec(kind="struct", name=_qualified(tp), fields=fields)
+        return make(kind="struct", name=_qualified(tp), fields=fields)
     if is_namedtuple(tp):
         names: tuple[str, ...] = tp._fields  # type: ignore[attr-defined]
         hints = typing.get_type_hints(tp, include_extras=True)
-        fields = tuple((name, _field_spec(tp, name, hints[name], inner)) for name in names)
-        return TypeSpec(kind="struct", name=_qualified(tp), fields=fields)
+        fields = tuple((name, _field_spec(tp, name, hints[name], inner, make)) for name in names)
+        return make(kind="struct", name=_qualified(tp), fields=fields)
     raise _Unsupported("")
 
 
-def _field_spec(owner: type, name: str, annotation: Any, seen: frozenset[Any]) -> TypeSpec:
+def _field_spec(owner: type, name: str, annotation: Any, seen: frozenset[Any], make: Callable[..., Any]) -> Any:
     try:
-        return _spec(annotation, seen)
+        return _spec(annotation, seen, make)
     except _Unsupported as exc:
         raise _Unsupported(f"field `{owner.__name__}.{name}: {type_name(annotation)}` {exc}".rstrip()) from None
 
@@ -211,7 +244,11 @@ def _b64_decode(value: Any) -> Any:
     return value
 
 
-_JsonBytes = Annotated[bytes, BeforeValidator(_b64_decode), PlainSerializer(_b64_encode, when_used="json")]
+@functools.cache
+def _json_bytes() -> Any:
+    from pydantic import BeforeValidator, PlainSerializer
+
+    return Annotated[bytes, BeforeValidator(_b64_decode), PlainSerializer(_b64_encode, when_used="json")]
 
 
 def _df_validator(tp: Any, columns: tuple[str, ...]) -> Callable[[Any], Any]:
@@ -257,6 +294,8 @@ def _df_serialize(value: Any) -> Json:
 
 
 def _frame_type(tp: Any, metadata: tuple[Any, ...]) -> Any:
+    from pydantic import PlainSerializer, PlainValidator
+
     columns = tuple(_declared_columns(metadata) or ())
     return Annotated[Any, PlainValidator(_df_validator(tp, columns)), PlainSerializer(_df_serialize, when_used="json")]
 
@@ -264,7 +303,7 @@ def _frame_type(tp: Any, metadata: tuple[Any, ...]) -> Any:
 def _json_type(tp: Any) -> Any:
     """Rewrite an annotation so pydantic uses flowctl's JSON forms (base64 bytes, data frames)."""
     if tp is bytes:
-        return _JsonBytes
+        return _json_bytes()
     if _is_dataframe(tp):
         return _frame_type(tp, ())
     origin = get_origin(tp)
@@ -285,6 +324,8 @@ def _json_type(tp: Any) -> Any:
 @functools.lru_cache(maxsize=4096)
 def adapter_for(py_type: Any) -> TypeAdapter[Any]:
     """The cached pydantic adapter of an annotation (with flowctl's JSON forms)."""
+    from pydantic import TypeAdapter
+
     return TypeAdapter(_json_type(py_type))
 
 
@@ -292,7 +333,22 @@ def _adapter(py_type: Any) -> TypeAdapter[Any]:
     try:
         return adapter_for(py_type)
     except TypeError:
+        from pydantic import TypeAdapter
+
         return TypeAdapter(_json_type(py_type))
+
+
+# Values of these exact types are their own JSON value and pass their annotation's validation as
+# they are (what pydantic returns for them too), so the common scalar case skips pydantic: an
+# attempt that moves ints and strings never imports it. Everything else goes through an adapter.
+_PLAIN = frozenset({int, str, bool})
+
+
+def _plain(value: Any, py_type: Any) -> bool:
+    kind = type(value)
+    if kind is py_type and kind in _PLAIN:
+        return True
+    return kind is float and py_type is float and math.isfinite(value)
 
 
 def _explain(exc: ValidationError) -> str:
@@ -305,6 +361,10 @@ def _explain(exc: ValidationError) -> str:
 
 def validate_value(value: Any, py_type: Any, *, where: str = "value") -> Any:
     """Check a Python value produced by user code against its annotation (strict: no str -> int)."""
+    if _plain(value, py_type):
+        return value
+    from pydantic import ValidationError
+
     try:
         return _adapter(py_type).validate_python(value, strict=True)
     except ValidationError as exc:
@@ -315,6 +375,10 @@ def validate_value(value: Any, py_type: Any, *, where: str = "value") -> Any:
 
 def to_json_value(value: Any, py_type: Any) -> Json:
     """Validate ``value`` against ``py_type`` and return its canonical JSON value."""
+    if _plain(value, py_type):
+        return value
+    from pydantic import ValidationError
+
     adapter = _adapter(py_type)
     try:
         valid = adapter.validate_python(value)
@@ -325,6 +389,10 @@ def to_json_value(value: Any, py_type: Any) -> Json:
 
 def from_json_value(data: Json, py_type: Any) -> Any:
     """The Python value of a JSON value for ``py_type`` (validated)."""
+    if _plain(data, py_type):
+        return data
+    from pydantic import ValidationError
+
     try:
         return _adapter(py_type).validate_python(data)
     except ValidationError as exc:
@@ -350,6 +418,8 @@ _TEMPORAL: dict[str, TypeAdapter[Any]] = {}
 def _temporal_ok(kind: str, data: Any) -> bool:
     if not isinstance(data, str):
         return False
+    from pydantic import TypeAdapter, ValidationError
+
     adapter = _TEMPORAL.get(kind)
     if adapter is None:
         adapter = _TEMPORAL[kind] = TypeAdapter({"datetime": dt.datetime, "date": dt.date, "timedelta": dt.timedelta}[kind])

@@ -17,11 +17,14 @@ reported as expired, so accepted drift cannot be forgotten.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import replace
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flowctl._errors import Diagnostic, InputError
 from flowctl.plans.drift._model import Acceptance, AcceptedFinding, DriftReport, Finding, FindingKind
@@ -70,58 +73,83 @@ def _parse_document(text: str, source: str) -> Any:
     return load_yaml_text(text, where=f"The accept file {source}")
 
 
+class _Entry(BaseModel):
+    """One accept entry as the file spells it (pydantic: every problem of an entry at once)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    address: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: date
+    kind: FindingKind | None = None
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        """A datetime (YAML timestamp or ISO text with a time) counts by its day."""
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value).date()
+            except ValueError:
+                return value
+        return value
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _no_kind(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
 def _entry(entry: Any, index: int, source: str, problems: list[Diagnostic]) -> Acceptance | None:
     where = f"{source} (entry {index})"
     if not isinstance(entry, dict):
-        problems.append(Diagnostic("An accept entry must be a mapping", source=where))
+        problems.append(Diagnostic("An accept entry must be a mapping", source=where,
+                                   detail="Write address, reason, owner and expires (YYYY-MM-DD) as keys."))
         return None
-    missing = [name for name in _FIELDS if not entry.get(name)]
-    if missing:
-        problems.append(
-            Diagnostic(
-                f"Accept entry {index} lacks {', '.join(missing)}",
-                source=where,
-                detail="Every entry needs address, reason, owner and expires (YYYY-MM-DD), "
-                "so that accepted drift has an owner and an end.",
-            )
-        )
-        return None
-    expires = _date(entry["expires"])
-    if expires is None:
-        problems.append(
-            Diagnostic(
-                f"Invalid expiry date `{entry['expires']}` in accept entry {index}",
-                source=where,
-                detail="Write the date as YYYY-MM-DD, e.g. 2026-12-31.",
-            )
-        )
-        return None
-    kind: FindingKind | None = None
-    if entry.get("kind"):
-        try:
-            kind = FindingKind(entry["kind"])
-        except ValueError:
-            names = ", ".join(k.value for k in FindingKind)
-            problems.append(
-                Diagnostic(
-                    f"Unknown finding kind `{entry['kind']}` in accept entry {index}",
-                    source=where,
-                    detail=f"Known kinds: {names}.",
-                )
-            )
-            return None
-    return Acceptance(str(entry["address"]), str(entry["reason"]), str(entry["owner"]), expires, kind)
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return datetime.fromisoformat(str(value)).date()  # YAML dates and datetimes arrive as ISO text
-    except ValueError:
+        parsed = _Entry.model_validate(entry)
+    except ValidationError as exc:
+        problems.extend(_entry_problems(exc, entry, index, where))
         return None
+    return Acceptance(parsed.address, parsed.reason, parsed.owner, parsed.expires, parsed.kind)
+
+
+def _entry_problems(exc: ValidationError, entry: dict[str, Any], index: int, where: str) -> list[Diagnostic]:
+    """One diagnostic per problem, naming the file, the entry and the field (``field expires``)."""
+    problems: list[Diagnostic] = []
+    missing: list[str] = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"])
+        at = f"{where}, field {field}"
+        if error["type"] in ("missing", "string_too_short"):
+            missing.append(field)
+        elif field == "expires":
+            problems.append(Diagnostic(f"Invalid expiry date `{entry.get('expires')}` in accept entry {index}",
+                                       source=at, detail="Write the date as YYYY-MM-DD, e.g. 2026-12-31."))
+        elif field == "kind":
+            names = ", ".join(k.value for k in FindingKind)
+            problems.append(Diagnostic(f"Unknown finding kind `{entry.get('kind')}` in accept entry {index}",
+                                       source=at, detail=f"Known kinds: {names}."))
+        elif error["type"] == "extra_forbidden":
+            nearest = difflib.get_close_matches(field, list(_Entry.model_fields), n=1)
+            hint = f"Did you mean `{nearest[0]}`? " if nearest else ""
+            problems.append(Diagnostic(f"Unknown field `{field}` in accept entry {index}", source=at,
+                                       detail=f"{hint}An entry has address, reason, owner, expires and "
+                                       "optionally kind."))
+        else:
+            problems.append(Diagnostic(f"Invalid `{field}` in accept entry {index}: {error['msg']}", source=at))
+    if missing:
+        ordered = [name for name in _FIELDS if name in missing]
+        problems.insert(0, Diagnostic(
+            f"Accept entry {index} lacks {', '.join(ordered)}",
+            source=f"{where}, field {ordered[0]}",
+            detail="Every entry needs address, reason, owner and expires (YYYY-MM-DD), "
+            "so that accepted drift has an owner and an end.",
+        ))
+    return problems
 
 
 def matches(acceptance: Acceptance, finding: Finding) -> bool:

@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowctl._structdiff import structural_diff
+from flowctl.plans._cluster import comparable, observed_view
 from flowctl.plans.drift._model import Finding, FindingKind
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "flowctl"
-_IGNORED_TOP_LEVEL = frozenset({"apiVersion", "kind", "metadata", "status"})
-_COMPARED_METADATA = ("labels", "annotations")
 
 ObjectKey = tuple[str, str, str]  # kind, namespace ("" for cluster-scoped), name
 
@@ -72,7 +72,7 @@ def _namespace_findings(ns: ClusterNamespaceView) -> Iterator[Finding]:
             yield Finding(
                 FindingKind.CLUSTER_OBJECT_MISSING,
                 _address(ns, key),
-                before=_comparable(want),
+                before=comparable(want),
                 after=None,
                 detail=f"{where} was deleted; `flowctl apply` recreates it.",
                 severity="error",
@@ -80,8 +80,11 @@ def _namespace_findings(ns: ClusterNamespaceView) -> Iterator[Finding]:
                 domain=ns.domain,
             )
             continue
-        before, after = _subset_diff(_comparable(want), _comparable(have))
-        if before or after:
+        # Only what the desired object sets is compared: the API server adds defaults and status.
+        moved = structural_diff(comparable(want), observed_view(have, want))
+        if moved:
+            before = {c.path: c.before for c in moved}
+            after = {c.path: c.after for c in moved}
             yield Finding(
                 FindingKind.CLUSTER_OBJECT_CHANGED,
                 _address(ns, key),
@@ -99,7 +102,7 @@ def _namespace_findings(ns: ClusterNamespaceView) -> Iterator[Finding]:
             FindingKind.CLUSTER_OBJECT_EXTRA,
             _address(ns, key),
             before=None,
-            after=_comparable(have),
+            after=comparable(have),
             detail=f"{key[0]} `{key[2]}` carries flowctl's label but no apply declares it.",
             severity="warning",
             project=ns.project,
@@ -132,32 +135,3 @@ def _job_finished(job: Mapping[str, Any]) -> bool:
     status = job.get("status") or {}
     conditions = status.get("conditions") or []
     return any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
-
-
-def _comparable(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """The parts of an object an apply sets: its body, and its labels and annotations."""
-    meta = obj.get("metadata") or {}
-    body: dict[str, Any] = {k: v for k, v in obj.items() if k not in _IGNORED_TOP_LEVEL}
-    for name in _COMPARED_METADATA:
-        if meta.get(name):
-            body[f"metadata.{name}"] = dict(meta[name])
-    return body
-
-
-def _subset_diff(want: Any, have: Any, path: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fields of ``want`` that ``have`` lacks or holds differently, as dotted paths.
-
-    Only what the desired object sets is compared: the API server adds defaults and status.
-    """
-    if isinstance(want, Mapping) and isinstance(have, Mapping):
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for key, value in want.items():
-            sub = f"{path}.{key}" if path else str(key)
-            b, a = _subset_diff(value, have.get(key), sub)
-            before.update(b)
-            after.update(a)
-        return before, after
-    if want == have:
-        return {}, {}
-    return {path: want}, {path: have}

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flowctl._address import Address, EntityKind
+from flowctl._structdiff import SPEC_UNORDERED, structural_diff
+from flowctl.plans._attrs import strip_locations
 from flowctl.plans.drift._cluster import ClusterView, cluster_findings
 from flowctl.plans.drift._model import DriftReport, Finding, FindingKind, LastApply
 from flowctl.plans.drift._schedules import as_utc, missed_fire
@@ -28,11 +30,16 @@ from flowctl.spec import (
     ScheduleSpec,
     digest_of,
 )
-from flowctl.state._interface import ActivationRecord, LaunchPlanKey, RegistrySnapshot, StoredEntity
+from flowctl.state._interface import (
+    AD_HOC,
+    MANUAL,
+    ActivationRecord,
+    LaunchPlanKey,
+    RegistrySnapshot,
+    StoredEntity,
+)
 
-MANUAL = "manual"
 DEFAULT_GRACE = timedelta(minutes=5)
-_LOCATION_KEYS = frozenset({"source", "source_line", "source_file"})
 
 
 @dataclass(frozen=True)
@@ -136,8 +143,11 @@ def _registered_outside(base: _Baseline, entity: StoredEntity) -> bool:
     """Registered by hand, or under a manifest id that no apply ever recorded (an edited row).
 
     A version an earlier apply registered (and the baseline no longer declares) is not drift:
-    versions are never deleted, and apply records its manifest id as ``managed_by``.
+    versions are never deleted, and apply records its manifest id as ``managed_by``. Neither is an
+    ad-hoc registration (``flowctl run --remote``): no manifest declares it, so nothing differs.
     """
+    if entity.managed_by == AD_HOC:
+        return False
     return entity.managed_by == MANUAL or entity.managed_by not in base.manifests
 
 
@@ -170,8 +180,8 @@ def _outside_finding(entity: StoredEntity) -> Finding:
 def _changed_entity(reg: RegistrationSpec, entity: StoredEntity) -> Iterator[Finding]:
     if reg.spec is None:
         return
-    want = _strip(reg.spec.to_json())
-    have = _strip(entity.spec)
+    want = strip_locations(reg.spec.to_json())
+    have = strip_locations(entity.spec)
     if digest_of(want) == digest_of(have):
         return
     before, after = diff_fields(want, have)
@@ -239,13 +249,19 @@ def _activation_finding(
     if act.active and act.version is None:  # promoted: any version an apply activated
         if live is not None and live.managed_by != MANUAL:
             return None
-        expected: str | None = f"(promoted from {act.promoted_from})"
+        # what the source domain runs: the version an apply would have left active here
+        source = snapshot.active_launch_plans.get((act.project, act.promoted_from or "", act.name))
+        expected: str | None = source.version if source is not None else None
     else:
         expected = act.version if act.active else None
         if live_version == expected:
             return None
     if live is None:
         detail = "Deactivated outside an apply: its schedule no longer fires."
+    elif act.active and act.version is None:
+        runs = f", which runs {expected}" if expected else ""
+        detail = (f"Version {live.version} was activated by hand ({_who(live)}); the last apply had it follow "
+                  f"{act.promoted_from}{runs}.")
     elif expected is None:
         detail = f"Version {live.version} was activated outside an apply ({_who(live)}); the last apply left it inactive."
     else:
@@ -322,13 +338,13 @@ def _project_findings(base: _Baseline, snapshot: RegistrySnapshot) -> Iterator[F
         if not base.in_scope(spec.name):
             continue
         record = snapshot.projects.get(spec.name)
-        want = {**_strip(spec.to_json()), "state": "active"}
+        want = {**strip_locations(spec.to_json()), "state": "active"}
         if record is None:
             before: Any = want
             after: Any = None
             detail = "The project is gone from the registry."
         else:
-            before, after = diff_fields(want, {**_strip(record.spec.to_json()), "state": record.state})
+            before, after = diff_fields(want, {**strip_locations(record.spec.to_json()), "state": record.state})
             if not before and not after:
                 continue
             detail = "Project attributes were changed outside an apply."
@@ -342,7 +358,7 @@ def _domain_settings_findings(base: _Baseline, snapshot: RegistrySnapshot) -> It
         want_spec = desired.get((project, domain)) or DomainSettingsSpec(project=project, domain=domain)
         live = snapshot.domain_settings.get((project, domain))
         have_spec = live or DomainSettingsSpec(project=project, domain=domain)
-        before, after = diff_fields(_strip(want_spec.to_json()), _strip(have_spec.to_json()))
+        before, after = diff_fields(strip_locations(want_spec.to_json()), strip_locations(have_spec.to_json()))
         if not before and not after:
             continue
         yield Finding(
@@ -358,26 +374,7 @@ def _domain_settings_findings(base: _Baseline, snapshot: RegistrySnapshot) -> It
 
 
 # ---------------------------------------------------------------- helpers
-def _strip(value: Any) -> Any:
-    """JSON without declaration locations (they do not change behaviour)."""
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in _LOCATION_KEYS}
-    if isinstance(value, list | tuple):
-        return [_strip(v) for v in value]
-    return value
-
-
-def diff_fields(before: Any, after: Any, path: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-    """The fields that differ, as dotted paths: ``({"requests.cpu": "1"}, {"requests.cpu": "2"})``."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        b_out: dict[str, Any] = {}
-        a_out: dict[str, Any] = {}
-        for key in sorted(set(before) | set(after)):
-            sub = f"{path}.{key}" if path else str(key)
-            b, a = diff_fields(before.get(key), after.get(key), sub)
-            b_out.update(b)
-            a_out.update(a)
-        return b_out, a_out
-    if before == after:
-        return {}, {}
-    return {path or "value": before}, {path or "value": after}
+def diff_fields(before: Any, after: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The leaves that differ, by address: ``({"requests.cpu": "1"}, {"requests.cpu": "2"})``."""
+    changes = structural_diff(before, after, unordered=SPEC_UNORDERED)
+    return {c.path or "value": c.before for c in changes}, {c.path or "value": c.after for c in changes}

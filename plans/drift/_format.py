@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flowctl.plans.drift._model import DriftReport
+from flowctl.plans.drift._model import DriftReport, Finding, Group
+
+_SEVERITY_RANK = {"error": 0, "warning": 1}
+_DIGEST = re.compile(r'^"?sha256:[0-9a-f]+"?$')
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,21 @@ def field_rows(before: Any, after: Any) -> list[FieldRow]:
             for key in sorted(set(b) | set(a))
         ]
     return [FieldRow("value", value_text(before), value_text(after))]
+
+
+def is_digest(text: str) -> bool:
+    """``"sha256:9f8e…"``: a value the HTML view keeps on one line."""
+    return bool(_DIGEST.match(text))
+
+
+def by_severity(groups: list[Group]) -> list[Group]:
+    """Groups with an error first, and inside each group errors before warnings (then by address)."""
+    def rank(finding: Finding) -> int:
+        return _SEVERITY_RANK.get(finding.severity, len(_SEVERITY_RANK))
+
+    ordered = [Group(g.project, g.domain, tuple(sorted(g.findings, key=lambda f: (rank(f), f.address))))
+               for g in groups]
+    return sorted(ordered, key=lambda g: min((rank(f) for f in g.findings), default=len(_SEVERITY_RANK)))
 
 
 def when(moment: datetime) -> str:

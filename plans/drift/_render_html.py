@@ -1,5 +1,7 @@
 """The HTML view: one self-contained page (inline CSS, no scripts, no external assets).
 
+Project/domains with errors come first and, inside each, errors before warnings; digests stay on one line.
+
 Rendered with Jinja2 from ``templates/report.html.j2`` with autoescaping, so registry content
 (names, reasons, spec values) cannot inject markup.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowctl.plans.drift._format import field_rows, header_lines, value_text, when
+from flowctl.plans.drift._format import by_severity, field_rows, header_lines, is_digest, value_text, when
 from flowctl.plans.drift._model import DriftReport
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -28,7 +30,8 @@ def render_html(report: DriftReport) -> str:
     template = env.get_template("report.html.j2")
     return template.render(
         report=report,
-        groups=report.groups(),
+        groups=by_severity(report.groups()),
+        is_digest=is_digest,
         header=header_lines(report),
         legend=list(report.symbols_used()),
         field_rows=field_rows,

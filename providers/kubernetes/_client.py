@@ -2,7 +2,7 @@
 
 - Configuration: a kubeconfig (path and context selectable) or the in-cluster service account.
 - Retries: 429, 5xx and broken connections are retried with exponential backoff and full jitter
-  (``Retry-After`` honoured); creating a Job is safe to retry because its name is deterministic.
+  (tenacity; ``Retry-After`` honoured); creating a Job is safe to retry because its name is deterministic.
 - Errors: ``ApiException`` and urllib3 errors never leave this package. They become
   :class:`KubernetesApiError` (a :class:`~flowctl._errors.ProviderError`) whose message says what
   was refused and how to fix it: the verb and resource a service account lacks (401/403), the
@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import ProviderError
 from flowctl.providers._interface import ProviderFailure
 from flowctl.providers.kubernetes._settings import KubernetesSettings
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 CONNECTION_ERROR = 0  # KubernetesApiError.status when no HTTP response came back
@@ -42,6 +44,7 @@ class KubernetesApiError(ProviderError):
         self.namespace = namespace
         self.name = name
         self.server_message = server_message
+        self.retry_after: float | None = None  # seconds the server asked to wait (429/503 ``Retry-After``)
 
     @property
     def retryable(self) -> bool:
@@ -81,7 +84,7 @@ def load_api_client(settings: KubernetesSettings) -> Any:
             detail=f"{exc}\nSet KUBECONFIG / --kubeconfig (and --context or FLOWCTL_KUBE_CONTEXT), "
             "or run inside a pod with a service account.",
         ) from None
-    configuration.retries = 0  # retries are ours (below), with backoff and jitter
+    configuration.retries = 0  # retries are ours (``KubeClient.call``), with backoff and jitter
     return client.ApiClient(configuration)
 
 
@@ -121,27 +124,43 @@ class KubeClient:
     # ------------------------------------------------------------------ calls
     def call(self, verb: str, resource: str, method: Callable[..., Any], *args: Any, namespace: str | None = None,
              name: str | None = None, raw: bool = False, **kwargs: Any) -> Any:
-        """``method(*args, **kwargs)`` with retries; JSON decoded (text when ``raw``)."""
-        attempt = 0
-        while True:
+        """``method(*args, **kwargs)`` with retries (tenacity); JSON decoded (text when ``raw``)."""
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+        def once() -> Any:
             try:
                 response = method(*args, _preload_content=False, _request_timeout=self.settings.request_timeout, **kwargs)
-                data = response.data
-                text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)
-                return text if raw else (json.loads(text) if text.strip() else {})
             except Exception as exc:
                 error = translate(exc, verb=verb, resource=resource, namespace=namespace, name=name)
                 if error is None:
                     raise
-                if not error.retryable or attempt >= self.settings.max_retries:
-                    raise error from None
-                self._sleep(self.backoff(attempt, _retry_after(exc)))
-                attempt += 1
+                error.retry_after = _retry_after(exc)
+                raise error from None
+            data = response.data
+            text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)
+            return text if raw else (json.loads(text) if text.strip() else {})
+
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, KubernetesApiError) and e.retryable),
+            stop=stop_after_attempt(self.settings.max_retries + 1),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(once)
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        return self.backoff(state.attempt_number - 1, getattr(error, "retry_after", None))
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Full jitter: uniform in [0, min(max, base * 2**attempt)]; at least ``Retry-After``."""
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * (2 ** attempt))
-        delay = random.uniform(0, ceiling)
+        from tenacity import RetryCallState, Retrying, wait_random_exponential
+
+        state = RetryCallState(Retrying(), None, (), {})
+        state.attempt_number = attempt + 1
+        jitter = wait_random_exponential(multiplier=self.settings.backoff_base, max=self.settings.backoff_max)
+        delay = jitter(state)
         return max(delay, retry_after) if retry_after is not None else delay
 
     def watch(self, method: Callable[..., Any], *args: Any, resource: str, namespace: str | None,

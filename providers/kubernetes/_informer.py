@@ -22,8 +22,10 @@ class Informer:
     ``field_selector``."""
 
     def __init__(self, client: KubeClient, *, resource: str, namespace: str, label_selector: str = "",
-                 field_selector: str = "", list_method: Callable[[], Callable[..., Any]]) -> None:
+                 field_selector: str = "", list_method: Callable[[], Callable[..., Any]],
+                 on_change: Callable[[], None] | None = None) -> None:
         self.client = client
+        self._on_change = on_change  # called (on the informer's thread) after each event is cached
         self.resource = resource
         self.namespace = namespace
         self.label_selector = label_selector
@@ -116,6 +118,8 @@ class Informer:
             elif event["type"] == "DELETED":
                 with self._lock:
                     self._objects.pop(meta.get("name", ""), None)
+            if self._on_change is not None and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                self._on_change()
             if self._stop.is_set():
                 break
         return version

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from flowctl import _blobstore as blobs
@@ -67,6 +68,7 @@ class KubernetesProvider:
         self.watch = watch
         self._informers: dict[tuple[str, str], Informer] = {}
         self._lock = threading.Lock()
+        self._subscribers: list[Callable[[], None]] = []
 
     @classmethod
     def from_config(cls, config: Config) -> KubernetesProvider:
@@ -159,6 +161,18 @@ class KubernetesProvider:
             informer.stop()
         self.client.close()
 
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from a watch thread) whenever a watched Job, pod or event changes:
+        the controller reacts to the Job watch instead of waiting for its next poll."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def _changed(self) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            callback()
+
     # ------------------------------------------------------------------ helpers
     def informer(self, namespace: str, resource: str) -> Informer:
         """The (started) informer for ``jobs``, ``pods`` or ``events`` (the Jobs' FailedCreate) in ``namespace``."""
@@ -167,7 +181,7 @@ class KubernetesProvider:
             if key not in self._informers:
                 self._informers[key] = Informer(self.client, resource=resource, namespace=namespace,
                                                 list_method=lambda: self._list_method(resource),
-                                                **_INFORMED[resource]).start()
+                                                on_change=self._changed, **_INFORMED[resource]).start()
             return self._informers[key]
 
     def _list_method(self, resource: str) -> Any:

@@ -1,17 +1,20 @@
 """Process handles that survive a controller restart: ``pid:start_ticks:deadline``.
 
 A pid alone is not an identity (pids are reused), so the handle also records the process start time
-from ``/proc/<pid>/stat`` (clock ticks since boot). ``deadline`` is the epoch second after which
+(psutil; clock ticks since boot, as ``/proc/<pid>/stat`` has it). ``deadline`` is the epoch second after which
 the attempt is killed (``0`` for none), so a restarted controller still enforces timeouts.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import time
 from dataclasses import dataclass
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass(frozen=True)
@@ -30,38 +33,39 @@ class ProcessHandle:
 
 
 def start_ticks(pid: int) -> int:
-    """Start time of ``pid`` in clock ticks since boot, or -1 when it is gone (0 off Linux)."""
+    """Start time of ``pid`` in clock ticks since boot (psutil), or -1 when it is gone.
+
+    The unit is the one ``/proc/<pid>/stat`` reports, so handles recorded by earlier versions still match.
+    """
+    import psutil
+
     try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read().decode(errors="replace")
-    except FileNotFoundError:
+        created = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
         return -1
-    except OSError:
+    except psutil.Error:
         return 0
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[19])  # field 22 of stat; fields[0] is field 3 (state)
+    return round((created - _boot_time()) * _CLOCK_TICKS)
 
 
-def _state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().decode(errors="replace").rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return ""
+@functools.cache
+def _boot_time() -> float:
+    import psutil
+
+    return psutil.boot_time()
 
 
 def is_alive(handle: ProcessHandle) -> bool:
     """True while the very process of ``handle`` runs (not a zombie, not a reused pid)."""
-    if not os.path.exists("/proc/self/stat"):  # not Linux: fall back to signal 0
-        try:
-            os.kill(handle.pid, 0)
-        except OSError:
-            return False
-        return True
+    import psutil
+
     ticks = start_ticks(handle.pid)
     if ticks < 0 or (handle.start_ticks and ticks != handle.start_ticks):
         return False
-    return _state(handle.pid) not in ("Z", "X", "")
+    try:
+        return psutil.Process(handle.pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
+        return False
 
 
 def kill_tree(handle: ProcessHandle, *, grace: float = 0.5) -> None:

@@ -10,6 +10,9 @@
 * The attempt sees only its declared environment and secrets plus a short allow-list (``_env``).
 * Logs (stdout and stderr), the lock and the pid file go to the attempt's blob-store folder when the
   blob store is a local folder, else to ``{log_dir}/{project}/{domain}/{execution}/{node}/{attempt}/``.
+* ``subscribe(callback)``: from then on a thread waits on every attempt process it knows of (started
+  or adopted, through pidfds: ``_watch``) and calls the callbacks as soon as one exits or passes its
+  deadline, so the controller need not poll to notice.
 * The handle is ``pid:start_ticks:deadline`` and the attempt's ``outputs.json`` / ``error.json`` are
   the source of truth, so a restarted controller can ask for the status of attempts it did not start.
 """
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flowctl import _blobstore as blobs
@@ -41,8 +45,10 @@ from flowctl.providers._interface import (
     SubmitResponse,
 )
 from flowctl.providers.local._claim import claim
-from flowctl.providers.local._env import MissingSecret, attempt_environment
+from flowctl.providers.local._env import MissingSecret, attempt_environment, passthrough
+from flowctl.providers.local._forkserver import ForkServer, ForkServerError, enabled
 from flowctl.providers.local._process import ProcessHandle, is_alive, kill_tree, start_ticks
+from flowctl.providers.local._watch import ExitWatcher
 
 log = logging.getLogger("flowctl.providers.local")
 
@@ -60,6 +66,7 @@ class LocalProvider:
         log_dir: Path | None = None,
         python: str | None = None,
         extra_env: dict[str, str] | None = None,
+        fork: bool | None = None,
     ) -> None:
         self.blobs = blobs.BlobStore(blob_store)
         self.slots = slots if slots is not None else max(2, os.cpu_count() or 2)
@@ -67,8 +74,13 @@ class LocalProvider:
         self.python = python or sys.executable
         self.extra_env = dict(extra_env or {})
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
-        self._children: dict[str, subprocess.Popen[bytes]] = {}
+        # the processes we started: a Popen, or the handle of a fork of the fork server (it reaps them)
+        self._children: dict[str, subprocess.Popen[bytes] | ProcessHandle] = {}
         self._lock = threading.Lock()
+        use_fork = enabled(os.environ) if fork is None else fork
+        self._fork = ForkServer(self.python, passthrough(os.environ)) if use_fork and _can_fork() else None
+        self._callbacks: list[Callable[[], None]] = []
+        self._watcher: ExitWatcher | None = None  # made by the first subscribe
 
     # ------------------------------------------------------------ helpers
     def _folder(self, ref: AttemptRef) -> Path:
@@ -80,9 +92,37 @@ class LocalProvider:
         """Attempts started by this provider that are still running."""
         with self._lock:
             for key, child in list(self._children.items()):
-                if child.poll() is not None:
+                if not _running(child):
                     del self._children[key]
             return len(self._children)
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from the watcher thread) whenever an attempt process exits or passes its deadline."""
+        with self._lock:
+            self._callbacks.append(callback)
+            if self._watcher is None:
+                self._watcher = ExitWatcher(self._poll, self._notify)
+            known = list(self._children)
+        for handle in known:
+            self._watch(handle)
+
+    def _notify(self) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("an attempt-status subscriber failed")
+
+    def _watch(self, handle: str) -> None:
+        watcher = self._watcher
+        if watcher is None:
+            return
+        try:
+            watcher.watch(ProcessHandle.parse(handle))
+        except ValueError:
+            return
 
     # ------------------------------------------------------------ protocol
     def submit(self, request: SubmitRequest) -> SubmitResponse:
@@ -96,6 +136,7 @@ class LocalProvider:
                                                       retryable=isinstance(exc, OSError)))
         if isinstance(found, str):
             log.info("attempt %s was started before: adopting it", _ref_text(request.ref))
+            self._watch(found)
             return SubmitResponse(found, adopted=True)
         if found is None:
             return _throttled("the attempt's process is starting and has not recorded its pid yet")
@@ -127,18 +168,35 @@ class LocalProvider:
                 blobs.write_json(spec_uri, request.task)
             log_fd = os.open(folder / blobs.LOGS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
             try:
-                child = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=subprocess.STDOUT, env=env,
-                    start_new_session=True, close_fds=True, pass_fds=(lock_fd,),
-                )
+                child = self._start(command, env, lock_fd, log_fd, deadline)
             finally:
                 os.close(log_fd)
+        except ForkServerError as exc:  # it may have started: the next submit adopts it or starts it once
+            return _throttled(f"{exc}; the attempt is looked for again at the next submit")
         except OSError as exc:
             return SubmitResponse("", ProviderFailure("system", "StartFailed", f"cannot start the attempt: {exc}", True))
-        handle = str(ProcessHandle(child.pid, max(start_ticks(child.pid), 0), deadline))
+        handle = str(child) if isinstance(child, ProcessHandle) else str(
+            ProcessHandle(child.pid, max(start_ticks(child.pid), 0), deadline))
         with self._lock:
             self._children[handle] = child
+        self._watch(handle)
         return SubmitResponse(handle)
+
+    def _start(self, command: list[str], env: dict[str, str], lock_fd: int, log_fd: int,
+               deadline: float) -> subprocess.Popen[bytes] | ProcessHandle:
+        """A fork of the fork server when there is one (``_forkserver``), else a fresh interpreter."""
+        if self._fork is not None and self._fork.suits(env):
+            try:
+                pid, ticks = self._fork.spawn(command[3:], env, os.getcwd(), lock_fd, log_fd)
+                return ProcessHandle(pid, ticks, deadline)
+            except ForkServerError as exc:
+                if exc.delivered:
+                    raise
+                log.warning("%s; starting the attempt as a new process", exc)
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True, close_fds=True, pass_fds=(lock_fd,),
+        )
 
     def status(self, ref: AttemptRef, handle: str) -> StatusResponse:
         outputs_uri = self._outputs_uri(ref, handle)
@@ -159,6 +217,7 @@ class LocalProvider:
                 doc = error_document("user", TIMEOUT, message, "", True)
                 blobs.write_json(error_uri(outputs_uri), doc)  # the document stays the source of truth
                 return StatusResponse("failed", failure_from_document(doc))
+            self._watch(handle)  # adopted by a restarted controller: watched from its first look
             return StatusResponse("running")
         code = self._exit_code(handle)
         self._reap(handle)
@@ -198,8 +257,14 @@ class LocalProvider:
         """Forget the children; running attempts keep running (a restarted controller adopts them)."""
         with self._lock:
             for child in self._children.values():
-                child.poll()
+                _running(child)
             self._children.clear()
+            watcher, self._watcher = self._watcher, None
+            self._callbacks.clear()
+        if watcher is not None:
+            watcher.close()
+        if self._fork is not None:
+            self._fork.close()  # the server exits; the attempts it started keep running
 
     # ------------------------------------------------------------ internals
     def _outputs_uri(self, ref: AttemptRef, handle: str) -> str:
@@ -220,12 +285,12 @@ class LocalProvider:
         with self._lock:
             child = self._children.get(handle)
         if child is not None:
-            child.poll()
+            _running(child)
 
     def _reap(self, handle: str) -> None:
         with self._lock:
             child = self._children.pop(handle, None)
-        if child is not None:
+        if isinstance(child, subprocess.Popen):
             try:
                 child.wait(timeout=1)
             except subprocess.TimeoutExpired:
@@ -234,7 +299,18 @@ class LocalProvider:
     def _exit_code(self, handle: str) -> str:
         with self._lock:
             child = self._children.get(handle)
-        return f"status {child.returncode}" if child is not None and child.returncode is not None else "status unknown"
+        if isinstance(child, subprocess.Popen) and child.returncode is not None:
+            return f"status {child.returncode}"
+        return "status unknown"
+
+
+def _running(child: subprocess.Popen[bytes] | ProcessHandle) -> bool:
+    """Still running (a finished Popen child is reaped by the look)."""
+    return child.poll() is None if isinstance(child, subprocess.Popen) else is_alive(child)
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "SOCK_SEQPACKET")
 
 
 def failure_from_document(doc: dict[str, object]) -> ProviderFailure:

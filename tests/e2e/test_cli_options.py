@@ -40,6 +40,7 @@ def _registry(tmp: Path) -> list[str]:
         (["lock", "list", "-o", "xml"], "'xml' is not one of 'table', 'json'"),
         (["get", "workflows", "-o", "xml"], "'xml' is not one of"),
         (["drift", "--format", "pdf"], "'pdf' is not one of"),
+        (["drift", "-o", "pdf"], "'pdf' is not one of text, json, markdown, html"),
         (["controller", "--slots", "-1", "--once"], "'--slots': -1 is out of range: use a whole number from 1"),
         (["controller", "--slots", "0", "--once"], "'--slots': 0 is out of range"),
         (["controller", "--poll-interval", "0", "--once"], "'--poll-interval': 0 is out of range"),
@@ -93,7 +94,7 @@ def test_a_saved_plan_is_written_whole_and_private(manifest: Path) -> None:
 
 def test_drift_output_to_an_unwritable_path_is_a_diagnostic(manifest: Path) -> None:
     assert invoke("apply", ".", "--version", "v1", "--auto-approve", *_registry(manifest), cwd=manifest).code == 0
-    result = invoke("drift", ".", "--output", "/proc/drift.html", "--format", "html", *_registry(manifest),
+    result = invoke("drift", ".", "--out", "/proc/drift.html", "-o", "html", *_registry(manifest),
                     cwd=manifest)
     assert_diagnostic(result, "Cannot write the drift report to /proc/drift.html")
 

@@ -1,6 +1,6 @@
 """``flowctl drift`` end to end: a manifest applied by the CLI, changed out of band, reported.
 
-Exit codes through a real subprocess (``python -m flowctl drift``); formats, --output and --accept
+Exit codes through a real subprocess (``python -m flowctl drift``); formats, --out and --accept
 through Typer's CliRunner (in-process, fast).
 """
 
@@ -98,7 +98,7 @@ def test_formats_and_output_file(applied: Applied, app: typer.Typer, tmp_path: P
     assert md.exit_code == 2  # type: ignore[attr-defined]
     assert md.stdout.startswith("## flowctl drift: drift detected")  # type: ignore[attr-defined]
     out = tmp_path / "reports" / "drift.html"
-    html = invoke(app, *args, "--format", "html", "--output", str(out))
+    html = invoke(app, *args, "-o", "html", "--out", str(out))
     assert html.exit_code == 2  # type: ignore[attr-defined]
     assert html.stdout == ""  # type: ignore[attr-defined]
     assert f"Report written to {out}" in html.stderr  # type: ignore[attr-defined]
@@ -140,3 +140,37 @@ def test_manual_registration_and_refresh(applied: Applied, app: typer.Typer) -> 
     finally:
         store.close()
     assert invoke(app, str(applied.root), "--registry", applied.url).exit_code == 0  # type: ignore[attr-defined]
+
+
+ADHOC_FLOWS = """
+from flowctl import task, workflow
+
+
+@task
+def triple(x: int) -> int:
+    return 3 * x
+
+
+@task
+def plus_one(x: int) -> int:
+    return x + 1
+
+
+@workflow
+def adhoc(x: int = 2) -> int:
+    return plus_one(x=triple(x=x))
+"""
+
+
+def test_ad_hoc_remote_runs_are_not_drift(applied: Applied) -> None:
+    """`flowctl run --remote` registers what it runs (managed_by `flowctl run --remote`): no manifest
+    declares those versions, so nothing differs from one; a manifest's own workflow run ad hoc neither."""
+    adhoc = applied.root.parent / "adhoc"
+    adhoc.mkdir()
+    (adhoc / "adhoc_flows.py").write_text(ADHOC_FLOWS)
+    for args in (("../adhoc/adhoc_flows.py", "adhoc"), ("manifest.py", "wf")):
+        launched = flowctl("run", "--remote", *args, "-p", "demo", "-d", "development", cwd=applied.root)
+        assert launched.returncode == 0, launched.stderr
+    drift = flowctl("drift", ".", cwd=applied.root)
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert "No drift. The world matches the last apply" in drift.stdout

@@ -212,3 +212,22 @@ def test_schedule_fires_exactly_once_with_a_controlled_clock(postgres_cli: Cli) 
     cli.run("backfill", f"{PROJECT}/{DOMAIN}/hourly", *window)
     assert len(store.list_executions(launch_plan="hourly")) == 4
     store.close()
+
+
+def test_show_logs_and_watch_number_attempts_from_1_and_point_at_the_users_file(sqlite_cli: Cli) -> None:
+    cli = sqlite_cli
+    register(cli.url, [flows.failing], bundle_uri=cli.uri)
+    name = cli.launch("flows.failing", "--x", "7")
+    cli.controller()
+    watched = cli.run("executions", "watch", name, check=1)  # exits with the phase's code
+    assert watched.stdout.splitlines()[-1].startswith(f"{name}: failed, 1 failed, ")
+    shown = cli.run("executions", "show", name).stdout
+    assert "attempts" in shown.splitlines()[3] and "flows.fail" in shown
+    assert "Error in n0 (flows.fail), attempt 1: USER:TaskFailed: Task `flows.fail` failed: ValueError: boom 7" in shown
+    assert 'File "flows.py", line ' in shown, shown  # the manifest's file, not the bundle cache
+    assert "bundle-cache" not in shown
+    logs = cli.run("executions", "logs", name, "--node", "n0", "--attempt", "1").stdout
+    assert logs.startswith("==> n0 attempt 1 (failed) <==") and "boom 7" in logs
+    assert cli.run("executions", "logs", name, "--attempt", "2").stdout == ""
+    unknown = cli.run("executions", "logs", name, "--node", "n9", check=1)
+    assert "has no attempts of node `n9`" in unknown.stderr and "Nodes with attempts: n0" in unknown.stderr

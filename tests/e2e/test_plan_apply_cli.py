@@ -49,10 +49,10 @@ def test_saved_plans_stale_plans_and_approval(registry_url: str, project: Path, 
     # a second plan, saved before the first is applied, goes stale
     assert flowctl("plan", ".", "--version", "v1", "--out", "also.plan", env=env, cwd=project).returncode == 0
 
-    no_tty = flowctl("apply", "v1.plan", env=env, cwd=project)
+    no_tty = flowctl("apply", ".", "--version", "v1", env=env, cwd=project)
     assert no_tty.returncode == 1 and "stdin is not a terminal" in no_tty.stderr
 
-    applied = flowctl("apply", "v1.plan", "--auto-approve", env=env, cwd=project)
+    applied = flowctl("apply", "v1.plan", env=env, cwd=project)  # a saved plan was reviewed: no question
     assert applied.returncode == 0, applied.stderr
     assert "Apply complete! 14 registered, 3 changed, 0 deactivated." in applied.stdout
 
@@ -101,7 +101,7 @@ def test_json_and_markdown_output(project: Path, tmp_path: Path, sqlite_url: str
     result = flowctl("plan", ".", "--version", "v1", "--json", env=env, cwd=project)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["format_version"] == "1.1"
+    assert document["format_version"] == "1.2"
     assert document["summary"]["register"] == 14 and document["registry"]["serial"] == 0
     assert {(p["domain"], p["state"], p["next_version"]) for p in document["promotions"]} == {
         ("staging", "waiting", "v1"), ("production", "waiting", None)}
@@ -146,6 +146,7 @@ def test_lock_contention_between_two_processes(registry_url: str, project: Path,
         refused = flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project)
         assert refused.returncode == 1, refused.stdout
         assert "other@ci:42" in refused.stderr
+        assert refused.stdout == ""  # the lock is taken before planning: no plan printed first
         waiting = subprocess.Popen([sys.executable, "-m", "flowctl", "apply", ".", "--version", "v1", "--auto-approve",
                                     "--lock-timeout", "60"], env=env, cwd=project, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -86,7 +86,7 @@ def test_plan_apply_launch_and_drift_through_the_server(setup: tuple[ServerProce
     shown = flowctl("executions", "get", execution["name"], "--json", env=env, cwd=project)
     assert json.loads(clean(shown, 0))["outputs"] == {"o0": [-0.7071067811865475, 0.0, 0.7071067811865475]}
     logs = clean(flowctl("executions", "logs", execution["name"], env=env, cwd=project), 0)
-    assert logs.count("==> ") == 3 and "==> n0 attempt 0 (succeeded) <==" in logs, logs
+    assert logs.count("==> ") == 3 and "==> n0 attempt 1 (succeeded) <==" in logs, logs
     assert "(no logs" not in logs, logs  # the stored logs were read (these tasks print nothing)
     bad = flowctl("launch", "my-ml-project", "development", SCALE, "--values", "nope", env=env, cwd=project)
     clean(bad, 1)

@@ -6,8 +6,11 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
 async function api(method, url, body) {
+  const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+  const csrf = $('meta[name="csrf-token"]');  // a signed-in console session: its CSRF token on every write
+  if (csrf) headers["X-CSRF-Token"] = csrf.content;
   const response = await fetch(url, {
-    method, headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    method, headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = response.status === 204 ? null : await response.json().catch(() => null);

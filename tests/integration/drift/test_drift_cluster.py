@@ -87,8 +87,8 @@ def test_cluster_drift(world: World, k8s: KubernetesDouble, settings: Kubernetes
         ("cluster_object_missing", "ml/production/cluster/ServiceAccount/flowctl-task"),
     ]
     changed = report.findings[1]
-    assert changed.before == {"spec.hard.requests.cpu": "16"} and changed.after == {
-        "spec.hard.requests.cpu": "64"
+    assert changed.before == {'spec.hard["requests.cpu"]': "16"} and changed.after == {
+        'spec.hard["requests.cpu"]': "64"
     }
     assert report.cluster_checked
 

@@ -224,7 +224,7 @@ def test_a_failing_attempt_is_retried_and_succeeds(world: World) -> None:
     (attempts,) = world.store.load_attempts(done.id).values()
     assert [(a.attempt, a.phase) for a in attempts] == [(0, "failed"), (1, "succeeded")]
     logs = world.cli("executions", "logs", done.name)
-    assert "attempt 0" in logs.stdout and "first attempts fail" in logs.stdout and "attempt 1" in logs.stdout
+    assert "attempt 1 (failed)" in logs.stdout and "first attempts fail" in logs.stdout and "attempt 2 (succeeded)" in logs.stdout
 
 
 def test_a_failure_keeps_its_log_after_the_job_is_gone(world: World) -> None:

@@ -23,6 +23,7 @@ from flowctl import task
 @task
 def hello(name: str) -> str:
     print("hello", name)
+    time.sleep(1)  # still running when the test submits a second attempt (a fork starts in ~50 ms)
     return "hi " + name
 
 @task

@@ -40,12 +40,13 @@ def register_flows(tmp: Path, url: str, blobs: str) -> None:
 class ServerProcess:
     """`flowctl server` as a subprocess; ``url`` is its base URL once started."""
 
-    def __init__(self, tmp: Path, registry: str, blobs: str, *, controller: bool = True, cwd: Path | None = None) -> None:
+    def __init__(self, tmp: Path, registry: str, blobs: str, *, controller: bool = True, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.tmp, self.registry, self.blobs = tmp, registry, blobs
         self.env = {
             **os.environ, "FLOWCTL_REGISTRY": registry, "FLOWCTL_BLOB_STORE": blobs, "FLOWCTL_PROVIDER": "local",
             "FLOWCTL_BUNDLE_CACHE": str(tmp / "bundle-cache"), "FLOWCTL_LEASE_SECONDS": "3",
-            "FLOWCTL_RETRY_BACKOFF": "0.05", "NO_COLOR": "1",
+            "FLOWCTL_RETRY_BACKOFF": "0.05", "NO_COLOR": "1", **(env or {}),
         }
         args = [PYTHON, "-m", "flowctl", "server", "--port", "0", "--poll-interval", "0.1"]
         self.log = tmp / "server.log"

@@ -124,3 +124,35 @@ def test_expiry_is_inclusive_then_reported() -> None:
     day_after = apply_acceptances(report, [acc], today=date(2026, 11, 24))
     assert day_after.findings == report.findings
     assert day_after.expired_acceptances[-1] == acc
+
+
+def test_problems_name_the_file_entry_and_field_and_a_misspelt_field_gets_a_hint() -> None:
+    text = """
+- address: ml
+  reason: r
+  owner: o
+  expiry: 2026-01-01
+- address: ml
+  reason: r
+  owner: o
+  expires: "2026-13-01"
+"""
+    with pytest.raises(InputError) as info:
+        parse_acceptances(text, source="accept.yaml")
+    problems = [(d.summary, d.source) for d in info.value.diagnostics]
+    assert problems == [
+        ("Accept entry 1 lacks expires", "accept.yaml (entry 1), field expires"),
+        ("Unknown field `expiry` in accept entry 1", "accept.yaml (entry 1), field expiry"),
+        ("Invalid expiry date `2026-13-01` in accept entry 2", "accept.yaml (entry 2), field expires"),
+    ]
+    assert info.value.diagnostics[1].detail.startswith("Did you mean `expires`?")
+
+
+def test_yaml_timestamps_count_by_their_day() -> None:
+    (entry,) = parse_acceptances("- {address: ml, reason: r, owner: 7, expires: 2026-12-31T23:00:00}")
+    assert entry.expires == date(2026, 12, 31) and entry.owner == "7"
+
+
+def test_an_impossible_yaml_date_is_an_input_error_not_a_crash() -> None:
+    with pytest.raises(InputError, match=r"is not valid YAML: month must be in 1\.\.12"):
+        parse_acceptances("- {address: ml, reason: r, owner: o, expires: 2026-13-01}", source="accept.yaml")

@@ -379,8 +379,8 @@ def test_cluster_objects_missing_changed_extra_and_orphaned_jobs() -> None:
     ]
     changed = report.findings[1]
     assert (changed.before, changed.after) == (
-        {"spec.hard.requests.cpu": "16"},
-        {"spec.hard.requests.cpu": "32"},
+        {'spec.hard["requests.cpu"]': "16"},
+        {'spec.hard["requests.cpu"]': "32"},
     )
     assert report.cluster_checked
 
@@ -431,3 +431,21 @@ def test_baseline_layers_promotions_on_the_last_full_apply() -> None:
     assert acts == {("development", "nightly"): "v1", ("production", "nightly"): "v2"}
     assert select_baseline(history).managed_projects == frozenset({"web", "ml"})
     assert select_baseline([]).desired is None
+
+
+def test_a_hand_switch_of_a_promoted_activation_shows_the_versions() -> None:
+    from flowctl.spec import ActivationSpec
+
+    base = desired_state()
+    follow = ActivationSpec(project="ml", domain="production", name="nightly", version=None,
+                            promoted_from="development")
+    acts = (*(a for a in base.activations if a.domain != "production"), follow)
+    snapshot = snapshot_after_apply(base)
+    active = dict(snapshot.active_launch_plans)
+    active[("ml", "production", "nightly")] = ActivationRecord("ml", "production", "nightly", "v0", NOW, "manual")
+    report = detect(replace(snapshot, active_launch_plans=active),
+                    desired=base.model_copy(update={"activations": acts}))
+    (finding,) = report.findings
+    assert (finding.before, finding.after) == ({"active_version": "v1"}, {"active_version": "v0"})
+    assert "promoted from" not in str(finding.before)
+    assert "the last apply had it follow development, which runs v1" in finding.detail

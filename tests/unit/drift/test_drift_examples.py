@@ -15,7 +15,7 @@ def test_ci_example_runs_drift_uploads_html_and_fails_on_drift() -> None:
     assert triggers["schedule"][0]["cron"]
     steps = doc["jobs"]["drift"]["steps"]
     run = next(s for s in steps if s.get("id") == "drift")["run"]
-    assert "flowctl drift . --format html --output drift.html" in run
+    assert "flowctl drift . -o html --out drift.html" in run
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["if"] == "always()" and "drift.html" in upload["with"]["path"]
     fail = next(s for s in steps if s.get("name") == "Fail on drift")

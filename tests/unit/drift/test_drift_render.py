@@ -208,3 +208,25 @@ def test_html_of_a_clean_report() -> None:
     html = render_html(clean_report())
     assert 'class="status clean"' in html and "No drift" in html
     assert 'class="finding"' not in html
+
+
+def test_html_puts_errors_first_and_keeps_digests_on_one_line() -> None:
+    from flowctl.plans.drift import Finding, FindingKind
+
+    digest = "sha256:" + "ab" * 32
+    findings = (
+        Finding(FindingKind.REGISTERED_OUTSIDE_APPLY, "ads/dev/task/a.t@hotfix", None,
+                {"digest": digest, "version": "hotfix"}, "by hand", "warning", "ads", "dev"),
+        Finding(FindingKind.REGISTERED_OUTSIDE_APPLY, "ml/dev/launch_plan/a@x", None, {"version": "x"},
+                "by hand", "warning", "ml", "dev"),
+        Finding(FindingKind.ACTIVATION_CHANGED, "ml/dev/launch_plan/z", {"active_version": "v1"},
+                {"active_version": "v0"}, "switched", "error", "ml", "dev"),
+    )
+    report = replace(clean_report(), findings=findings)
+    parser = _Collect()
+    parser.feed(render_html(report))
+    rows = [a["data-severity"] for t, a in parser.tags if t == "tr" and a.get("class") == "finding"]
+    assert rows == ["error", "warning", "warning"]  # ml/dev (has an error) first, its error before its warning
+    cells = [a.get("class") for t, a in parser.tags if t == "td" and "value" in (a.get("class") or "")]
+    assert "value digest" in cells
+    assert digest in render_html(report)

@@ -35,3 +35,45 @@ def test_backoff_is_exponential_with_full_jitter_and_honours_retry_after() -> No
     for attempt in range(8):
         assert 0 <= client.backoff(attempt) <= min(4.0, 0.5 * 2**attempt)
     assert client.backoff(0, retry_after=3.0) >= 3.0
+
+
+class _Response:
+    data = b'{"kind": "Job"}'
+
+
+def _flaky(failures: list[int], retry_after: str | None = None) -> object:
+    from kubernetes.client.exceptions import ApiException
+
+    def method(*args: object, **kwargs: object) -> _Response:
+        if failures:
+            error = ApiException(status=failures.pop(0), reason="Unavailable")
+            error.headers = {"Retry-After": retry_after} if retry_after else {}
+            raise error
+        return _Response()
+
+    return method
+
+
+def test_call_retries_what_is_retryable_with_backoff_then_succeeds() -> None:
+    sleeps: list[float] = []
+    client = KubeClient(KubernetesSettings(max_retries=3, backoff_base=0.5, backoff_max=4.0), api_client=object(),
+                        sleep=sleeps.append)
+    assert client.call("get", "jobs", _flaky([503, 429], retry_after="2")) == {"kind": "Job"}  # type: ignore[arg-type]
+    assert len(sleeps) == 2 and all(s >= 2.0 for s in sleeps)
+
+
+def test_call_gives_up_after_max_retries_and_never_retries_a_refusal() -> None:
+    import pytest
+
+    from flowctl.providers.kubernetes._client import KubernetesApiError
+
+    sleeps: list[float] = []
+    client = KubeClient(KubernetesSettings(max_retries=2, backoff_base=0.1, backoff_max=1.0), api_client=object(),
+                        sleep=sleeps.append)
+    with pytest.raises(KubernetesApiError) as exhausted:
+        client.call("get", "jobs", _flaky([503, 503, 503, 503]))  # type: ignore[arg-type]
+    assert exhausted.value.status == 503 and len(sleeps) == 2 and all(0 <= s <= 1.0 for s in sleeps)
+    sleeps.clear()
+    with pytest.raises(KubernetesApiError) as refused:
+        client.call("create", "jobs", _flaky([403]), name="j")  # type: ignore[arg-type]
+    assert refused.value.status == 403 and sleeps == []

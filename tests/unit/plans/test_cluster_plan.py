@@ -100,14 +100,15 @@ def test_a_changed_quota_and_a_removed_label_are_updates_with_before_and_after()
     assert "0 to create, 2 to update" in markdown and "```diff" in markdown
 
 
-def test_a_limit_range_list_is_compared_as_a_whole() -> None:
+def test_a_limit_range_list_is_compared_item_by_item() -> None:
     limits = {"apiVersion": "v1", "kind": "LimitRange",
               "metadata": {"name": "flowctl-limits", "namespace": "ml-dev", "labels": dict(LABELS)},
               "spec": {"limits": [{"type": "Container", "default": {"cpu": "1"}}]}}
     live = copy.deepcopy(limits)
     live["spec"]["limits"][0]["default"]["cpu"] = "2"
     plan = compute_cluster_plan({SCOPE: [limits]}, {SCOPE: [live]})
-    assert plan.changes[0].changed_fields == ("spec.limits",)
+    assert plan.changes[0].changed_fields == ("spec.limits[0].default.cpu",)
+    assert plan.changes[0].field_changes() == [("spec.limits[0].default.cpu", "2", "1")]
 
 
 def test_scopes_are_sorted_and_objects_of_other_scopes_do_not_match() -> None:

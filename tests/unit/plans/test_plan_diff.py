@@ -279,4 +279,4 @@ def test_promoted_launch_plan_with_overlays_at_an_old_version_warns_instead_of_f
     plan = compute_plan(state([2.0]), store.snapshot(), now=NOW)
     assert not plan.has_changes
     (warning,) = plan.warnings
-    assert "stays as registered" in warning.summary and "fixed_inputs.values.0: 1.0 -> 2.0" in warning.detail
+    assert "stays as registered" in warning.summary and "fixed_inputs.values[0]: 1.0 -> 2.0" in warning.detail

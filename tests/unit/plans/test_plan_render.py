@@ -91,7 +91,7 @@ def test_json_document():
                                         MemStore().snapshot(), now=NOW))
     wf = scale_workflow()
     assert {k: v for k, v in doc.items() if k != "changes"} == {
-        "format_version": "1.1",
+        "format_version": "1.2",
         "mode": "normal",
         "registry": {"lineage": "mem-lineage", "serial": 0},
         "manifest": {"id": "manifests:.", "version_source": "explicit"},
@@ -113,6 +113,7 @@ def test_json_document():
         "reason": "register_because_new_project", "before": None,
         "after": {"name": P, "description": "", "domains": ["development", "staging", "production"], "labels": {}},
         "attributes": [], "unchanged_attributes": 0, "promoted_from": None, "note": "", "source": "manifest.py:1",
+        "replaces": None,
     }
     assert workflow["address"] == f"{P}/development/workflow/{wf.name}@v1"
     assert workflow["after"] == {"digest": wf.digest(), "spec": wf.to_json()}
@@ -122,7 +123,7 @@ def test_json_document():
         "address": f"{P}/development/launch_plan/{wf.name}", "object_type": "activation", "action": "change",
         "symbol": "~", "reason": "change_because_activated", "before": None,
         "after": {"active_version": "v1", "schedule": None}, "attributes": [], "unchanged_attributes": 0,
-        "promoted_from": None, "note": "", "source": "manifest.py:1",
+        "promoted_from": None, "note": "", "source": "manifest.py:1", "replaces": None,
     }
 
 

@@ -1,7 +1,7 @@
 """The store API records who called, not what the client says, once the server knows the caller.
 
 The app is served by uvicorn in a thread of this process (a real socket on 127.0.0.1), so the test
-can stand in for access control by replacing ``actor_of``."""
+can stand in for the authenticator by replacing its ``identify``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import uvicorn
 
 from flowctl._address import EntityKind
 from flowctl._config import Config
-from flowctl.server import Actor, Services, _operations, create_app
+from flowctl._roles import Binding
+from flowctl.server import Actor, Services, create_app
 from flowctl.spec import digest_of
 from flowctl.state import ApplyRecord, ApprovalRecord, RegisterItem, SqlStore, open_store
 from flowctl.state import _wire as w
@@ -30,8 +31,8 @@ def served(tmp_path: Path) -> Iterator[tuple[httpx.Client, SqlStore]]:
     config = Config(flags={"registry.url": f"sqlite:///{tmp_path / 'r.db'}", "blob_store.url": str(tmp_path / "b")},
                     cwd=tmp_path)
     direct = open_store(config.registry_url)
-    server = uvicorn.Server(uvicorn.Config(create_app(Services.open(config)), host="127.0.0.1", port=0,
-                                           log_level="warning"))
+    app = create_app(Services.open(config))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -39,6 +40,7 @@ def served(tmp_path: Path) -> Iterator[tuple[httpx.Client, SqlStore]]:
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        client.app = app  # type: ignore[attr-defined]  # for tests that replace the caller
         yield client, direct
     server.should_exit = True
     thread.join(timeout=30)
@@ -78,7 +80,9 @@ def test_a_local_caller_is_trusted_like_a_database_user(served: tuple[httpx.Clie
 def test_an_authenticated_caller_is_recorded(served: tuple[httpx.Client, SqlStore],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     client, direct = served
-    monkeypatch.setattr(_operations, "actor_of", lambda request: Actor("ci-prod", "token", "10.1.2.3"))
+    caller = Actor("ci-prod", "token", "10.1.2.3", bindings=(Binding("token:ci-prod", "admin"),))
+    monkeypatch.setattr(client.app.state.authenticator, "identify",  # type: ignore[attr-defined]
+                        lambda request: caller)
     transaction(client)
     entity = direct.get_entity(EntityKind.TASK, "p", "development", "t", "v1")
     assert entity is not None and entity.created_by == "ci-prod@10.1.2.3"

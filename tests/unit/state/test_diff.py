@@ -1,12 +1,6 @@
 from __future__ import annotations
 
-from flowctl.state._diff import MAX_LINES, readable_path, spec_diff
-
-
-def test_readable_path() -> None:
-    assert readable_path("root['code']['code_digest']") == "code.code_digest"
-    assert readable_path("root['nodes'][0]['id']") == "nodes[0].id"
-    assert readable_path("root") == "(whole spec)"
+from flowctl.state._diff import MAX_LINES, spec_diff
 
 
 def test_changed_added_removed() -> None:
@@ -30,3 +24,12 @@ def test_long_values_and_many_lines_are_cut() -> None:
 
 def test_equal_specs_with_different_digests_say_so() -> None:
     assert "digest differs" in spec_diff({"a": 1}, {"a": 1}, label="task t")[0]
+
+
+def test_a_new_list_item_is_spelled_out_field_by_field() -> None:
+    old = {"notifications": []}
+    new = {"notifications": [{"kind": "slack", "phases": ["failed"]}]}
+    assert spec_diff(old, new, label="launch plan nightly") == [
+        "notifications[0].kind of launch plan nightly added: 'slack'",
+        "notifications[0].phases[0] of launch plan nightly added: 'failed'",
+    ]

@@ -1,0 +1,63 @@
+"""SQL per execution: a pass's writes go in one transaction, its reads in one; counted, not timed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from spec_flows import D, P, chain, register_specs
+from sqlalchemy import event
+
+from flowctl._blobstore import BlobStore
+from flowctl.engine import Controller, EngineContext, launch
+from flowctl.providers.testing import FakeProvider
+from flowctl.state._executions import open_execution_store
+
+
+class Counter:
+    def __init__(self, engine: Any) -> None:
+        self.statements: list[str] = []
+        self.commits = 0
+        self.engine = engine
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def stop(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements.append(statement.split(None, 1)[0].upper())
+
+    def _commit(self, _conn: Any) -> None:
+        self.commits += 1
+
+
+def _one_node_execution(registry_url: str, tmp_path: Path) -> Counter:
+    register_specs(registry_url, chain(1))
+    ctx = EngineContext(open_execution_store(registry_url), FakeProvider(lambda r: {"o0": 1}),
+                        BlobStore(str(tmp_path / "b")))
+    execution = launch(ctx.store, P, D, "chain1", {"x": 0})
+    controller = Controller(ctx, schedules=False, notifications=False)
+    counter = Counter(ctx.store.engine)
+    controller.step()  # FakeProvider's attempts end at submit: one step runs the execution
+    counter.stop()
+    done = ctx.store.get_execution(execution.id)
+    assert done is not None and done.phase == "succeeded" and done.outputs == {"o0": 1}
+    node = ctx.store.load_nodes(execution.id)["n0"]
+    attempts = ctx.store.load_attempts(execution.id)["n0"]
+    # what recovery needs is all there: the node's result and the attempt with its handle
+    assert node.phase == "succeeded" and [a.phase for a in attempts] == ["succeeded"] and attempts[0].handle
+    controller.shutdown()
+    return counter
+
+
+def test_a_one_node_execution_takes_few_statements_and_commits(registry_url: str, tmp_path: Path) -> None:
+    counter = _one_node_execution(registry_url, tmp_path)
+    # commits: the claim; the start (node and attempt rows, before the submit); the result with the
+    # execution's end. Statements: those plus one read of the execution's rows, the specs (cached
+    # after the first execution) and the domain settings. Before: 5 commits, 20 (SQLite) and 19
+    # (PostgreSQL) statements besides BEGIN.
+    assert counter.commits <= 3, counter.commits
+    data = [s for s in counter.statements if s != "BEGIN"]
+    assert len(data) <= 16, counter.statements

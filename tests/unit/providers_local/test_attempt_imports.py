@@ -1,0 +1,100 @@
+"""An attempt process imports only what running a task needs (issue 13): no spec models are built,
+no controller, registry or CLI modules are loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from flowctl.entrypoint import EXIT_USER
+from flowctl.sdk import definition_of
+
+# what an attempt must never load: the CLI, the registry, the controller, the cloud clients
+CONTROL_PLANE = {"typer", "click", "rich", "sqlalchemy", "sqlmodel", "alembic", "kubernetes", "fsspec", "croniter"}
+CONTROL_PLANE_FLOWCTL = {"flowctl.engine", "flowctl.state", "flowctl.cli", "flowctl.plans", "flowctl.server",
+                         "flowctl.providers.local._provider", "flowctl.spec._manifest"}
+
+REPORT = """
+import json, sys
+roots = sorted({m.split('.')[0] for m in sys.modules})
+flowctl_packages = sorted({'.'.join(m.split('.')[:2]) for m in sys.modules if m.startswith('flowctl.')}
+                          | {'.'.join(m.split('.')[:3]) for m in sys.modules if m.startswith('flowctl.')})
+built = []
+entities = sys.modules.get('flowctl.spec._entities')
+if entities is not None:
+    from pydantic import BaseModel
+    built = sorted(n for n, c in vars(entities).items()
+                   if isinstance(c, type) and issubclass(c, BaseModel) and c.__module__ == entities.__name__
+                   and c.__pydantic_complete__)
+print(json.dumps({'roots': roots, 'flowctl': flowctl_packages, 'built': built}))
+"""
+
+
+def _report(code: str, cwd: Path | None = None) -> dict[str, list[str]]:
+    result = subprocess.run([sys.executable, "-c", code + REPORT], capture_output=True, text=True, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    report: dict[str, list[str]] = json.loads(result.stdout.splitlines()[-1])
+    return report
+
+
+def test_the_attempt_entry_point_imports_no_spec_models_and_no_control_plane() -> None:
+    report = _report("import flowctl.providers.local._child, flowctl.entrypoint")
+    assert "pydantic" not in report["roots"] and "pydantic_core" not in report["roots"]
+    assert not CONTROL_PLANE & set(report["roots"])
+    assert "flowctl.spec._entities" not in report["flowctl"] and "flowctl.sdk" not in report["flowctl"]
+    assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
+
+
+def _write_attempt(tmp_path: Path, body: str) -> list[str]:
+    """A task module, its spec, inputs and the entrypoint arguments of one attempt of it."""
+    (tmp_path / "attempt_mod.py").write_text(textwrap.dedent(body))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import attempt_mod
+
+        spec = definition_of(attempt_mod.work).spec  # type: ignore[union-attr]
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("attempt_mod", None)
+    folder = tmp_path / "blobs" / "a"
+    folder.mkdir(parents=True)
+    (folder / "task.json").write_text(json.dumps(spec.to_json()))
+    (folder / "inputs.json").write_text(json.dumps({"x": 41}))
+    return ["--task-spec-uri", str(folder / "task.json"), "--inputs-uri", str(folder / "inputs.json"),
+            "--outputs-uri", str(folder / "outputs.json"), "--blob-store", str(tmp_path / "blobs")]
+
+
+def test_a_python_attempt_builds_no_spec_model_and_loads_no_control_plane(tmp_path: Path) -> None:
+    args = _write_attempt(tmp_path, """
+        from flowctl import Secret, current_context, task
+
+        @task(secret_requests=[Secret(group="db", key="password", env_var="DB_PASSWORD")])
+        def work(x: int) -> str:
+            ctx = current_context()
+            return f"{x + 1} {ctx.node_id} {ctx.secrets.get('db', 'password')}"
+    """)
+    run = ("import os\nos.environ.update(DB_PASSWORD='s3cret', FLOWCTL_ATTEMPT='p/development/e1/n0/0')\n"
+           f"from flowctl.entrypoint import main\nassert main({args!r}) == 0\n")
+    report = _report(run, cwd=tmp_path)
+    assert json.loads((tmp_path / "blobs" / "a" / "outputs.json").read_text()) == {"o0": "42 n0 s3cret"}
+    assert report["built"] == []  # the task spec was read as plain JSON
+    assert "pydantic" not in report["roots"]  # nor does `from flowctl import task` or moving an int load it
+    assert not CONTROL_PLANE & set(report["roots"])
+    assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
+
+
+def test_a_failing_attempt_still_writes_its_error_document_without_spec_models(tmp_path: Path) -> None:
+    args = _write_attempt(tmp_path, """
+        from flowctl import task
+
+        @task
+        def work(x: int) -> int:
+            raise ValueError(f"no {x}")
+    """)
+    report = _report(f"from flowctl.entrypoint import main\nassert main({args!r}) == {EXIT_USER}\n", cwd=tmp_path)
+    error = json.loads((tmp_path / "blobs" / "a" / "error.json").read_text())
+    assert error["kind"] == "user" and "ValueError: no 41" in error["message"]
+    assert report["built"] == []
