@@ -72,7 +72,8 @@ RULES: dict[str, Rule] = {
     # does, across projects: every call needs its action on every project (a global binding).
     **{f"store.{name}": Rule("read", "global") for name in (
         "snapshot", "entities", "entity", "history", "executions", "info", "locks", "spec", "version", "fires",
-        "execution_read", "execution_find", "execution_list", "execution_nodes", "execution_attempts")},
+        "execution_read", "execution_find", "execution_list", "execution_nodes", "execution_attempts",
+        "attempt_log")},
     **{f"store.{name}": Rule("deploy", "global") for name in (
         "transaction", "lock", "lock_heartbeat", "unlock", "bundle_put", "approve")},
     "store.execution_create": Rule("operate", "global"),
