@@ -18,7 +18,8 @@ from flowctl.server._permissions import RULES, Rule
 
 FASTAPI_OWN = {"GET /api/v1/openapi.json", "HEAD /api/v1/openapi.json"}
 FILL = {"domain": "development", "name": "run-x", "kind": "workflows", "version": "v1", "serial": "1",
-        "lock_id": "no-such-lock", "digest": "0" * 64, "execution_id": "no-such-id", "launch_plan": "flows.chain"}
+        "lock_id": "no-such-lock", "digest": "0" * 64, "execution_id": "no-such-id", "launch_plan": "flows.chain",
+        "node_id": "n0", "attempt": "1"}
 QUERY = {"execution.node": {"id": "n0"}, "execution.logs": {"node": "n0", "attempt": "1"},
          "store.execution_find": {"ref": "pa/development/run-x"}}
 BODY = {"execution.launch": {"inputs": {"a": 1, "b": 2}}, "launch_plan.activate": {"version": "v1"}}
