@@ -62,19 +62,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
     Setting("manifests.path", "FLOWCTL_MANIFESTS", None,
             "manifest file or folder of plan, apply and drift when no PATH is given"),
-    Setting("server.auth.enabled", "FLOWCTL_SERVER_AUTH", "false",
+    Setting("auth.enabled", "FLOWCTL_SERVER_AUTH", "false",
             "flowctl server: require tokens / OIDC sign-in (false: loopback clients only, unauthenticated)"),
-    Setting("server.auth.session_secret", "FLOWCTL_SESSION_SECRET", None,
+    Setting("auth.session_secret", "FLOWCTL_SESSION_SECRET", None,
             "flowctl server: key that signs console session cookies (unset: a new one per start)"),
-    Setting("server.auth.oidc.issuer", "FLOWCTL_OIDC_ISSUER", None, "OIDC issuer URL (enables OIDC sign-in)"),
-    Setting("server.auth.oidc.jwks_url", "FLOWCTL_OIDC_JWKS_URL", None,
+    Setting("auth.oidc.issuer", "FLOWCTL_OIDC_ISSUER", None, "OIDC issuer URL (enables OIDC sign-in)"),
+    Setting("auth.oidc.jwks_url", "FLOWCTL_OIDC_JWKS_URL", None,
             "OIDC JWKS URL (default: from the issuer's discovery document)"),
-    Setting("server.auth.oidc.audience", "FLOWCTL_OIDC_AUDIENCE", None, "OIDC audience (aud) of accepted JWTs"),
-    Setting("server.auth.oidc.groups_claim", "FLOWCTL_OIDC_GROUPS_CLAIM", "groups", "JWT claim listing the groups"),
-    Setting("server.auth.oidc.roles", "FLOWCTL_OIDC_ROLES", None,
+    Setting("auth.oidc.audience", "FLOWCTL_OIDC_AUDIENCE", None, "OIDC audience (aud) of accepted JWTs"),
+    Setting("auth.oidc.groups_claim", "FLOWCTL_OIDC_GROUPS_CLAIM", "groups", "JWT claim listing the groups"),
+    Setting("auth.oidc.roles", "FLOWCTL_OIDC_ROLES", None,
             "groups -> roles: GROUP=ROLE[@PROJECT[/DOMAIN]],... (inline table in flowctl.toml)"),
-    Setting("server.auth.oidc.client_id", "FLOWCTL_OIDC_CLIENT_ID", None, "OIDC client id of the console sign-in"),
-    Setting("server.auth.oidc.client_secret", "FLOWCTL_OIDC_CLIENT_SECRET", None,
+    Setting("auth.oidc.client_id", "FLOWCTL_OIDC_CLIENT_ID", None, "OIDC client id of the console sign-in"),
+    Setting("auth.oidc.client_secret", "FLOWCTL_OIDC_CLIENT_SECRET", None,
             "OIDC client secret (unset: a public client, PKCE only)"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -136,7 +136,7 @@ def unknown_keys(table: dict[str, Any], prefix: str = "") -> list[str]:
     for key, value in table.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, dict) and any(k.startswith(dotted + ".") for k in _BY_KEY):
-            found += unknown_keys(value, dotted + ".")  # a table of settings (``[server.auth]``)
+            found += unknown_keys(value, dotted + ".")  # a table of settings (``[auth]``)
         elif dotted not in _BY_KEY:
             found.append(dotted)
     return found

@@ -35,7 +35,7 @@ step "flowctl plan my_ml_project --out plan.out" \
 
 step "flowctl apply plan.out" \
   "Applies exactly the reviewed plan: development gets the commit; staging follows on the next apply."
-"$flowctl" apply plan.out --auto-approve | brief
+"$flowctl" apply plan.out | brief   # a saved plan was reviewed: no prompt
 
 step "flowctl apply my_ml_project" \
   "One step along the chain per apply: staging gets development's versions (same digests, never rebuilt)."

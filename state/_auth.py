@@ -35,6 +35,7 @@ PREFIX = "fct_"
 _FORMAT = re.compile(r"fct_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+TOUCH_SECONDS = 60
 TOKEN_HELP = "Create one with `flowctl token create --name NAME --role ROLE --project PROJECT`."
 
 
@@ -93,6 +94,7 @@ class AuthStore:
         self.engine = engine
         self._url = url
         self._verified: dict[str, bytes] = {}  # token id -> sha256 of the secret that verified
+        self._touched: dict[str, datetime] = {}  # token id -> when this process last recorded its use
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
@@ -190,13 +192,15 @@ class AuthStore:
         return record
 
     def touch(self, token_id: str) -> None:
-        """Record when a token was last used (at most once a minute per token)."""
+        """Record when a token was last used: at most once a minute per token and process, so a busy
+        server does not take the registry's write lock on every request."""
         now = utcnow()
-        t = TOKENS.c
+        last = self._touched.get(token_id)
+        if last is not None and (now - last).total_seconds() < TOUCH_SECONDS:
+            return
+        self._touched[token_id] = now
         with self._write() as conn:
-            conn.execute(TOKENS.update().where(t.id == token_id, sa.or_(
-                t.last_used_at.is_(None), t.last_used_at < now.replace(second=0, microsecond=0))).values(
-                last_used_at=now))
+            conn.execute(TOKENS.update().where(TOKENS.c.id == token_id).values(last_used_at=now))
 
     # ------------------------------------------------------------ role bindings
     def bind(self, subject: str, role: str, *, project: str | None, domain: str | None, created_by: str) -> None:

@@ -244,6 +244,13 @@ class AttemptsDoc(Wire):
     attempts: dict[str, list[AttemptRecord]]
 
 
+class LogDoc(Wire):
+    """One attempt's log as ``flowctl executions logs`` shows it (``note``: why there is no text)."""
+
+    text: str
+    note: str = ""
+
+
 class FiresDoc(Wire):
     items: list[ScheduleFire]
 

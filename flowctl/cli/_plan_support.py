@@ -76,6 +76,21 @@ def open_for_plan(config: Config) -> Store | EmptyRegistry:
         return EmptyRegistry(missing.diagnostics[0].summary)
 
 
+def report_lock_holders(store: Store | EmptyRegistry) -> None:
+    """Before planning: say who holds the registry lock, since an apply now would wait for it or fail."""
+    if isinstance(store, EmptyRegistry):
+        return
+    from flowctl.state._locks import format_age
+    from flowctl.state._types import utcnow
+
+    now = utcnow()
+    for lock in store.list_locks():
+        if (now - lock.heartbeat_at).total_seconds() <= lock.ttl_seconds:
+            err(f"Note: the registry is locked by {lock.holder} ({lock.operation}, "
+                f"{format_age((now - lock.created_at).total_seconds())} ago): `flowctl apply` would wait for it "
+                "(--lock-timeout) or fail; `flowctl lock list` shows the lock.")
+
+
 def parse_targets(targets: list[str] | None) -> list[Address]:
     return [Address.parse(t) for t in targets or ()]
 

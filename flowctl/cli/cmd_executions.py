@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         """The whole execution store (logs, gates, decks): the registry database only."""
         from flowctl.cli._engine import config_for, open_executions
 
-        return open_executions(config_for(registry), command="`flowctl executions logs|signal|approve|show`")
+        return open_executions(config_for(registry), command="`flowctl executions signal|approve|show`")
 
     def _access(registry: str | None) -> ExecutionAccess:
         """Reads, launches and aborts: the registry database, or the flowctl server (FLOWCTL_SERVER)."""
@@ -118,12 +118,11 @@ def register(app: typer.Typer) -> None:
         """Print the logs of an execution's attempts (running ones live, finished ones from the blob store)."""
         from flowctl.cli._engine import config_for
         from flowctl.engine import find_execution
-        from flowctl.engine._logs import follow as follow_log
-        from flowctl.engine._logs import recorded_provider, shown_text
+        from flowctl.engine._logs import follow_text, read_log, recorded_provider
         from flowctl.providers import Provider, get_provider
         from flowctl.state._executions import AttemptRecord
 
-        store = _store(registry)
+        store = _access(registry)
         execution = find_execution(store, ref)
         providers: dict[str | None, Provider] = {}
 
@@ -132,6 +131,19 @@ def register(app: typer.Typer) -> None:
             if name not in providers:
                 providers[name] = get_provider(config_for(registry), name=name)
             return providers[name]
+
+        remote = getattr(store, "attempt_log", None)  # through the server, the server reads the logs
+
+        def log_of(a: AttemptRecord) -> tuple[str, str]:
+            if remote is not None:
+                found = remote(execution.id, a.node_id, a.attempt)
+                return str(found.text), str(found.note)
+            local = read_log(execution, a, provider_for)
+            return local.text, local.note
+
+        def shown(a: AttemptRecord) -> str:
+            text, note = log_of(a)
+            return text if not note else f"({note})"
 
         from flowctl.engine._view import node_infos
         from flowctl.engine._view_nodes import order_key
@@ -151,11 +163,11 @@ def register(app: typer.Typer) -> None:
                     continue
                 typer.echo(f"==> {node_id} attempt {a.attempt + 1} ({a.phase}) <==")
                 if follow and a.active:
-                    for piece in follow_log(store, execution, a, provider_for):
+                    for piece in follow_text(store, execution, a, lambda current: log_of(current)[0]):
                         typer.echo(piece, nl=False)
                     typer.echo("")
                     continue
-                typer.echo(shown_text(execution, a, provider_for))
+                typer.echo(shown(a))
 
     @ex.command("watch")
     def watch_(ref: Ref, registry: Registry = None) -> None:

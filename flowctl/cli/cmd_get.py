@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flowctl.cli._options import count
+from flowctl.cli._options import JsonAliasOpt, count
 from flowctl.cli.cmd_registry import RegistryOption, open_registry
 
 if TYPE_CHECKING:
@@ -124,8 +124,10 @@ def register(app: typer.Typer) -> None:
         registry: RegistryOption = None,
         project: ProjectOption = None,
         output: OutputOption = Output.table,
+        json_output: JsonAliasOpt = False,
     ) -> None:
         """List projects with their domains and state."""
+        output = Output.json if json_output else output
         store = open_registry(registry)
         try:
             snapshot = store.snapshot()
@@ -159,8 +161,10 @@ def register(app: typer.Typer) -> None:
             name: NameOption = None,
             version: VersionOption = None,
             output: OutputOption = Output.table,
+            json_output: JsonAliasOpt = False,
         ) -> None:
-            _get_entities(kind_value, label, registry, project, domain, name, version, output)
+            _get_entities(kind_value, label, registry, project, domain, name, version,
+                          Output.json if json_output else output)
 
         command_fn.__doc__ = doc
         get_app.command(command)(command_fn)
@@ -178,8 +182,10 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option("--limit", parser=count(1),
                                            help="At most this many, newest first (1-1000000).")] = 50,
         output: OutputOption = Output.table,
+        json_output: JsonAliasOpt = False,
     ) -> None:
         """List executions, newest first."""
+        output = Output.json if json_output else output
         store = open_registry(registry)
         try:
             found = store.list_executions(project, domain, name, limit=limit)

@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
         config = support.config_for(registry, path)
         store = support.open_for_plan(config)
         try:
+            support.report_lock_holders(store)
             planned = support.plan_from_manifests(config.manifests(path), store, version=version,
                                                   allow_dirty=allow_dirty, targets=targets,
                                                   exclude=[out] if out is not None else [])

@@ -79,6 +79,10 @@ class RemoteExecutions:
         doc = self._client.call("GET", f"/store/projects/{project}/domains/{domain}/fires/{launch_plan}")
         return w.FiresDoc.model_validate(doc).items
 
+    def attempt_log(self, execution_id: str, node_id: str, attempt: int) -> w.LogDoc:
+        """One attempt's log, read by the server (from its blob store, or live from its provider)."""
+        return w.LogDoc.model_validate(self._client.call("GET", f"{XR}/{execution_id}/attempts/{node_id}/{attempt}/log"))
+
     def request_abort(self, execution_id: str) -> bool:
         return w.DoneDoc.model_validate(self._client.call("POST", f"{XR}/{execution_id}/abort")).done
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from flowctl import _blobstore as blobs
 from flowctl.providers._interface import AttemptRef, Provider
-from flowctl.state._executions import AttemptRecord, ExecutionRecord, ExecutionStore
+from flowctl.state._execution_access import ExecutionAccess
+from flowctl.state._executions import AttemptRecord, ExecutionRecord
 
 ProviderFor = Callable[[AttemptRecord], Provider]
 
@@ -50,14 +51,22 @@ def recorded_provider(attempt: AttemptRecord) -> str | None:
     return attempt.provider if attempt.provider in ("local", "kubernetes") else None
 
 
-def follow(store: ExecutionStore, execution: ExecutionRecord, attempt: AttemptRecord, provider_for: ProviderFor, *,
+def follow(store: ExecutionAccess, execution: ExecutionRecord, attempt: AttemptRecord, provider_for: ProviderFor, *,
            poll: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
     """The attempt's log, piece by piece, until the attempt has finished and its log is complete."""
+    return follow_text(store, execution, attempt, lambda a: read_log(execution, a, provider_for).text,
+                       poll=poll, sleep=sleep)
+
+
+def follow_text(store: ExecutionAccess, execution: ExecutionRecord, attempt: AttemptRecord,
+                text_of: Callable[[AttemptRecord], str], *, poll: float = 0.5,
+                sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
+    """``follow`` with the log read by ``text_of`` (through the server: the server reads it)."""
     shown = 0
     while True:
         current = _current(store, execution, attempt) or attempt
         done = not current.active
-        text = read_log(execution, current, provider_for).text
+        text = text_of(current)
         if len(text) > shown:
             yield text[shown:]
             shown = len(text)
@@ -66,7 +75,7 @@ def follow(store: ExecutionStore, execution: ExecutionRecord, attempt: AttemptRe
         sleep(poll)
 
 
-def _current(store: ExecutionStore, execution: ExecutionRecord, attempt: AttemptRecord) -> AttemptRecord | None:
+def _current(store: ExecutionAccess, execution: ExecutionRecord, attempt: AttemptRecord) -> AttemptRecord | None:
     rows = store.load_attempts(execution.id).get(attempt.node_id, [])
     return next((a for a in rows if a.attempt == attempt.attempt), None)
 

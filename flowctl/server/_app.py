@@ -39,7 +39,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
                auth: AuthSettings | None = None) -> FastAPI:
     """The app over ``services`` (closed, after ``on_shutdown``, when the app shuts down).
 
-    ``auth``: how callers are identified (default: from the configuration, ``[server.auth]``)."""
+    ``auth``: how callers are identified (default: from the configuration, ``[auth]``)."""
     settings = auth if auth is not None else AuthSettings.from_config(services.config)
     services.auth_mode = settings.description
 

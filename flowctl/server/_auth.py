@@ -1,12 +1,12 @@
 """Who calls: the identity of each request, from a bearer token, an OIDC JWT or a console session.
 
-- No access control configured (``server.auth.enabled`` false, the default): the server answers
+- No access control configured (``auth.enabled`` false, the default): the server answers
   loopback clients only, each the anonymous local user with the admin role (``flowctl server`` on
   one machine keeps working with no configuration); ``_serve`` refuses a non-loopback address.
 - Configured: every request needs ``Authorization: Bearer <token>`` — a flowctl API token
-  (``fct_...``, verified against the registry) or, with ``[server.auth.oidc]``, a JWT of the
+  (``fct_...``, verified against the registry) or, with ``[auth.oidc]``, a JWT of the
   issuer — or a signed console session cookie. The identity's role bindings come from the registry
-  (``flowctl role bind``) and, for OIDC groups, from ``server.auth.oidc.roles``.
+  (``flowctl role bind``) and, for OIDC groups, from ``auth.oidc.roles``.
 """
 
 from __future__ import annotations
@@ -57,20 +57,20 @@ class AuthSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> AuthSettings:
-        enabled = _flag(config, "server.auth.enabled")
-        issuer = config.get("server.auth.oidc.issuer")
+        enabled = _flag(config, "auth.enabled")
+        issuer = config.get("auth.oidc.issuer")
         oidc = None
         if issuer:
-            audience = config.get("server.auth.oidc.audience")
+            audience = config.get("auth.oidc.audience")
             if not audience:
-                raise InputError("OIDC needs an audience", address="server.auth.oidc.audience",
-                                 detail="Set server.auth.oidc.audience (FLOWCTL_OIDC_AUDIENCE) to the client id or API "
+                raise InputError("OIDC needs an audience", address="auth.oidc.audience",
+                                 detail="Set auth.oidc.audience (FLOWCTL_OIDC_AUDIENCE) to the client id or API "
                                  "audience your issuer puts in `aud`.")
-            oidc = OidcSettings(issuer.rstrip("/"), audience, config.get("server.auth.oidc.jwks_url"),
-                                config.get("server.auth.oidc.groups_claim") or "groups",
-                                parse_group_roles(config.get("server.auth.oidc.roles") or ""),
-                                config.get("server.auth.oidc.client_id"), config.get("server.auth.oidc.client_secret"))
-        return cls(enabled or oidc is not None, config.get("server.auth.session_secret"), oidc)
+            oidc = OidcSettings(issuer.rstrip("/"), audience, config.get("auth.oidc.jwks_url"),
+                                config.get("auth.oidc.groups_claim") or "groups",
+                                parse_group_roles(config.get("auth.oidc.roles") or ""),
+                                config.get("auth.oidc.client_id"), config.get("auth.oidc.client_secret"))
+        return cls(enabled or oidc is not None, config.get("auth.session_secret"), oidc)
 
 
 def _flag(config: Config, key: str) -> bool:
@@ -90,7 +90,7 @@ def parse_group_roles(text: str) -> tuple[Binding, ...]:
         role, _, where = grant.partition("@")
         project, _, domain = where.partition("/")
         if not sep or not group or not role:
-            raise InputError(f"Invalid group role `{item}`", address="server.auth.oidc.roles",
+            raise InputError(f"Invalid group role `{item}`", address="auth.oidc.roles",
                              detail="Write GROUP=ROLE, GROUP=ROLE@PROJECT or GROUP=ROLE@PROJECT/DOMAIN "
                              "(in flowctl.toml: roles = { ml = \"deployer@my-project\" }).")
         found.append(Binding(f"group:{group.strip()}", check_role(role.strip()), project or None, domain or None))
@@ -122,7 +122,7 @@ class Authenticator:
             if not is_loopback(client):
                 raise PermissionDeniedError(
                     f"This server accepts only loopback clients, not {client}",
-                    detail="Access control is not configured: set [server.auth] enabled = true (FLOWCTL_SERVER_AUTH) "
+                    detail="Access control is not configured: set [auth] enabled = true (FLOWCTL_SERVER_AUTH) "
                     "and use tokens from `flowctl token create`.")
             return Actor("anonymous", "local", client, (LOCAL,))
         header = request.headers.get("authorization")

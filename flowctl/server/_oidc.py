@@ -3,7 +3,7 @@
 Only asymmetric signatures are accepted (RS*/PS*/ES*), never ``HS*`` or ``none``, so a token
 signed with the public key as an HMAC secret is refused. ``iss``, ``aud``, ``exp`` and ``sub``
 are required. The identity is ``user:<email or sub>``; the groups claim (``groups`` by default)
-gives ``group:<name>`` subjects, whose roles come from role bindings and ``server.auth.oidc.roles``.
+gives ``group:<name>`` subjects, whose roles come from role bindings and ``auth.oidc.roles``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class OidcVerifier:
             url = self.settings.jwks_url or str(self.discovery().get("jwks_uri", ""))
             if not url:
                 raise AuthenticationError("The OIDC issuer has no jwks_uri", address=self.settings.issuer,
-                                          detail="Set server.auth.oidc.jwks_url (FLOWCTL_OIDC_JWKS_URL).")
+                                          detail="Set auth.oidc.jwks_url (FLOWCTL_OIDC_JWKS_URL).")
             self._keys = jwt.PyJWKClient(url, cache_keys=True, timeout=TIMEOUT_SECONDS)
         return self._keys
 
@@ -66,7 +66,7 @@ class OidcVerifier:
             raise AuthenticationError("The OIDC token has expired", detail="Sign in again.") from None
         except jwt.PyJWKClientError as exc:
             raise AuthenticationError("Cannot verify the OIDC token", address=self.settings.issuer,
-                                      detail=f"{exc}. Check server.auth.oidc.issuer / jwks_url.") from None
+                                      detail=f"{exc}. Check auth.oidc.issuer / jwks_url.") from None
         except jwt.InvalidTokenError as exc:
             raise AuthenticationError(f"Invalid OIDC token: {exc}",
                                       detail=f"The server accepts JWTs of {self.settings.issuer} for audience "
@@ -84,8 +84,8 @@ class OidcVerifier:
     def authorization_url(self, redirect_uri: str) -> tuple[str, dict[str, str]]:
         """Where to send the browser, and what the callback must find again (state, nonce, verifier)."""
         if not self.settings.client_id:
-            raise AuthenticationError("OIDC sign-in is not configured", address="server.auth.oidc.client_id",
-                                      detail="Set server.auth.oidc.client_id (FLOWCTL_OIDC_CLIENT_ID).")
+            raise AuthenticationError("OIDC sign-in is not configured", address="auth.oidc.client_id",
+                                      detail="Set auth.oidc.client_id (FLOWCTL_OIDC_CLIENT_ID).")
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
         pending = {"state": secrets.token_urlsafe(24), "nonce": secrets.token_urlsafe(24), "verifier": verifier,
@@ -119,9 +119,9 @@ def _get_json(url: str) -> dict[str, Any]:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
             doc = json.load(response)
     except (OSError, ValueError) as exc:
-        raise AuthenticationError(f"Cannot read {url}", detail=f"{exc}. Check server.auth.oidc.issuer.") from None
+        raise AuthenticationError(f"Cannot read {url}", detail=f"{exc}. Check auth.oidc.issuer.") from None
     if not isinstance(doc, dict):
-        raise AuthenticationError(f"{url} is not a JSON object", detail="Check server.auth.oidc.issuer.")
+        raise AuthenticationError(f"{url} is not a JSON object", detail="Check auth.oidc.issuer.")
     return doc
 
 

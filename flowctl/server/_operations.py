@@ -148,7 +148,15 @@ def invoke(name: str) -> Any:
     spec = OPERATIONS[name]
 
     def dependency(request: Request) -> Invocation:
-        return Invocation(spec, request.app.state.services, current_identity(request))
+        actor = current_identity(request)
+        from flowctl.server._permissions import RULES, authorize
+
+        rule = RULES.get(name)
+        # no scope to wait for (``global``), or the first check of ``each`` (the action somewhere): refuse
+        # before the body is read
+        if rule is not None and rule.scope in ("global", "each"):
+            authorize(actor, name, Scope())
+        return Invocation(spec, request.app.state.services, actor)
 
     dependency.flowctl_operation = name  # type: ignore[attr-defined]  # read by the route table test
     return Depends(dependency)

@@ -78,7 +78,7 @@ RULES: dict[str, Rule] = {
         "snapshot", "entities", "history", "executions", "info", "locks", "execution_find", "execution_list")},
     **{f"store.{name}": _READ_PATH for name in ("entity", "spec", "version", "fires")},
     **{f"store.{name}": Rule("read", "each") for name in (
-        "execution_read", "execution_nodes", "execution_attempts")},
+        "execution_read", "execution_nodes", "execution_attempts", "attempt_log")},
     **{f"store.{name}": Rule("deploy", "each") for name in (
         "transaction", "lock", "lock_heartbeat", "unlock", "bundle_put")},
     "store.approve": Rule("deploy", "path"),  # at the approval's project and target domain
@@ -100,8 +100,8 @@ def authorize(actor: Actor, operation: str, scope: Scope) -> Places:
     """The places the actor may read for this call (None: everywhere); PermissionDeniedError otherwise."""
     rule = rule_for(operation)
     bindings = actor.bindings
-    if rule.scope == "self":
-        role: str | None = ROLES[-1] if bindings else None
+    if rule.scope == "self":  # any authenticated identity, also one without a binding yet
+        role: str | None = ROLES[-1]
     elif rule.scope == "global":
         role = role_at([b for b in bindings if b.project is None], None, None)
     elif rule.scope == "each":

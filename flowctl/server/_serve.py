@@ -40,7 +40,7 @@ def serve(config: Config, options: ServeOptions, *, say: Callable[[str], None] =
             f"Refusing to listen on {options.host} without access control",
             address=f"--host {options.host}",
             detail="Anyone who can reach that address could launch, abort and deploy. Either listen on 127.0.0.1 "
-            "(the default), or turn access control on: `[server.auth] enabled = true` in flowctl.toml (or "
+            "(the default), or turn access control on: `[auth] enabled = true` in flowctl.toml (or "
             "FLOWCTL_SERVER_AUTH=true) and create tokens with `flowctl token create` (see docs/security.md).")
     services = Services.open(config, controller=options.with_controller)
     stop_controller = _start_controller(config, options) if options.with_controller else (lambda: None)
@@ -75,7 +75,7 @@ def _banner(services: Services, options: ServeOptions, port: int, auth: AuthSett
         lines.append(f"  access control: {auth.description}; requests need `Authorization: Bearer <token>`")
     else:
         lines.append("  access control: not configured, so only loopback clients are answered, each as the local "
-                     "admin (set [server.auth] enabled = true to use tokens)")
+                     "admin (set [auth] enabled = true to use tokens)")
     return "\n".join(lines)
 
 

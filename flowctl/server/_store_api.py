@@ -348,6 +348,22 @@ def _attempts(services: Services, call: Call, *, execution_id: str) -> w.Attempt
     return w.AttemptsDoc.model_construct(attempts=services.executions.load_attempts(execution_id))
 
 
+@operation("store.attempt_log")
+def _attempt_log(services: Services, call: Call, *, execution_id: str, node_id: str, attempt: int) -> w.LogDoc:
+    """One attempt's log (``flowctl executions logs``), from the blob store or live from the provider."""
+    from flowctl._errors import NotFoundError
+    from flowctl.engine._logs import read_log, recorded_provider
+
+    execution = _visible_execution(services, call, execution_id)  # one the caller cannot see: as a missing one
+    found = next((a for a in services.executions.load_attempts(execution_id).get(node_id, [])
+                  if a.attempt == attempt), None) if execution is not None else None
+    if execution is None or found is None:
+        raise NotFoundError(f"No attempt {attempt} of node `{node_id}` in execution `{execution_id}`",
+                            detail="List the attempts with `flowctl executions get ID`.")
+    log = read_log(execution, found, lambda a: services.provider(recorded_provider(a)))
+    return w.LogDoc(text=log.text, note=log.note)
+
+
 @operation("store.execution_abort", write=True)
 def _abort(services: Services, call: Call, *, execution_id: str) -> w.DoneDoc:
     """Ask the controller to abort an execution (false: it had finished, or the caller cannot see it)."""
@@ -500,6 +516,11 @@ def execution_nodes(execution_id: str, run: Invocation = invoke("store.execution
 @router.get(XR + "/{execution_id}/attempts", response_model=w.AttemptsDoc, openapi_extra=READ)
 def execution_attempts(execution_id: str, run: Invocation = invoke("store.execution_attempts")) -> Any:
     return _json(run(Scope(), execution_id=execution_id))
+
+
+@router.get(XR + "/{execution_id}/attempts/{node_id}/{attempt}/log", response_model=w.LogDoc, openapi_extra=READ)
+def attempt_log(execution_id: str, node_id: str, attempt: int, run: Invocation = invoke("store.attempt_log")) -> Any:
+    return _json(run(Scope(), execution_id=execution_id, node_id=node_id, attempt=attempt))
 
 
 @router.post(XR + "/{execution_id}/abort", response_model=w.DoneDoc, openapi_extra=OPERATE)

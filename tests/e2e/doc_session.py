@@ -108,6 +108,7 @@ def _commands(body: list[str], first_line: int) -> list[Command]:
 _VOLATILE = [
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| UTC)?"), "<time>"),
+    (re.compile(r"\b\d{2}:\d{2}:\d{2}\b"), "<time>"),
     # versions (git SHAs), digests, execution ids: a long lowercase token with a digit, or of 20 characters
     (re.compile(r"\b(?=[0-9a-z]*\d)[0-9a-z]{10,}\b|\b[0-9a-z]{20}\b"), "<id>"),
     (re.compile(r"\b\d+(\.\d+)?\s?(ms|s|µs)\b"), "<duration>"),

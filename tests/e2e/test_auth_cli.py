@@ -72,11 +72,11 @@ def test_audit_reads_the_log(tmp_path: Path) -> None:
 def test_server_refuses_a_public_address_without_access_control(tmp_path: Path) -> None:
     env = _registry(tmp_path)
     result = invoke("server", "--host", "0.0.0.0", "--port", "0", env=env)
-    assert_diagnostic(result, "Refusing to listen on 0.0.0.0 without access control", "[server.auth] enabled = true",
+    assert_diagnostic(result, "Refusing to listen on 0.0.0.0 without access control", "[auth] enabled = true",
                       "flowctl token create")
 
 
 def test_config_show_masks_secrets(tmp_path: Path) -> None:
     result = invoke("config", "show", "--json", env={"FLOWCTL_SESSION_SECRET": "s3cret-value"}, cwd=tmp_path)
     rows = {r["key"]: r["value"] for r in json.loads(result.stdout)["settings"]}
-    assert rows["server.auth.session_secret"] == "***" and "s3cret-value" not in result.output
+    assert rows["auth.session_secret"] == "***" and "s3cret-value" not in result.output

@@ -126,10 +126,13 @@ def test_a_held_lock_fails_before_the_plan_is_computed_or_printed(manifest: Path
     try:
         with store.lock(LockInfo(operation="apply", holder="other@ci:42")):
             refused = _run(manifest, "apply", ".", "--version", "v2", "--auto-approve")
+            planned = _run(manifest, "plan", ".", "--version", "v2")
     finally:
         store.close()
     assert_diagnostic(refused, "other@ci:42")
     assert refused.stdout == ""  # no plan was printed before the lock was refused
+    assert planned.code == 0 and "Note: the registry is locked by other@ci:42 (apply, 0s ago)" in planned.stderr
+    assert "Plan: 4 to register, 2 to change" in planned.stdout  # plan only reads: it reports the holder, and plans
 
 
 def test_a_stale_plan_lists_every_object_that_moved(manifest: Path) -> None:
@@ -198,7 +201,8 @@ def test_the_old_drift_output_file_spelling_says_the_new_one(manifest: Path) -> 
 
 
 @pytest.mark.parametrize("command", [["registry", "info"], ["config", "show"], ["plugins", "list"],
-                                     ["executions", "list"], ["version"], ["lock", "list"]])
+                                     ["executions", "list"], ["version"], ["lock", "list"], ["get", "projects"],
+                                     ["get", "workflows"], ["get", "executions"]])
 def test_minus_o_json_everywhere_and_json_as_its_alias(manifest: Path, command: list[str]) -> None:
     url = f"sqlite:///{manifest / 'registry.db'}"
     assert invoke("registry", "migrate", "--registry", url, cwd=manifest).code == 0

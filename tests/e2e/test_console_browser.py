@@ -225,3 +225,76 @@ def test_map_progress_and_remaining_pages(page: Any, server: ServerProcess) -> N
     shot(page, "14-apply")
     page.goto("/console/executions?phase=failed")
     assert page.locator("td .phase:not(.failed)").count() == 0
+
+
+# ---------------------------------------------------------------- sign-in and access control
+@pytest.fixture(scope="module")
+def signin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """A server with access control on (no controller), and a viewer, an operator and an admin token."""
+    from flowctl.state._auth import open_auth_store
+
+    tmp = tmp_path_factory.mktemp("signin")
+    registry, blobs = f"sqlite:///{tmp / 'registry.db'}", str(tmp / "blobs")
+    register_flows(tmp, registry, blobs)
+    auth = open_auth_store(registry)
+    tokens = {role: auth.create_token(f"{role}-proj", role=role, project=None if role == "admin" else "proj",
+                                      domain=None, expires_at=None, created_by="tests")[1]
+              for role in ("viewer", "operator", "admin")}
+    auth.close()
+    process = ServerProcess(tmp, registry, blobs, controller=False,
+                            env={"FLOWCTL_SERVER_AUTH": "true", "FLOWCTL_SESSION_SECRET": "browser-tests"})
+    yield process, tokens
+    process.stop()
+
+
+def sign_in(page: Any, token: str) -> None:
+    page.goto("/console/executions")  # not signed in: sent to the sign-in page, and back after it
+    page.locator("#token-signin").wait_for()
+    page.fill("input[name=token]", token)
+    page.get_by_role("button", name="Sign in with a token").click()
+    page.wait_for_url("**/console/executions")
+
+
+def test_sign_in_a_denied_action_then_an_allowed_one(browser: Any, signin_server: tuple[ServerProcess, dict[str, str]]
+                                                    ) -> None:
+    server, tokens = signin_server
+    name = server.client.post(f"{API}/launch_plans/flows.chain/executions", json={"inputs_text": {"a": "1", "b": "2"}},
+                              headers={"Authorization": f"Bearer {tokens['operator']}"}).json()["name"]
+    context = browser.new_context(base_url=server.url, viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/console/")
+    page.locator("#token-signin").wait_for()
+    shot(page, "16-sign-in")
+    page.fill("input[name=token]", "fct_000000000000_" + "x" * 43)
+    page.get_by_role("button", name="Sign in with a token").click()
+    assert "Invalid bearer token" in page.locator("#signin-error").inner_text()
+
+    sign_in(page, tokens["viewer"])
+    assert page.locator("#identity").inner_text() == "token:viewer-proj"
+    page.goto(f"{PROJ}/executions/{name}")
+    page.get_by_role("button", name="Abort").click()
+    problem = page.locator("#problem")
+    problem.wait_for()
+    assert "token:viewer-proj may not operate on proj/development" in problem.inner_text()
+    assert "operator role" in problem.inner_text()
+    shot(page, "17-denied-action")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.locator("#token-signin").wait_for()
+    sign_in(page, tokens["operator"])
+    page.goto(f"{PROJ}/executions/{name}")
+    page.get_by_role("button", name="Abort").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.querySelector('#problem') && document.querySelector('#problem').hidden")
+    assert server.client.get(f"{API}/executions/{name}", headers={"Authorization": f"Bearer {tokens['admin']}"}
+                             ).json()["execution"]["abort_requested"] is True
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, tokens["admin"])
+    page.goto("/console/audit")
+    row = page.locator("#audit tbody tr").first
+    assert "token:operator-proj" in row.inner_text() and "execution.abort" in row.inner_text()
+    shot(page, "18-audit")
+    context.close()

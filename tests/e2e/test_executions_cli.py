@@ -231,3 +231,19 @@ def test_show_logs_and_watch_number_attempts_from_1_and_point_at_the_users_file(
     assert cli.run("executions", "logs", name, "--attempt", "2").stdout == ""
     unknown = cli.run("executions", "logs", name, "--node", "n9", check=1)
     assert "has no attempts of node `n9`" in unknown.stderr and "Nodes with attempts: n0" in unknown.stderr
+
+
+def test_logs_follow_a_running_attempt_until_it_ends(sqlite_cli: Cli) -> None:
+    cli = sqlite_cli
+    register(cli.url, [flows.ticking], bundle_uri=cli.uri)
+    name = cli.launch("flows.ticking", "--times", "24", "--seconds", "0.5")  # 12 s: longer than a loaded start-up
+    cli.controller()
+    end = time.monotonic() + 30
+    while cli.get(name)["nodes"] == [] or cli.get(name)["nodes"][0]["phase"] != "running":  # type: ignore[index]
+        assert time.monotonic() < end, cli.get(name)
+        time.sleep(0.1)
+    following = cli.run("executions", "logs", name, "-f", timeout=60)
+    head, _, text = following.stdout.partition("\n")
+    assert head == "==> n0 attempt 1 (running) <==", following.stdout
+    assert all(f"tick {i}" in text for i in range(24)), text  # it kept reading until the attempt ended
+    assert cli.get(name)["nodes"][0]["phase"] == "succeeded"  # type: ignore[index]

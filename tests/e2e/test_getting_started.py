@@ -49,6 +49,8 @@ def test_volatile_parts_compare_equal_and_the_rest_does_not() -> None:
     assert normalize(shown) == normalize(actual)
     assert normalize("approved by alice at 2026-12-03 12:14 UTC (needs an approval of 85286f2efc2a)") == \
         normalize("approved by alice at 2027-01-01 09:00 UTC (needs an approval of 0123456789ab)")
+    assert normalize("n1    flows.shout  succeeded  12:41:04  182 ms    1") == \
+        normalize("n1 flows.shout succeeded 09:00:59 2.1 s 1")
     assert normalize("Plan: 5 to register") != normalize("Plan: 4 to register")
     command = Command(1, "flowctl plan", ["Plan: 5 to register", "...", "No changes."])
     assert check(command, "No changes.\nPlan: 5 to register\n", 0) is None  # stdout/stderr order is free

@@ -85,6 +85,9 @@ def test_plan_apply_launch_and_drift_through_the_server(setup: tuple[ServerProce
     assert execution["phase"] == "succeeded"
     shown = flowctl("executions", "get", execution["name"], "--json", env=env, cwd=project)
     assert json.loads(clean(shown, 0))["outputs"] == {"o0": [-0.7071067811865475, 0.0, 0.7071067811865475]}
+    logs = clean(flowctl("executions", "logs", execution["name"], env=env, cwd=project), 0)
+    assert logs.count("==> ") == 3 and "==> n0 attempt 1 (succeeded) <==" in logs, logs
+    assert "(no logs" not in logs, logs  # the stored logs were read (these tasks print nothing)
     bad = flowctl("launch", "my-ml-project", "development", SCALE, "--values", "nope", env=env, cwd=project)
     clean(bad, 1)
     assert "values" in bad.stderr
@@ -148,10 +151,10 @@ def test_promote_run_remote_and_execution_control_through_the_server(
     recovered = flowctl("executions", "recover", name, env=env, cwd=project)
     clean(recovered, 1)
     assert "only failed, timed out or aborted executions can be recovered" in recovered.stderr
-    logs = flowctl("executions", "logs", name, env=env, cwd=project)
-    clean(logs, 1)
-    assert "`flowctl executions logs|signal|approve|show` does not work through the flowctl server yet" in logs.stderr
-    assert f"{server.url}/console/" in logs.stderr
+    signal = flowctl("executions", "signal", name, "go", "1", env=env, cwd=project)
+    clean(signal, 1)
+    assert "`flowctl executions signal|approve|show` does not work through the flowctl server yet" in signal.stderr
+    assert f"{server.url}/console/" in signal.stderr
 
     locks = json.loads(clean(flowctl("lock", "list", "-o", "json", env=env, cwd=project), 0))
     assert locks["locks"] == []

@@ -53,6 +53,10 @@ class Remote:
         self.env = {"FLOWCTL_REGISTRY": f"sqlite:///{root.parent / 'registry.db'}",
                     "FLOWCTL_BLOB_STORE": str(root.parent / "blobs"), "FLOWCTL_PROVIDER": "local",
                     "FLOWCTL_BUNDLE_CACHE": str(root.parent / "bundles"), "NO_COLOR": "1"}
+        # the controller never creates a registry (read-only commands never write): make it first, or a
+        # controller that starts before the first `run --remote` has created it exits with "No registry"
+        made = invoke("init", cwd=root, env=self.env)
+        assert made.code == 0, made.output
         log = open(root.parent / "controller.log", "wb")  # noqa: SIM115 - closed with the process
         self.controller = subprocess.Popen([sys.executable, "-m", "flowctl", "controller", "--poll-interval", "0.1"],
                                            env={**os.environ, **self.env}, cwd=root, stdout=log,

@@ -101,3 +101,32 @@ def test_audit_rows_newest_first(store: AuthStore) -> None:
     rows = store.audit(limit=2)
     assert [r.identity for r in rows] == ["token:t2", "token:t1"]
     assert store.audit(identity="token:t0")[0].address == "p/d/lp0"
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(store: AuthStore) -> None:
+    record, _ = store.create_token("t", role="viewer", project="p", domain=None, expires_at=None, created_by="a")
+    store.touch(record.id)
+    first = store.token(record.id)
+    assert first is not None and first.last_used_at is not None
+    store.touch(record.id)  # within the minute: no write
+    again = store.token(record.id)
+    assert again is not None and again.last_used_at == first.last_used_at
+
+
+def test_an_unknown_id_costs_the_same_scrypt_as_a_wrong_secret(store: AuthStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timing does not tell which token ids exist: both refusals run scrypt once, and compare in constant time."""
+    import flowctl.state._auth as auth_module
+
+    record, _ = store.create_token("t", role="viewer", project="p", domain=None, expires_at=None, created_by="a")
+    calls: list[str] = []
+    compared: list[tuple[object, object]] = []
+    real_hash, real_compare = auth_module.hash_secret, auth_module.hmac.compare_digest
+    monkeypatch.setattr(auth_module, "hash_secret", lambda secret, salt: calls.append(salt) or real_hash(secret, salt))
+    monkeypatch.setattr(auth_module.hmac, "compare_digest",
+                        lambda a, b: compared.append((a, b)) or real_compare(a, b))  # type: ignore[arg-type]
+    for presented in (f"fct_{record.id}_{'A' * 43}", f"fct_{'0' * 12}_{'A' * 43}"):
+        calls.clear()
+        with pytest.raises(AuthenticationError, match="Invalid bearer token"):
+            store.verify_token(presented)
+        assert len(calls) == 1
+    assert compared, "the secret's hash is compared with hmac.compare_digest"

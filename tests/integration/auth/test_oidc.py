@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import jwt
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from oidc_support import FakeIssuer
 
 from flowctl._config import Config
-from flowctl._errors import InputError
+from flowctl._errors import InputError, ManifestError
 from flowctl.server._auth import AuthSettings, parse_group_roles
 from flowctl.state._auth import open_auth_store
 
@@ -126,4 +127,21 @@ def test_group_roles_are_checked() -> None:
     with pytest.raises(InputError, match="Invalid group role `oops`"):
         parse_group_roles("oops")
     with pytest.raises(InputError, match="OIDC needs an audience"):
-        AuthSettings.from_config(Config(flags={"server.auth.oidc.issuer": "https://id.example.com"}))
+        AuthSettings.from_config(Config(flags={"auth.oidc.issuer": "https://id.example.com"}))
+
+
+def test_settings_come_from_flowctl_toml(tmp_path: Path) -> None:
+    (tmp_path / "flowctl.toml").write_text(
+        '[auth]\nenabled = true\n\n[auth.oidc]\nissuer = "https://id.example.com/"\naudience = "flowctl"\n'
+        'roles = { ml = "deployer@my-ml-project", sre = "operator@my-ml-project/production", platform = "admin" }\n')
+    settings = AuthSettings.from_config(Config(cwd=tmp_path))
+    assert settings.enabled and settings.oidc is not None and settings.oidc.issuer == "https://id.example.com"
+    assert [(b.subject, b.role, b.scope) for b in settings.oidc.roles] == [
+        ("group:ml", "deployer", "my-ml-project"), ("group:sre", "operator", "my-ml-project/production"),
+        ("group:platform", "admin", "*")]
+    (tmp_path / "flowctl.toml").write_text("[auth]\nenabled = maybe\n")
+    with pytest.raises(ManifestError, match="Invalid TOML"):
+        AuthSettings.from_config(Config(cwd=tmp_path))
+    (tmp_path / "flowctl.toml").write_text('[auth]\nenabled = "maybe"\n')
+    with pytest.raises(InputError, match=r"Invalid auth\.enabled `maybe`"):
+        AuthSettings.from_config(Config(cwd=tmp_path))

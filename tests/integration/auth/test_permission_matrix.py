@@ -7,7 +7,9 @@ operation has no rule fails here, and so would a route that skipped the check.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from auth_support import AuthApp, start
@@ -17,9 +19,28 @@ from flowctl.server import OPERATIONS, route_operations
 from flowctl.server._permissions import RULES, Rule
 
 FASTAPI_OWN = {"GET /api/v1/openapi.json", "HEAD /api/v1/openapi.json"}
-FILL = {"domain": "development", "name": "run-x", "kind": "workflows", "version": "v1", "serial": "1"}
-QUERY = {"execution.node": {"id": "n0"}, "execution.logs": {"node": "n0", "attempt": "1"}}
+FILL = {"domain": "development", "name": "run-x", "kind": "workflows", "version": "v1", "serial": "1",
+        "lock_id": "no-such-lock", "digest": "0" * 64, "execution_id": "no-such-id", "launch_plan": "flows.chain",
+        "node_id": "n0", "attempt": "1"}
+QUERY = {"execution.node": {"id": "n0"}, "execution.logs": {"node": "n0", "attempt": "1"},
+         "store.execution_find": {"ref": "run-x"}}
 BODY = {"execution.launch": {"inputs": {"a": 1, "b": 2}}, "launch_plan.activate": {"version": "v1"}}
+
+
+def _approval(project: str) -> dict[str, Any]:
+    return {"record": {"project": project, "domain": "development", "source_domain": "staging", "workflow": "wf",
+                       "version": "v1", "approved_by": "x", "approved_at": "2026-01-01T00:00:00Z"}}
+
+
+def _new_execution(project: str) -> dict[str, Any]:
+    return {"new": {"project": project, "domain": "development", "name": f"m-{time.monotonic_ns()}",
+                    "launch_plan_name": "flows.chain", "launch_plan_version": "v1", "workflow_name": "flows.chain",
+                    "workflow_version": "v1", "inputs": {"a": 1, "b": 2}}}
+
+
+# store routes whose project/domain is in the body: called once per target project, judged as a path rule
+BODY_AT: dict[str, Callable[[str], dict[str, Any]]] = {"store.approve": _approval,
+                                                        "store.execution_create": _new_execution}
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +51,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthApp]:
 
 
 def routes() -> list[tuple[str, str, str]]:
+    """Every route of the app bound to an operation (API, console, store API), as METHOD, path, operation."""
     from flowctl.server._api import router as api
     from flowctl.server._console import router as console
+    from flowctl.server._store_api import router as store
 
-    found = {**route_operations(api.routes), **route_operations(console.routes)}
+    found = {**route_operations(api.routes), **route_operations(console.routes), **route_operations(store.routes)}
     return sorted((key.split(" ")[0], key.split(" ")[1], ops[0]) for key, ops in found.items()
                   if key not in FASTAPI_OWN and key.split(" ")[0] != "HEAD")
 
@@ -43,8 +66,9 @@ def _project_query_routes() -> set[str]:
     from flowctl.server._api import router as api
     from flowctl.server._console import router as console
     from flowctl.server._operations import flat_routes
+    from flowctl.server._store_api import router as store
 
-    return {r.path for r in flat_routes([*api.routes, *console.routes])
+    return {r.path for r in flat_routes([*api.routes, *console.routes, *store.routes])
             if any(q.name == "project" for q in r.dependant.query_params)}
 
 
@@ -54,6 +78,7 @@ PROJECT_QUERY = _project_query_routes()
 def test_every_operation_has_a_rule() -> None:
     assert set(OPERATIONS) - set(RULES) == set(), "add the operation's rule to _permissions.RULES"
     assert set(RULES) - set(OPERATIONS) == set()
+    assert {operation for _, _, operation in routes()} == set(OPERATIONS)  # the matrix reaches every operation
 
 
 def expected(rule: Rule, role: str, place: str, target: str, has_project: bool) -> bool:
@@ -64,6 +89,8 @@ def expected(rule: Rule, role: str, place: str, target: str, has_project: bool) 
         return True
     if rule.scope == "global":
         return place == "*"
+    if rule.scope == "each":  # the action somewhere; the operation checks each place (test_store_api_scopes.py)
+        return True
     if rule.scope == "listing" and not has_project:
         return True  # allowed, and filtered to what the token sees (test_listings_show_only_the_tokens_projects)
     if place == "*":
@@ -79,7 +106,8 @@ def request(app: AuthApp, method: str, path: str, operation: str, target: str, t
     params = dict(QUERY.get(operation, {}))
     if path in PROJECT_QUERY and target != "-":
         params["project"] = target
-    with app.client.stream(method, url, params=params, json=BODY.get(operation), headers=app.as_(token),
+    body = BODY_AT[operation](target) if operation in BODY_AT else BODY.get(operation)
+    with app.client.stream(method, url, params=params, json=body, headers=app.as_(token),
                            follow_redirects=False) as response:  # not read: an event stream never ends
         if response.status_code in (401, 403):
             return str(response.status_code)
@@ -91,7 +119,7 @@ def request(app: AuthApp, method: str, path: str, operation: str, target: str, t
 @pytest.mark.parametrize(("method", "path", "operation"), routes())
 def test_matrix(app: AuthApp, method: str, path: str, operation: str) -> None:
     rule = RULES[operation]
-    has_project = "{project}" in path
+    has_project = "{project}" in path or operation in BODY_AT
     targets = ["pa", "pb"] if has_project or path in PROJECT_QUERY else ["-"]
     assert request(app, method, path, operation, targets[0], None) == "401"
     assert request(app, method, path, operation, targets[0], "fct_000000000000_" + "x" * 43) == "401"
@@ -126,6 +154,7 @@ def test_unauthenticated_is_401_with_a_bearer_challenge(app: AuthApp) -> None:
     assert "flowctl token create" in response.json()["fix"]
     bad = app.client.get("/api/v1/executions", headers={"Authorization": "Basic dXNlcjpwYXNz"})
     assert bad.status_code == 401 and bad.json()["title"] == "Unsupported Authorization header"
+    assert "access control: API tokens; requests need `Authorization: Bearer <token>`" in app.server.log.read_text()
 
 
 def test_listings_show_only_the_tokens_projects(app: AuthApp) -> None:

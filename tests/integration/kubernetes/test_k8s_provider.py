@@ -170,6 +170,23 @@ def test_watch_expiry_relists_and_keeps_following(k8s: KubernetesDouble, provide
     assert all(r.query.get("allowWatchBookmarks") == "true" for r in watches)
 
 
+def test_subscribers_hear_the_job_watch_when_the_attempt_ends(k8s: KubernetesDouble, provider: KubernetesProvider,
+                                                            tmp_path: Path) -> None:
+    release = threading.Event()
+    k8s.runner = lambda run: PodResult(0 if release.wait(20) else 1)
+    heard = threading.Event()
+    provider.subscribe(heard.set)
+    request = make_request(tmp_path)
+    handle = provider.submit(request).handle
+    assert k8s.wait_for(lambda: provider.status(request.ref, handle).phase == "running")
+    jobs = provider.informer(NAMESPACE, "jobs")
+    assert jobs.wait_synced(5)
+    heard.clear()  # what the start caused; now only the end may ring
+    release.set()
+    assert heard.wait(10)  # the controller is woken by the watch, not by its next poll
+    assert k8s.wait_for(lambda: provider.status(request.ref, handle).phase == "succeeded", timeout=10)
+
+
 @pytest.mark.parametrize("status_code", [429, 500, 0])
 def test_throttling_server_errors_and_resets_are_retried(k8s: KubernetesDouble, provider: KubernetesProvider,
                                                          tmp_path: Path, status_code: int) -> None:

@@ -14,10 +14,11 @@ import pytest
 from server_support import ServerProcess
 
 from flowctl._address import EntityKind
-from flowctl._errors import InputError, LockError, StoreError
-from flowctl.client import RemoteStore, ServerClient
+from flowctl._errors import InputError, LockError, NotFoundError, StoreError
+from flowctl.client import RemoteExecutions, RemoteStore, ServerClient
 from flowctl.spec import ProjectSpec, digest_of
 from flowctl.state import LockInfo, open_store
+from flowctl.state._execution_records import NewExecution
 from flowctl.state._open import create_registry
 from flowctl.state.testing import CONTRACT_CHECKS, task_spec
 
@@ -129,3 +130,15 @@ def test_code_bundles_go_to_the_servers_blob_store(remote: RemoteStore, server: 
     assert remote.upload_bundle(data) == uri, "content-addressed: the same bundle, the same URI"
     with pytest.raises(InputError, match="does not match its digest"):
         remote._client.call("PUT", f"/store/bundles/{'0' * 64}", content=data)
+
+
+def test_a_missing_execution_is_a_clear_error(server: ServerProcess) -> None:
+    executions = RemoteExecutions.connect(server.url)
+    try:
+        assert executions.get_execution("nope") is None and executions.find_executions("nope") == []
+        with pytest.raises(NotFoundError, match="No attempt 0 of node `n0` in execution `nope`"):
+            executions.attempt_log("nope", "n0", 0)
+        with pytest.raises(InputError, match="Launch plan `missing` has no version `v1` in p/development"):
+            executions.create_execution(NewExecution("p", "development", "x1", "missing", "v1", "missing", "v1", {}))
+    finally:
+        executions.close()

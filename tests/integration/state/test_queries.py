@@ -44,3 +44,23 @@ def test_cursors_round_trip_and_bad_ones_are_user_errors() -> None:
     assert decode_cursor(encode_cursor(when, "abc")) == (when, "abc")
     with pytest.raises(InputError, match="Invalid cursor"):
         decode_cursor("not-a-cursor")
+
+
+def test_visible_places_filter_in_sql(registry_url: str) -> None:
+    """Access control's listing filter: only the (project, domain) places given; a None domain is the whole project."""
+    store = open_execution_store(registry_url)
+    try:
+        for project, domain in (("a", "dev"), ("a", "prod"), ("b", "dev"), ("c", "dev")):
+            store.create_execution(NewExecution(project, domain, f"x-{project}-{domain}", "lp", "v1", "wf", "v1", {}))
+        queries = ExecutionQueries(store.engine, store.url)
+
+        def names(visible: Any) -> list[str]:
+            return sorted(x.name for x in queries.page(ExecutionFilter(visible=visible), limit=50).items)
+
+        assert names(None) == ["x-a-dev", "x-a-prod", "x-b-dev", "x-c-dev"]
+        assert names(()) == []
+        assert names((("a", None),)) == ["x-a-dev", "x-a-prod"]
+        assert names((("a", "prod"), ("b", None))) == ["x-a-prod", "x-b-dev"]
+        assert queries.count(ExecutionFilter(project="a", visible=(("a", "prod"),))) == 1
+    finally:
+        store.close()

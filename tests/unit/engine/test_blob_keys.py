@@ -71,3 +71,21 @@ def test_documents_and_folders_are_private(tmp_path: Path) -> None:
     while folder != tmp_path:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
         folder = folder.parent
+
+
+def test_documents_make_their_folder_only_when_it_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from flowctl import _files
+
+    made: list[Path] = []
+    real = _files.make_folder
+    monkeypatch.setattr(_files, "make_folder", lambda path: made.append(Path(path)) or real(path))
+    target = tmp_path / "a" / "b" / "doc.json"
+    blobs.write_json(str(target), {"n": 1})
+    blobs.write_json(str(target.with_name("other.json")), {"n": 2})  # the folder exists: no mkdir walk
+    assert made == [target.parent]
+    shutil.rmtree(tmp_path / "a")  # removed meanwhile (a cleanup): made again
+    blobs.write_json(str(target), {"n": 3})
+    assert made == [target.parent, target.parent] and blobs.read_json(str(target)) == {"n": 3}
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700

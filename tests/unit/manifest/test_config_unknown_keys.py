@@ -39,7 +39,16 @@ def test_pyproject_tool_table_is_checked_too(tmp_path: Path, capsys: pytest.Capt
     assert "unknown setting `cache.directory` (ignored); did you mean `cache.dir`?" in capsys.readouterr().err
 
 
-def test_a_table_under_a_key_that_is_also_a_setting_is_checked() -> None:
-    # `server` (the URL) is a setting and so is `server.auth.enabled`: a [server.auth] table is walked
-    table = {"server": {"auth": {"enabled": True, "enabeld": True, "oidc": {"issuer": "https://i"}}}}
-    assert unknown_keys(table) == ["server.auth.enabeld"]
+def test_nested_tables_of_settings_are_checked() -> None:
+    table = {"server": "https://flowctl.example.com",
+             "auth": {"enabled": True, "enabeld": True, "oidc": {"issuer": "https://i", "isuer": "x"}}}
+    assert unknown_keys(table) == ["auth.enabeld", "auth.oidc.isuer"]
+
+
+def test_the_server_url_and_the_auth_tables_live_in_one_file(tmp_path: Path) -> None:
+    # `server` is the client's URL; access control is [auth], so both fit in one valid TOML file
+    (tmp_path / "flowctl.toml").write_text('server = "https://flowctl.example.com"\n\n[auth]\nenabled = true\n'
+                                           '\n[auth.oidc]\nissuer = "https://id.example.com"\n')
+    config = Config(cwd=tmp_path)
+    assert config.get("server") == "https://flowctl.example.com"
+    assert config.get("auth.enabled") == "true" and config.get("auth.oidc.issuer") == "https://id.example.com"

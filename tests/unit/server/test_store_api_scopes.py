@@ -63,6 +63,7 @@ class Served:
     direct: SqlStore
     ids: dict[str, str]  # project -> the id of its finished execution run-<project>
     queued: dict[str, str]  # project -> the id of its queued execution (one to abort)
+    attempts: dict[str, str]  # project -> "node/attempt" of its finished execution's first attempt
 
     def as_(self, actor: str) -> dict[str, str]:
         return {"X-Test-Actor": actor}
@@ -85,7 +86,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
     tmp = tmp_path_factory.mktemp("store-scopes")
     url = f"sqlite:///{tmp / 'r.db'}"
-    ids, queued = {}, {}
+    ids, queued, attempts = {}, {}, {}
     for project in ("pa", "pb"):
         register(url, [flows.chain], bundle_uri=None, project=project, domain=DOMAIN, activate=[LP])
     ctx = local_context(url, str(tmp / "b"), tmp)
@@ -93,6 +94,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         for project in ("pa", "pb"):
             ids[project] = launch(ctx.store, project, DOMAIN, LP, {"a": 1, "b": 2}, name=f"run-{project}").id
             run_until_done(ctx, ids[project])  # succeeded or failed: it has nodes and attempts
+            node, tries = sorted(ctx.store.load_attempts(ids[project]).items())[0]
+            attempts[project] = f"{node}/{tries[0].attempt}"
         for project in ("pa", "pb"):  # after: a controller would run them
             queued[project] = launch(ctx.store, project, DOMAIN, LP, {"a": 1, "b": 2}, name=f"queued-{project}").id
     finally:
@@ -112,7 +115,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        yield Served(client, direct, ids, queued)
+        yield Served(client, direct, ids, queued, attempts)
     server.should_exit = True
     thread.join(timeout=30)
     direct.close()
@@ -182,6 +185,7 @@ CASES = [
     Case("store.execution_nodes", "GET", "/execution-records/{id}/nodes", "by_id", hidden=lambda doc: doc["nodes"] == {}),
     Case("store.execution_attempts", "GET", "/execution-records/{id}/attempts", "by_id",
          hidden=lambda doc: doc["attempts"] == {}),
+    Case("store.attempt_log", "GET", "/execution-records/{id}/attempts/{attempt}/log", "by_id"),
     Case("store.execution_abort", "POST", "/execution-records/{queued}/abort", "by_id",
          hidden=lambda doc: doc["done"] is False),
 ]
@@ -212,7 +216,7 @@ def expected(case: Case, actor: str, target: str) -> str:
 def outcome(served: Served, case: Case, actor: str, target: str) -> str:
     lock = served.lock() if "{lock}" in case.path else None
     path = case.path.replace("{p}", target).replace("{id}", served.ids[target]).replace(
-        "{queued}", served.queued[target]).replace("{lock}", lock or "")
+        "{queued}", served.queued[target]).replace("{attempt}", served.attempts[target]).replace("{lock}", lock or "")
     kwargs: dict[str, Any] = {"params": case.params(target) if case.params else None}
     if case.body is not None:
         kwargs["json"] = case.body(target)
@@ -223,6 +227,8 @@ def outcome(served: Served, case: Case, actor: str, target: str) -> str:
     finally:
         if lock is not None:
             served.release(lock)
+    if response.status_code == 404 and case.operation == "store.attempt_log":
+        return "hidden"  # a missing attempt is a 404; one the caller cannot see too
     if response.status_code == 403:
         assert response.json()["code"] == "USER:PermissionDenied", response.text
         return "403"

@@ -28,3 +28,4 @@ def test_highest_role_across_subjects() -> None:
     assert role_anywhere_in(bindings, "a") == "deployer"
     assert role_anywhere_in(bindings, "b") is None
     assert role_anywhere_in([Binding("user:u", "viewer", "b", "dev")], None) == "viewer"
+

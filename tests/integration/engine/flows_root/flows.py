@@ -179,3 +179,17 @@ def keep_going(x: int) -> int:
 def slow_once(counter: str, seconds: float) -> int:
     """One attempt that appends to ``counter`` and then runs for ``seconds`` (exactly-once tests)."""
     return slow_counted(x=0, counter=counter, seconds=seconds)
+
+
+@task
+def tick(times: int, seconds: float) -> int:
+    """Prints ``tick i`` every ``seconds`` (for following a running attempt's log)."""
+    for i in range(times):
+        print(f"tick {i}", flush=True)
+        time.sleep(seconds)
+    return times
+
+
+@workflow
+def ticking(times: int, seconds: float) -> int:
+    return tick(times=times, seconds=seconds)
