@@ -1,8 +1,8 @@
 """CI with a project-scoped token through `flowctl server` (issue 15): `flowctl token create --role
 deployer --project my-ml-project`, then with only FLOWCTL_SERVER and FLOWCTL_TOKEN set: plan, apply,
-apply again (promoting to staging), plan ("No changes"), promote --approve, launch, executions get;
-the same token applying a manifest of another project is refused with the server's 403, and nothing
-of that project is written."""
+apply again (promoting to staging), plan ("No changes"), promote --approve, launch, executions
+get|logs, drift; the same token applying a manifest of another project is refused with the server's
+403, and nothing of that project is written."""
 
 from __future__ import annotations
 
@@ -84,6 +84,10 @@ def test_a_project_token_deploys_and_runs_its_project_only(setup: tuple[Path, Pa
     # `executions get` (`executions show` does not work through the server yet: it says so)
     shown = json.loads(clean(flowctl("executions", "get", execution["name"], "--json", env=env, cwd=mine), 0))
     assert execution["phase"] == "succeeded" and shown["outputs"] == {"o0": [-0.7071067811865475, 0.0, 0.7071067811865475]}
+
+    logs = flowctl("executions", "logs", execution["name"], env=env, cwd=mine)
+    clean(logs, 0)
+    clean(flowctl("drift", env=env, cwd=mine), 0)  # its own applies are the baseline; nothing drifted
 
     refused = flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=other)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
