@@ -65,6 +65,14 @@ class Call:
     actor: Actor
     scope: Scope
     visible: Places = None  # where the actor may read: listings show only these places
+    operation: str = ""  # the operation's name, whose rule ``require`` checks
+
+    def require(self, project: str | None, domain: str | None = None) -> None:
+        """403 unless the actor has the operation's action at ``project``/``domain`` (None: the whole
+        project; project None: every project). How an ``each`` operation checks each place it touches."""
+        from flowctl.server._permissions import authorize_at
+
+        authorize_at(self.actor, self.operation, Scope(project, domain))
 
     def sees(self, project: str, domain: str | None = None) -> bool:
         """May the actor read ``project``/``domain`` (``domain`` None: anything in ``project``)?"""
@@ -108,7 +116,7 @@ class Invocation:
     def __call__(self, scope: Scope, /, **params: Any) -> Any:
         from flowctl.server._permissions import authorize, rule_for
 
-        call = Call(self.actor, scope, authorize(self.actor, self.operation.name, scope))
+        call = Call(self.actor, scope, authorize(self.actor, self.operation.name, scope), self.operation.name)
         result = self.operation.fn(self.services, call, **params)
         if self.operation.write:
             self.services.auth.record(
@@ -144,7 +152,9 @@ def invoke(name: str) -> Any:
         from flowctl.server._permissions import RULES, authorize
 
         rule = RULES.get(name)
-        if rule is not None and rule.scope == "global":  # no scope to wait for: refuse before the body is read
+        # no scope to wait for (``global``), or the first check of ``each`` (the action somewhere): refuse
+        # before the body is read
+        if rule is not None and rule.scope in ("global", "each"):
             authorize(actor, name, Scope())
         return Invocation(spec, request.app.state.services, actor)
 

@@ -10,7 +10,11 @@ permission matrix from this table). A rule's ``scope`` says how the project/doma
   inside what it names, and the operation shows only the places the identity sees
   (``Call.sees``) — a token of project A lists A's executions, never B's;
 - ``global``: spans every project (apply history, drift, the audit log): needs a binding on every project;
-- ``self``: any identity (who am I, what does this server serve).
+- ``self``: any identity (who am I, what does this server serve);
+- ``each``: the call needs the action somewhere (some binding allows it), and the operation then
+  checks every place it touches with :meth:`Call.require` (``authorize_at``) before it changes or
+  shows anything: each operation of a store transaction, an execution loaded by id. An operation
+  that touches no project (the registry lock, a bundle upload) needs nothing more.
 
 Routes added elsewhere (e.g. the store API for the CLI) add their operations' rules to ``RULES``.
 """
@@ -27,7 +31,7 @@ from flowctl._roles import ACTIONS, ROLES, Binding, allows, least_role, role_any
 if TYPE_CHECKING:
     from flowctl.server._operations import Actor, Scope
 
-ScopeKind = Literal["path", "listing", "global", "self"]
+ScopeKind = Literal["path", "listing", "global", "self", "each"]
 Places = tuple[tuple[str, str | None], ...] | None  # (project, domain|None) the identity reads; None: all
 
 
@@ -68,16 +72,18 @@ RULES: dict[str, Rule] = {
     "apply.read": _READ_ALL,
     "drift.read": _READ_ALL,
     "audit.list": Rule("admin", "global"),
-    # The store API (``_store_api``, the CLI through the server) exposes the registry as the SQL store
-    # does, across projects: every call needs its action on every project (a global binding).
-    **{f"store.{name}": Rule("read", "global") for name in (
-        "snapshot", "entities", "entity", "history", "executions", "info", "locks", "spec", "version", "fires",
-        "execution_read", "execution_find", "execution_list", "execution_nodes", "execution_attempts",
-        "attempt_log")},
-    **{f"store.{name}": Rule("deploy", "global") for name in (
-        "transaction", "lock", "lock_heartbeat", "unlock", "bundle_put", "approve")},
-    "store.execution_create": Rule("operate", "global"),
-    "store.execution_abort": Rule("operate", "global"),
+    # The store API (``_store_api``, the CLI through the server): reads are listings filtered to what the
+    # caller sees; reads naming a place need read there; writes check each place they touch (``each``).
+    **{f"store.{name}": _READ_LIST for name in (
+        "snapshot", "entities", "history", "executions", "info", "locks", "execution_find", "execution_list")},
+    **{f"store.{name}": _READ_PATH for name in ("entity", "spec", "version", "fires")},
+    **{f"store.{name}": Rule("read", "each") for name in (
+        "execution_read", "execution_nodes", "execution_attempts", "attempt_log")},
+    **{f"store.{name}": Rule("deploy", "each") for name in (
+        "transaction", "lock", "lock_heartbeat", "unlock", "bundle_put")},
+    "store.approve": Rule("deploy", "path"),  # at the approval's project and target domain
+    "store.execution_create": Rule("operate", "path"),
+    "store.execution_abort": Rule("operate", "each"),
     "store.break_lock": Rule("admin", "global"),
 }
 
@@ -98,6 +104,8 @@ def authorize(actor: Actor, operation: str, scope: Scope) -> Places:
         role: str | None = ROLES[-1]
     elif rule.scope == "global":
         role = role_at([b for b in bindings if b.project is None], None, None)
+    elif rule.scope == "each":
+        role = role_anywhere_in(bindings, None)
     elif rule.scope == "listing":
         role = role_anywhere_in(bindings, scope.project) if scope.domain is None else role_at(
             bindings, scope.project, scope.domain)
@@ -106,6 +114,21 @@ def authorize(actor: Actor, operation: str, scope: Scope) -> Places:
     if role is None or not allows(role, rule.action):
         raise denied(actor, operation, rule, scope, role)
     return visible_places(bindings)
+
+
+def authorize_at(actor: Actor, operation: str, scope: Scope) -> None:
+    """PermissionDeniedError unless the actor has the operation's action at exactly ``scope``.
+
+    What an ``each`` operation asks for every place it touches: ``scope.domain`` None means the whole
+    project (a project's settings), ``scope.project`` None every project."""
+    rule = rule_for(operation)
+    at = Rule(rule.action, "path" if scope.project is not None else "global")
+    if scope.project is None:
+        role = role_at([b for b in actor.bindings if b.project is None], None, None)
+    else:
+        role = role_at(actor.bindings, scope.project, scope.domain)
+    if role is None or not allows(role, rule.action):
+        raise denied(actor, operation, at, scope, role)
 
 
 def visible_places(bindings: Sequence[Binding]) -> Places:
@@ -117,10 +140,11 @@ def visible_places(bindings: Sequence[Binding]) -> Places:
 
 
 def denied(actor: Actor, operation: str, rule: Rule, scope: Scope, role: str | None) -> PermissionDeniedError:
-    where = str(scope) if rule.scope != "global" else "every project"
+    where = "every project" if rule.scope == "global" else "any project" if str(scope) == "*" else str(scope)
     needed = least_role(rule.action)
     has = f"its role there is {role}" if role else "it has no role there"
-    project = f" --project {scope.project}" if scope.project and rule.scope != "global" else ""
+    project = (f" --project {scope.project}" if scope.project and rule.scope != "global"
+               else " --project PROJECT" if where == "any project" else "")
     domain = f" --domain {scope.domain}" if scope.domain and rule.scope != "global" else ""
     error = PermissionDeniedError(
         f"{actor.name} may not {rule.action} on {where}",

@@ -7,6 +7,16 @@ request (every operation, executed in one database transaction: all or nothing);
 is held by the server for the client (``_leases``). Each route names its access-control action in
 ``openapi_extra["x-flowctl-action"]`` (read, deploy, admin) and goes through one named operation.
 
+Access control (rules in ``_permissions.RULES``; docs/security.md): reads are listings, allowed with
+read access anywhere and filtered to the places the caller sees (``Call.sees``): the snapshot holds
+only their projects, settings, entities, activations, promotion counts and approvals, so a plan made
+with a project-scoped token neither sees nor proposes anything of another project. Writes check every
+place they touch before anything is written (``Call.require``): each operation of a transaction needs
+deploy at its own project/domain, and an apply record deploy wherever its plan changes something; one
+operation out of scope refuses the whole transaction (403, nothing written). An execution read or
+aborted by id that the caller cannot see answers as a missing one does (null, empty, false): its
+existence does not leak.
+
 Who is recorded: with an authenticated caller (``Actor.kind`` other than ``local``) the caller's
 label replaces the ``created_by``/``activated_by``/``user``/``approved_by``/``holder`` the client
 sent; a local caller is trusted as a direct database user is.
@@ -25,8 +35,16 @@ from pydantic import BaseModel
 from flowctl._address import EntityKind
 from flowctl._errors import InputError
 from flowctl.server._operations import Call, Invocation, Scope, invoke, operation
-from flowctl.state import LockInfo, RegisterResult, RegistryTransaction, SqlStore
+from flowctl.state import (
+    ApplyRecord,
+    LockInfo,
+    RegisterResult,
+    RegistrySnapshot,
+    RegistryTransaction,
+    SqlStore,
+)
 from flowctl.state import _wire as w
+from flowctl.state._execution_records import ExecutionRecord
 
 if TYPE_CHECKING:
     from flowctl.server._services import Services
@@ -42,8 +60,34 @@ def _who(call: Call, given: str) -> str:
 # ---------------------------------------------------------------- operations
 @operation("store.snapshot")
 def _snapshot(services: Services, call: Call) -> w.SnapshotDoc:
-    """The registry snapshot plan and drift compare with."""
-    return w.SnapshotDoc.of(services.registry.snapshot())
+    """The registry snapshot plan and drift compare with (the parts the caller sees)."""
+    return w.SnapshotDoc.of(visible_snapshot(services.registry.snapshot(), call))
+
+
+def visible_snapshot(snap: RegistrySnapshot, call: Call) -> RegistrySnapshot:
+    """``snap`` with only the places ``call`` sees: what plan compares a project-scoped token's manifests with."""
+    if call.visible is None:
+        return snap
+    sees = call.sees
+    return dataclasses.replace(
+        snap,
+        projects={k: r for k, r in snap.projects.items() if sees(k)},
+        domain_settings={k: v for k, v in snap.domain_settings.items() if sees(*k)},
+        entities={k: e for k, e in snap.entities.items() if sees(e.project, e.domain)},
+        active_launch_plans={k: a for k, a in snap.active_launch_plans.items() if sees(a.project, a.domain)},
+        succeeded_executions={k: n for k, n in snap.succeeded_executions.items() if sees(k[0], k[1])},
+        approvals={k: a for k, a in snap.approvals.items() if sees(k[0], k[1])},
+    )
+
+
+def _places(call: Call) -> list[tuple[str | None, str | None]]:
+    """The (project, domain) queries a listing runs: the route's scope, or each visible place inside it."""
+    project, domain = call.scope.project, call.scope.domain
+    if call.visible is None:
+        return [(project, domain)]
+    whole = {p for p, d in call.visible if d is None}  # a project binding covers its domain bindings
+    return [(p, domain or d) for p, d in call.visible if (d is None or p not in whole)
+            and project in (None, p) and (domain is None or d is None or d == domain)]
 
 
 @operation("store.entities")
@@ -52,7 +96,7 @@ def _entities(services: Services, call: Call, *, kind: str | None, name: str | N
     """Registered versions matching the filters."""
     found = services.registry.list_entities(EntityKind(kind) if kind else None, call.scope.project,
                                             call.scope.domain, name, version)
-    return w.EntitiesDoc.model_construct(items=list(found))
+    return w.EntitiesDoc.model_construct(items=[e for e in found if call.sees(e.project, e.domain)])
 
 
 @operation("store.entity")
@@ -65,30 +109,70 @@ def _entity(services: Services, call: Call, *, kind: str, name: str, version: st
 
 @operation("store.history")
 def _history(services: Services, call: Call, *, limit: int) -> w.HistoryDoc:
-    """The apply history, newest first."""
-    return w.HistoryDoc.model_construct(items=list(services.registry.apply_history(limit=limit)))
+    """The apply history, newest first: for a caller reading only some projects, the applies whose plan
+    changed those places only (``plan_places``: an apply that also changed another project is left out)."""
+    history = services.registry.apply_history(limit=limit)
+    if call.visible is None:
+        return w.HistoryDoc.model_construct(items=list(history))
+    shown = [r for r in history if (places := plan_places(r)) and all(call.sees(p, d) for p, d in places)]
+    return w.HistoryDoc.model_construct(items=shown)
+
+
+def plan_places(record: ApplyRecord) -> set[tuple[str, str | None]]:
+    """The (project, domain) an apply record's plan changes (domain None: the project itself).
+
+    Change addresses begin ``project`` (a project) or ``project/domain/...``. A plan without changes
+    (``--refresh-only``) counts the projects of its desired state, each as a whole; empty: neither."""
+    places: set[tuple[str, str | None]] = set()
+    for change in record.plan.get("changes") or ():
+        parts = str(change.get("address", "") if isinstance(change, dict) else "").split("/")
+        if parts[0]:
+            places.add((parts[0], parts[1] if len(parts) > 1 else None))
+    if not places:
+        for project in (record.desired_state or {}).get("projects") or ():
+            if isinstance(project, dict) and project.get("name"):
+                places.add((str(project["name"]), None))
+    return places
 
 
 @operation("store.executions")
 def _executions(services: Services, call: Call, *, name: str | None, limit: int) -> w.ExecutionSummariesDoc:
     """Execution summaries, newest first (``flowctl get executions``)."""
-    found = services.registry.list_executions(call.scope.project, call.scope.domain, name, limit=limit)
-    return w.ExecutionSummariesDoc.model_construct(items=list(found))
+    found = [x for p, d in _places(call) for x in services.registry.list_executions(p, d, name, limit=limit)]
+    found.sort(key=lambda x: (x.created_at, x.id), reverse=True)
+    return w.ExecutionSummariesDoc.model_construct(items=found[:limit])
 
 
 @operation("store.info")
 def _info(services: Services, call: Call) -> w.InfoDoc:
-    """Where the registry is, its schema, serial and counts (``flowctl registry info``)."""
-    return w.InfoDoc.model_construct(info=services.registry.info())
+    """Where the registry is, its schema, serial and counts (``flowctl registry info``); the counts, which
+    span every project, only for a caller reading every project."""
+    info = services.registry.info()
+    if call.visible is not None:
+        info = dataclasses.replace(info, counts={})
+    return w.InfoDoc.model_construct(info=info)
 
 
 @operation("store.transaction", write=True)
 def _transaction(services: Services, call: Call, *, body: w.TransactionRequest) -> w.TransactionResult:
     """Run a registry write transaction: every operation, or none."""
+    for project, domain in transaction_places(body):  # every check before anything is written
+        call.require(project, domain)
     if body.lock_id is None:
         return _run(services.registry, body, call)
     with services.leases.store_of(body.lock_id) as store:
         return _run(store, body, call)
+
+
+def transaction_places(body: w.TransactionRequest) -> list[tuple[str | None, str | None]]:
+    """Where a transaction writes, each once, in order: its operations' places, and the places an apply
+    record's plan changes (``plan_places``; a record naming no place needs deploy on every project)."""
+    places: list[tuple[str | None, str | None]] = list(dict.fromkeys(body.scopes()))
+    for op in body.ops:
+        if isinstance(op, w.RecordApply):
+            found = plan_places(op.record)
+            places += sorted(found, key=lambda p: (p[0], p[1] or "")) if found else [(None, None)]
+    return list(dict.fromkeys(places))
 
 
 def _run(store: SqlStore, body: w.TransactionRequest, call: Call) -> w.TransactionResult:
@@ -170,7 +254,7 @@ def _break(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
 @operation("store.approve", write=True)
 def _approve(services: Services, call: Call, *, body: w.ApprovalRequest) -> w.DoneDoc:
     """Record a promotion approval (``flowctl promote --approve``)."""
-    record = body.record
+    record = body.record  # the route's scope is the record's project and target domain
     if call.actor.kind != "local":
         record = dataclasses.replace(record, approved_by=call.actor.label)
     return w.DoneDoc(done=services.registry.record_approval(record))
@@ -217,34 +301,50 @@ def _create(services: Services, call: Call, *, body: w.CreateExecutionRequest) -
 
 @operation("store.execution_read")
 def _execution(services: Services, call: Call, *, execution_id: str) -> w.ExecutionDoc:
-    """One execution record by id, or null."""
-    return w.ExecutionDoc.model_construct(execution=services.executions.get_execution(execution_id))
+    """One execution record by id, or null (also when the caller cannot see it)."""
+    return w.ExecutionDoc.model_construct(execution=_visible_execution(services, call, execution_id))
+
+
+def _visible_execution(services: Services, call: Call, execution_id: str) -> ExecutionRecord | None:
+    """The execution if the caller sees it (None as for a missing one), after checking the operation's action
+    at its project/domain (403 naming it: the caller sees it, so that tells nothing new)."""
+    found = services.executions.get_execution(execution_id)
+    if found is None or not call.sees(found.project, found.domain):
+        return None
+    call.require(found.project, found.domain)
+    return found
 
 
 @operation("store.execution_find")
 def _find(services: Services, call: Call, *, ref: str) -> w.ExecutionsDoc:
-    """The executions an id, a name or project/domain/name names."""
-    return w.ExecutionsDoc.model_construct(items=services.executions.find_executions(ref))
+    """The executions an id, a name or project/domain/name names (those the caller sees)."""
+    found = services.executions.find_executions(ref)
+    return w.ExecutionsDoc.model_construct(items=[x for x in found if call.sees(x.project, x.domain)])
 
 
 @operation("store.execution_list")
 def _list(services: Services, call: Call, *, phase: str | None, launch_plan: str | None, limit: int,
           top_level_only: bool) -> w.ExecutionsDoc:
     """Execution records, newest first."""
-    found = services.executions.list_executions(project=call.scope.project, domain=call.scope.domain, phase=phase,
-                                                launch_plan=launch_plan, limit=limit, top_level_only=top_level_only)
-    return w.ExecutionsDoc.model_construct(items=found)
+    found = [x for p, d in _places(call) for x in services.executions.list_executions(
+        project=p, domain=d, phase=phase, launch_plan=launch_plan, limit=limit, top_level_only=top_level_only)]
+    found.sort(key=lambda x: (x.created_at, x.id), reverse=True)
+    return w.ExecutionsDoc.model_construct(items=found[:limit])
 
 
 @operation("store.execution_nodes")
 def _nodes(services: Services, call: Call, *, execution_id: str) -> w.NodesDoc:
-    """An execution's node records."""
+    """An execution's node records (none when the caller cannot see it)."""
+    if _visible_execution(services, call, execution_id) is None:
+        return w.NodesDoc.model_construct(nodes={})
     return w.NodesDoc.model_construct(nodes=services.executions.load_nodes(execution_id))
 
 
 @operation("store.execution_attempts")
 def _attempts(services: Services, call: Call, *, execution_id: str) -> w.AttemptsDoc:
-    """An execution's attempts by node, oldest first."""
+    """An execution's attempts by node, oldest first (none when the caller cannot see it)."""
+    if _visible_execution(services, call, execution_id) is None:
+        return w.AttemptsDoc.model_construct(attempts={})
     return w.AttemptsDoc.model_construct(attempts=services.executions.load_attempts(execution_id))
 
 
@@ -254,7 +354,7 @@ def _attempt_log(services: Services, call: Call, *, execution_id: str, node_id: 
     from flowctl._errors import NotFoundError
     from flowctl.engine._logs import read_log, recorded_provider
 
-    execution = services.executions.get_execution(execution_id)
+    execution = _visible_execution(services, call, execution_id)  # one the caller cannot see: as a missing one
     found = next((a for a in services.executions.load_attempts(execution_id).get(node_id, [])
                   if a.attempt == attempt), None) if execution is not None else None
     if execution is None or found is None:
@@ -266,7 +366,9 @@ def _attempt_log(services: Services, call: Call, *, execution_id: str, node_id: 
 
 @operation("store.execution_abort", write=True)
 def _abort(services: Services, call: Call, *, execution_id: str) -> w.DoneDoc:
-    """Ask the controller to abort an execution (false: it had finished)."""
+    """Ask the controller to abort an execution (false: it had finished, or the caller cannot see it)."""
+    if _visible_execution(services, call, execution_id) is None:
+        return w.DoneDoc(done=False)
     return w.DoneDoc(done=services.executions.request_abort(execution_id))
 
 
@@ -316,7 +418,7 @@ def info(run: Invocation = invoke("store.info")) -> Any:
 
 @router.post("/transactions", response_model=w.TransactionResult, openapi_extra=DEPLOY)
 def transaction(body: w.TransactionRequest, run: Invocation = invoke("store.transaction")) -> Any:
-    """Scope: every (project, domain) in ``body.scopes()``; the route's own scope is the whole registry."""
+    """Scope: checked per operation (``transaction_places``); the route itself needs deploy somewhere."""
     return _json(run(Scope(), body=body))
 
 

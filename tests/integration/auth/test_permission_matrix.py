@@ -7,7 +7,9 @@ operation has no rule fails here, and so would a route that skipped the check.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from auth_support import AuthApp, start
@@ -21,8 +23,24 @@ FILL = {"domain": "development", "name": "run-x", "kind": "workflows", "version"
         "lock_id": "no-such-lock", "digest": "0" * 64, "execution_id": "no-such-id", "launch_plan": "flows.chain",
         "node_id": "n0", "attempt": "1"}
 QUERY = {"execution.node": {"id": "n0"}, "execution.logs": {"node": "n0", "attempt": "1"},
-         "store.execution_find": {"ref": "pa/development/run-x"}}
+         "store.execution_find": {"ref": "run-x"}}
 BODY = {"execution.launch": {"inputs": {"a": 1, "b": 2}}, "launch_plan.activate": {"version": "v1"}}
+
+
+def _approval(project: str) -> dict[str, Any]:
+    return {"record": {"project": project, "domain": "development", "source_domain": "staging", "workflow": "wf",
+                       "version": "v1", "approved_by": "x", "approved_at": "2026-01-01T00:00:00Z"}}
+
+
+def _new_execution(project: str) -> dict[str, Any]:
+    return {"new": {"project": project, "domain": "development", "name": f"m-{time.monotonic_ns()}",
+                    "launch_plan_name": "flows.chain", "launch_plan_version": "v1", "workflow_name": "flows.chain",
+                    "workflow_version": "v1", "inputs": {"a": 1, "b": 2}}}
+
+
+# store routes whose project/domain is in the body: called once per target project, judged as a path rule
+BODY_AT: dict[str, Callable[[str], dict[str, Any]]] = {"store.approve": _approval,
+                                                        "store.execution_create": _new_execution}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +89,8 @@ def expected(rule: Rule, role: str, place: str, target: str, has_project: bool) 
         return True
     if rule.scope == "global":
         return place == "*"
+    if rule.scope == "each":  # the action somewhere; the operation checks each place (test_store_api_scopes.py)
+        return True
     if rule.scope == "listing" and not has_project:
         return True  # allowed, and filtered to what the token sees (test_listings_show_only_the_tokens_projects)
     if place == "*":
@@ -86,7 +106,8 @@ def request(app: AuthApp, method: str, path: str, operation: str, target: str, t
     params = dict(QUERY.get(operation, {}))
     if path in PROJECT_QUERY and target != "-":
         params["project"] = target
-    with app.client.stream(method, url, params=params, json=BODY.get(operation), headers=app.as_(token),
+    body = BODY_AT[operation](target) if operation in BODY_AT else BODY.get(operation)
+    with app.client.stream(method, url, params=params, json=body, headers=app.as_(token),
                            follow_redirects=False) as response:  # not read: an event stream never ends
         if response.status_code in (401, 403):
             return str(response.status_code)
@@ -98,7 +119,7 @@ def request(app: AuthApp, method: str, path: str, operation: str, target: str, t
 @pytest.mark.parametrize(("method", "path", "operation"), routes())
 def test_matrix(app: AuthApp, method: str, path: str, operation: str) -> None:
     rule = RULES[operation]
-    has_project = "{project}" in path
+    has_project = "{project}" in path or operation in BODY_AT
     targets = ["pa", "pb"] if has_project or path in PROJECT_QUERY else ["-"]
     assert request(app, method, path, operation, targets[0], None) == "401"
     assert request(app, method, path, operation, targets[0], "fct_000000000000_" + "x" * 43) == "401"
