@@ -57,6 +57,14 @@ def _who(call: Call, given: str) -> str:
     return given if call.actor.kind == "local" else call.actor.label
 
 
+def _kind(kind: str) -> EntityKind:
+    try:
+        return EntityKind(kind)
+    except ValueError:
+        raise InputError(f"Unknown entity kind `{kind[:80]}`",
+                         detail=f"Use one of: {', '.join(k.value for k in EntityKind)}.") from None
+
+
 # ---------------------------------------------------------------- operations
 @operation("store.snapshot")
 def _snapshot(services: Services, call: Call) -> w.SnapshotDoc:
@@ -94,7 +102,7 @@ def _places(call: Call) -> list[tuple[str | None, str | None]]:
 def _entities(services: Services, call: Call, *, kind: str | None, name: str | None,
               version: str | None) -> w.EntitiesDoc:
     """Registered versions matching the filters."""
-    found = services.registry.list_entities(EntityKind(kind) if kind else None, call.scope.project,
+    found = services.registry.list_entities(_kind(kind) if kind else None, call.scope.project,
                                             call.scope.domain, name, version)
     return w.EntitiesDoc.model_construct(items=[e for e in found if call.sees(e.project, e.domain)])
 
@@ -102,7 +110,7 @@ def _entities(services: Services, call: Call, *, kind: str | None, name: str | N
 @operation("store.entity")
 def _entity(services: Services, call: Call, *, kind: str, name: str, version: str) -> w.EntityDoc:
     """One registered version, or null."""
-    found = services.registry.get_entity(EntityKind(kind), call.scope.project or "", call.scope.domain or "",
+    found = services.registry.get_entity(_kind(kind), call.scope.project or "", call.scope.domain or "",
                                          name, version)
     return w.EntityDoc.model_construct(entity=found)
 

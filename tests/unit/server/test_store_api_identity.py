@@ -108,3 +108,13 @@ def test_every_store_route_names_its_action(served: tuple[httpx.Client, SqlStore
     assert actions["POST /api/v1/store/transactions"] == "deploy"
     assert actions["POST /api/v1/store/execution-records"] == "operate"
     assert actions["POST /api/v1/store/locks/{lock_id}/break"] == "admin"
+
+
+def test_an_unknown_entity_kind_is_a_problem_document_not_a_server_error(served: tuple[httpx.Client, SqlStore]) -> None:
+    client, _ = served
+    for response in (client.get("/api/v1/store/entities", params={"kind": "launch_plans"}),
+                     client.get("/api/v1/store/projects/p/domains/development/entities/launch_plans/x/v1")):
+        assert response.status_code == 400, response.text
+        problem = response.json()
+        assert problem["title"] == "Unknown entity kind `launch_plans`"
+        assert "task, workflow, launch_plan" in problem["fix"]
