@@ -1,4 +1,4 @@
-"""``flowctl executions signal|approve|show`` and the gate/deck helpers of ``flowctl run``.
+"""``flowctl executions signal|approve|show`` (show through the server too; --deck, signals: the database) and the gate/deck helpers of ``flowctl run``.
 
 Added to the ``executions`` group by ``cmd_executions`` (one line there), so the gate commands
 live in one module: ``signal ID NAME VALUE`` answers ``wait_for_input``, ``approve ID NAME
@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from flowctl.state._execution_access import ExecutionAccess
     from flowctl.state._executions import ExecutionStore
 
 Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/name.")]
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 
 
-def add_gate_commands(ex: typer.Typer, store_of: Callable[[str | None], ExecutionStore]) -> None:
+def add_gate_commands(ex: typer.Typer, store_of: Callable[[str | None], ExecutionStore],
+                      access_of: Callable[[str | None], ExecutionAccess]) -> None:
+    """``store_of`` opens the whole execution store (signals, decks: the registry database only);
+    ``access_of`` what reading an execution needs (the database or the flowctl server)."""
+
     @ex.command("signal")
     def signal(ref: Ref, name: Annotated[str, typer.Argument(help="The gate's signal name.")],
                value: Annotated[str, typer.Argument(help="The value: text for strings and dates, JSON otherwise.")],
@@ -46,11 +51,12 @@ def add_gate_commands(ex: typer.Typer, store_of: Callable[[str | None], Executio
         from flowctl.engine import find_execution
         from flowctl.engine._view import execution_document, render_execution
 
+        if not deck:
+            access = access_of(registry)
+            render_execution(execution_document(access, find_execution(access, ref)), Console())
+            return
         store = store_of(registry)
         execution = find_execution(store, ref)
-        if not deck:
-            render_execution(execution_document(store, execution), Console())
-            return
         _show_decks(store, execution.id, execution.name, node)
 
 

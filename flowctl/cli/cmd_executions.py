@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         """The whole execution store (logs, gates, decks): the registry database only."""
         from flowctl.cli._engine import config_for, open_executions
 
-        return open_executions(config_for(registry), command="`flowctl executions signal|approve|show`")
+        return open_executions(config_for(registry), command="`flowctl executions signal|approve|show --deck`")
 
     def _access(registry: str | None) -> ExecutionAccess:
         """Reads, launches and aborts: the registry database, or the flowctl server (FLOWCTL_SERVER)."""
@@ -227,5 +227,5 @@ def register(app: typer.Typer) -> None:
 
     from flowctl.cli._gate_commands import add_gate_commands
 
-    add_gate_commands(ex, _store)  # signal, approve, show --deck (gates and task reports)
+    add_gate_commands(ex, _store, _access)  # signal, approve, show (--deck: task reports)
     app.add_typer(ex, name="executions")

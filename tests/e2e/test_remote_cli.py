@@ -85,6 +85,8 @@ def test_plan_apply_launch_and_drift_through_the_server(setup: tuple[ServerProce
     assert execution["phase"] == "succeeded"
     shown = flowctl("executions", "get", execution["name"], "--json", env=env, cwd=project)
     assert json.loads(clean(shown, 0))["outputs"] == {"o0": [-0.7071067811865475, 0.0, 0.7071067811865475]}
+    table = clean(flowctl("executions", "show", execution["name"], env=env, cwd=project), 0)
+    assert "succeeded" in table and "n0" in table, table
     logs = clean(flowctl("executions", "logs", execution["name"], env=env, cwd=project), 0)
     assert logs.count("==> ") == 3 and "==> n0 attempt 1 (succeeded) <==" in logs, logs
     assert "(no logs" not in logs, logs  # the stored logs were read (these tasks print nothing)
@@ -153,7 +155,7 @@ def test_promote_run_remote_and_execution_control_through_the_server(
     assert "only failed, timed out or aborted executions can be recovered" in recovered.stderr
     signal = flowctl("executions", "signal", name, "go", "1", env=env, cwd=project)
     clean(signal, 1)
-    assert "`flowctl executions signal|approve|show` does not work through the flowctl server yet" in signal.stderr
+    assert "`flowctl executions signal|approve|show --deck` does not work through the flowctl server yet" in signal.stderr
     assert f"{server.url}/console/" in signal.stderr
 
     locks = json.loads(clean(flowctl("lock", "list", "-o", "json", env=env, cwd=project), 0))
