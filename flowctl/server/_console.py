@@ -184,7 +184,7 @@ def timeline(detail: ExecutionDetailOut, now: datetime | None = None) -> tuple[l
     for node in detail.nodes:
         if node.started_at is None and not node.attempts:
             continue
-        bars = [bar(a.started_at, a.finished_at, a.phase, f"attempt {a.attempt}: {a.phase}") for a in node.attempts]
+        bars = [bar(a.started_at, a.finished_at, a.phase, f"attempt {a.attempt + 1}: {a.phase}") for a in node.attempts]
         rows.append(TimelineRow.of(node, bars or [bar(node.started_at, node.finished_at, node.phase, node.phase)]))
     return rows, total
 

@@ -163,6 +163,8 @@ def test_failing_node_shows_error_and_logs(page: Any, server: ServerProcess) -> 
     logs = panel.locator("[data-log-text]")
     logs.wait_for()
     assert "boom 7" in logs.inner_text()
+    # attempts are numbered from 1 wherever they are shown, as in the CLI
+    assert panel.locator("details[data-logs] summary").first.inner_text().startswith("attempt 1")
     shot(page, "05-failed-node-panel")
 
 
