@@ -8,8 +8,9 @@ not the compiler, launch plans or the spec models (an attempt process runs witho
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from flowctl import _lazy
 
 if TYPE_CHECKING:
     from flowctl.sdk._compat import Annotations, Labels, NotSupportedError, WorkflowFailurePolicy
@@ -108,12 +109,7 @@ _LAZY_EXPORTS: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY_EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowctl.sdk' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+    return _lazy.resolve(__name__, _LAZY_EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:

@@ -9,9 +9,9 @@ imports pydantic.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from flowctl import _lazy
 from flowctl.spec._canonical import Json, canonical_json, digest_of, sha256_hex
 
 if TYPE_CHECKING:
@@ -95,12 +95,7 @@ _LAZY_EXPORTS: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY_EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowctl.spec' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+    return _lazy.resolve(__name__, _LAZY_EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:
