@@ -8,8 +8,9 @@ wake-up only costs latency, and nothing here is needed for correctness or recove
   connection of its own, in a daemon thread.
 - SQLite: each controller binds a Unix datagram socket in the folder ``<registry file>.wakeup``
   beside the registry; ringing sends one byte to every socket there and removes the ones nobody
-  listens on any more (a controller killed with -9). Paths too long for a socket address
-  (about 100 bytes) fall back to polling.
+  listens on any more (a controller killed with -9). A folder whose path is too long for a socket
+  address (``sun_path``, about 100 bytes) is reached through ``/proc/self/fd/<folder fd>/`` on Linux;
+  elsewhere such a registry falls back to polling.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,18 +49,35 @@ def wakeup_folder(database: Path) -> Path:
     return database.with_name(database.name + ".wakeup")
 
 
+@contextlib.contextmanager
+def _addresses(folder: Path) -> Iterator[Callable[[str], str]]:
+    """The socket address of a name in ``folder``: its path, or, when that is too long for
+    ``sun_path``, the same file through a descriptor of the folder (``/proc/self/fd/N/name``)."""
+    if len(str(folder)) + 14 <= _MAX_SOCKET_PATH:
+        yield lambda name: str(folder / name)
+        return
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        through = f"/proc/self/fd/{descriptor}"
+        if not os.path.isdir(through):
+            raise OSError(f"registry path too long for a socket address and no {through}")
+        yield lambda name: f"{through}/{name}"
+    finally:
+        os.close(descriptor)
+
+
 def ring_folder(folder: Path) -> None:
     """Send one byte to every controller listening in ``folder``; forget the dead ones."""
     try:
         names = os.listdir(folder)
     except OSError:
         return
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender, _addresses(folder) as address:
         sender.setblocking(False)
         for name in names:
             path = folder / name
             try:
-                sender.sendto(b"!", str(path))
+                sender.sendto(b"!", address(name))
             except (ConnectionRefusedError, FileNotFoundError):
                 with contextlib.suppress(OSError):
                     path.unlink()
@@ -74,7 +92,12 @@ class SocketListener:
         folder.mkdir(mode=0o700, exist_ok=True)
         self.path = folder / uuid.uuid4().hex[:12]
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._socket.bind(str(self.path))
+        try:
+            with _addresses(folder) as address:
+                self._socket.bind(address(self.path.name))
+        except OSError:
+            self._socket.close()
+            raise
         self._socket.settimeout(1.0)
         self._callback = callback
         self._closed = threading.Event()
@@ -100,12 +123,11 @@ class SocketListener:
 
 
 def listen_sqlite(database: Path, callback: Callable[[], None]) -> Listener | None:
-    folder = wakeup_folder(database)
-    if len(str(folder)) + 13 > _MAX_SOCKET_PATH or not hasattr(socket, "AF_UNIX"):
-        log.info("registry path too long for a wake-up socket: the controller polls")
+    if not hasattr(socket, "AF_UNIX"):
+        log.info("no Unix sockets here: the controller polls")
         return None
     try:
-        return SocketListener(folder, callback)
+        return SocketListener(wakeup_folder(database), callback)
     except OSError as exc:
         log.info("no wake-up socket beside the registry (%s): the controller polls", exc)
         return None

@@ -53,6 +53,14 @@ def registry_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (scripts/test.sh runs ``-n N --dist loadgroup``) the Kubernetes tests share
+    one worker: k8s-sim is one cluster on fixed ports, started and stopped by one session fixture."""
+    for item in items:
+        if item.nodeid.startswith("tests/integration/kubernetes/"):
+            item.add_marker(pytest.mark.xdist_group("kubernetes"))
+
+
 @pytest.fixture(autouse=True)
 def _restore_replaced_modules() -> Iterator[None]:
     """The manifest loader re-imports user modules (e.g. a package named `flows`) and drops stale

@@ -114,3 +114,21 @@ def test_a_dead_listener_socket_is_removed_and_an_empty_folder_is_fine(tmp_path:
     assert not dead.exists()
     listener.close()
     assert list(folder.iterdir()) == []
+
+
+def test_a_registry_path_too_long_for_a_socket_address_still_wakes_the_controller(tmp_path: Path) -> None:
+    """pytest-xdist's and CI's temporary folders easily pass sun_path's ~100 bytes; the wake-up must
+    not silently turn into a 30-second poll there (it did: the listener was skipped)."""
+    deep = tmp_path / ("long-folder-name-" * 8)
+    deep.mkdir()
+    folder = wakeup_folder(deep / "registry.db")
+    assert len(str(folder)) > 110
+    heard = threading.Event()
+    store = open_execution_store(f"sqlite:///{deep / 'registry.db'}")
+    listener = store.listen(heard.set)
+    assert listener is not None
+    ring_folder(folder)
+    assert heard.wait(5)
+    listener.close()
+    assert list(folder.iterdir()) == []
+    store.close()
