@@ -124,10 +124,10 @@ def terminal_prompt() -> Callable[[str], str] | None:
 def write_local_decks(decks: dict[str, dict[str, str]], title: str, folder: Path) -> None:
     """The reports tasks wrote in a local run (also a failed one), one HTML page per node under
     ``folder``; their paths go to stderr."""
+    from flowctl._outfile import write_output_file
     from flowctl.sdk._context import render_report
 
     for node_id, documents in decks.items():
         path = folder / f"{node_id.replace('/', '__')}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(f"{title} {node_id}", documents))
+        write_output_file(path, render_report(f"{title} {node_id}", documents), what=f"the deck of {node_id}")
         sys.stderr.write(f"Deck: {path}\n")
