@@ -122,7 +122,7 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
 @pytest.mark.no_controller
 def test_promote_run_remote_and_execution_control_through_the_server(
         setup: tuple[ServerProcess, Path, dict[str, str]]) -> None:
-    server, project, env = setup
+    _server, project, env = setup
     clean(flowctl("apply", ".", "--version", "v1", "--auto-approve", env=env, cwd=project), 0)
     promoted = flowctl("promote", "my-ml-project", "development", "staging", "--auto-approve", env=env, cwd=project)
     assert "Apply complete!" in clean(promoted, 0)
