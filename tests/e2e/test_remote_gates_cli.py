@@ -134,3 +134,37 @@ def test_gates_decks_and_backfill_through_the_server(setup: tuple[ServerProcess,
     assert operations.count("store.signal") == 2 and operations.count("store.backfill") == 2
     assert any(a["address"] == "gates/development/threshold" for a in audit)
     assert not (project / ".flowctl").exists(), "the CLI never opened a registry of its own"
+
+
+def test_a_viewer_token_reads_reports_but_cannot_signal_or_backfill(registry_url: str, tmp_path: Path) -> None:
+    project = tmp_path / "manifests"
+    project.mkdir()
+    (project / "gates.py").write_text(MANIFEST)
+    create_registry(registry_url)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FLOWCTL_")}
+    base.update({"PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    tokens = {role: clean(flowctl("token", "create", "--name", role, "--role", role, "--project", "gates",
+                                  env={**base, "FLOWCTL_REGISTRY": registry_url}, cwd=tmp_path), 0).strip()
+              for role in ("deployer", "viewer")}
+    server = ServerProcess(tmp_path, registry_url, str(tmp_path / "blobs"), controller=False,
+                           env={"FLOWCTL_SERVER_AUTH": "true", "FLOWCTL_SESSION_SECRET": "tests-session-secret"})
+    try:
+        deployer = {**base, "FLOWCTL_SERVER": server.url, "FLOWCTL_TOKEN": tokens["deployer"]}
+        viewer = {**deployer, "FLOWCTL_TOKEN": tokens["viewer"]}
+        clean(flowctl("apply", ".", "--version", "v1", "--auto-approve", env=deployer, cwd=project), 0)
+        name = clean(flowctl("launch", "gates", "development", "gates.gated", env=deployer, cwd=project),
+                     0).strip().rsplit("/", 1)[-1]
+        refused = flowctl("executions", "approve", name, "ship-it", env=viewer, cwd=project)
+        clean(refused, 1)
+        assert "token:viewer may not operate on gates/development" in refused.stderr, refused.stderr
+        assert "flowctl role bind token:viewer --role operator --project gates --domain development" in refused.stderr
+        window = ("--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T01:00:00Z")
+        clean(flowctl("backfill", "gates/development/hourly", *window, env=viewer, cwd=project), 1)
+        preview = clean(flowctl("backfill", "gates/development/hourly", *window, "--dry-run", env=viewer,
+                                cwd=project), 0)
+        assert preview.count("would fire") == 2
+        decks = flowctl("executions", "show", name, "--deck", env=viewer, cwd=project)
+        clean(decks, 0)  # queued: nothing has run, so no reports yet
+        assert "has no task reports" in decks.stderr
+    finally:
+        server.stop()
