@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from flowctl.engine import Fire
+    from flowctl.state._wire import FiredTime
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +50,7 @@ def register(app: typer.Typer) -> None:
         if config.server_url is not None:  # the server runs engine.backfill on its store, as below
             from flowctl.client import RemoteExecutions
 
-            fires: Sequence[Any] = RemoteExecutions.connect(config.server_url).backfill(
+            fires: Sequence[Fire | FiredTime] = RemoteExecutions.connect(config.server_url).backfill(
                 project, domain, launch_plan, *window, version=version, dry_run=dry_run)
         else:
             fires = do_backfill(engine_context(registry=registry, command="`flowctl backfill`"), project, domain,
