@@ -135,5 +135,6 @@ def write_local_decks(decks: dict[str, dict[str, str]], title: str, folder: Path
 
     for node_id, documents in decks.items():
         path = folder / f"{node_id.replace('/', '__')}.html"
-        write_output_file(path, render_report(f"{title} {node_id}", documents), what=f"the deck of {node_id}")
+        write_output_file(path, render_report(f"{title} {node_id}", documents), what=f"the deck of {node_id}",
+                          elsewhere="Or set cache.dir (FLOWCTL_CACHE_DIR) on another disk: decks are written beside it.")
         sys.stderr.write(f"Deck: {path}\n")

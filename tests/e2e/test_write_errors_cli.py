@@ -107,3 +107,29 @@ def test_a_really_full_disk(manifest: Path, full_disk: Path) -> None:
     assert_diagnostic(Result(done.returncode, done.stdout, done.stderr), "Cannot write the code bundle to ",
                       "No space left on device (ENOSPC)")
     assert [p.name for p in full_disk.rglob("*") if p.is_file()] == ["filler"]
+
+
+CACHED = """
+from flowctl import Cache, Deck, task, workflow
+
+@task(cache=Cache(version="1"))
+def double(x: int) -> int:
+    Deck("numbers", f"<p>{x}</p>")
+    return 2 * x
+
+@workflow
+def wf(x: int = 1) -> int:
+    return double(x=x)
+"""
+
+
+@pytest.mark.parametrize(("part", "message", "fix"), [
+    ("cache/", "Cannot write the cached outputs of wf.double to ", "Or run with --no-cache"),
+    ("decks/", "Cannot write the deck of n0 to ", "Or set cache.dir (FLOWCTL_CACHE_DIR)"),
+])
+def test_a_full_disk_in_a_local_run(tmp_path: Path, part: str, message: str, fix: str) -> None:
+    (tmp_path / "wf.py").write_text(textwrap.dedent(CACHED))
+    env = {"FLOWCTL_CACHE_DIR": str(tmp_path / "work" / "cache"), "FLOWCTL_TEST_WRITE_ERROR": f"ENOSPC:{part}"}
+    failed = invoke("run", "wf.py", "wf", cwd=tmp_path, env=env)
+    assert_diagnostic(failed, message, "No space left on device (ENOSPC)", fix)
+    assert not [name for name in _files(tmp_path / "work") if name.endswith(".tmp")]
