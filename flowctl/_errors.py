@@ -155,6 +155,9 @@ class WriteError(FlowctlError, OSError):
     code = "SYSTEM:WriteFailed"
     blame: Blame = "system"
 
+    def __str__(self) -> str:  # the diagnostics, as every FlowctlError (not OSError's "[Errno 28] ...")
+        return self.render()
+
 
 class ExecutionError(FlowctlError):
     code = "USER:ExecutionFailed"

@@ -80,6 +80,7 @@ def test_the_error_is_still_an_os_error() -> None:
     error = write_error(OSError(errno.ENOSPC, "No space left on device"), Path("/data/x.json"), "the task inputs")
     assert isinstance(error, OSError) and isinstance(error, FlowctlError)
     assert (error.errno, error.filename) == (errno.ENOSPC, "/data/x.json")
+    assert str(error) == error.render() and str(error).startswith("Error: Cannot write the task inputs to /data/x.json")
 
 
 @pytest.fixture
