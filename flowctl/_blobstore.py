@@ -27,7 +27,7 @@ from typing import Any
 
 from flowctl import _names
 from flowctl._errors import InputError, StoreError
-from flowctl._files import write_private
+from flowctl._files import write_private, writing
 from flowctl.spec import Json, canonical_json
 
 INPUTS = "inputs.json"
@@ -56,14 +56,33 @@ def _fs(uri: str) -> tuple[Any, str]:
         ) from exc
 
 
+ELSEWHERE = "Or set blob_store.url (FLOWCTL_BLOB_STORE) to a folder (or bucket) that has room and that you can write."
+_WHAT = {INPUTS: "the task inputs", OUTPUTS: "the task outputs", ERROR: "the task error document",
+         LOGS: "the task logs", "task.json": "the task spec"}
+
+
+def describe(uri: str) -> str:
+    """What the blob at ``uri`` is, for messages: "the code bundle", "the task outputs"..."""
+    name = uri.rsplit("/", 1)[-1]
+    if "/bundles/" in uri:
+        return "the code bundle"
+    if "/files/" in uri:
+        return "a file output of the task"
+    return _WHAT.get(name, f"the blob store document {name}")
+
+
 def write_bytes(uri: str, data: bytes) -> None:
-    """Write ``data`` at ``uri`` (atomically for local paths), creating parent folders."""
+    """Write ``data`` at ``uri`` (atomically for local paths), creating parent folders.
+
+    Any OS error (a full disk, a read-only folder, a bucket refusing the write) is one WriteError
+    naming the blob (``flowctl._files.writing``)."""
     if _is_local(uri):
-        write_private(Path(_local_path(uri)), data)
+        write_private(Path(_local_path(uri)), data, what=describe(uri), elsewhere=ELSEWHERE)
         return
-    fs, path_in_fs = _fs(uri)
-    with fs.open(path_in_fs, "wb") as handle:
-        handle.write(data)
+    with writing(uri, describe(uri), elsewhere=ELSEWHERE):
+        fs, path_in_fs = _fs(uri)
+        with fs.open(path_in_fs, "wb") as handle:
+            handle.write(data)
 
 
 def read_bytes(uri: str) -> bytes:

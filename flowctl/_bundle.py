@@ -27,6 +27,7 @@ from pathlib import Path
 
 from flowctl import _blobstore as blobs
 from flowctl._errors import StoreError
+from flowctl._files import writing
 from flowctl._sources import SKIP_DIRS, is_source, source_files
 from flowctl._workdir import make_folder
 
@@ -128,6 +129,13 @@ def fetch_bundle(uri: str, dest: Path) -> Path:
         ) from None
     if hashlib.sha256(data).hexdigest() != bundle_digest(uri) and bundle_digest(uri).isalnum():
         raise StoreError(f"Code bundle `{uri}` is corrupt: its content does not match its digest")
+    with writing(dest, "the files of the code bundle", elsewhere="Or set FLOWCTL_BUNDLE_CACHE to a folder that has room."):
+        _extract(data, uri, dest)
+    return dest
+
+
+def _extract(data: bytes, uri: str, dest: Path) -> None:
+    """Extract into a temporary sibling of ``dest``, marked complete, then renamed into place."""
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
     make_folder(tmp.parent)
     tmp.mkdir()
@@ -138,9 +146,8 @@ def fetch_bundle(uri: str, dest: Path) -> Path:
         try:
             os.replace(tmp, dest)
         except OSError:
-            if not marker.exists():  # somebody else won the race only if their copy is complete
+            if not (dest / ".flowctl-bundle").exists():  # somebody else won the race only if their copy is complete
                 raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return dest

@@ -17,6 +17,7 @@
     │   ├── LockError            the registry lock is held by someone else (or was lost)
     │   └── ImmutabilityError    different content under an existing version
     ├── ProviderError            a provider (local, kubernetes) failed
+    ├── WriteError               a file cannot be written (full disk, read-only folder); also an OSError
     └── ExecutionError           a task or workflow run failed (carries the user's traceback)
 
 Every error carries one or more :class:`Diagnostic` (what, where, how to fix). The CLI prints the
@@ -145,6 +146,17 @@ class ImmutabilityError(StoreError):
 class ProviderError(FlowctlError):
     code = "SYSTEM:ProviderError"
     blame: Blame = "system"
+
+
+class WriteError(FlowctlError, OSError):
+    """A file flowctl writes cannot be written (``flowctl._files.writing``): a full disk, a read-only or
+    missing folder. Still an OSError, so callers that retry OS errors (the local provider) keep doing so."""
+
+    code = "SYSTEM:WriteFailed"
+    blame: Blame = "system"
+
+    def __str__(self) -> str:  # the diagnostics, as every FlowctlError (not OSError's "[Errno 28] ...")
+        return self.render()
 
 
 class ExecutionError(FlowctlError):

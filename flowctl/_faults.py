@@ -4,11 +4,13 @@
 ``flowctl: paused at POINT`` to stderr and sleep (modelled on apply's
 ``FLOWCTL_TEST_PAUSE_BEFORE_COMMIT``). Points: ``submit:before-record``,
 ``submit:before-spawn`` (the local provider) and ``submit:before-flush`` (the engine).
-Unset, a pause point costs one dictionary lookup.
+Unset, a pause point costs one dictionary lookup. ``FLOWCTL_TEST_WRITE_ERROR`` fails writes
+(:func:`write_fault`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -25,3 +27,19 @@ def pause_point(name: str) -> None:
         sys.stderr.write(f"flowctl: paused at {name}\n")
         sys.stderr.flush()
         time.sleep(float(seconds))
+
+
+WRITE_ERROR_ENV = "FLOWCTL_TEST_WRITE_ERROR"
+
+
+def write_fault(path: object) -> None:
+    """``FLOWCTL_TEST_WRITE_ERROR=ERRNO[:PART]`` (e.g. ``ENOSPC:bundles/``) makes every atomic write
+    (``flowctl._files.write_atomic``) whose path contains ``PART`` fail half way with that OS error,
+    as a full disk does. Unset, it costs one dictionary lookup."""
+    setting = os.environ.get(WRITE_ERROR_ENV)
+    if not setting:
+        return
+    name, _, part = setting.partition(":")
+    if part in str(path):
+        code = getattr(errno, name, errno.EIO)
+        raise OSError(code, os.strerror(code))

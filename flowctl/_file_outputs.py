@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
+from flowctl._files import writing
 from flowctl._task_data import TaskData, output_types
 from flowctl._workdir import make_folder
 from flowctl.spec._canonical import Json
@@ -50,14 +52,31 @@ def _upload(path: str, target: str, *, directory: bool) -> str:
     if not local.exists():
         return path  # the task named a path it did not write: left for the consumer to report
     destination = blobs.join(target, local.name)
-    if blobs._is_local(destination):  # the blob store is a local folder
-        copy = Path(blobs._local_path(destination))
-        make_folder(copy.parent)
-        if directory:
-            shutil.copytree(local, copy, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(local, copy)
-        return os.fspath(copy)
-    fs, remote = blobs._fs(destination)
-    fs.put(os.fspath(local), remote, recursive=directory)
+    what = f"the {'folder' if directory else 'file'} output {local.name}"
+    with writing(destination, what, elsewhere=blobs.ELSEWHERE):
+        if blobs._is_local(destination):  # the blob store is a local folder
+            copy = Path(blobs._local_path(destination))
+            make_folder(copy.parent)
+            _copy_whole(local, copy, directory=directory)
+            return os.fspath(copy)
+        fs, remote = blobs._fs(destination)
+        fs.put(os.fspath(local), remote, recursive=directory)
     return destination
+
+
+def _copy_whole(source: Path, copy: Path, *, directory: bool) -> None:
+    """Copy into a temporary sibling, then rename it into place: never half a file or folder."""
+    tmp = copy.with_name(f".{copy.name[:40]}.{uuid.uuid4().hex}.tmp")
+    try:
+        if directory:
+            shutil.copytree(source, tmp)
+            if copy.is_dir():  # a copy from an earlier try of the same attempt
+                shutil.rmtree(copy)
+        else:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, copy)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        tmp.unlink(missing_ok=True)
+        raise

@@ -27,6 +27,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from flowctl._files import PUBLIC_MODE, write_atomic
 from flowctl._workdir import WORKDIR, make_folder
 
 SKIP_DIRS = frozenset({".git", WORKDIR, ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache",
@@ -197,6 +198,5 @@ def _read_records(top: Path) -> dict[str, str]:
 def _write_records(top: Path, records: dict[str, str]) -> None:
     folder = make_folder(top / WORKDIR)
     live = {name: digest for name, digest in records.items() if (top / name).is_file()}
-    tmp = folder / f".{OUTPUTS_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"files": dict(sorted(live.items()))}, indent=1) + "\n")
-    os.replace(tmp, folder / OUTPUTS_FILE)
+    write_atomic(folder / OUTPUTS_FILE, (json.dumps({"files": dict(sorted(live.items()))}, indent=1) + "\n").encode(),
+                 what="the list of files flowctl wrote", mode=PUBLIC_MODE)

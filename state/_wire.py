@@ -9,6 +9,7 @@ operations in order (:class:`TransactionRequest`), executed in one server-side t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -260,3 +261,52 @@ class CreateExecutionRequest(Wire):
 
     new: NewExecution
     recover_from: str | None = None
+
+
+# ---------------------------------------------------------------- gates, decks, backfill (executions signal|approve|show --deck, backfill)
+class SignalRequest(Wire):
+    """``flowctl executions signal|approve``: the server parses ``text`` against the gate, as the CLI would."""
+
+    text: str
+    approve: bool = False
+    actor: str = ""
+
+
+class SignalDoc(Wire):
+    """The value a gate was given (``state._signals.SignalRecord``)."""
+
+    name: str
+    value: Any
+    created_at: datetime
+    created_by: str
+
+
+class DecksDoc(Wire):
+    """Node id -> the URI of its newest report (``flowctl executions show --deck``)."""
+
+    decks: dict[str, str]
+
+
+class DeckDoc(Wire):
+    html: str
+
+
+class BackfillRequest(Wire):
+    start: datetime
+    end: datetime
+    version: str | None = None
+
+
+class FiredTime(Wire):
+    """One due time of a backfill (``flowctl.engine.Fire``): ``created`` False when it had fired already."""
+
+    project: str
+    domain: str
+    launch_plan: str
+    fire_time: datetime
+    execution_name: str | None
+    created: bool
+
+
+class BackfillDoc(Wire):
+    items: list[FiredTime]

@@ -7,14 +7,12 @@ Writes are atomic (temporary file + rename); an unreadable entry counts as a mis
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flowctl._workdir import make_folder
+from flowctl._files import write_atomic
 from flowctl.sdk import TaskDefinition
 from flowctl.spec import canonical_json, sha256_hex
 from flowctl.types import from_json_value, to_json_value, writing_frames_to
@@ -58,7 +56,6 @@ class LocalCache:
 
     def put(self, task: TaskDefinition, key: str, outputs: Mapping[str, Any]) -> None:
         path = self._path(task, key)
-        make_folder(path.parent)
         assert task.spec.cache is not None
         with writing_frames_to(str(self.root / "frames")):  # data frames live as long as the cache
             document = {
@@ -66,10 +63,8 @@ class LocalCache:
                 "version": task.spec.cache.version,
                 "outputs": {o.name: to_json_value(outputs[o.name], o.py_type) for o in task.interface.outputs},
             }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(canonical_json(document))
-        os.replace(tmp, path)
+        write_atomic(path, canonical_json(document).encode(), what=f"the cached outputs of {task.name}",
+                     elsewhere="Or run with --no-cache, or free the cache: `flowctl cache clear`.")
 
     def entries(self, task: str | None = None) -> int:
         base = self.root / task if task else self.root

@@ -1,4 +1,4 @@
-"""``flowctl executions signal|approve|show`` (show through the server too; --deck, signals: the database) and the gate/deck helpers of ``flowctl run``.
+"""``flowctl executions signal|approve|show [--deck]`` (on the registry database or through the flowctl server) and the gate/deck helpers of ``flowctl run``.
 
 Added to the ``executions`` group by ``cmd_executions`` (one line there), so the gate commands
 live in one module: ``signal ID NAME VALUE`` answers ``wait_for_input``, ``approve ID NAME
@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 if TYPE_CHECKING:
+    from flowctl.client import RemoteExecutions
     from flowctl.state._execution_access import ExecutionAccess
     from flowctl.state._executions import ExecutionStore
 
@@ -22,24 +23,22 @@ Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 
 
-def add_gate_commands(ex: typer.Typer, store_of: Callable[[str | None], ExecutionStore],
-                      access_of: Callable[[str | None], ExecutionAccess]) -> None:
-    """``store_of`` opens the whole execution store (signals, decks: the registry database only);
-    ``access_of`` what reading an execution needs (the database or the flowctl server)."""
+def add_gate_commands(ex: typer.Typer, access_of: Callable[[str | None], ExecutionAccess]) -> None:
+    """``access_of`` opens the registry's execution store, or the flowctl server's (FLOWCTL_SERVER)."""
 
     @ex.command("signal")
     def signal(ref: Ref, name: Annotated[str, typer.Argument(help="The gate's signal name.")],
                value: Annotated[str, typer.Argument(help="The value: text for strings and dates, JSON otherwise.")],
                registry: Registry = None) -> None:
         """Give a wait_for_input gate its value; the controller continues the execution."""
-        _send(store_of(registry), ref, name, value, approve=False)
+        _send(access_of(registry), ref, name, value, approve=False)
 
     @ex.command("approve")
     def approve(ref: Ref, name: Annotated[str, typer.Argument(help="The approval gate's name.")],
                 reject: Annotated[bool, typer.Option("--reject", help="Reject instead: the gate's node fails.")] = False,
                 registry: Registry = None) -> None:
         """Approve (or --reject) an approve() gate of an execution."""
-        _send(store_of(registry), ref, name, "no" if reject else "yes", approve=True)
+        _send(access_of(registry), ref, name, "no" if reject else "yes", approve=True)
 
     @ex.command("show")
     def show(ref: Ref, deck: Annotated[bool, typer.Option("--deck", help="The task reports (Deck) of its nodes.")] = False,
@@ -51,42 +50,49 @@ def add_gate_commands(ex: typer.Typer, store_of: Callable[[str | None], Executio
         from flowctl.engine import find_execution
         from flowctl.engine._view import execution_document, render_execution
 
+        access = access_of(registry)
+        execution = find_execution(access, ref)
         if not deck:
-            access = access_of(registry)
-            render_execution(execution_document(access, find_execution(access, ref)), Console())
+            render_execution(execution_document(access, execution), Console())
             return
-        store = store_of(registry)
-        execution = find_execution(store, ref)
-        _show_decks(store, execution.id, execution.name, node)
+        _show_decks(access, execution.id, execution.name, node)
 
 
-def _send(store: ExecutionStore, ref: str, name: str, text: str, *, approve: bool) -> None:
+def _remote(access: ExecutionAccess) -> RemoteExecutions | None:
+    """The server's store when the command goes through the flowctl server, else None (the database)."""
+    from flowctl.state._executions import ExecutionStore
+
+    return None if isinstance(access, ExecutionStore) else cast("RemoteExecutions", access)
+
+
+def _send(access: ExecutionAccess, ref: str, name: str, text: str, *, approve: bool) -> None:
+    """Parse ``text`` against the gate and record it (``engine._gates.send_signal``; the server runs it
+    through the flowctl server)."""
     from flowctl.engine import find_execution
     from flowctl.engine._gates import send_signal
     from flowctl.engine._launch import who
     from flowctl.engine._specs import SpecLoader
 
-    execution = find_execution(store, ref)
-    record = send_signal(store, SpecLoader(store), execution, name, text, actor=who(), approve=approve)
-    typer.echo(f"signal {name} = {record.value!r} given to {execution.project}/{execution.domain}/{execution.name}", err=True)
+    execution = find_execution(access, ref)
+    remote = _remote(access)
+    if remote is not None:
+        value = remote.send_signal(execution, name, text, actor=who(), approve=approve).value
+    else:
+        store = cast("ExecutionStore", access)
+        value = send_signal(store, SpecLoader(store), execution, name, text, actor=who(), approve=approve).value
+    typer.echo(f"signal {name} = {value!r} given to {execution.project}/{execution.domain}/{execution.name}", err=True)
 
 
-def _show_decks(store: ExecutionStore, execution_id: str, name: str, node: str | None) -> None:
-    from flowctl import _blobstore as blobs
-    from flowctl._errors import InputError
-    from flowctl.entrypoint import deck_uri
+def _show_decks(access: ExecutionAccess, execution_id: str, name: str, node: str | None) -> None:
+    from flowctl.engine._decks import find_decks, read_deck
 
-    found: dict[str, str] = {}
-    for node_id, attempts in sorted(store.load_attempts(execution_id).items()):
-        for attempt in reversed(attempts):
-            if attempt.outputs_uri and blobs.exists(deck_uri(attempt.outputs_uri)):
-                found[node_id] = deck_uri(attempt.outputs_uri)
-                break
+    remote = _remote(access)
+    found = remote.find_decks(execution_id) if remote is not None else find_decks(access, execution_id)
     if node is not None:
-        if node not in found:
-            raise InputError(f"Node {node} of execution {name} has no report",
-                             detail=f"Nodes with reports: {', '.join(found) or '(none)'}. A task writes one with Deck(...).")
-        sys.stdout.write(blobs.read_bytes(found[node]).decode())
+        if remote is not None and node in found:
+            sys.stdout.write(remote.read_deck(execution_id, node))
+        else:
+            sys.stdout.write(read_deck(found, node, name))
         return
     if not found:
         typer.echo(f"execution {name} has no task reports (tasks write them with flowctl.Deck)", err=True)
@@ -124,10 +130,11 @@ def terminal_prompt() -> Callable[[str], str] | None:
 def write_local_decks(decks: dict[str, dict[str, str]], title: str, folder: Path) -> None:
     """The reports tasks wrote in a local run (also a failed one), one HTML page per node under
     ``folder``; their paths go to stderr."""
+    from flowctl._outfile import write_output_file
     from flowctl.sdk._context import render_report
 
     for node_id, documents in decks.items():
         path = folder / f"{node_id.replace('/', '__')}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(f"{title} {node_id}", documents))
+        write_output_file(path, render_report(f"{title} {node_id}", documents), what=f"the deck of {node_id}",
+                          elsewhere="Or set cache.dir (FLOWCTL_CACHE_DIR) on another disk: decks are written beside it.")
         sys.stderr.write(f"Deck: {path}\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,6 +90,15 @@ def report_lock_holders(store: Store | EmptyRegistry) -> None:
             err(f"Note: the registry is locked by {lock.holder} ({lock.operation}, "
                 f"{format_age((now - lock.created_at).total_seconds())} ago): `flowctl apply` would wait for it "
                 "(--lock-timeout) or fail; `flowctl lock list` shows the lock.")
+
+
+def planning_lock(store: Store, operation: str, lock_timeout: float) -> AbstractContextManager[object]:
+    """The registry lock for a run that plans and then writes (apply, destroy, promote), taken before it
+    plans: a run that cannot get it fails naming the holder, before anything is computed or printed.
+    Pass ``locked=True`` to :func:`run_apply` inside it."""
+    from flowctl.state import LockInfo
+
+    return store.lock(LockInfo(operation=operation, holder=identity().holder, info="planning"), timeout=lock_timeout)
 
 
 def parse_targets(targets: list[str] | None) -> list[Address]:

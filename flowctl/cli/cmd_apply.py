@@ -88,11 +88,8 @@ def _apply(saved_file: Path | None, path: Path | None, store: Store, config: Con
     a saved plan is checked for staleness before it is shown. A saved plan was reviewed when it was
     made: applying it does not ask again (as Terraform). Returns whether anything was changed."""
     from flowctl.cli import _plan_support as support
-    from flowctl.state import LockInfo
 
-    operation = "destroy" if destroy else "apply"
-    with store.lock(LockInfo(operation=operation, holder=support.identity().holder, info="planning"),
-                    timeout=lock_timeout):
+    with support.planning_lock(store, "destroy" if destroy else "apply", lock_timeout):
         return _apply_locked(saved_file, path, store, config, auto_approve=auto_approve or saved_file is not None,
                       json_output=json_output, version=version, allow_dirty=allow_dirty, target=target,
                       allow_breaking=allow_breaking, no_color=no_color, destroy=destroy)

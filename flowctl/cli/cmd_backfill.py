@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from flowctl.engine import Fire
+    from flowctl.state._wire import FiredTime
 
 
 def register(app: typer.Typer) -> None:
@@ -22,10 +27,11 @@ def register(app: typer.Typer) -> None:
         """Create one execution per due time of the schedule in [--from, --to] that has not fired yet.
 
         Uses the same exactly-once fire records as the scheduler, so backfilling twice, or over
-        times the scheduler already fired, creates nothing new.
+        times the scheduler already fired, creates nothing new. Works through the flowctl server too
+        (FLOWCTL_SERVER): the server fires them.
         """
         from flowctl._errors import InputError
-        from flowctl.cli._engine import engine_context
+        from flowctl.cli._engine import config_for, engine_context
         from flowctl.engine import backfill as do_backfill
         from flowctl.engine._clock import parse_instant
 
@@ -40,8 +46,15 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"Invalid time: {exc}", detail="Use ISO 8601, e.g. 2026-01-01T00:00:00Z.") from None
         if window[1] < window[0]:
             raise InputError("--to is before --from")
-        ctx = engine_context(registry=registry, command="`flowctl backfill`")
-        fires = do_backfill(ctx, project, domain, launch_plan, *window, version=version, dry_run=dry_run)
+        config = config_for(registry)
+        if config.server_url is not None:  # the server runs engine.backfill on its store, as below
+            from flowctl.client import RemoteExecutions
+
+            fires: Sequence[Fire | FiredTime] = RemoteExecutions.connect(config.server_url).backfill(
+                project, domain, launch_plan, *window, version=version, dry_run=dry_run)
+        else:
+            fires = do_backfill(engine_context(registry=registry, command="`flowctl backfill`"), project, domain,
+                                launch_plan, *window, version=version, dry_run=dry_run)
         for f in fires:
             state = ("would fire" if f.created else "already fired") if dry_run else ("fired" if f.created else "already fired")
             typer.echo(f"{f.fire_time.isoformat()}  {f.execution_name or '-'}  {state}")

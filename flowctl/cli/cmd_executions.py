@@ -10,7 +10,6 @@ from flowctl.cli._options import ExecutionPhase, OutputFormatOpt, TableFormat, c
 
 if TYPE_CHECKING:
     from flowctl.state._execution_access import ExecutionAccess
-    from flowctl.state._executions import ExecutionStore
 
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 Wait = Annotated[bool, typer.Option("--wait", help="Follow the execution; exit with its phase: 0 succeeded, "
@@ -27,12 +26,6 @@ def _stderr() -> object:
 
 def register(app: typer.Typer) -> None:
     ex = typer.Typer(help="Inspect and control executions.", no_args_is_help=True)
-
-    def _store(registry: str | None) -> ExecutionStore:
-        """The whole execution store (logs, gates, decks): the registry database only."""
-        from flowctl.cli._engine import config_for, open_executions
-
-        return open_executions(config_for(registry), command="`flowctl executions signal|approve|show --deck`")
 
     def _access(registry: str | None) -> ExecutionAccess:
         """Reads, launches and aborts: the registry database, or the flowctl server (FLOWCTL_SERVER)."""
@@ -227,5 +220,5 @@ def register(app: typer.Typer) -> None:
 
     from flowctl.cli._gate_commands import add_gate_commands
 
-    add_gate_commands(ex, _store, _access)  # signal, approve, show (--deck: task reports)
+    add_gate_commands(ex, _access)  # signal, approve, show (--deck: task reports)
     app.add_typer(ex, name="executions")

@@ -18,6 +18,7 @@ from flowctl.cli.cmd_plan import BreakingOpt, RegistryOpt
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from flowctl._config import Config
     from flowctl.plans import Plan
     from flowctl.spec import DesiredState, PromotionGates
     from flowctl.state import ApprovalRecord, RegistrySnapshot, Store
@@ -71,31 +72,52 @@ def register(app: typer.Typer) -> None:
         config = support.config_for(registry, manifests)
         store = support.open_registry(config)
         try:
-            declared = _declared_gates(store, config.manifests(manifests, default_to_cwd=False), project, src, dst)
-            plan_, approvals = _plan(store, project, src, dst, entity or [], declared, gates,
-                                     approve=approve and not dry_run)
-            typer.echo(support.render(plan_, fmt), nl=False)
-            if plan_.breaking and not allow_breaking:
-                support.err(support.breaking_message(plan_))
-                raise SystemExit(support.EXIT_BREAKING)
-            if dry_run:
+            manifest_path = config.manifests(manifests, default_to_cwd=False)
+            if dry_run:  # reads only, as `flowctl plan`: it reports a lock holder and plans
+                support.report_lock_holders(store)
+                declared = _declared_gates(store, manifest_path, project, src, dst)
+                plan_, _ = _plan(store, project, src, dst, entity or [], declared, gates, approve=False)
+                _show(plan_, fmt, allow_breaking=allow_breaking)
                 if approve:
                     support.err("--dry-run: no approval was recorded.")
                 raise SystemExit(EXIT_GATE if plan_.held else 0)
-            if not plan_.held and not plan_.has_changes:
-                return
-            if plan_.held and not approvals:
-                _refuse(plan_)
-            support.confirm(auto_approve, f"Promote to {project}/{dst}?")
-            _record(store, approvals)
-            if plan_.held:
-                _refuse(plan_, approved=True)
-            support.run_apply(plan_, store, config, None, lock_timeout=lock_timeout, json_lines=False,
-                              operation="promote")
+            with support.planning_lock(store, "promote", lock_timeout):  # before the plan is computed
+                declared = _declared_gates(store, manifest_path, project, src, dst)
+                plan_, approvals = _plan(store, project, src, dst, entity or [], declared, gates, approve=approve)
+                _show(plan_, fmt, allow_breaking=allow_breaking)
+                _promote(plan_, approvals, store, config, question=f"Promote to {project}/{dst}?",
+                         auto_approve=auto_approve)
         finally:
             store.close()
 
     _ = promote
+
+
+def _show(plan_: Plan, fmt: str, *, allow_breaking: bool) -> None:
+    """Print the plan; exit 3 on breaking changes without --allow-breaking."""
+    from flowctl.cli import _plan_support as support
+
+    typer.echo(support.render(plan_, fmt), nl=False)
+    if plan_.breaking and not allow_breaking:
+        support.err(support.breaking_message(plan_))
+        raise SystemExit(support.EXIT_BREAKING)
+
+
+def _promote(plan_: Plan, approvals: list[ApprovalRecord], store: Store, config: Config, *, question: str,
+             auto_approve: bool) -> None:
+    """Ask, record the approvals, and apply the plan (the caller holds the registry lock)."""
+    from flowctl.cli import _plan_support as support
+
+    if not plan_.held and not plan_.has_changes:
+        return
+    if plan_.held and not approvals:
+        _refuse(plan_)
+    support.confirm(auto_approve, question)
+    _record(store, approvals)
+    if plan_.held:
+        _refuse(plan_, approved=True)
+    support.run_apply(plan_, store, config, None, lock_timeout=0.0, json_lines=False, operation="promote",
+                      locked=True)
 
 
 def _domains(source: str | None, target: str | None, from_domain: str | None,

@@ -1,11 +1,14 @@
 """The execution commands' store (``ExecutionAccess``) over the server's store API.
 
-``flowctl launch``, ``run --remote`` and ``executions list|get|outputs|abort|relaunch|recover`` run
-their usual code on it; the server checks a new execution against its launch plan again, so no
+``flowctl launch``, ``run --remote`` and ``executions list|get|outputs|logs|abort|relaunch|recover`` run
+their usual code on it; ``executions signal|approve|show --deck`` and ``backfill`` ask the server to run
+the engine function the local CLI runs (``send_signal``, ``find_decks``/``read_deck``, ``backfill``); the server checks a new execution against its launch plan again, so no
 launch rule is skipped by going through HTTP.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flowctl.client._http import ServerClient
 from flowctl.state import _wire as w
@@ -85,6 +88,33 @@ class RemoteExecutions:
 
     def request_abort(self, execution_id: str) -> bool:
         return w.DoneDoc.model_validate(self._client.call("POST", f"{XR}/{execution_id}/abort")).done
+
+
+    # ---- the server runs these itself (``flowctl.server._execution_ops``), as the local CLI runs them on the database
+    def send_signal(self, execution: ExecutionRecord, name: str, text: str, *, actor: str,
+                    approve: bool) -> w.SignalDoc:
+        """Give a gate its value; the server parses ``text`` against the gate (``engine._gates.send_signal``)."""
+        path = f"/store/projects/{execution.project}/domains/{execution.domain}/execution-records/{execution.id}/signals/{name}"
+        body = w.dump(w.SignalRequest(text=text, approve=approve, actor=actor))
+        return w.SignalDoc.model_validate(self._client.call("POST", path, json=body))
+
+    def find_decks(self, execution_id: str) -> dict[str, str]:
+        """Node id -> where its report is (``engine._decks.find_decks``, on the server)."""
+        return w.DecksDoc.model_validate(self._client.call("GET", f"{XR}/{execution_id}/decks")).decks
+
+    def read_deck(self, execution_id: str, node_id: str) -> str:
+        return w.DeckDoc.model_validate(self._client.call("GET", f"{XR}/{execution_id}/decks/{node_id}")).html
+
+    def backfill(self, project: str, domain: str, launch_plan: str, start: datetime, end: datetime, *,
+                 version: str | None, dry_run: bool) -> list[w.FiredTime]:
+        """``engine.backfill`` on the server: the due times in ``[start, end]``, fired once each."""
+        path = f"/store/projects/{project}/domains/{domain}/backfills/{launch_plan}"
+        if dry_run:
+            doc = self._client.call("GET", path, params={"start": start.isoformat(), "end": end.isoformat(),
+                                                         "version": version})
+        else:
+            doc = self._client.call("POST", path, json=w.dump(w.BackfillRequest(start=start, end=end, version=version)))
+        return w.BackfillDoc.model_validate(doc).items
 
 
 def _conforms(store: RemoteExecutions) -> ExecutionAccess:

@@ -85,6 +85,12 @@ RULES: dict[str, Rule] = {
     "store.execution_create": Rule("operate", "path"),
     "store.execution_abort": Rule("operate", "each"),
     "store.break_lock": Rule("admin", "global"),
+    # ``_execution_ops``: gates, task reports and backfills for the CLI through the server
+    "store.signal": Rule("operate", "path"),  # at the execution's project/domain (the route names them)
+    "store.decks": Rule("read", "each"),
+    "store.deck": Rule("read", "each"),
+    "store.backfill": Rule("operate", "path"),
+    "store.backfill_preview": _READ_PATH,
 }
 
 

@@ -53,7 +53,7 @@ router = APIRouter(prefix="/api/v1/store", tags=["store"])
 READ, DEPLOY, ADMIN = ({"x-flowctl-action": a} for a in ("read", "deploy", "admin"))
 
 
-def _who(call: Call, given: str) -> str:
+def who_of(call: Call, given: str) -> str:
     return given if call.actor.kind == "local" else call.actor.label
 
 
@@ -193,7 +193,7 @@ def _run(store: SqlStore, body: w.TransactionRequest, call: Call) -> w.Transacti
 
 def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResult]:
     if isinstance(op, w.RegisterMany):
-        return tx.register_many(op.items, managed_by=op.managed_by, created_by=_who(call, op.created_by))
+        return tx.register_many(op.items, managed_by=op.managed_by, created_by=who_of(call, op.created_by))
     if isinstance(op, w.UpsertProject):
         tx.upsert_project(op.spec, managed_by=op.managed_by)
     elif isinstance(op, w.ArchiveProject):
@@ -201,7 +201,7 @@ def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResu
     elif isinstance(op, w.UpsertDomainSettings):
         tx.upsert_domain_settings(op.spec, managed_by=op.managed_by)
     elif isinstance(op, w.ActivateMany):
-        tx.activate_many(op.items, managed_by=op.managed_by, activated_by=_who(call, op.activated_by))
+        tx.activate_many(op.items, managed_by=op.managed_by, activated_by=who_of(call, op.activated_by))
     elif isinstance(op, w.Deactivate):
         tx.deactivate(op.project, op.domain, op.name)
     elif isinstance(op, w.RecordApply):
@@ -215,7 +215,7 @@ def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResu
 @operation("store.lock", write=True)
 def _lock(services: Services, call: Call, *, body: w.LockRequest) -> w.LockDoc:
     """Take the registry lock for the caller (waits up to ``timeout`` seconds)."""
-    info = LockInfo(body.operation, _who(call, body.holder), body.info)
+    info = LockInfo(body.operation, who_of(call, body.holder), body.info)
     return w.LockDoc.model_construct(lock=services.leases.acquire(info, timeout=body.timeout, ttl=body.ttl))
 
 
@@ -301,7 +301,7 @@ def _create(services: Services, call: Call, *, body: w.CreateExecutionRequest) -
     lp = resolve_launch_plan(services.executions, services.specs, new.project, new.domain, new.launch_plan_name,
                              new.launch_plan_version)
     given = {k: v for k, v in new.inputs.items() if k not in lp.spec.fixed_inputs}
-    checked = new_execution(lp, given, name=new.name, created_by=_who(call, new.created_by),
+    checked = new_execution(lp, given, name=new.name, created_by=who_of(call, new.created_by),
                             overwrite_cache=new.labels.get(OVERWRITE_CACHE_LABEL) == "true")
     created = services.executions.create_execution(checked, recover_from=body.recover_from)
     return w.ExecutionDoc.model_construct(execution=created)
@@ -310,10 +310,10 @@ def _create(services: Services, call: Call, *, body: w.CreateExecutionRequest) -
 @operation("store.execution_read")
 def _execution(services: Services, call: Call, *, execution_id: str) -> w.ExecutionDoc:
     """One execution record by id, or null (also when the caller cannot see it)."""
-    return w.ExecutionDoc.model_construct(execution=_visible_execution(services, call, execution_id))
+    return w.ExecutionDoc.model_construct(execution=visible_execution(services, call, execution_id))
 
 
-def _visible_execution(services: Services, call: Call, execution_id: str) -> ExecutionRecord | None:
+def visible_execution(services: Services, call: Call, execution_id: str) -> ExecutionRecord | None:
     """The execution if the caller sees it (None as for a missing one), after checking the operation's action
     at its project/domain (403 naming it: the caller sees it, so that tells nothing new)."""
     found = services.executions.get_execution(execution_id)
@@ -343,7 +343,7 @@ def _list(services: Services, call: Call, *, phase: str | None, launch_plan: str
 @operation("store.execution_nodes")
 def _nodes(services: Services, call: Call, *, execution_id: str) -> w.NodesDoc:
     """An execution's node records (none when the caller cannot see it)."""
-    if _visible_execution(services, call, execution_id) is None:
+    if visible_execution(services, call, execution_id) is None:
         return w.NodesDoc.model_construct(nodes={})
     return w.NodesDoc.model_construct(nodes=services.executions.load_nodes(execution_id))
 
@@ -351,7 +351,7 @@ def _nodes(services: Services, call: Call, *, execution_id: str) -> w.NodesDoc:
 @operation("store.execution_attempts")
 def _attempts(services: Services, call: Call, *, execution_id: str) -> w.AttemptsDoc:
     """An execution's attempts by node, oldest first (none when the caller cannot see it)."""
-    if _visible_execution(services, call, execution_id) is None:
+    if visible_execution(services, call, execution_id) is None:
         return w.AttemptsDoc.model_construct(attempts={})
     return w.AttemptsDoc.model_construct(attempts=services.executions.load_attempts(execution_id))
 
@@ -362,7 +362,7 @@ def _attempt_log(services: Services, call: Call, *, execution_id: str, node_id: 
     from flowctl._errors import NotFoundError
     from flowctl.engine._logs import read_log, recorded_provider
 
-    execution = _visible_execution(services, call, execution_id)  # one the caller cannot see: as a missing one
+    execution = visible_execution(services, call, execution_id)  # one the caller cannot see: as a missing one
     found = next((a for a in services.executions.load_attempts(execution_id).get(node_id, [])
                   if a.attempt == attempt), None) if execution is not None else None
     if execution is None or found is None:
@@ -375,13 +375,13 @@ def _attempt_log(services: Services, call: Call, *, execution_id: str, node_id: 
 @operation("store.execution_abort", write=True)
 def _abort(services: Services, call: Call, *, execution_id: str) -> w.DoneDoc:
     """Ask the controller to abort an execution (false: it had finished, or the caller cannot see it)."""
-    if _visible_execution(services, call, execution_id) is None:
+    if visible_execution(services, call, execution_id) is None:
         return w.DoneDoc(done=False)
     return w.DoneDoc(done=services.executions.request_abort(execution_id))
 
 
 # ---------------------------------------------------------------- routes
-def _json(model: BaseModel, *, status: int = 200) -> Response:
+def json_response(model: BaseModel, *, status: int = 200) -> Response:
     """Serialized once (a 10,000-entity snapshot would be validated again against ``response_model``)."""
     return Response(model.model_dump_json(), status_code=status, media_type="application/json")
 
@@ -392,67 +392,67 @@ PD = "/projects/{project}/domains/{domain}"
 
 @router.get("/snapshot", response_model=w.SnapshotDoc, openapi_extra=READ)
 def snapshot(run: Invocation = invoke("store.snapshot")) -> Any:
-    return _json(run(Scope()))
+    return json_response(run(Scope()))
 
 
 @router.get("/entities", response_model=w.EntitiesDoc, openapi_extra=READ)
 def entities(project: Opt = None, domain: Opt = None, kind: Opt = None, name: Opt = None, version: Opt = None,
              run: Invocation = invoke("store.entities")) -> Any:
-    return _json(run(Scope(project, domain), kind=kind, name=name, version=version))
+    return json_response(run(Scope(project, domain), kind=kind, name=name, version=version))
 
 
 @router.get(PD + "/entities/{kind}/{name}/{version}", response_model=w.EntityDoc, openapi_extra=READ)
 def entity(project: str, domain: str, kind: str, name: str, version: str,
            run: Invocation = invoke("store.entity")) -> Any:
-    return _json(run(Scope(project, domain), kind=kind, name=name, version=version))
+    return json_response(run(Scope(project, domain), kind=kind, name=name, version=version))
 
 
 @router.get("/applies", response_model=w.HistoryDoc, openapi_extra=READ)
 def applies(limit: Annotated[int, Query(ge=1, le=10_000)] = 20, run: Invocation = invoke("store.history")) -> Any:
-    return _json(run(Scope(), limit=limit))
+    return json_response(run(Scope(), limit=limit))
 
 
 @router.get("/executions", response_model=w.ExecutionSummariesDoc, openapi_extra=READ)
 def executions(project: Opt = None, domain: Opt = None, name: Opt = None,
                limit: Annotated[int, Query(ge=1, le=1_000_000)] = 100,
                run: Invocation = invoke("store.executions")) -> Any:
-    return _json(run(Scope(project, domain), name=name, limit=limit))
+    return json_response(run(Scope(project, domain), name=name, limit=limit))
 
 
 @router.get("/info", response_model=w.InfoDoc, openapi_extra=READ)
 def info(run: Invocation = invoke("store.info")) -> Any:
-    return _json(run(Scope()))
+    return json_response(run(Scope()))
 
 
 @router.post("/transactions", response_model=w.TransactionResult, openapi_extra=DEPLOY)
 def transaction(body: w.TransactionRequest, run: Invocation = invoke("store.transaction")) -> Any:
     """Scope: checked per operation (``transaction_places``); the route itself needs deploy somewhere."""
-    return _json(run(Scope(), body=body))
+    return json_response(run(Scope(), body=body))
 
 
 @router.post("/locks", response_model=w.LockDoc, status_code=201, openapi_extra=DEPLOY)
 def lock(body: w.LockRequest, run: Invocation = invoke("store.lock")) -> Any:
-    return _json(run(Scope(), body=body), status=201)
+    return json_response(run(Scope(), body=body), status=201)
 
 
 @router.post("/locks/{lock_id}/heartbeat", response_model=w.DoneDoc, openapi_extra=DEPLOY)
 def heartbeat(lock_id: str, run: Invocation = invoke("store.lock_heartbeat")) -> Any:
-    return _json(run(Scope(), lock_id=lock_id))
+    return json_response(run(Scope(), lock_id=lock_id))
 
 
 @router.delete("/locks/{lock_id}", response_model=w.DoneDoc, openapi_extra=DEPLOY)
 def unlock(lock_id: str, run: Invocation = invoke("store.unlock")) -> Any:
-    return _json(run(Scope(), lock_id=lock_id))
+    return json_response(run(Scope(), lock_id=lock_id))
 
 
 @router.get("/locks", response_model=w.LocksDoc, openapi_extra=READ)
 def locks(run: Invocation = invoke("store.locks")) -> Any:
-    return _json(run(Scope()))
+    return json_response(run(Scope()))
 
 
 @router.post("/locks/{lock_id}/break", response_model=w.DoneDoc, openapi_extra=ADMIN)
 def break_lock(lock_id: str, run: Invocation = invoke("store.break_lock")) -> Any:
-    return _json(run(Scope(), lock_id=lock_id))
+    return json_response(run(Scope(), lock_id=lock_id))
 
 
 @router.put("/bundles/{digest}", response_model=w.BundleDoc,
@@ -462,13 +462,13 @@ async def bundle(digest: str, request: Request, run: Invocation = invoke("store.
     data = await request.body()
     from starlette.concurrency import run_in_threadpool
 
-    return _json(await run_in_threadpool(run, Scope(), digest=digest, data=data))
+    return json_response(await run_in_threadpool(run, Scope(), digest=digest, data=data))
 
 
 @router.post("/approvals", response_model=w.DoneDoc, openapi_extra=DEPLOY)
 def approve(body: w.ApprovalRequest, run: Invocation = invoke("store.approve")) -> Any:
     record = body.record
-    return _json(run(Scope(record.project, record.domain), body=body))
+    return json_response(run(Scope(record.project, record.domain), body=body))
 
 
 # ---------------------------------------------------------------- execution routes
@@ -478,59 +478,59 @@ XR = "/execution-records"
 
 @router.get(PD + "/specs/{kind}/{name}/{version}", response_model=w.StoredSpecDoc, openapi_extra=READ)
 def spec(project: str, domain: str, kind: str, name: str, version: str, run: Invocation = invoke("store.spec")) -> Any:
-    return _json(run(Scope(project, domain), kind=kind, name=name, version=version))
+    return json_response(run(Scope(project, domain), kind=kind, name=name, version=version))
 
 
 @router.get(PD + "/versions/{kind}/{name}", response_model=w.VersionDoc, openapi_extra=READ)
 def version(project: str, domain: str, kind: str, name: str, active: bool = False,
             run: Invocation = invoke("store.version")) -> Any:
-    return _json(run(Scope(project, domain), kind=kind, name=name, active=active))
+    return json_response(run(Scope(project, domain), kind=kind, name=name, active=active))
 
 
 @router.get(PD + "/fires/{launch_plan}", response_model=w.FiresDoc, openapi_extra=READ)
 def fires(project: str, domain: str, launch_plan: str, run: Invocation = invoke("store.fires")) -> Any:
-    return _json(run(Scope(project, domain), launch_plan=launch_plan))
+    return json_response(run(Scope(project, domain), launch_plan=launch_plan))
 
 
 @router.post(XR, response_model=w.ExecutionDoc, status_code=201, openapi_extra=OPERATE)
 def create_execution(body: w.CreateExecutionRequest, run: Invocation = invoke("store.execution_create")) -> Any:
-    return _json(run(Scope(body.new.project, body.new.domain), body=body), status=201)
+    return json_response(run(Scope(body.new.project, body.new.domain), body=body), status=201)
 
 
 @router.get(XR, response_model=w.ExecutionsDoc, openapi_extra=READ)
 def list_execution_records(project: Opt = None, domain: Opt = None, phase: Opt = None, launch_plan: Opt = None,
                            limit: Annotated[int, Query(ge=1, le=1_000_000)] = 50, top_level_only: bool = False,
                            run: Invocation = invoke("store.execution_list")) -> Any:
-    return _json(run(Scope(project, domain), phase=phase, launch_plan=launch_plan, limit=limit,
+    return json_response(run(Scope(project, domain), phase=phase, launch_plan=launch_plan, limit=limit,
                      top_level_only=top_level_only))
 
 
 @router.get(XR + "/find", response_model=w.ExecutionsDoc, openapi_extra=READ)
 def find_executions(ref: str, run: Invocation = invoke("store.execution_find")) -> Any:
     parts = ref.split("/")
-    return _json(run(Scope(parts[0], parts[1]) if len(parts) == 3 else Scope(), ref=ref))
+    return json_response(run(Scope(parts[0], parts[1]) if len(parts) == 3 else Scope(), ref=ref))
 
 
 @router.get(XR + "/{execution_id}", response_model=w.ExecutionDoc, openapi_extra=READ)
 def execution_record(execution_id: str, run: Invocation = invoke("store.execution_read")) -> Any:
-    return _json(run(Scope(), execution_id=execution_id))
+    return json_response(run(Scope(), execution_id=execution_id))
 
 
 @router.get(XR + "/{execution_id}/nodes", response_model=w.NodesDoc, openapi_extra=READ)
 def execution_nodes(execution_id: str, run: Invocation = invoke("store.execution_nodes")) -> Any:
-    return _json(run(Scope(), execution_id=execution_id))
+    return json_response(run(Scope(), execution_id=execution_id))
 
 
 @router.get(XR + "/{execution_id}/attempts", response_model=w.AttemptsDoc, openapi_extra=READ)
 def execution_attempts(execution_id: str, run: Invocation = invoke("store.execution_attempts")) -> Any:
-    return _json(run(Scope(), execution_id=execution_id))
+    return json_response(run(Scope(), execution_id=execution_id))
 
 
 @router.get(XR + "/{execution_id}/attempts/{node_id}/{attempt}/log", response_model=w.LogDoc, openapi_extra=READ)
 def attempt_log(execution_id: str, node_id: str, attempt: int, run: Invocation = invoke("store.attempt_log")) -> Any:
-    return _json(run(Scope(), execution_id=execution_id, node_id=node_id, attempt=attempt))
+    return json_response(run(Scope(), execution_id=execution_id, node_id=node_id, attempt=attempt))
 
 
 @router.post(XR + "/{execution_id}/abort", response_model=w.DoneDoc, openapi_extra=OPERATE)
 def abort_execution(execution_id: str, run: Invocation = invoke("store.execution_abort")) -> Any:
-    return _json(run(Scope(), execution_id=execution_id))
+    return json_response(run(Scope(), execution_id=execution_id))

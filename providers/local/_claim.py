@@ -111,4 +111,4 @@ def read_handle(folder: Path) -> str | None:
 
 def record_handle(folder: Path, handle: ProcessHandle) -> None:
     """Written by the attempt's process itself, atomically, before the task body runs."""
-    write_private(folder / PID_FILE, f"{handle}\n".encode())
+    write_private(folder / PID_FILE, f"{handle}\n".encode(), what="the attempt's process id")

@@ -135,6 +135,28 @@ def test_a_held_lock_fails_before_the_plan_is_computed_or_printed(manifest: Path
     assert "Plan: 4 to register, 2 to change" in planned.stdout  # plan only reads: it reports the holder, and plans
 
 
+def test_promote_takes_the_lock_before_it_plans(manifest: Path) -> None:
+    from flowctl.state import LockInfo, open_store
+
+    (manifest / "manifest.py").write_text(textwrap.dedent(MANIFEST).replace('domains=["development"]',
+                                                                           'domains=["development", "staging"]'))
+    assert _run(manifest, "apply", ".", "--version", "v1", "--auto-approve").code == 0
+    store = open_store(f"sqlite:///{manifest / 'registry.db'}")
+    try:
+        with store.lock(LockInfo(operation="apply", holder="other@ci:42")):
+            refused = _run(manifest, "promote", "p", "development", "staging", "--auto-approve")
+            previewed = _run(manifest, "promote", "p", "development", "staging", "--dry-run")
+    finally:
+        store.close()
+    assert_diagnostic(refused, "other@ci:42")
+    assert refused.stdout == ""  # no plan was computed or printed before the lock was refused
+    assert previewed.code == 0 and "Note: the registry is locked by other@ci:42 (apply, 0s ago)" in previewed.stderr
+    assert "Plan: " in previewed.stdout  # --dry-run only reads: it reports the holder, and plans
+    promoted = _run(manifest, "promote", "p", "development", "staging", "--auto-approve")
+    assert promoted.code == 0, promoted.output
+    assert "Apply complete!" in promoted.stdout
+
+
 def test_a_stale_plan_lists_every_object_that_moved(manifest: Path) -> None:
     many = "\n".join(f"@task\ndef t{i}(x: int) -> int:\n    return x + {i}\n\ndev.register(t{i})\n" for i in range(30))
     (manifest / "manifest.py").write_text(textwrap.dedent(MANIFEST) + many)

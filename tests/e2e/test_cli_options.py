@@ -81,7 +81,7 @@ def test_a_valid_phase_filters(tmp_path: Path) -> None:
                                  "x" * 300 + ".out"])
 def test_plan_out_to_an_unwritable_path_is_a_diagnostic(manifest: Path, out: str) -> None:
     result = invoke("plan", ".", "--version", "v1", "--out", out, *_registry(manifest), cwd=manifest)
-    assert_diagnostic(result, "Cannot write the plan to ", "Choose a path in a folder you can write to")
+    assert_diagnostic(result, "Cannot write the plan to ", "Or choose a path in a folder you can write to")
     assert not list(manifest.glob(".*.tmp")), "no temporary file is left behind"
 
 

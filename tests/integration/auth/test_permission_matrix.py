@@ -22,9 +22,11 @@ FASTAPI_OWN = {"GET /api/v1/openapi.json", "HEAD /api/v1/openapi.json"}
 FILL = {"domain": "development", "name": "run-x", "kind": "workflows", "version": "v1", "serial": "1",
         "lock_id": "no-such-lock", "digest": "0" * 64, "execution_id": "no-such-id", "launch_plan": "flows.chain",
         "node_id": "n0", "attempt": "1"}
+WINDOW = {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"}
 QUERY = {"execution.node": {"id": "n0"}, "execution.logs": {"node": "n0", "attempt": "1"},
-         "store.execution_find": {"ref": "run-x"}}
-BODY = {"execution.launch": {"inputs": {"a": 1, "b": 2}}, "launch_plan.activate": {"version": "v1"}}
+         "store.execution_find": {"ref": "run-x"}, "store.backfill_preview": WINDOW}
+BODY = {"execution.launch": {"inputs": {"a": 1, "b": 2}}, "launch_plan.activate": {"version": "v1"},
+        "store.signal": {"text": "yes", "approve": True}, "store.backfill": WINDOW}
 
 
 def _approval(project: str) -> dict[str, Any]:
@@ -54,9 +56,11 @@ def routes() -> list[tuple[str, str, str]]:
     """Every route of the app bound to an operation (API, console, store API), as METHOD, path, operation."""
     from flowctl.server._api import router as api
     from flowctl.server._console import router as console
+    from flowctl.server._execution_ops import router as execution_ops
     from flowctl.server._store_api import router as store
 
-    found = {**route_operations(api.routes), **route_operations(console.routes), **route_operations(store.routes)}
+    found = {**route_operations(api.routes), **route_operations(console.routes), **route_operations(store.routes),
+             **route_operations(execution_ops.routes)}
     return sorted((key.split(" ")[0], key.split(" ")[1], ops[0]) for key, ops in found.items()
                   if key not in FASTAPI_OWN and key.split(" ")[0] != "HEAD")
 
@@ -65,10 +69,11 @@ def _project_query_routes() -> set[str]:
     """Paths whose endpoint takes ``?project=`` (a listing scoped by the query)."""
     from flowctl.server._api import router as api
     from flowctl.server._console import router as console
+    from flowctl.server._execution_ops import router as execution_ops
     from flowctl.server._operations import flat_routes
     from flowctl.server._store_api import router as store
 
-    return {r.path for r in flat_routes([*api.routes, *console.routes, *store.routes])
+    return {r.path for r in flat_routes([*api.routes, *console.routes, *store.routes, *execution_ops.routes])
             if any(q.name == "project" for q in r.dependant.query_params)}
 
 

@@ -73,7 +73,9 @@ def test_write_operations_are_marked() -> None:
                       "launch_plan.activate", "launch_plan.deactivate",
                       # the store API of the CLI through the server (_store_api)
                       "store.transaction", "store.lock", "store.lock_heartbeat", "store.unlock", "store.break_lock",
-                      "store.approve", "store.bundle_put", "store.execution_create", "store.execution_abort"}
+                      "store.approve", "store.bundle_put", "store.execution_create", "store.execution_abort",
+                      # gates and backfills (_execution_ops)
+                      "store.signal", "store.backfill"}
     assert all(op.summary and op.summary != op.name for op in OPERATIONS.values())
 
 
