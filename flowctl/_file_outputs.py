@@ -9,7 +9,6 @@ dataclasses they are left as they are (documented limitation).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +50,8 @@ def _upload(path: str, target: str, *, directory: bool) -> str:
         return path  # the task named a path it did not write: left for the consumer to report
     destination = blobs.join(target, local.name)
     if blobs._is_local(destination):  # the blob store is a local folder
+        import shutil
+
         copy = Path(blobs._local_path(destination))
         make_folder(copy.parent)
         if directory:

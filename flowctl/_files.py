@@ -9,7 +9,6 @@ what flowctl creates is affected; an existing folder keeps its mode. Folders com
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 from flowctl._workdir import DIR_MODE, make_folder
@@ -24,7 +23,7 @@ def write_private(path: Path, data: bytes) -> None:
 
     The folder is made (``make_folder``) only when the first open says it is missing: most documents
     go into folders that exist, and a ``make_folder`` per write was a walk of stat calls."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(16).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileNotFoundError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -49,6 +48,8 @@ class TaskExecutionError(ExecutionError):
 
 def user_traceback(exc: BaseException) -> str:
     """The traceback of ``exc`` without flowctl's own frames (the user's code only)."""
+    import traceback
+
     tb: TracebackType | None = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_FLOWCTL_DIR):
         tb = tb.tb_next

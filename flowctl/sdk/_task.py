@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import types
 import weakref
@@ -154,7 +153,9 @@ def unknown_options(options: Mapping[str, Any], known: Sequence[str], *, decorat
         return
     diags = DiagnosticCollector()
     for name in unknown:
-        close = difflib.get_close_matches(name, known, n=1)
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, known, n=1)
         hint = f"Did you mean `{close[0]}`? " if close else ""
         diags.add(f"Unknown option `{name}` for @{decorator}", hint + f"Options: {', '.join(known)}.", source=source)
     diags.raise_if_any(ManifestError)

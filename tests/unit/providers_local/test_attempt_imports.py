@@ -16,6 +16,10 @@ from flowctl.sdk import definition_of
 CONTROL_PLANE = {"typer", "click", "rich", "sqlalchemy", "sqlmodel", "alembic", "kubernetes", "fsspec", "croniter"}
 CONTROL_PLANE_FLOWCTL = {"flowctl.engine", "flowctl.state", "flowctl.cli", "flowctl.plans", "flowctl.server",
                          "flowctl.providers.local._provider", "flowctl.spec._manifest"}
+# standard-library modules a plain attempt does not need (issue 13: each costs a fresh interpreter
+# milliseconds): argparse (gettext, locale, shutil), logging, and what only rare values or failures use
+HEAVY_STDLIB = {"argparse", "gettext", "locale", "shutil", "logging", "tempfile", "random", "uuid", "platform",
+                "hashlib", "decimal", "difflib", "html", "base64", "traceback", "bz2", "lzma"}
 
 REPORT = """
 import json, sys
@@ -84,6 +88,21 @@ def test_a_python_attempt_builds_no_spec_model_and_loads_no_control_plane(tmp_pa
     assert "pydantic" not in report["roots"]  # nor does `from flowctl import task` or moving an int load it
     assert not CONTROL_PLANE & set(report["roots"])
     assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
+    assert HEAVY_STDLIB & set(report["roots"]) == set()
+
+
+def test_the_attempt_reads_its_arguments_without_argparse_and_still_explains_bad_ones() -> None:
+    from flowctl.entrypoint import parse_args
+
+    args = parse_args(["--task-spec-uri", "t", "--inputs-uri=i", "--outputs-uri", "o", "--blob-store", "b",
+                       "--bundle-uri", ""])
+    assert (args.task_spec_uri, args.inputs_uri, args.outputs_uri, args.blob_store, args.bundle_uri) == (
+        "t", "i", "o", "b", None)
+    result = subprocess.run([sys.executable, "-m", "flowctl.entrypoint", "--task-spec-uri", "t", "--inputs-uri", "i"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "the following arguments are required: --outputs-uri, --blob-store" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_failing_attempt_still_writes_its_error_document_without_spec_models(tmp_path: Path) -> None:
