@@ -37,10 +37,10 @@ from typing import Any
 
 try:
     from benchmarks._table import BenchRow
-    from benchmarks.controller import P, SOURCE, TASK, register
+    from benchmarks.controller import SOURCE, TASK, P, register
 except ImportError:  # run as a script: benchmarks/ itself is on sys.path
     from _table import BenchRow  # type: ignore[no-redef]
-    from controller import P, SOURCE, TASK, register  # type: ignore[no-redef]
+    from controller import SOURCE, TASK, P, register  # type: ignore[no-redef]
 
 from flowctl._blobstore import BlobStore
 from flowctl._bundle import create_bundle

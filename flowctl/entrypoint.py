@@ -6,7 +6,7 @@
         [--bundle-uri URI] --blob-store URL
 
 Fetches the code bundle into a cache folder and puts it first on ``sys.path``, reads the inputs,
-runs the task (``flowctl._runtime.execute_task``) and writes ``outputs.json`` at ``--outputs-uri``
+runs the task (``flowctl._execute.execute_attempt``) and writes ``outputs.json`` at ``--outputs-uri``
 or, on failure, ``error.json`` next to it::
 
     {"kind": "user" | "system", "code": "...", "message": "...", "traceback": "...", "retryable": true}
@@ -151,7 +151,7 @@ def attempt_parameters(task: TaskSpec | TaskData, prefix: str) -> ExecutionParam
 
 
 def _execute(task: TaskData, inputs: dict[str, Json], root: Path | None, outputs_uri: str) -> dict[str, Json]:
-    from flowctl._runtime import execute_task
+    from flowctl._execute import execute_attempt
     from flowctl.sdk._context import render_report, task_context
     from flowctl.types import writing_frames_to
 
@@ -159,7 +159,7 @@ def _execute(task: TaskData, inputs: dict[str, Json], root: Path | None, outputs
     params = attempt_parameters(task, prefix)
     with task_context(params) as running, writing_frames_to(blobs.join(prefix, "frames")):
         try:
-            return execute_task(task, inputs, root=root)
+            return execute_attempt(task, inputs, root=root)
         finally:
             documents = running.decks()
             if documents:
