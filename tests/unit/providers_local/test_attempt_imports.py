@@ -20,6 +20,9 @@ CONTROL_PLANE_FLOWCTL = {"flowctl.engine", "flowctl.state", "flowctl.cli", "flow
 # milliseconds): argparse (gettext, locale, shutil), logging, and what only rare values or failures use
 HEAVY_STDLIB = {"argparse", "gettext", "locale", "shutil", "logging", "tempfile", "random", "uuid", "platform",
                 "hashlib", "decimal", "difflib", "html", "base64", "traceback", "bz2", "lzma"}
+# flowctl modules a plain python attempt does not need: ImageSpec (a task named by a string or none),
+# the name rules (the attempt is given its URIs), the log filter, the task types
+LAZY_FLOWCTL = {"flowctl.sdk._image", "flowctl._names", "flowctl._log_redaction", "flowctl.tasktypes"}
 
 REPORT = """
 import json, sys
@@ -89,6 +92,7 @@ def test_a_python_attempt_builds_no_spec_model_and_loads_no_control_plane(tmp_pa
     assert not CONTROL_PLANE & set(report["roots"])
     assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
     assert HEAVY_STDLIB & set(report["roots"]) == set()
+    assert LAZY_FLOWCTL & set(report["flowctl"]) == set()
 
 
 def test_the_attempt_reads_its_arguments_without_argparse_and_still_explains_bad_ones() -> None:
