@@ -193,7 +193,7 @@ def run(args: EntrypointArgs) -> int:
         task = TaskData(blobs.read_json(args.task_spec_uri))
         inputs = blobs.read_json(args.inputs_uri) or {}
         if args.bundle_uri:
-            from flowctl._bundle import bundle_digest, fetch_bundle
+            from flowctl._bundle_fetch import bundle_digest, fetch_bundle
 
             root = fetch_bundle(args.bundle_uri, bundle_cache_dir() / bundle_digest(args.bundle_uri))
             sys.path.insert(0, str(root))

@@ -109,6 +109,31 @@ def test_the_attempt_reads_its_arguments_without_argparse_and_still_explains_bad
     assert "Traceback" not in result.stderr
 
 
+def test_an_attempt_from_a_code_bundle_loads_nothing_of_what_building_one_needs(tmp_path: Path) -> None:
+    """A pod unpacks the bundle (its cache is empty); a local attempt finds it unpacked already."""
+    from flowctl._bundle import create_bundle
+
+    args = _write_attempt(tmp_path, """
+        from flowctl import task
+
+        @task
+        def work(x: int) -> int:
+            return x + 1
+    """)
+    source = tmp_path / "src"
+    source.mkdir()
+    (tmp_path / "attempt_mod.py").rename(source / "attempt_mod.py")
+    args += ["--bundle-uri", create_bundle(source, str(tmp_path / "blobs"))]
+    run = (f"import os\nos.environ['FLOWCTL_BUNDLE_CACHE'] = {str(tmp_path / 'cache')!r}\n"
+           f"from flowctl.entrypoint import main\nassert main({args!r}) == 0\n")
+    building = {"subprocess", "flowctl._sources", "flowctl._bundle"}  # unpacking needs tarfile and gzip
+    unpacking = _report(run)
+    assert json.loads((tmp_path / "blobs" / "a" / "outputs.json").read_text()) == {"o0": 42}
+    assert not building & {*unpacking["roots"], *unpacking["flowctl"]}
+    cached = _report(run)
+    assert not (building | {"tarfile", "gzip", "hashlib"}) & {*cached["roots"], *cached["flowctl"]}
+
+
 def test_a_failing_attempt_still_writes_its_error_document_without_spec_models(tmp_path: Path) -> None:
     args = _write_attempt(tmp_path, """
         from flowctl import task
