@@ -36,7 +36,7 @@ if entities is not None:
     built = sorted(n for n, c in vars(entities).items()
                    if isinstance(c, type) and issubclass(c, BaseModel) and c.__module__ == entities.__name__
                    and c.__pydantic_complete__)
-print(json.dumps({'roots': roots, 'flowctl': flowctl_packages, 'built': built}))
+print(json.dumps({'roots': roots, 'flowctl': flowctl_packages, 'built': built, 'pid': [str(__import__('os').getpid())]}))
 """
 
 
@@ -132,6 +132,23 @@ def test_an_attempt_from_a_code_bundle_loads_nothing_of_what_building_one_needs(
     assert not building & {*unpacking["roots"], *unpacking["flowctl"]}
     cached = _report(run)
     assert not (building | {"tarfile", "gzip", "hashlib"}) & {*cached["roots"], *cached["flowctl"]}
+
+
+def test_a_local_attempt_records_its_handle_without_psutil(tmp_path: Path) -> None:
+    """``_child`` records ``pid:start_ticks:deadline`` first thing: read from /proc, not psutil's ~20 ms."""
+    args = _write_attempt(tmp_path, """
+        from flowctl import task
+
+        @task
+        def work(x: int) -> int:
+            return x + 1
+    """)
+    folder = tmp_path / "attempt"
+    folder.mkdir()
+    run = f"from flowctl.providers.local._child import main\nassert main({[str(folder), '0', '--', *args]!r}) == 0\n"
+    report = _report(run, cwd=tmp_path)
+    assert (folder / "attempt.pid").read_text().startswith(f"{report['pid'][0]}:")
+    assert "psutil" not in report["roots"] and "subprocess" not in report["roots"]
 
 
 def test_a_failing_attempt_still_writes_its_error_document_without_spec_models(tmp_path: Path) -> None:
