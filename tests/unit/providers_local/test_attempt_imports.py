@@ -55,6 +55,15 @@ def test_the_attempt_entry_point_imports_no_spec_models_and_no_control_plane() -
     assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
 
 
+INC = """
+    from flowctl import task
+
+    @task
+    def work(x: int) -> int:
+        return x + 1
+"""
+
+
 def _write_attempt(tmp_path: Path, body: str) -> list[str]:
     """A task module, its spec, inputs and the entrypoint arguments of one attempt of it."""
     (tmp_path / "attempt_mod.py").write_text(textwrap.dedent(body))
@@ -113,13 +122,7 @@ def test_an_attempt_from_a_code_bundle_loads_nothing_of_what_building_one_needs(
     """A pod unpacks the bundle (its cache is empty); a local attempt finds it unpacked already."""
     from flowctl._bundle import create_bundle
 
-    args = _write_attempt(tmp_path, """
-        from flowctl import task
-
-        @task
-        def work(x: int) -> int:
-            return x + 1
-    """)
+    args = _write_attempt(tmp_path, INC)
     source = tmp_path / "src"
     source.mkdir()
     (tmp_path / "attempt_mod.py").rename(source / "attempt_mod.py")
@@ -136,13 +139,7 @@ def test_an_attempt_from_a_code_bundle_loads_nothing_of_what_building_one_needs(
 
 def test_a_local_attempt_records_its_handle_without_psutil(tmp_path: Path) -> None:
     """``_child`` records ``pid:start_ticks:deadline`` first thing: read from /proc, not psutil's ~20 ms."""
-    args = _write_attempt(tmp_path, """
-        from flowctl import task
-
-        @task
-        def work(x: int) -> int:
-            return x + 1
-    """)
+    args = _write_attempt(tmp_path, INC)
     folder = tmp_path / "attempt"
     folder.mkdir()
     run = f"from flowctl.providers.local._child import main\nassert main({[str(folder), '0', '--', *args]!r}) == 0\n"
