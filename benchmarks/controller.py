@@ -59,13 +59,13 @@ TASK = TaskSpec(
 SOURCE = "from flowctl import task\n\n@task\ndef inc(x: int) -> int:\n    return x + 1\n"
 
 
-def chain(n: int) -> WorkflowSpec:
-    nodes = [NodeSpec(id="n0", kind="task", target=TASK.name, inputs={"x": PromiseBinding(node="start", output="x")})]
+def chain(n: int, task: TaskSpec = TASK) -> WorkflowSpec:
+    nodes = [NodeSpec(id="n0", kind="task", target=task.name, inputs={"x": PromiseBinding(node="start", output="x")})]
     for i in range(1, n):
-        nodes.append(NodeSpec(id=f"n{i}", kind="task", target=TASK.name,
+        nodes.append(NodeSpec(id=f"n{i}", kind="task", target=task.name,
                               inputs={"x": PromiseBinding(node=f"n{i - 1}", output="o0")}))
-    return WorkflowSpec(name=f"chain{n}", interface=TASK.interface, nodes=tuple(nodes),
-                        outputs={"o0": PromiseBinding(node=f"n{n - 1}", output="o0")}, tasks=(TASK.name,))
+    return WorkflowSpec(name=f"chain{n}", interface=task.interface, nodes=tuple(nodes),
+                        outputs={"o0": PromiseBinding(node=f"n{n - 1}", output="o0")}, tasks=(task.name,))
 
 
 def mapped() -> WorkflowSpec:
@@ -77,12 +77,15 @@ def mapped() -> WorkflowSpec:
                         tasks=(TASK.name,))
 
 
-def register(url: str, bundle: str | None, *extra: LaunchPlanSpec) -> None:
+def register(url: str, bundle: str | None, *extra: LaunchPlanSpec, task: TaskSpec = TASK,
+             chains: tuple[int, ...] = (1, 20, 100, 200)) -> None:
+    """``task``, a ``chainN`` workflow of it for each length in ``chains`` and a map of it, each with its
+    launch plan, registered in the bench project; ``extra`` launch plans activated."""
     store = open_store(url)
     with store.transaction() as tx:
         tx.upsert_project(ProjectSpec(name=P), managed_by="bench")
-        specs: list[tuple[EntityKind, TaskSpec | WorkflowSpec | LaunchPlanSpec]] = [(EntityKind.TASK, TASK)]
-        for wf in (chain(1), chain(20), chain(100), chain(200), mapped()):
+        specs: list[tuple[EntityKind, TaskSpec | WorkflowSpec | LaunchPlanSpec]] = [(EntityKind.TASK, task)]
+        for wf in (*(chain(n, task) for n in chains), mapped()):
             specs += [(EntityKind.WORKFLOW, wf), (EntityKind.LAUNCH_PLAN, LaunchPlanSpec(name=wf.name, workflow=wf.name))]
         specs += [(EntityKind.LAUNCH_PLAN, lp) for lp in extra]
         for kind, spec in specs:

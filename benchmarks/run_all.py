@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import BenchRow, render
 
-MODULES = ["attempt_start", "controller", "plan"]  # attempt_start: the attempt process (its own helper)
+MODULES = ["attempt_start", "controller", "plan", "k8s_sim"]  # attempt_start: the attempt process (its own helper); k8s_sim: skipped without k8s-sim
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowctl import _names
 from flowctl._errors import InputError, StoreError
 from flowctl._files import write_private, writing
 from flowctl.spec import Json, canonical_json
@@ -201,6 +200,10 @@ class BlobStore:
 
 def execution_parts(project: str, domain: str, execution: str) -> tuple[str, str, str]:
     """The key parts of an execution's folder, each checked by its name rule (InputError)."""
+    from flowctl import (
+        _names,  # the controller's side: an attempt is given its URIs and never loads the rules
+    )
+
     _names.validate_project_domain(project, domain)
     _names.validate_execution_name(execution)
     return project, domain, execution
@@ -208,5 +211,7 @@ def execution_parts(project: str, domain: str, execution: str) -> tuple[str, str
 
 def _safe(node: str) -> str:
     """Node ids may carry paths (``sub/n1``); keep one folder level per node."""
+    from flowctl import _names
+
     _names.validate_node_id(node)
     return node.replace("/", "__")

@@ -1,8 +1,9 @@
 """Code bundles: a content-addressed tarball of the manifest root's sources.
 
 Registering a version stores the bundle of the code it was compiled from; executions of that
-version run that code (``fetch_bundle`` into a cache folder, put on ``sys.path``), never the
-current checkout.
+version run that code (``flowctl._bundle_fetch.fetch_bundle`` into a cache folder, put on
+``sys.path``), never the current checkout. Fetching lives apart from building so that an attempt
+does not load what building needs (``flowctl._sources`` and its ``subprocess``, gzip).
 
 * Which files: the sources of the root (``flowctl._sources``, the same list the dirtiness check of
   the git-SHA version judges): in a git work tree, what git would commit (``.gitignore`` is
@@ -19,17 +20,13 @@ import gzip
 import hashlib
 import io
 import os
-import shutil
 import tarfile
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 from flowctl import _blobstore as blobs
 from flowctl._errors import StoreError
-from flowctl._files import writing
 from flowctl._sources import SKIP_DIRS, is_source, source_files
-from flowctl._workdir import make_folder
 
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 
@@ -103,51 +100,3 @@ def store_bundle(data: bytes, blob_store_url: str) -> str:
     if not blobs.exists(uri):
         blobs.write_bytes(uri, data)
     return uri
-
-
-def bundle_digest(uri: str) -> str:
-    """The sha256 in a bundle URI (``.../bundles/<sha256>.tar.gz``)."""
-    return uri.rstrip("/").rsplit("/", 1)[-1].removesuffix(".tar.gz")
-
-
-def fetch_bundle(uri: str, dest: Path) -> Path:
-    """Extract the bundle at ``uri`` into ``dest`` (idempotent, safe against concurrent fetches).
-
-    Returns ``dest``. A complete extraction is marked by ``dest/.flowctl-bundle``; partial ones are
-    never visible because extraction happens in a sibling folder that is renamed into place.
-    """
-    dest = Path(dest)
-    marker = dest / ".flowctl-bundle"
-    if marker.exists():
-        return dest
-    try:
-        data = blobs.read_bytes(uri)
-    except FileNotFoundError:
-        raise StoreError(
-            f"Code bundle `{uri}` not found in the blob store",
-            detail="Was the version registered with another blob store? Check blob_store.url.",
-        ) from None
-    if hashlib.sha256(data).hexdigest() != bundle_digest(uri) and bundle_digest(uri).isalnum():
-        raise StoreError(f"Code bundle `{uri}` is corrupt: its content does not match its digest")
-    with writing(dest, "the files of the code bundle", elsewhere="Or set FLOWCTL_BUNDLE_CACHE to a folder that has room."):
-        _extract(data, uri, dest)
-    return dest
-
-
-def _extract(data: bytes, uri: str, dest: Path) -> None:
-    """Extract into a temporary sibling of ``dest``, marked complete, then renamed into place."""
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
-    make_folder(tmp.parent)
-    tmp.mkdir()
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            tar.extractall(tmp, filter="data")
-        (tmp / ".flowctl-bundle").write_text(uri + "\n")
-        try:
-            os.replace(tmp, dest)
-        except OSError:
-            if not (dest / ".flowctl-bundle").exists():  # somebody else won the race only if their copy is complete
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)

@@ -9,8 +9,6 @@ dataclasses they are left as they are (documented limitation).
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,7 +64,9 @@ def _upload(path: str, target: str, *, directory: bool) -> str:
 
 def _copy_whole(source: Path, copy: Path, *, directory: bool) -> None:
     """Copy into a temporary sibling, then rename it into place: never half a file or folder."""
-    tmp = copy.with_name(f".{copy.name[:40]}.{uuid.uuid4().hex}.tmp")
+    import shutil
+
+    tmp = copy.with_name(f".{copy.name[:40]}.{os.urandom(16).hex()}.tmp")
     try:
         if directory:
             shutil.copytree(source, tmp)

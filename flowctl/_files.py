@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,7 +45,7 @@ def write_atomic(path: Path, data: bytes, *, what: str, elsewhere: str = "", mod
     WriteError. The folder is made (``make_folder``) only when the first open says it is missing: most
     documents go into folders that exist, and a ``make_folder`` per write was a walk of stat calls."""
     with writing(path, what, elsewhere=elsewhere):
-        tmp = path.with_name(f".{path.name[:40]}.{uuid.uuid4().hex}.tmp")
+        tmp = path.with_name(f".{path.name[:40]}.{os.urandom(16).hex()}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileNotFoundError:

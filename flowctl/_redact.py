@@ -2,13 +2,13 @@
 
 ``postgresql://user:secret@host/db`` becomes ``postgresql://user:***@host/db``, and secret-looking
 query parameters (``?password=...``, ``&token=...``) become ``***``. Every place that shows a URL
-uses it: diagnostics (``Diagnostic.render``), log records (:class:`RedactingFilter`, installed by
-the commands that log), and the lines commands print. Standard library only.
+uses it: diagnostics (``Diagnostic.render``), log records (``flowctl._log_redaction``, installed by
+the commands that log), and the lines commands print. Standard library only, and no ``logging``:
+every error imports this module, task attempts too, and they do not log.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 
 MASK = "***"
@@ -31,26 +31,3 @@ def redact(text: str) -> str:
 def mask_url(url: str) -> str:
     """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``."""
     return redact(url)
-
-
-class RedactingFilter(logging.Filter):
-    """Masks credentials in a log record's final message (and its exception text)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = redact(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        elif record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
-
-
-def install_log_redaction(logger: logging.Logger | None = None) -> None:
-    """Add :class:`RedactingFilter` to every handler of ``logger`` (the root logger by default)."""
-    target = logger or logging.getLogger()
-    for handler in target.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())

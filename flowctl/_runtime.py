@@ -4,13 +4,15 @@
 Python values by the function's annotations, calls it, and returns the outputs as canonical JSON
 values keyed by output name. A user exception becomes :class:`TaskExecutionError` whose detail is
 the user's traceback only, with ``retryable`` False for :class:`flowctl.NonRetryable`.
+
+Python tasks only: ``flowctl._execute.execute_attempt`` sends the other task types and ``@dynamic``
+to ``flowctl.tasktypes``, which import this module (never the other way round).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -49,6 +51,8 @@ class TaskExecutionError(ExecutionError):
 
 def user_traceback(exc: BaseException) -> str:
     """The traceback of ``exc`` without flowctl's own frames (the user's code only)."""
+    import traceback
+
     tb: TracebackType | None = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_FLOWCTL_DIR):
         tb = tb.tb_next
@@ -125,25 +129,16 @@ def load_task(task: TaskSpec | TaskData, *, root: Path | None = None) -> Any:
 def execute_task(
     task: TaskSpec | TaskData, inputs: Mapping[str, Json], *, root: Path | None = None
 ) -> dict[str, Json]:
-    """Run one attempt of ``task`` in this process; inputs and outputs are canonical JSON values.
+    """Run one attempt of the python task ``task`` in this process; inputs and outputs are
+    canonical JSON values.
 
-    ``task`` may be the plain JSON view an attempt reads (:class:`TaskData`): a python task then
-    runs without the spec models; the task types below get the validated spec."""
+    ``task`` may be the plain JSON view an attempt reads (:class:`TaskData`): the task then runs
+    without the spec models. Other task types and ``@dynamic`` go through
+    ``flowctl._execute.execute_attempt``."""
     from flowctl.types import from_json_value, to_json_value, validate_value
 
-    # -- task types (flowctl.tasktypes): container/shell/plugin tasks run through their plugin;
-    #    a @dynamic task returns its compiled sub-workflow as the attempt's output document
     if task.task_type != "python" or task.dynamic:
-        spec = task.spec() if isinstance(task, TaskData) else task
-        if spec.task_type != "python":
-            from flowctl.tasktypes import execute_task_spec
-
-            return execute_task_spec(spec, dict(inputs))
-        from flowctl.tasktypes._dynamic import execute_dynamic
-
-        return execute_dynamic(spec, inputs, root=root)
-    # -- end task types
-
+        raise ValueError(f"execute_task runs python tasks; `{task.name}` needs flowctl._execute.execute_attempt")
     definition = load_task(task, root=root)
     interface = definition.interface
     kwargs: dict[str, Any] = {}

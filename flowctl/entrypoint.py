@@ -6,7 +6,7 @@
         [--bundle-uri URI] --blob-store URL
 
 Fetches the code bundle into a cache folder and puts it first on ``sys.path``, reads the inputs,
-runs the task (``flowctl._runtime.execute_task``) and writes ``outputs.json`` at ``--outputs-uri``
+runs the task (``flowctl._execute.execute_attempt``) and writes ``outputs.json`` at ``--outputs-uri``
 or, on failure, ``error.json`` next to it::
 
     {"kind": "user" | "system", "code": "...", "message": "...", "traceback": "...", "retryable": true}
@@ -24,10 +24,8 @@ The task runs with its ``current_context()`` (execution, node, attempt, version 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +53,41 @@ class EntrypointArgs:
     blob_store: str
 
 
+_OPTIONS = {"--task-spec-uri": "task_spec_uri", "--inputs-uri": "inputs_uri", "--outputs-uri": "outputs_uri",
+            "--bundle-uri": "bundle_uri", "--blob-store": "blob_store"}
+_REQUIRED = frozenset(_OPTIONS.values()) - {"bundle_uri"}
+
+
 def parse_args(argv: Sequence[str]) -> EntrypointArgs:
+    """The attempt's arguments. The form providers write (each option once, ``--name value`` or
+    ``--name=value``) is read directly; anything else (``--help``, a missing, repeated or unknown
+    option) goes through argparse for its usage message. argparse alone would cost every attempt
+    gettext, locale and shutil."""
+    values = _read_options(argv)
+    if values is None:
+        return _parse_with_argparse(argv)
+    return EntrypointArgs(values["task_spec_uri"], values["inputs_uri"], values["outputs_uri"],
+                          values.get("bundle_uri") or None, values["blob_store"])
+
+
+def _read_options(argv: Sequence[str]) -> dict[str, str] | None:
+    """``{field: value}`` when ``argv`` is exactly the options, each once with a value; else None."""
+    values: dict[str, str] = {}
+    items = iter(argv)
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals:
+            value = next(items, "-")
+        field_name = _OPTIONS.get(name)
+        if field_name is None or field_name in values or (not equals and value.startswith("-")):
+            return None
+        values[field_name] = value
+    return values if values.keys() >= _REQUIRED else None
+
+
+def _parse_with_argparse(argv: Sequence[str]) -> EntrypointArgs:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python -m flowctl.entrypoint", description=__doc__.splitlines()[0])
     parser.add_argument("--task-spec-uri", required=True)
     parser.add_argument("--inputs-uri", required=True)
@@ -119,7 +151,7 @@ def attempt_parameters(task: TaskSpec | TaskData, prefix: str) -> ExecutionParam
 
 
 def _execute(task: TaskData, inputs: dict[str, Json], root: Path | None, outputs_uri: str) -> dict[str, Json]:
-    from flowctl._runtime import execute_task
+    from flowctl._execute import execute_attempt
     from flowctl.sdk._context import render_report, task_context
     from flowctl.types import writing_frames_to
 
@@ -127,7 +159,7 @@ def _execute(task: TaskData, inputs: dict[str, Json], root: Path | None, outputs
     params = attempt_parameters(task, prefix)
     with task_context(params) as running, writing_frames_to(blobs.join(prefix, "frames")):
         try:
-            return execute_task(task, inputs, root=root)
+            return execute_attempt(task, inputs, root=root)
         finally:
             documents = running.decks()
             if documents:
@@ -135,6 +167,8 @@ def _execute(task: TaskData, inputs: dict[str, Json], root: Path | None, outputs
 
 
 def _failure_document(exc: BaseException) -> tuple[dict[str, Json], int]:
+    import traceback
+
     from flowctl._errors import ExecutionError, FlowctlError
 
     if isinstance(exc, ExecutionError):
@@ -159,7 +193,7 @@ def run(args: EntrypointArgs) -> int:
         task = TaskData(blobs.read_json(args.task_spec_uri))
         inputs = blobs.read_json(args.inputs_uri) or {}
         if args.bundle_uri:
-            from flowctl._bundle import bundle_digest, fetch_bundle
+            from flowctl._bundle_fetch import bundle_digest, fetch_bundle
 
             root = fetch_bundle(args.bundle_uri, bundle_cache_dir() / bundle_digest(args.bundle_uri))
             sys.path.insert(0, str(root))

@@ -291,9 +291,7 @@ class LocalRunner:
             try:
                 fn = call.fn
                 if getattr(call.definition, "is_dynamic", False):  # @dynamic (flowctl.tasktypes): run its sub-workflow here
-                    from flowctl.tasktypes._dynamic import run_dynamic
-
-                    fn = functools.partial(run_dynamic, self, call.definition, node)
+                    fn = functools.partial(_run_dynamic, self, call.definition, node)
                 saved = self._calling, self._params  # a @dynamic task calls tasks inside its own call
                 self._calling, self._params = (call.definition, node, attempt - 1), None
                 try:
@@ -331,6 +329,20 @@ class LocalRunner:
             if not failure.retryable or attempt >= attempts:
                 self.records.append(NodeRun(node, kind, call.name, "failed", attempt, time.perf_counter() - started))
                 raise failure
+
+
+def _run_dynamic(runner: LocalRunner, definition: TaskDefinition, node: str, /, **kwargs: Any) -> Any:
+    """A ``@dynamic`` task run in place: its body compiled, the sub-DAG run in ``runner`` under ``node/``.
+
+    The runner calls ``functools.partial(_run_dynamic, runner, definition, node)`` where it would
+    call the task's function; the result is shaped like the function's return value (the runner
+    checks its types, caches and retries it like any task's). The runner's side of ``@dynamic``
+    lives here, so ``flowctl.tasktypes._dynamic`` never imports the runner."""
+    from flowctl.tasktypes._dynamic import compile_dynamic, result_of
+
+    compiled = compile_dynamic(definition, kwargs)
+    outputs = Plan(compiled).execute(runner, {}, prefix=f"{node}/")
+    return result_of(definition, outputs)
 
 
 def _brief(exc: Exception) -> str:

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         import signal
         from dataclasses import replace
 
-        from flowctl._redact import install_log_redaction
+        from flowctl._log_redaction import install_log_redaction
         from flowctl.cli._engine import engine_context
         from flowctl.engine import Controller, clock_from_env
 

@@ -122,6 +122,7 @@ class ExecutionPass:
                 break
         if self.changed_attempts or self.dirty or self.starting:
             self._flush()
+        self._clean_up()
         return moved
 
     def _iterate(self) -> Outcome:
@@ -139,7 +140,10 @@ class ExecutionPass:
             return result  # run() writes the rest with the execution's end, in one transaction
         if self.submits or self.resubmits or self.dirty or self.changed_attempts or self.cache_puts or self.starting:
             self._flush()
-            self._submit()
+            try:
+                self._submit()
+            finally:  # after the submits: the next task starts without waiting for the last one's cleanup
+                self._clean_up()
         return result
 
     # ------------------------------------------------------------ polling
@@ -587,6 +591,10 @@ class ExecutionPass:
         self.dirty.clear()
         self.changed_attempts.clear()
         self.cache_puts.clear()
+
+    def _clean_up(self) -> None:
+        """Clean up the finished attempts whose rows a flush wrote (their logs kept, their Job or
+        process folder removed). Runs after the pass's submits, off the path to the next task."""
         cleanups, self.cleanups = self.cleanups, []
         for ref, handle in cleanups:
             self.ctx.provider.cleanup(ref, handle)
@@ -622,6 +630,7 @@ class ExecutionPass:
         finished = replace(self.x, phase=phase, outputs=outputs, error=error, finished_at=self.now)
         queued = notifications_for(self.ctx, finished, self._domain_settings())
         self._flush(Finish(phase, outputs, error, self.now, tuple(queued)))
+        self._clean_up()
         self.finished = True
 
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import html as html_lib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,6 +133,8 @@ class ExecutionParameters:
     @property
     def working_directory(self) -> str:
         if not self._working_directory:
+            import tempfile
+
             self._working_directory = tempfile.mkdtemp(prefix="flowctl-task-")
         return self._working_directory
 
@@ -192,6 +192,8 @@ _SESSION: list[ExecutionParameters] = []
 def local_session() -> ExecutionParameters:
     """What ``current_context()`` describes outside a task."""
     if not _SESSION:
+        import tempfile
+
         _SESSION.append(ExecutionParameters(ExecutionId("local", "local", "local"), TaskId("local", "local", "", ""),
                                             _working_directory=tempfile.gettempdir()))
     return _SESSION[0]
@@ -219,6 +221,8 @@ def task_context(params: ExecutionParameters) -> Iterator[RunningTask]:
 
 def render_report(title: str, documents: dict[str, str]) -> str:
     """One self-contained HTML page with every deck of a task, each under its name."""
+    import html as html_lib
+
     sections = "\n".join(f"<section><h2>{html_lib.escape(name)}</h2>\n{body}\n</section>" for name, body in documents.items())
     return (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{html_lib.escape(title)}</title></head>\n"
             f"<body>\n<h1>{html_lib.escape(title)}</h1>\n{sections}\n</body></html>\n")

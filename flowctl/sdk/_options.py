@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import ManifestError
@@ -13,14 +13,24 @@ from flowctl.sdk._source import frame_location
 from flowctl.spec._canonical import Json
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from flowctl.spec import CacheSpec, ResourcesSpec, SecretSpec
 
-_SUFFIXES: dict[str, Decimal] = {
-    "": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
-    "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
-}
+
+
+@cache
+def _suffixes() -> dict[str, Decimal]:
+    """The multiplier of each quantity suffix (``decimal`` loads only when a quantity is checked)."""
+    from decimal import Decimal
+
+    return {
+        "": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
+        "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
+        "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
+        "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
+    }
+
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 
 
@@ -29,12 +39,14 @@ def parse_quantity(text: str) -> Decimal:
     match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
     if match is None:
         raise ValueError(f"`{text}` is not a Kubernetes quantity (examples: 500m, 2, 512Mi, 4Gi)")
+    from decimal import Decimal, InvalidOperation
+
     number, exponent, suffix = match.groups()
     try:
         value = Decimal(number) * (Decimal(10) ** int(exponent or 0))
     except InvalidOperation:
         raise ValueError(f"`{text}` is not a Kubernetes quantity") from None
-    return value * _SUFFIXES[suffix or ""]
+    return value * _suffixes()[suffix or ""]
 
 
 Quantity = str | int | float

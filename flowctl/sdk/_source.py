@@ -11,14 +11,16 @@ import functools
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import Diagnostic, FlowctlError, ManifestError
 from flowctl.spec import sha256_hex
+
+if TYPE_CHECKING:
+    import traceback
 
 
 def display_path(filename: str) -> str:
@@ -253,6 +255,8 @@ def import_user_module(name: str, *, what: str) -> ModuleType:
 
 def import_failure(exc: BaseException, *, what: str) -> Diagnostic:
     """What went wrong importing ``what``, where (the user's file:line) and the user's frames only."""
+    import traceback  # on failure only: an attempt that imports its module fine never loads it
+
     frames = _user_frames(exc)
     if isinstance(exc, SyntaxError):
         where = f"{display_path(exc.filename or '')}:{exc.lineno}" if exc.filename else ""
@@ -272,5 +276,7 @@ def import_failure(exc: BaseException, *, what: str) -> Diagnostic:
 
 def _user_frames(exc: BaseException) -> list[traceback.FrameSummary]:
     """The traceback's frames that are neither flowctl's nor the import machinery's."""
+    import traceback
+
     return [f for f in traceback.extract_tb(exc.__traceback__)
             if not f.filename.startswith((_FLOWCTL_DIR, _IMPORTLIB_DIR, "<frozen "))]

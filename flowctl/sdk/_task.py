@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import types
 import weakref
@@ -13,7 +12,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from flowctl._errors import DiagnosticCollector, ManifestError
-from flowctl.sdk._image import ImageSpec
 from flowctl.sdk._interface import Interface, build_interface
 from flowctl.sdk._options import Cache, PodTemplate, Resources, Secret, api_json, compare_requests_limits
 from flowctl.sdk._source import (
@@ -28,6 +26,7 @@ from flowctl.sdk._source import (
 from flowctl.spec._canonical import Json
 
 if TYPE_CHECKING:
+    from flowctl.sdk._image import ImageSpec
     from flowctl.spec import CacheSpec, CodeSpec, TaskSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -154,7 +153,9 @@ def unknown_options(options: Mapping[str, Any], known: Sequence[str], *, decorat
         return
     diags = DiagnosticCollector()
     for name in unknown:
-        close = difflib.get_close_matches(name, known, n=1)
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, known, n=1)
         hint = f"Did you mean `{close[0]}`? " if close else ""
         diags.add(f"Unknown option `{name}` for @{decorator}", hint + f"Options: {', '.join(known)}.", source=source)
     diags.raise_if_any(ManifestError)
@@ -232,7 +233,7 @@ def _make_definition(fn: Callable[..., Any], options: Mapping[str, Any], call_si
 
     requests, limits = task_resources(options, what, diags, source)
     image = options.get("container_image")
-    image_spec = image if isinstance(image, ImageSpec) else None
+    image_spec = _image_spec(image)
     if image_spec is not None:
         image = image_spec.image_name()
     if image is not None and (not isinstance(image, str) or not image):
@@ -278,6 +279,16 @@ def _flag(name: str, value: Any, diags: DiagnosticCollector, source: str) -> boo
         return bool(value)
     diags.add(f"`{name}` must be True or False, got {value!r}", source=source)
     return False
+
+
+def _image_spec(image: object) -> ImageSpec | None:
+    """``image`` when it is an ``ImageSpec`` (loaded only then: a task named by a string, or none,
+    as in most attempts, does not build that 21-field class)."""
+    if image is None or isinstance(image, str):
+        return None
+    from flowctl.sdk._image import ImageSpec
+
+    return image if isinstance(image, ImageSpec) else None
 
 
 def task_resources(options: Mapping[str, Any], what: str, diags: DiagnosticCollector, source: str) -> tuple[Resources, Resources]:

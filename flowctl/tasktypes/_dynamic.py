@@ -152,7 +152,8 @@ def compile_dynamic(definition: TaskDefinition, kwargs: Mapping[str, Any]) -> Co
     return sdk.CompiledWorkflow(wf, spec, entities, dict(trace.py_types))
 
 
-def _as_result(definition: TaskDefinition, outputs: Mapping[str, Any]) -> Any:
+def result_of(definition: TaskDefinition, outputs: Mapping[str, Any]) -> Any:
+    """The sub-workflow's ``outputs`` shaped like the dynamic function's return value."""
     values = [outputs[o.name] for o in definition.interface.outputs]
     style = definition.interface.style
     if style == "none":
@@ -162,19 +163,6 @@ def _as_result(definition: TaskDefinition, outputs: Mapping[str, Any]) -> Any:
     if style == "namedtuple":
         return definition.interface.return_type._make(values)
     return tuple(values)
-
-
-def run_dynamic(runner: Any, definition: TaskDefinition, node: str, /, **kwargs: Any) -> Any:
-    """Local in-process run: compile the body, run the sub-DAG in ``runner`` under ``node/``.
-
-    The local runner calls ``functools.partial(run_dynamic, runner, definition, node)`` where it
-    would call the task's function; the result is shaped like the function's return value (the
-    runner checks its types, caches and retries it like any task's)."""
-    from flowctl._local._runner import Plan
-
-    compiled = compile_dynamic(definition, kwargs)
-    outputs = Plan(compiled).execute(runner, {}, prefix=f"{node}/")
-    return _as_result(definition, outputs)
 
 
 # ---------------------------------------------------------------- the controller's side
@@ -200,7 +188,7 @@ def dynamic_document(definition: TaskDefinition, kwargs: Mapping[str, Any]) -> d
 
 
 def execute_dynamic(task: TaskSpec, inputs: Mapping[str, Json], *, root: Path | None = None) -> dict[str, Json]:
-    """``flowctl._runtime.execute_task`` for a dynamic spec: the attempt's output document."""
+    """``flowctl._execute.execute_attempt`` for a dynamic spec: the attempt's output document."""
     from flowctl._runtime import error_from_exception, load_task
     from flowctl.types import from_json_value
 

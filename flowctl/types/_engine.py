@@ -10,7 +10,6 @@ or URL, data frames (pandas, pyarrow, polars, ``StructuredDataset``) as the URL 
 
 from __future__ import annotations
 
-import base64
 import binascii
 import dataclasses
 import datetime as dt
@@ -232,11 +231,15 @@ def _field_spec(owner: type, name: str, annotation: Any, seen: frozenset[Any], m
 
 # ---------------------------------------------------------------- adapters
 def _b64_encode(value: bytes) -> str:
+    import base64  # bytes are rare in an attempt: do not load base64 for every one
+
     return base64.b64encode(value).decode("ascii")
 
 
 def _b64_decode(value: Any) -> Any:
     if isinstance(value, str):
+        import base64
+
         try:
             return base64.b64decode(value.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError) as exc:
@@ -489,6 +492,8 @@ def _finite(number: int | float) -> bool:
 
 
 def _b64_ok(text: str) -> bool:
+    import base64
+
     try:
         base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):

@@ -12,7 +12,6 @@ fsspec, and formats: ``FlowFile["csv"]`` or ``FlowFile[typing.TypeVar("csv")]`` 
 from __future__ import annotations
 
 import os
-import tempfile
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +80,8 @@ class _FlowPath:
             if not self.is_remote:
                 self._local = self._path.removeprefix("file://")
             else:
+                import tempfile
+
                 import fsspec
 
                 target = Path(tempfile.mkdtemp(prefix="flowctl-download-")) / self._path.rstrip("/").rsplit("/", 1)[-1]

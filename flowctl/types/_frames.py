@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import hashlib
 import importlib
 import os
-import tempfile
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -54,7 +51,11 @@ def writing_frames_to(location: str) -> Iterator[None]:
 
 
 def frame_location() -> str:
-    return _LOCATION.get() or os.environ.get("FLOWCTL_FRAME_DIR") or os.path.join(tempfile.gettempdir(), "flowctl-frames")
+    if location := _LOCATION.get() or os.environ.get("FLOWCTL_FRAME_DIR"):
+        return location
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), "flowctl-frames")
 
 
 # ---------------------------------------------------------------- conversions
@@ -109,17 +110,19 @@ def write_parquet(value: Any) -> str:
     The file is named by the sha256 of its bytes, so equal frames get equal values: cache keys of
     tasks that take frames stay stable, and a frame written twice is stored once.
     """
+    from hashlib import sha256
+
     pa = importlib.import_module("pyarrow")
     pq = importlib.import_module("pyarrow.parquet")
     sink = pa.BufferOutputStream()
     pq.write_table(to_arrow(value), sink)
     data = memoryview(sink.getvalue())
-    target = f"{frame_location().rstrip('/')}/{hashlib.sha256(data).hexdigest()[:40]}.parquet"
+    target = f"{frame_location().rstrip('/')}/{sha256(data).hexdigest()[:40]}.parquet"
     if "://" not in target or target.startswith("file://"):
         path = target.removeprefix("file://")
         if not os.path.exists(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+            temporary = f"{path}.{os.urandom(16).hex()}.tmp"
             with open(temporary, "wb") as handle:
                 handle.write(data)
             os.replace(temporary, path)  # readers never see half a file

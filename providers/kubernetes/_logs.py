@@ -24,8 +24,12 @@ def log_uri(job: dict[str, Any]) -> str | None:
 def job_pods(client: KubeClient, namespace: str, job: str) -> list[dict[str, Any]]:
     listing = client.call("list", "pods", client.core().list_namespaced_pod, namespace, namespace=namespace,
                           label_selector=f"job-name={job}")
-    return sorted(listing.get("items", []), key=lambda p: (p["metadata"].get("creationTimestamp") or "",
-                                                           p["metadata"]["name"]))
+    return sorted(listing.get("items", []), key=pod_order)
+
+
+def pod_order(pod: dict[str, Any]) -> tuple[str, str]:
+    """Pods oldest first (creation time, then name), the order their logs are combined in."""
+    return pod["metadata"].get("creationTimestamp") or "", pod["metadata"]["name"]
 
 
 def read_logs(client: KubeClient, namespace: str, pods: list[dict[str, Any]]) -> str:

@@ -6,7 +6,9 @@
   seen the Job yet or the watch is failing.
 - ``logs`` reads the logs of every container of the Job's pods; ``cancel``/``cleanup`` first copy
   them to the attempt's ``logs.txt`` in the blob store (so they outlive the Job), then delete the
-  Job with ``propagationPolicy: Background`` (the Job controller removes its pods).
+  Job with ``propagationPolicy: Background`` (the Job controller removes its pods). Both take the
+  Job and its pods from the caches when these hold it: a finished attempt costs one log read and
+  one delete, no GET or list.
 
 Every API failure comes back as a ProviderFailure in the response; nothing is raised.
 """
@@ -33,7 +35,7 @@ from flowctl.providers._interface import (
 from flowctl.providers.kubernetes._client import KubeClient, KubernetesApiError
 from flowctl.providers.kubernetes._informer import Informer
 from flowctl.providers.kubernetes._jobs import OUTPUTS_URI_ANNOTATION, render_job
-from flowctl.providers.kubernetes._logs import archive_logs, job_pods, read_logs
+from flowctl.providers.kubernetes._logs import archive_logs, job_pods, pod_order, read_logs
 from flowctl.providers.kubernetes._names import job_name
 from flowctl.providers.kubernetes._settings import (
     MANAGED_BY,
@@ -136,7 +138,8 @@ class KubernetesProvider:
         """Copy the pods' logs to the blob store, then delete the Job (and so its pods)."""
         namespace, name = self._parse(ref, handle)
         try:
-            job, pods = self._poll(namespace, name)
+            cached = self._cached(namespace, name)
+            job, pods = cached[:2] if cached is not None else self._poll(namespace, name)
             if job is not None:
                 archive_logs(self.client, namespace, job, pods)
         except (FlowctlError, OSError) as exc:  # the Job goes anyway: a Job left behind would hold quota
@@ -190,14 +193,24 @@ class KubernetesProvider:
         core = self.client.core()
         return core.list_namespaced_pod if resource == "pods" else core.list_namespaced_event
 
+    def _cached(self, namespace: str, name: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
+        """The Job, its pods (oldest first) and its FailedCreate events from the watch-fed caches;
+        None when they do not hold the Job (not seen yet, or a watch is failing)."""
+        if not self.watch:
+            return None
+        jobs, pods, events = (self.informer(namespace, r) for r in _INFORMED)
+        if not (jobs.synced and pods.synced and events.synced):
+            return None
+        job = jobs.get(name)
+        if job is None:
+            return None
+        found = sorted(pods.select("job-name", name), key=pod_order)
+        return job, found, [] if found else _events_of(job, events.items())
+
     def _observe(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
-        if self.watch:
-            jobs, pods, events = (self.informer(namespace, r) for r in _INFORMED)
-            if jobs.synced and pods.synced and events.synced:
-                job = jobs.get(name)
-                if job is not None:
-                    found = pods.select("job-name", name)
-                    return job, found, [] if found else _events_of(job, events.items())
+        cached = self._cached(namespace, name)
+        if cached is not None:
+            return cached
         job, found = self._poll(namespace, name)
         return job, found, self._poll_events(namespace, job) if job is not None and not found else []
 

@@ -1,7 +1,7 @@
 """Process handles that survive a controller restart: ``pid:start_ticks:deadline``.
 
 A pid alone is not an identity (pids are reused), so the handle also records the process start time
-(psutil; clock ticks since boot, as ``/proc/<pid>/stat`` has it). ``deadline`` is the epoch second after which
+(clock ticks since boot, as ``/proc/<pid>/stat`` has it; psutil where there is no ``/proc``). ``deadline`` is the epoch second after which
 the attempt is killed (``0`` for none), so a restarted controller still enforces timeouts.
 """
 
@@ -33,10 +33,20 @@ class ProcessHandle:
 
 
 def start_ticks(pid: int) -> int:
-    """Start time of ``pid`` in clock ticks since boot (psutil), or -1 when it is gone.
+    """Start time of ``pid`` in clock ticks since boot, or -1 when it is gone.
 
     The unit is the one ``/proc/<pid>/stat`` reports, so handles recorded by earlier versions still match.
+    It is read from there where there is one: every attempt records its own handle first thing, and
+    psutil would cost it about 20 ms of imports (subprocess, socket...); elsewhere psutil.
     """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[19])
+    except (FileNotFoundError, ProcessLookupError):
+        if os.path.isdir("/proc/self"):
+            return -1  # there is a /proc, and the process is not in it
+    except (OSError, ValueError, IndexError):
+        pass
     import psutil
 
     try:

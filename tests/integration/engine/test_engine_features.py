@@ -10,7 +10,7 @@ from pathlib import Path
 from engine_support import DOMAIN, PROJECT, flows, register, run_until_done
 
 from flowctl import _blobstore as blobs
-from flowctl._runtime import execute_task
+from flowctl._execute import execute_attempt
 from flowctl.engine import Controller, EngineContext, EngineOptions, launch
 from flowctl.providers import ProviderFailure, SubmitRequest
 from flowctl.providers.testing import FakeProvider, FakeResult
@@ -21,7 +21,7 @@ from flowctl.state._executions import open_execution_store
 def in_process(request: SubmitRequest) -> FakeResult:
     inputs = blobs.read_json(request.inputs_uri)
     try:
-        return execute_task(TaskSpec.model_validate(request.task), inputs)
+        return execute_attempt(TaskSpec.model_validate(request.task), inputs)
     except Exception as exc:  # a task failure, as the entrypoint would report it
         return ProviderFailure("user", "USER:TaskFailed", str(exc), getattr(exc, "retryable", True))
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from flowctl import _blobstore as blobs
-from flowctl._bundle import create_bundle, fetch_bundle, list_sources
+from flowctl._bundle import create_bundle, list_sources
+from flowctl._bundle_fetch import fetch_bundle
 from flowctl._dag import choose_case, collect_map_outputs, evaluate, map_items, resolve, topological_order
 from flowctl._errors import InputError
 from flowctl.engine._cache import cache_key

@@ -25,6 +25,18 @@ def test_phases_follow_the_job_and_pod() -> None:
     assert attempt_status(_job(("Complete", "CompletionsReached")), []).phase == "succeeded"
 
 
+def test_a_succeeded_pod_is_a_succeeded_attempt_before_the_job_controller_marks_the_job_complete() -> None:
+    """The Job controller sets Complete about a second after the pod ends (it batches pod updates):
+    the next task of a chain must not wait for it."""
+    done = _pod("Succeeded", state={"terminated": {"exitCode": 0, "reason": "Completed"}})
+    assert attempt_status(_job(), [done]).phase == "succeeded"
+    late = {**_job(), "metadata": {"name": "j", "annotations": {"flowctl.io/timeout-seconds": "1"}},
+            "status": {"startTime": "2026-01-01T00:00:00Z"}}
+    assert attempt_status(late, [done], now=datetime(2026, 1, 1, 0, 1, tzinfo=UTC)).phase == "succeeded"
+    failed = _job(("Failed", "DeadlineExceeded"))
+    assert attempt_status(failed, [done]).phase == "failed"  # the Job's own verdict stands once it is given
+
+
 def test_non_zero_exit_is_the_users_and_exit_2_is_the_systems() -> None:
     user = attempt_status(_job(("Failed", "BackoffLimitExceeded")), [_pod("Failed", state={"terminated": {"exitCode": 1, "reason": "Error"}})])
     assert user.phase == "failed" and user.error is not None

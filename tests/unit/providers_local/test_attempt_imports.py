@@ -16,6 +16,13 @@ from flowctl.sdk import definition_of
 CONTROL_PLANE = {"typer", "click", "rich", "sqlalchemy", "sqlmodel", "alembic", "kubernetes", "fsspec", "croniter"}
 CONTROL_PLANE_FLOWCTL = {"flowctl.engine", "flowctl.state", "flowctl.cli", "flowctl.plans", "flowctl.server",
                          "flowctl.providers.local._provider", "flowctl.spec._manifest"}
+# standard-library modules a plain attempt does not need (issue 13: each costs a fresh interpreter
+# milliseconds): argparse (gettext, locale, shutil), logging, and what only rare values or failures use
+HEAVY_STDLIB = {"argparse", "gettext", "locale", "shutil", "logging", "tempfile", "random", "uuid", "platform",
+                "hashlib", "decimal", "difflib", "html", "base64", "traceback", "bz2", "lzma"}
+# flowctl modules a plain python attempt does not need: ImageSpec (a task named by a string or none),
+# the name rules (the attempt is given its URIs), the log filter, the task types
+LAZY_FLOWCTL = {"flowctl.sdk._image", "flowctl._names", "flowctl._log_redaction", "flowctl.tasktypes"}
 
 REPORT = """
 import json, sys
@@ -29,7 +36,7 @@ if entities is not None:
     built = sorted(n for n, c in vars(entities).items()
                    if isinstance(c, type) and issubclass(c, BaseModel) and c.__module__ == entities.__name__
                    and c.__pydantic_complete__)
-print(json.dumps({'roots': roots, 'flowctl': flowctl_packages, 'built': built}))
+print(json.dumps({'roots': roots, 'flowctl': flowctl_packages, 'built': built, 'pid': [str(__import__('os').getpid())]}))
 """
 
 
@@ -46,6 +53,15 @@ def test_the_attempt_entry_point_imports_no_spec_models_and_no_control_plane() -
     assert not CONTROL_PLANE & set(report["roots"])
     assert "flowctl.spec._entities" not in report["flowctl"] and "flowctl.sdk" not in report["flowctl"]
     assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
+
+
+INC = """
+    from flowctl import task
+
+    @task
+    def work(x: int) -> int:
+        return x + 1
+"""
 
 
 def _write_attempt(tmp_path: Path, body: str) -> list[str]:
@@ -84,6 +100,53 @@ def test_a_python_attempt_builds_no_spec_model_and_loads_no_control_plane(tmp_pa
     assert "pydantic" not in report["roots"]  # nor does `from flowctl import task` or moving an int load it
     assert not CONTROL_PLANE & set(report["roots"])
     assert not CONTROL_PLANE_FLOWCTL & set(report["flowctl"])
+    assert HEAVY_STDLIB & set(report["roots"]) == set()
+    assert LAZY_FLOWCTL & set(report["flowctl"]) == set()
+
+
+def test_the_attempt_reads_its_arguments_without_argparse_and_still_explains_bad_ones() -> None:
+    from flowctl.entrypoint import parse_args
+
+    args = parse_args(["--task-spec-uri", "t", "--inputs-uri=i", "--outputs-uri", "o", "--blob-store", "b",
+                       "--bundle-uri", ""])
+    assert (args.task_spec_uri, args.inputs_uri, args.outputs_uri, args.blob_store, args.bundle_uri) == (
+        "t", "i", "o", "b", None)
+    result = subprocess.run([sys.executable, "-m", "flowctl.entrypoint", "--task-spec-uri", "t", "--inputs-uri", "i"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "the following arguments are required: --outputs-uri, --blob-store" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_attempt_from_a_code_bundle_loads_nothing_of_what_building_one_needs(tmp_path: Path) -> None:
+    """A pod unpacks the bundle (its cache is empty); a local attempt finds it unpacked already."""
+    from flowctl._bundle import create_bundle
+
+    args = _write_attempt(tmp_path, INC)
+    source = tmp_path / "src"
+    source.mkdir()
+    (tmp_path / "attempt_mod.py").rename(source / "attempt_mod.py")
+    args += ["--bundle-uri", create_bundle(source, str(tmp_path / "blobs"))]
+    run = (f"import os\nos.environ['FLOWCTL_BUNDLE_CACHE'] = {str(tmp_path / 'cache')!r}\n"
+           f"from flowctl.entrypoint import main\nassert main({args!r}) == 0\n")
+    building = {"subprocess", "flowctl._sources", "flowctl._bundle"}  # unpacking needs tarfile and gzip
+    unpacking = _report(run)
+    assert json.loads((tmp_path / "blobs" / "a" / "outputs.json").read_text()) == {"o0": 42}
+    assert not building & {*unpacking["roots"], *unpacking["flowctl"]}
+    cached = _report(run)
+    assert not (building | {"tarfile", "gzip", "hashlib"}) & {*cached["roots"], *cached["flowctl"]}
+
+
+def test_a_local_attempt_records_its_handle_without_psutil(tmp_path: Path) -> None:
+    """``_child`` records ``pid:start_ticks:deadline`` first thing: read from /proc, not psutil's ~20 ms."""
+    args = _write_attempt(tmp_path, INC)
+    folder = tmp_path / "attempt"
+    folder.mkdir()
+    run = f"from flowctl.providers.local._child import main\nassert main({[str(folder), '0', '--', *args]!r}) == 0\n"
+    report = _report(run, cwd=tmp_path)
+    assert (folder / "attempt.pid").read_text().startswith(f"{report['pid'][0]}:")
+    assert "psutil" not in report["roots"] and "subprocess" not in report["roots"]
+    assert "flowctl.providers._interface" not in report["flowctl"]  # the package resolves its names on use
 
 
 def test_a_failing_attempt_still_writes_its_error_document_without_spec_models(tmp_path: Path) -> None:

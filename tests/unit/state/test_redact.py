@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from flowctl._errors import StoreError
-from flowctl._redact import RedactingFilter, mask_url, redact
+from flowctl._log_redaction import RedactingFilter
+from flowctl._redact import mask_url, redact
 
 
 @pytest.mark.parametrize(("text", "masked"), [
