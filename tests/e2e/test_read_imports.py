@@ -1,6 +1,7 @@
 """Read commands start light: on a SQLite registry, ``flowctl get ...`` and ``registry info`` read through
-the DB-API driver (state/_browser) and import neither SQLAlchemy, SQLModel, Alembic nor the table
-models or spec models (counts of modules, not timings: benchmarks/cli_start.py has the figures)."""
+the DB-API driver (state/_browser) and import neither SQLAlchemy, SQLModel, Alembic, the table
+models, the spec models nor pydantic (typer's option values: cli/_coerce). Counts of modules, not
+timings: benchmarks/cli_start.py has the figures."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from flowctl.state._execution_records import NewExecution
 from flowctl.state._executions import open_execution_store
 from flowctl.state.testing import task_spec
 
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "httpx", "flowctl.state._tables", "flowctl.state._store",
-         "flowctl.spec._manifest", "flowctl.spec._entities")
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "httpx", "pydantic", "flowctl.state._tables",
+         "flowctl.state._store", "flowctl.spec._manifest", "flowctl.spec._entities")
 READS = (["get", "projects"], ["get", "projects", "-o", "json"], ["get", "tasks"], ["get", "workflows"],
          ["get", "launchplans", "-o", "yaml"], ["get", "executions"], ["registry", "info"],
          ["registry", "info", "--json"])
@@ -65,3 +66,4 @@ def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, comma
     loaded = [m for m in report["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
     assert "flowctl.state._browser" in report["modules"]
+    assert len(report["modules"]) < 300, "a read command loads few modules (it was 540)"
