@@ -18,7 +18,7 @@ from flowctl.state import ExecutionSummary, SqlStore, open_store
 from flowctl.state._browser import DbApiBrowser, open_browser
 from flowctl.state._execution_records import NewExecution
 from flowctl.state._executions import open_execution_store
-from flowctl.state.testing import task_spec
+from flowctl.state.testing import move_schema, task_spec
 
 PROJECTS = ("alpha", "beta")
 KINDS = (EntityKind.TASK, EntityKind.WORKFLOW, EntityKind.LAUNCH_PLAN)
@@ -162,22 +162,6 @@ def _message(url: str, opener: Any) -> str:
     return info.value.render()
 
 
-def _downgraded(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    from flowctl.state._engine import create_engine
-    from flowctl.state._migrate import MIGRATIONS
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        config = AlembicConfig()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0001")
-    engine.dispose()
-
-
 def _newer(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -188,7 +172,7 @@ def _newer(url: str) -> None:
 @pytest.mark.parametrize("change", ["older schema", "newer schema"])
 def test_a_registry_at_another_schema_gives_the_store_s_message(registry_url: str, change: str) -> None:
     open_store(registry_url).close()
-    (_downgraded if change == "older schema" else _newer)(registry_url)
+    move_schema(registry_url, "0001") if change == "older schema" else _newer(registry_url)
     message = _message(registry_url, lambda u: open_store(u, create=False))
     assert _message(registry_url, open_browser) == message
     assert ("flowctl registry migrate" if change == "older schema" else "newer flowctl") in message
