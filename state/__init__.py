@@ -12,36 +12,89 @@ Open a registry with :func:`open_store` and use it through the capability protoc
 
 Nothing above ``state/`` sees a table row or SQL. Table models are exported from
 ``flowctl.state._tables`` for code inside ``state/`` (the execution store) only.
+
+The names resolve on first use (PEP 562): a command that only reads (``flowctl get``, through
+``_browse``) never imports SQLAlchemy or the table models.
 """
 
-from flowctl.state._actor import ci_run_url, holder, lock_info, new_apply_record
-from flowctl.state._interface import (
-    ActivationRecord,
-    ApplyRecord,
-    ApprovalRecord,
-    Approver,
-    EntityKey,
-    ExecutionSummary,
-    LaunchPlanKey,
-    Locker,
-    LockInfo,
-    LockRecord,
-    ProjectRecord,
-    RegisterItem,
-    RegisterResult,
-    RegistryInfo,
-    RegistryReader,
-    RegistrySnapshot,
-    RegistryTransaction,
-    RegistryWriter,
-    Store,
-    StoredEntity,
-    iter_keys,
-)
-from flowctl.state._locks import DEFAULT_TTL
-from flowctl.state._migrate import SCHEMA_HEAD, MigrationResult
-from flowctl.state._store import SqlStore, open_store
-from flowctl.state._transaction import SqlTransaction
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowctl import _lazy
+
+if TYPE_CHECKING:
+    from flowctl.state._actor import (
+        ci_run_url,
+        holder,
+        lock_info,
+        new_apply_record,
+    )
+    from flowctl.state._interface import (
+        ActivationRecord,
+        ApplyRecord,
+        ApprovalRecord,
+        Approver,
+        EntityKey,
+        ExecutionSummary,
+        LaunchPlanKey,
+        Locker,
+        LockInfo,
+        LockRecord,
+        ProjectRecord,
+        RegisterItem,
+        RegisterResult,
+        RegistryInfo,
+        RegistryReader,
+        RegistrySnapshot,
+        RegistryTransaction,
+        RegistryWriter,
+        Store,
+        StoredEntity,
+        iter_keys,
+    )
+    from flowctl.state._locks import (
+        DEFAULT_TTL,
+    )
+    from flowctl.state._migrate import (
+        SCHEMA_HEAD,
+        MigrationResult,
+    )
+    from flowctl.state._store import (
+        SqlStore,
+        open_store,
+    )
+    from flowctl.state._transaction import (
+        SqlTransaction,
+    )
+
+_LAZY_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("ci_run_url", "holder", "lock_info", "new_apply_record"), "flowctl.state._actor"),
+    **dict.fromkeys(
+        (
+            "ActivationRecord", "ApplyRecord", "ApprovalRecord", "Approver", "EntityKey", "ExecutionSummary",
+            "LaunchPlanKey", "Locker", "LockInfo", "LockRecord", "ProjectRecord", "RegisterItem", "RegisterResult",
+            "RegistryInfo", "RegistryReader", "RegistrySnapshot", "RegistryTransaction", "RegistryWriter", "Store",
+            "StoredEntity", "iter_keys",
+        ),
+        "flowctl.state._interface",
+    ),
+    "DEFAULT_TTL": "flowctl.state._locks",
+    "SCHEMA_HEAD": "flowctl.state._migrate",
+    "MigrationResult": "flowctl.state._migrate",
+    "SqlStore": "flowctl.state._store",
+    "open_store": "flowctl.state._store",
+    "SqlTransaction": "flowctl.state._transaction",
+}
+
+
+def __getattr__(name: str) -> Any:
+    return _lazy.resolve(__name__, _LAZY_EXPORTS, globals(), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({name for name in globals() if name.startswith("_")} | set(_LAZY_EXPORTS))
+
 
 __all__ = [
     "DEFAULT_TTL",

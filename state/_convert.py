@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
 from flowctl._address import EntityKind
+from flowctl.state._browse import gc_paused
 from flowctl.state._interface import ApplyRecord, LockRecord, StoredEntity
 from flowctl.state._tables import EntityRow, table
 
@@ -32,23 +30,6 @@ SQLITE_ENTITY_COLUMNS = (*ENTITY_COLUMNS[:6], sa.type_coerce(_entities.c.spec, s
 
 def entity_columns(dialect: str) -> tuple[Any, ...]:
     return SQLITE_ENTITY_COLUMNS if dialect == "sqlite" else ENTITY_COLUMNS
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while thousands of spec dicts are built.
-
-    Parsing 10,000 specs allocates some 300,000 containers, which triggers full collections that
-    walk the whole heap again and again: snapshots become 2-3x slower and grow worse than linearly.
-    The objects built here hold no cycles; the collector resumes (and catches up) afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def entities_from_rows(rows: Any, dialect: str) -> list[StoredEntity]:

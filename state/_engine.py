@@ -27,6 +27,7 @@ from sqlalchemy.pool import StaticPool
 
 from flowctl._errors import FlowctlError, StoreError
 from flowctl._redact import mask_url
+from flowctl.state._failures import cause_text, store_error
 
 Backend = Literal["sqlite", "postgresql"]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -107,11 +108,8 @@ def _install_sqlite_hooks(engine: Engine, *, file_backed: bool) -> None:
 def describe_cause(exc: BaseException, url: str) -> str:
     """The first line of the driver's message, without the password."""
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
     password = make_url(url).password if "://" in url else None
-    if password:
-        text = text.replace(str(password), "***")
-    return text
+    return cause_text(original, str(password) if password else None)
 
 
 @contextmanager
@@ -122,23 +120,4 @@ def translate_errors(url: str, action: str = "use") -> Iterator[None]:
     except FlowctlError:
         raise
     except SQLAlchemyError as exc:
-        cause = describe_cause(exc, url)
-        raise StoreError(
-            f"Cannot {action} the registry at {mask_url(url)}",
-            detail=f"{cause}\n{_hint(cause)}",
-        ) from exc
-
-
-def _hint(cause: str) -> str:
-    lowered = cause.lower()
-    if "password" in lowered or "authentication" in lowered:
-        return "Check the user and password in the registry URL (--registry or FLOWCTL_REGISTRY)."
-    if "does not exist" in lowered and "database" in lowered:
-        return "Create the database (e.g. `createdb NAME`) or fix its name in the registry URL."
-    if "connect" in lowered or "timeout" in lowered or "refused" in lowered or "resolve" in lowered:
-        return "Check that the database server is running and reachable at that host and port."
-    if "locked" in lowered or "busy" in lowered:
-        return "Another process holds the SQLite database; retry when it has finished."
-    if "not a database" in lowered or "unable to open" in lowered:
-        return "Check that the path points to a flowctl registry file and that it is readable."
-    return "Check the registry URL and that the database is reachable; run with --debug for details."
+        raise store_error(url, action, describe_cause(exc, url)) from exc

@@ -10,10 +10,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flowctl._address import EntityKind
-from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec
+from flowctl.spec import Json
+
+if TYPE_CHECKING:  # the records name the spec models; reading a listing (``flowctl get``) needs no pydantic
+    from flowctl.spec import DomainSettingsSpec, ProjectSpec
 
 EntityKey = tuple[EntityKind, str, str, str, str]  # kind, project, domain, name, version
 LaunchPlanKey = tuple[str, str, str]  # project, domain, name
@@ -183,6 +186,38 @@ class ExecutionSummary:
     started_at: datetime | None
     finished_at: datetime | None
     created_by: str
+
+
+@dataclass(frozen=True)
+class ProjectListing:
+    """A project as ``flowctl get projects`` lists it: its spec and its domains' settings as stored JSON
+    (``ProjectSpec.to_json()``, ``DomainSettingsSpec.to_json()`` by domain name): listing needs no models."""
+
+    name: str
+    state: str  # "active" | "archived"
+    managed_by: str
+    spec: dict[str, Json]
+    domain_settings: dict[str, dict[str, Json]]
+
+
+class RegistryBrowser(Protocol):
+    """What ``flowctl get`` and ``flowctl registry info`` read: small listings, no snapshot.
+
+    The SQL store, the light DB-API reader (``_browser``) and the remote store answer it alike."""
+
+    def list_projects(self) -> Sequence[ProjectListing]: ...
+
+    def active_launch_plans(self) -> Sequence[ActivationRecord]: ...
+
+    def list_entities(self, kind: EntityKind | None = None, project: str | None = None, domain: str | None = None,
+                      name: str | None = None, version: str | None = None) -> Sequence[StoredEntity]: ...
+
+    def list_executions(self, project: str | None = None, domain: str | None = None, name: str | None = None, *,
+                        limit: int = 100) -> Sequence[ExecutionSummary]: ...
+
+    def info(self) -> RegistryInfo: ...
+
+    def close(self) -> None: ...
 
 
 class RegistryReader(Protocol):

@@ -18,11 +18,12 @@ from sqlalchemy.engine import Engine
 from flowctl._errors import NoRegistryError, SchemaVersionError, StoreError
 from flowctl._redact import mask_url
 from flowctl.state._engine import IMMEDIATE, translate_errors
+from flowctl.state._schema import CREATE_HINT, SCHEMA_HEAD
 
-SCHEMA_HEAD = "0004"  # keep equal to the newest revision in migrations/versions (a test checks it)
+__all__ = ["CREATE_HINT", "SCHEMA_HEAD", "MigrationResult", "ensure_schema", "known_revisions", "upgrade"]
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x0F10C71  # first key of the advisory lock pair on PostgreSQL
-CREATE_HINT = "run `flowctl apply` or `flowctl init` to create one"
 
 
 @dataclass(frozen=True)

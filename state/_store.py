@@ -12,35 +12,33 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from flowctl._address import EntityKind
 from flowctl._redact import mask_url
 from flowctl.spec import DomainSettingsSpec, ProjectSpec
+from flowctl.state._browse import Browsing, Sql, cursor_of, gc_paused
 from flowctl.state._convert import (
     ENTITY_COLUMNS,
     apply_from_row,
     entities_from_rows,
     entity_columns,
     entity_from_row,
-    gc_paused,
 )
 from flowctl.state._engine import IMMEDIATE, Backend, backend_of, translate_errors
 from flowctl.state._interface import (
     ActivationRecord,
     ApplyRecord,
     ApprovalRecord,
-    ExecutionSummary,
     LockInfo,
     LockRecord,
     ProjectRecord,
-    RegistryInfo,
     RegistrySnapshot,
     Store,
     StoredEntity,
 )
 from flowctl.state._locks import DEFAULT_TTL, make_locker
-from flowctl.state._migrate import SCHEMA_HEAD, MigrationResult, upgrade
+from flowctl.state._migrate import MigrationResult, upgrade
 from flowctl.state._open import open_engine
 from flowctl.state._promotions import insert_approval, read_approvals, succeeded_counts
 from flowctl.state._tables import (
@@ -48,7 +46,6 @@ from flowctl.state._tables import (
     ApplyRow,
     DomainRow,
     EntityRow,
-    ExecutionRow,
     MetaRow,
     ProjectRow,
     table,
@@ -61,10 +58,12 @@ _domains = table(DomainRow)
 _entities = table(EntityRow)
 _activations = table(ActivationRow)
 _applies = table(ApplyRow)
-_executions = table(ExecutionRow)
 
-class SqlStore:
-    """The registry at one URL. Build it with :func:`open_store`; close it when done."""
+class SqlStore(Browsing):
+    """The registry at one URL. Build it with :func:`open_store`; close it when done.
+
+    The listings of ``flowctl get`` (:class:`Browsing`) run their SQL on the driver connection
+    under :meth:`read`, as the light reader of ``_browser`` runs it on its own connection."""
 
     def __init__(self, engine: Engine, raw_url: str, *, lock_ttl: int = DEFAULT_TTL) -> None:
         self._engine = engine
@@ -88,6 +87,13 @@ class SqlStore:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def _browse(self) -> Iterator[Sql]:
+        with self.read() as conn, cursor_of(conn.connection.driver_connection) as cursor:
+            password = make_url(self._raw_url).password if "://" in self._raw_url else None
+            yield Sql(cursor, self.backend, self._raw_url, errors=conn.dialect.loaded_dbapi.Error,
+                      password=str(password) if password else None)
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
@@ -144,29 +150,6 @@ class SqlStore:
             row = conn.execute(query).first()
         return entity_from_row(row) if row is not None else None
 
-    def list_entities(
-        self,
-        kind: EntityKind | None = None,
-        project: str | None = None,
-        domain: str | None = None,
-        name: str | None = None,
-        version: str | None = None,
-    ) -> Sequence[StoredEntity]:
-        """Entities matching every filter given, by project, domain, kind, name, then creation."""
-        query = sa.select(*entity_columns(self.backend))
-        for column, value in (
-            (_entities.c.kind, EntityKind(kind).value if kind is not None else None),
-            (_entities.c.project, project), (_entities.c.domain, domain),
-            (_entities.c.name, name), (_entities.c.version, version),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        query = query.order_by(
-            _entities.c.project, _entities.c.domain, _entities.c.kind, _entities.c.name, _entities.c.created_at, _entities.c.id
-        )
-        with gc_paused(), self.read() as conn:
-            return entities_from_rows(conn.execute(query), self.backend)
-
     def last_apply(self) -> ApplyRecord | None:
         history = self.apply_history(limit=1)
         return history[0] if history else None
@@ -176,42 +159,6 @@ class SqlStore:
         query = sa.select(_applies).order_by(_applies.c.serial.desc(), _applies.c.id.desc()).limit(limit)
         with self.read() as conn:
             return [apply_from_row(row) for row in conn.execute(query)]
-
-    def list_executions(
-        self,
-        project: str | None = None,
-        domain: str | None = None,
-        name: str | None = None,
-        *,
-        limit: int = 100,
-    ) -> Sequence[ExecutionSummary]:
-        """Executions, newest first (for ``flowctl get executions``)."""
-        c = _executions.c
-        query = sa.select(
-            c.id, c.project, c.domain, c.name, c.launch_plan_name, c.launch_plan_version, c.workflow_name,
-            c.workflow_version, c.phase, c.created_at, c.started_at, c.finished_at, c.created_by,
-        )
-        for column, value in ((c.project, project), (c.domain, domain), (c.name, name)):
-            if value is not None:
-                query = query.where(column == value)
-        query = query.order_by(c.created_at.desc(), c.id).limit(limit)
-        with self.read() as conn:
-            return [ExecutionSummary(**row._asdict()) for row in conn.execute(query)]
-
-    def info(self) -> RegistryInfo:
-        with self.read() as conn:
-            lineage, serial, schema = conn.execute(sa.select(_meta.c.lineage, _meta.c.serial, _meta.c.schema_version)).one()
-            kinds: dict[str, int] = dict(conn.execute(sa.select(_entities.c.kind, sa.func.count()).group_by(_entities.c.kind)).all())
-            counts = {
-                "projects": conn.execute(sa.select(sa.func.count()).select_from(_projects)).scalar_one(),
-                "tasks": kinds.get(EntityKind.TASK.value, 0),
-                "workflows": kinds.get(EntityKind.WORKFLOW.value, 0),
-                "launch_plans": kinds.get(EntityKind.LAUNCH_PLAN.value, 0),
-                "active_launch_plans": conn.execute(sa.select(sa.func.count()).select_from(_activations)).scalar_one(),
-                "executions": conn.execute(sa.select(sa.func.count()).select_from(_executions)).scalar_one(),
-                "applies": conn.execute(sa.select(sa.func.count()).select_from(_applies)).scalar_one(),
-            }
-        return RegistryInfo(self.url, self.backend, schema, SCHEMA_HEAD, lineage, serial, counts)
 
     # ------------------------------------------------------------ writer
     @contextmanager

@@ -9,12 +9,11 @@ so identical content is a no-op and different content an ImmutabilityError with 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import ApplyError, ImmutabilityError, InputError, StoreError
@@ -42,22 +41,31 @@ _FIND_ENTITY = sa.select(*ENTITY_COLUMNS).where(
     _entities.c.version == sa.bindparam("version"),
 )
 _KEY_COLUMNS = ["kind", "project", "domain", "name", "version"]
-_INSERT_ENTITY = {
-    # ON CONFLICT DO NOTHING on the unique key: the database decides which of two racing inserts
-    # wins (the loser waits for the winner's commit on PostgreSQL), without aborting the transaction.
-    "sqlite": sqlite_insert(_entities).on_conflict_do_nothing(index_elements=_KEY_COLUMNS).returning(_entities.c.id),
-    "postgresql": postgresql_insert(_entities).on_conflict_do_nothing(constraint="uq_entities_key").returning(_entities.c.id),
-}
 
-# Bulk registration: ``register_many`` inserts with ``executemany`` (SQLAlchemy batches the rows into
-# multi-row INSERT ... RETURNING statements) and reads the rows that were there already in a few
-# ``(key) IN (...)`` queries. RETURNING gives the keys actually inserted.
-_INSERT_ENTITIES = {
-    "sqlite": sqlite_insert(_entities).on_conflict_do_nothing(index_elements=_KEY_COLUMNS)
-    .returning(*(_entities.c[c] for c in _KEY_COLUMNS)),
-    "postgresql": postgresql_insert(_entities).on_conflict_do_nothing(constraint="uq_entities_key")
-    .returning(*(_entities.c[c] for c in _KEY_COLUMNS)),
-}
+
+@functools.cache
+def _inserts(dialect: str) -> tuple[Any, Any]:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of one entity (RETURNING its id) and of many (RETURNING the
+    keys inserted), built on first use: a SQLite registry never imports the PostgreSQL dialect.
+
+    ON CONFLICT DO NOTHING on the unique key: the database decides which of two racing inserts wins
+    (the loser waits for the winner's commit on PostgreSQL), without aborting the transaction. Bulk
+    registration (``register_many``) inserts with ``executemany`` (SQLAlchemy batches the rows into
+    multi-row INSERT ... RETURNING statements) and reads the rows that were there already in a few
+    ``(key) IN (...)`` queries. RETURNING gives the keys actually inserted.
+    """
+    base: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        base = insert(_entities).on_conflict_do_nothing(constraint="uq_entities_key")
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        base = sqlite_insert(_entities).on_conflict_do_nothing(index_elements=_KEY_COLUMNS)
+    return base.returning(_entities.c.id), base.returning(*(_entities.c[c] for c in _KEY_COLUMNS))
+
+
 _FIND_ENTITIES = {
     dialect: sa.select(*entity_columns(dialect)).where(
         _entities.c.kind == sa.bindparam("kind"),
@@ -191,7 +199,7 @@ class SqlTransaction:
         # exists, the insert does nothing and the stored row decides: no-op or ImmutabilityError.
         entity = StoredEntity(kind, project, domain, name, version, digest, spec, utcnow(), created_by, managed_by, bundle_uri)
         inserted_id = self._conn.execute(
-            _INSERT_ENTITY[self._conn.dialect.name],
+            _inserts(self._conn.dialect.name)[0],
             {
                 "kind": kind.value, "project": project, "domain": domain, "name": name, "version": version,
                 "digest": digest, "spec": spec, "created_at": entity.created_at, "created_by": created_by,
@@ -232,7 +240,7 @@ class SqlTransaction:
         if not rows:
             return []
         inserted: set[EntityKey] = set()
-        statement = _INSERT_ENTITIES[self._conn.dialect.name]
+        statement = _inserts(self._conn.dialect.name)[1]
         params = list(rows.values())
         for chunk in _chunks(params):
             result = self._conn.execute(statement, list(chunk))

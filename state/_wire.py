@@ -79,6 +79,11 @@ class SnapshotDoc(Wire):
         )
 
 
+# ``ProjectRecord.spec`` names ProjectSpec, which ``_interface`` imports for type checking only
+# (listing projects needs no pydantic): resolve it here, whatever was imported first.
+SnapshotDoc.model_rebuild(_types_namespace={"ProjectSpec": ProjectSpec, "DomainSettingsSpec": DomainSettingsSpec})
+
+
 class EntitiesDoc(Wire):
     items: list[StoredEntity]
 

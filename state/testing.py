@@ -427,3 +427,28 @@ def check_break_lock(store: Store) -> None:
         assert mine.holder == "rescuer"
     done.set()
     thread.join()
+
+
+def move_schema(url: str, revision: str) -> None:
+    """Bring the registry at ``url`` to schema ``revision`` (up or down) with the shipped migrations:
+    tests of what meets an older registry."""
+    from alembic import command
+    from alembic.config import Config
+
+    from flowctl.state._engine import create_engine
+    from flowctl.state._migrate import MIGRATIONS, current_revision, known_revisions
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            before = current_revision(conn)
+            revisions = known_revisions()
+            if before is not None and revisions.index(revision) < revisions.index(before):
+                command.downgrade(config, revision)
+            else:
+                command.upgrade(config, revision)
+    finally:
+        engine.dispose()

@@ -18,6 +18,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from flowctl._errors import FlowctlError
+from flowctl.cli._coerce import install as install_light_options
 
 app = typer.Typer(
     name="flowctl",
@@ -115,6 +116,7 @@ def _main(argv: list[str] | None = None) -> None:
         typer.echo(f"flowctl {flowctl_version()}")
         sys.exit(0)
     _register_commands()
+    install_light_options()
     try:
         app(args=argv)
     except FlowctlError as error:

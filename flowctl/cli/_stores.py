@@ -2,7 +2,8 @@
 
 With ``server`` set (``FLOWCTL_SERVER`` or ``server =`` in flowctl.toml, and no ``--registry``
 flag) the commands get a :class:`flowctl.client.RemoteStore`, the same protocols over HTTP;
-otherwise the SQL store on ``registry.url``. Nothing else in the commands differs.
+otherwise the SQL store on ``registry.url``. Nothing else in the commands differs. The listings
+(``open_browser``) read the database through its DB-API driver, without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,23 +12,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from flowctl.state import Store
+from flowctl.state._interface import RegistryBrowser
 
 if TYPE_CHECKING:
     from flowctl._address import EntityKind
     from flowctl._config import Config
-    from flowctl.state import ExecutionSummary, RegistryInfo, StoredEntity
+    from flowctl.state import StoredEntity
 
 
-class BrowsableStore(Store, Protocol):
+class BrowsableStore(Store, RegistryBrowser, Protocol):
     """A Store that also answers ``flowctl get`` and ``flowctl registry info``."""
 
     def list_entities(self, kind: EntityKind | None = None, project: str | None = None, domain: str | None = None,
                       name: str | None = None, version: str | None = None) -> Sequence[StoredEntity]: ...
-
-    def list_executions(self, project: str | None = None, domain: str | None = None, name: str | None = None, *,
-                        limit: int = 100) -> Sequence[ExecutionSummary]: ...
-
-    def info(self) -> RegistryInfo: ...
 
 
 def is_remote(config: Config) -> bool:
@@ -44,3 +41,16 @@ def open_registry(config: Config, *, create: bool = False) -> BrowsableStore:
     from flowctl.state import open_store
 
     return open_store(config.registry_url, create=create)
+
+
+def open_browser(config: Config) -> RegistryBrowser:
+    """The registry of ``config`` for the listings of ``flowctl get`` / ``registry info`` only: the
+    server's, or the database read through the DB-API driver without SQLAlchemy (``state/_browser``)."""
+    server = config.server_url
+    if server is not None:
+        from flowctl.client import RemoteStore
+
+        return RemoteStore.connect(server)
+    from flowctl.state._browser import open_browser as open_database
+
+    return open_database(config.registry_url)

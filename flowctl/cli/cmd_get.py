@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from flowctl.cli._options import JsonAliasOpt, count
-from flowctl.cli.cmd_registry import RegistryOption, open_registry
+from flowctl.cli.cmd_registry import RegistryOption, browse_registry
 
 if TYPE_CHECKING:
     from flowctl.state import StoredEntity
@@ -91,12 +91,12 @@ def _get_entities(kind_value: str, label: str, registry: str | None, project: st
     from flowctl._address import EntityKind
 
     kind = EntityKind(kind_value)
-    store = open_registry(registry)
+    store = browse_registry(registry)
     try:
         entities = store.list_entities(kind, project, domain, name, version)
         active: set[tuple[str, str, str, str]] = set()
         if kind is EntityKind.LAUNCH_PLAN:
-            active = {(a.project, a.domain, a.name, a.version) for a in store.snapshot().active_launch_plans.values()}
+            active = {(a.project, a.domain, a.name, a.version) for a in store.active_launch_plans()}
     finally:
         store.close()
     items = [_entity_item(entity, active) for entity in entities]
@@ -128,23 +128,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List projects with their domains and state."""
         output = Output.json if json_output else output
-        store = open_registry(registry)
+        store = browse_registry(registry)
         try:
-            snapshot = store.snapshot()
+            found = store.list_projects()
         finally:
             store.close()
         items = [
             {
-                "name": name, "state": record.state, "domains": list(record.spec.domains),
-                "description": record.spec.description, "labels": dict(record.spec.labels),
-                "managed_by": record.managed_by,
-                "domain_settings": {
-                    domain: settings.to_json()
-                    for (p, domain), settings in sorted(snapshot.domain_settings.items()) if p == name
-                },
+                "name": listing.name, "state": listing.state, "domains": list(listing.spec["domains"]),
+                "description": listing.spec["description"], "labels": dict(listing.spec["labels"]),
+                "managed_by": listing.managed_by, "domain_settings": dict(sorted(listing.domain_settings.items())),
             }
-            for name, record in sorted(snapshot.projects.items())
-            if project is None or name == project
+            for listing in found
+            if project is None or listing.name == project
         ]
         if output is Output.table:
             for item in items:
@@ -186,7 +182,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List executions, newest first."""
         output = Output.json if json_output else output
-        store = open_registry(registry)
+        store = browse_registry(registry)
         try:
             found = store.list_executions(project, domain, name, limit=limit)
         finally:

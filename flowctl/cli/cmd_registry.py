@@ -10,6 +10,7 @@ from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wan
 
 if TYPE_CHECKING:
     from flowctl.cli._stores import BrowsableStore
+    from flowctl.state._interface import RegistryBrowser
 
 RegistryOption = Annotated[
     str | None,
@@ -28,6 +29,16 @@ def open_registry(registry: str | None) -> BrowsableStore:
     return open_store(Config(flags={"registry.url": registry}))
 
 
+def browse_registry(registry: str | None) -> RegistryBrowser:
+    """The configured, existing registry (or the server's) for listing only: ``flowctl get``, ``registry info``.
+
+    Read without SQLAlchemy where it can be (``state/_browser``), so these commands start fast."""
+    from flowctl._config import Config
+    from flowctl.cli._stores import open_browser
+
+    return open_browser(Config(flags={"registry.url": registry}))
+
+
 def register(app: typer.Typer) -> None:
     registry_app = typer.Typer(help="Inspect and migrate the registry database.", no_args_is_help=True)
 
@@ -40,7 +51,7 @@ def register(app: typer.Typer) -> None:
         """Show the registry URL (password masked), backend, schema version, lineage, serial and counts."""
         import json
 
-        store = open_registry(registry)
+        store = browse_registry(registry)
         try:
             details = store.info()
         finally:

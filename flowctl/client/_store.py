@@ -24,11 +24,13 @@ from flowctl.client._http import ServerClient
 from flowctl.spec import DomainSettingsSpec, Json, ProjectSpec
 from flowctl.state import _wire as w
 from flowctl.state._interface import (
+    ActivationRecord,
     ApplyRecord,
     ApprovalRecord,
     ExecutionSummary,
     LockInfo,
     LockRecord,
+    ProjectListing,
     RegisterItem,
     RegisterResult,
     RegistryInfo,
@@ -184,6 +186,19 @@ class RemoteStore:
 
     def apply_history(self, limit: int = 20) -> Sequence[ApplyRecord]:
         return w.HistoryDoc.model_validate(self._client.call("GET", "/store/applies", params={"limit": limit})).items
+
+    def list_projects(self) -> Sequence[ProjectListing]:
+        """From the snapshot (one request): the listing of ``flowctl get projects``."""
+        snapshot = self.snapshot()
+        return [
+            ProjectListing(name, record.state, record.managed_by, record.spec.to_json(), {
+                domain: settings.to_json() for (p, domain), settings in snapshot.domain_settings.items() if p == name
+            })
+            for name, record in sorted(snapshot.projects.items())
+        ]
+
+    def active_launch_plans(self) -> Sequence[ActivationRecord]:
+        return list(self.snapshot().active_launch_plans.values())
 
     def list_executions(self, project: str | None = None, domain: str | None = None, name: str | None = None, *,
                         limit: int = 100) -> Sequence[ExecutionSummary]:

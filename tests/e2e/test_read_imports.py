@@ -1,0 +1,69 @@
+"""Read commands start light: on a SQLite registry, ``flowctl get ...`` and ``registry info`` read through
+the DB-API driver (state/_browser) and import neither SQLAlchemy, SQLModel, Alembic, the table
+models, the spec models nor pydantic (typer's option values: cli/_coerce). Counts of modules, not
+timings: benchmarks/cli_start.py has the figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowctl._address import EntityKind
+from flowctl.spec import DomainSettingsSpec, ProjectSpec, digest_of
+from flowctl.state import open_store
+from flowctl.state._execution_records import NewExecution
+from flowctl.state._executions import open_execution_store
+from flowctl.state.testing import task_spec
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "httpx", "pydantic", "flowctl.state._tables",
+         "flowctl.state._store", "flowctl.spec._manifest", "flowctl.spec._entities")
+READS = (["get", "projects"], ["get", "projects", "-o", "json"], ["get", "tasks"], ["get", "workflows"],
+         ["get", "launchplans", "-o", "yaml"], ["get", "executions"], ["registry", "info"],
+         ["registry", "info", "--json"])
+_RUN = """
+import json, sys
+from flowctl.cli import _main
+try:
+    _main(sys.argv[1:])
+except SystemExit as exit_:
+    code = exit_.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules), "flowctl": sys.modules["flowctl"].__file__}))
+"""
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('reads') / 'registry.db'}"
+    store = open_store(url)
+    with store.transaction() as tx:
+        tx.upsert_project(ProjectSpec(name="shop"), managed_by="manifests")
+        tx.upsert_domain_settings(DomainSettingsSpec(project="shop", domain="production"), managed_by="manifests")
+        for kind in (EntityKind.TASK, EntityKind.WORKFLOW, EntityKind.LAUNCH_PLAN):
+            spec = task_spec("etl")
+            tx.register(kind, "shop", "production", "etl", "v1", spec, digest_of(spec), managed_by="m", created_by="a")
+        tx.activate("shop", "production", "etl", "v1", managed_by="m")
+    store.close()
+    executions = open_execution_store(url, create=False)
+    executions.create_execution(NewExecution("shop", "production", "run-1", "etl", "v1", "etl", "v1", {}))
+    executions.close()
+    return url
+
+
+@pytest.mark.parametrize("command", READS, ids=" ".join)
+def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, command: list[str]) -> None:
+    env = {**os.environ, "FLOWCTL_REGISTRY": registry}
+    env.pop("FLOWCTL_SERVER", None)
+    done = subprocess.run([sys.executable, "-c", _RUN, *command], capture_output=True, text=True, env=env, check=False)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] in (0, None), done.stdout + done.stderr
+    assert "shop" in done.stdout or command[0] == "registry"
+    assert Path(report["flowctl"]).parent == Path(__file__).parents[2] / "flowctl", "runs this tree's flowctl"
+    loaded = [m for m in report["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
+    assert "flowctl.state._browser" in report["modules"]
+    assert len(report["modules"]) < 300, "a read command loads few modules (it was 540)"
