@@ -19,8 +19,9 @@ No row leaves this module: callers get the frozen records below.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -80,6 +81,7 @@ DOMAINS = table(DomainRow)
 
 
 _ATTEMPT_FIELDS = tuple(AttemptRecord.__dataclass_fields__)
+PassRows = tuple[ExecutionRecord, dict[str, NodeRecord], dict[str, list[AttemptRecord]]]
 
 
 @dataclass(frozen=True)
@@ -111,23 +113,62 @@ class ExecutionStore(SignalsMixin):
         self._node_upsert: Any = None  # statements built once (building ON CONFLICT clauses is not free)
         self._attempt_insert: Any = None
         self._attempt_update: Any = None
+        self._local = threading.local()  # the connection :meth:`connection` holds, per thread
 
     # ------------------------------------------------------------ plumbing
     @contextmanager
+    def connection(self) -> Iterator[None]:
+        """Run this thread's store calls inside the block on one connection (a controller step).
+
+        Each call still has its own transaction; what the block saves is the pool checkout per
+        call, which on PostgreSQL is a round trip (the pre-ping) besides the transaction's own.
+        Nested blocks reuse the outer connection."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with translate_errors(self._raw_url, "open"):
+            conn = self.engine.connect()
+        self._local.conn = conn
+        try:
+            yield
+        finally:
+            self._local.conn = None
+            with translate_errors(self._raw_url, "close"):
+                conn.close()
+
+    def _held(self) -> sa.Connection | None:
+        """The connection of :meth:`connection`, unless a transaction of this thread is using it
+        (a call made inside another gets a connection of its own, as without the block)."""
+        conn: sa.Connection | None = getattr(self._local, "conn", None)
+        return conn if conn is not None and not conn.in_transaction() else None
+
+    @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
-        with translate_errors(self._raw_url, "read"), self.engine.connect() as conn:
-            yield conn
+        held = self._held()
+        with translate_errors(self._raw_url, "read"), nullcontext(held) if held is not None else self.engine.connect() as conn:
+            if held is None:
+                yield conn
+                return
+            transaction = conn.begin()
+            try:
+                yield conn
+            finally:
+                transaction.rollback()  # a read ends as the pool ends it when a connection returns
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         """One write transaction; a unique-key violation that escapes it becomes :class:`Conflict`."""
-        with translate_errors(self._raw_url, "write"), self.engine.connect() as conn:
-            conn = conn.execution_options(**{IMMEDIATE: True})
+        held = self._held()
+        with translate_errors(self._raw_url, "write"), nullcontext(held) if held is not None else self.engine.connect() as conn:
+            conn.execution_options(**{IMMEDIATE: True})  # in place: SQLite begins this transaction IMMEDIATE
             try:
                 with conn.begin():
                     yield conn
             except IntegrityError as exc:
                 raise Conflict(str(exc.orig)) from exc
+            finally:
+                if held is not None:
+                    conn.execution_options(**{IMMEDIATE: False})
 
     def close(self) -> None:
         self.engine.dispose()
@@ -405,13 +446,16 @@ class ExecutionStore(SignalsMixin):
         with self._write() as conn:
             return self._finish(conn, execution_id, owner, Finish(phase, outputs, error, now, tuple(notifications)))
 
-    def _finish(self, conn: sa.Connection, execution_id: str, owner: str, finish: Finish) -> bool:
+    def _finish(self, conn: sa.Connection, execution_id: str, owner: str, finish: Finish, *,
+                started_at: datetime | None = None) -> bool:
+        """End the execution if ``owner`` holds it; ``started_at``: it ends straight from queued."""
         x = EXECUTIONS.c
+        started = {} if started_at is None else {"started_at": _started(started_at)}
         result = conn.execute(
             EXECUTIONS.update()
             .where(x.id == execution_id, x.claimed_by == owner, x.phase.in_(ACTIVE_PHASES))
             .values(phase=finish.phase, outputs=finish.outputs, error=finish.error, finished_at=finish.now,
-                    claimed_by=None, claim_expires_at=None)
+                    claimed_by=None, claim_expires_at=None, **started)
         )
         if result.rowcount == 0:
             return False
@@ -442,18 +486,30 @@ class ExecutionStore(SignalsMixin):
     def load_pass(self, execution_id: str) -> tuple[ExecutionRecord | None, dict[str, NodeRecord],
                                                      dict[str, list[AttemptRecord]]]:
         """The execution with its nodes and attempts (oldest first), read in one transaction."""
-        a = ATTEMPTS.c
-        attempts: dict[str, list[AttemptRecord]] = {}
+        found = self.load_passes([execution_id]).get(execution_id)
+        return found if found is not None else (None, {}, {})
+
+    def load_passes(self, execution_ids: Sequence[str]) -> dict[str, PassRows]:
+        """:meth:`load_pass` for several executions in one transaction of three statements
+        (a controller step reads the rows of the executions it holds together); missing ones are left out."""
+        if not execution_ids:
+            return {}
+        a, n, x = ATTEMPTS.c, NODES.c, EXECUTIONS.c
+        ids = list(execution_ids)
         with self._read() as conn:
-            row = conn.execute(sa.select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id)).first()
-            if row is None:
-                return None, {}, {}
-            nodes = conn.execute(sa.select(NODES).where(NODES.c.execution_id == execution_id)).all()
-            for attempt in conn.execute(
-                sa.select(ATTEMPTS).where(a.execution_id == execution_id).order_by(a.node_id, a.attempt)
-            ).all():
-                attempts.setdefault(attempt.node_id, []).append(_attempt(attempt))
-        return _execution(row), {r.node_id: _node(r) for r in nodes}, attempts
+            executions = conn.execute(sa.select(EXECUTIONS).where(x.id.in_(ids))).all()
+            nodes = conn.execute(sa.select(NODES).where(n.execution_id.in_(ids))).all()
+            attempts = conn.execute(
+                sa.select(ATTEMPTS).where(a.execution_id.in_(ids)).order_by(a.execution_id, a.node_id, a.attempt)
+            ).all()
+        found: dict[str, PassRows] = {row.id: (_execution(row), {}, {}) for row in executions}
+        for row in nodes:
+            if row.execution_id in found:
+                found[row.execution_id][1][row.node_id] = _node(row)
+        for row in attempts:
+            if row.execution_id in found:
+                found[row.execution_id][2].setdefault(row.node_id, []).append(_attempt(row))
+        return found
 
     def save(
         self,
@@ -474,14 +530,9 @@ class ExecutionStore(SignalsMixin):
         ``started_at``: the execution moves from queued to running. ``finish``: it ends, in the same
         transaction as the rows that made it end (as :meth:`finish_execution`).
         """
-        x = EXECUTIONS.c
         with self._write() as conn:
-            owned = conn.execute(sa.select(x.claimed_by).where(x.id == execution_id)).scalar()
-            if owned != owner:
+            if not self._hold(conn, execution_id, owner, started_at, finish):
                 return []
-            if started_at is not None:
-                conn.execute(EXECUTIONS.update().where(x.id == execution_id, x.phase == "queued")
-                             .values(phase="running", started_at=started_at))
             self._upsert_nodes(conn, execution_id, nodes)
             if attempts:
                 conn.execute(self._attempt_update_statement(),
@@ -490,9 +541,24 @@ class ExecutionStore(SignalsMixin):
             inserted = self._insert_attempts(conn, execution_id, new_attempts)
             for project, domain, key, outputs, overwrite in cache:
                 self._cache_put(conn, project, domain, key, outputs, execution_id, overwrite)
-            if finish is not None:
-                self._finish(conn, execution_id, owner, finish)
         return inserted
+
+    def _hold(self, conn: sa.Connection, execution_id: str, owner: str, started_at: datetime | None,
+              finish: Finish | None) -> bool:
+        """Whether ``owner`` holds the execution, in the statement that also starts or ends it (one
+        round trip: the UPDATE's ``claimed_by`` condition is the ownership check)."""
+        x = EXECUTIONS.c
+        if finish is not None:
+            return self._finish(conn, execution_id, owner, finish, started_at=started_at)
+        if started_at is None:
+            return conn.execute(sa.select(x.claimed_by).where(x.id == execution_id)).scalar() == owner
+        queued = x.phase == "queued"
+        result = conn.execute(
+            EXECUTIONS.update()
+            .where(x.id == execution_id, x.claimed_by == owner)
+            .values(phase=sa.case((queued, "running"), else_=x.phase), started_at=_started(started_at))
+        )
+        return result.rowcount > 0
 
     def _attempt_update_statement(self) -> Any:
         if self._attempt_update is None:
@@ -669,6 +735,12 @@ class ExecutionStore(SignalsMixin):
         with self._read() as conn:
             rows = conn.execute(sa.select(OUTBOX).where(o.execution_id == execution_id).order_by(o.id)).all()
         return [dict(r._mapping) for r in rows]
+
+
+def _started(when: datetime) -> sa.ColumnElement[Any]:
+    """``started_at`` set to ``when`` if the execution is still queued (else kept)."""
+    x = EXECUTIONS.c
+    return sa.case((x.phase == "queued", sa.literal(when, type_=x.started_at.type)), else_=x.started_at)
 
 
 def _check_new_execution(new: NewExecution) -> None:
