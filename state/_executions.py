@@ -22,7 +22,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from flowctl.state._execution_records import (
     _node,
     _node_values,
 )
+from flowctl.state._pass_write import Finish, inserted_of, one_write, ownership_of, ownership_statement
 from flowctl.state._signals import SignalRecord, SignalsMixin
 from flowctl.state._tables import (
     ActivationRow,
@@ -82,17 +82,6 @@ DOMAINS = table(DomainRow)
 
 _ATTEMPT_FIELDS = tuple(AttemptRecord.__dataclass_fields__)
 PassRows = tuple[ExecutionRecord, dict[str, NodeRecord], dict[str, list[AttemptRecord]]]
-
-
-@dataclass(frozen=True)
-class Finish:
-    """How an execution ends: its terminal phase, outputs or error, and the notifications it queues."""
-
-    phase: str
-    outputs: dict[str, Json] | None
-    error: dict[str, Json] | None
-    now: datetime
-    notifications: tuple[tuple[dict[str, Json], dict[str, Json]], ...] = ()
 
 
 # ---------------------------------------------------------------- the store
@@ -169,6 +158,22 @@ class ExecutionStore(SignalsMixin):
             finally:
                 if held is not None:
                     conn.execution_options(**{IMMEDIATE: False})
+
+    @contextmanager
+    def _one_statement(self) -> Iterator[sa.Connection]:
+        """A connection on which the one statement run is its own transaction (PostgreSQL
+        autocommit): one round trip, where BEGIN, the statement and COMMIT are three."""
+        held = self._held()
+        with translate_errors(self._raw_url, "write"), nullcontext(held) if held is not None else self.engine.connect() as conn:
+            level = conn.default_isolation_level
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                yield conn
+                conn.commit()  # ends SQLAlchemy's transaction; nothing is left for the server to commit
+            finally:
+                if held is not None:  # the rest of the step runs real transactions again
+                    conn.rollback()
+                    conn.execution_options(isolation_level=level)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -449,23 +454,19 @@ class ExecutionStore(SignalsMixin):
     def _finish(self, conn: sa.Connection, execution_id: str, owner: str, finish: Finish, *,
                 started_at: datetime | None = None) -> bool:
         """End the execution if ``owner`` holds it; ``started_at``: it ends straight from queued."""
-        x = EXECUTIONS.c
-        started = {} if started_at is None else {"started_at": _started(started_at)}
-        result = conn.execute(
-            EXECUTIONS.update()
-            .where(x.id == execution_id, x.claimed_by == owner, x.phase.in_(ACTIVE_PHASES))
-            .values(phase=finish.phase, outputs=finish.outputs, error=finish.error, finished_at=finish.now,
-                    claimed_by=None, claim_expires_at=None, **started)
-        )
-        if result.rowcount == 0:
+        kind, params = ownership_of(execution_id, owner, started_at, finish)
+        if conn.execute(ownership_statement(kind), params).first() is None:
             return False
+        self._queue_notifications(conn, execution_id, finish)
+        return True
+
+    def _queue_notifications(self, conn: sa.Connection, execution_id: str, finish: Finish) -> None:
         if finish.notifications:
             conn.execute(OUTBOX.insert(), [
                 {"execution_id": execution_id, "target": target, "payload": payload, "attempts": 0,
                  "next_attempt_at": finish.now, "delivered_at": None, "last_error": None, "created_at": finish.now}
                 for target, payload in finish.notifications
             ])
-        return True
 
     # ------------------------------------------------------------ nodes and attempts
     def load_nodes(self, execution_id: str) -> dict[str, NodeRecord]:
@@ -530,9 +531,17 @@ class ExecutionStore(SignalsMixin):
         ``started_at``: the execution moves from queued to running. ``finish``: it ends, in the same
         transaction as the rows that made it end (as :meth:`finish_execution`).
         """
+        kind, params = ownership_of(execution_id, owner, started_at, finish)
+        if self.backend == "postgresql" and not cache and not (finish and finish.notifications):
+            statement, params = one_write(kind, params, nodes=nodes, attempts=attempts, new_attempts=new_attempts)
+            with self._one_statement() as conn:
+                row = conn.execute(statement, params).one()
+            return inserted_of(row, new_attempts) if row.owned else []
         with self._write() as conn:
-            if not self._hold(conn, execution_id, owner, started_at, finish):
+            if conn.execute(ownership_statement(kind), params).first() is None:
                 return []
+            if finish is not None:
+                self._queue_notifications(conn, execution_id, finish)
             self._upsert_nodes(conn, execution_id, nodes)
             if attempts:
                 conn.execute(self._attempt_update_statement(),
@@ -542,23 +551,6 @@ class ExecutionStore(SignalsMixin):
             for project, domain, key, outputs, overwrite in cache:
                 self._cache_put(conn, project, domain, key, outputs, execution_id, overwrite)
         return inserted
-
-    def _hold(self, conn: sa.Connection, execution_id: str, owner: str, started_at: datetime | None,
-              finish: Finish | None) -> bool:
-        """Whether ``owner`` holds the execution, in the statement that also starts or ends it (one
-        round trip: the UPDATE's ``claimed_by`` condition is the ownership check)."""
-        x = EXECUTIONS.c
-        if finish is not None:
-            return self._finish(conn, execution_id, owner, finish, started_at=started_at)
-        if started_at is None:
-            return conn.execute(sa.select(x.claimed_by).where(x.id == execution_id)).scalar() == owner
-        queued = x.phase == "queued"
-        result = conn.execute(
-            EXECUTIONS.update()
-            .where(x.id == execution_id, x.claimed_by == owner)
-            .values(phase=sa.case((queued, "running"), else_=x.phase), started_at=_started(started_at))
-        )
-        return result.rowcount > 0
 
     def _attempt_update_statement(self) -> Any:
         if self._attempt_update is None:
@@ -737,12 +729,6 @@ class ExecutionStore(SignalsMixin):
         return [dict(r._mapping) for r in rows]
 
 
-def _started(when: datetime) -> sa.ColumnElement[Any]:
-    """``started_at`` set to ``when`` if the execution is still queued (else kept)."""
-    x = EXECUTIONS.c
-    return sa.case((x.phase == "queued", sa.literal(when, type_=x.started_at.type)), else_=x.started_at)
-
-
 def _check_new_execution(new: NewExecution) -> None:
     """The names of an execution, checked before anything is stored (they become blob store paths)."""
     _names.validate_project_domain(new.project, new.domain)
@@ -763,6 +749,7 @@ __all__ = [
     "AttemptRecord",
     "ExecutionRecord",
     "ExecutionStore",
+    "Finish",
     "NewExecution",
     "NodeRecord",
     "OutboxRecord",

@@ -68,7 +68,8 @@ def test_a_one_node_execution_takes_few_statements_and_commits(registry_url: str
     data = [s for s in counter.statements if s != "BEGIN"]
     # Before the step held one connection and ownership went into the UPDATE that starts / ends
     # the execution: 16 statements (the SELECT of the owner twice, the start a statement of its own).
-    assert len(data) <= 14, counter.statements
+    # On PostgreSQL each of the two writes is one statement (state/_pass_write.py).
+    assert len(data) <= (10 if registry_url.startswith("postgresql") else 14), counter.statements
     assert counter.checkouts == 1, counter.checkouts  # was 5: one per store call
 
 
@@ -91,8 +92,10 @@ def test_a_drained_batch_costs_per_execution_only_its_two_writes(registry_url: s
     assert [x.phase for x in map(ctx.store.get_execution, ids) if x is not None] == ["succeeded"] * 2 * count
     data = [s for s in counter.statements if s != "BEGIN"]
     # before: 12 per execution (its own read of its rows and of the domain settings, the owner
-    # checked with a SELECT in each write) and 4 checkouts per execution
-    assert len(data) <= 6 * count + 6, (len(data), counter.statements)
+    # checked with a SELECT in each write) and 4 checkouts per execution; on PostgreSQL each write
+    # is now one statement
+    per_execution = 2 if registry_url.startswith("postgresql") else 6
+    assert len(data) <= per_execution * count + 6, (len(data), counter.statements)
     assert counter.commits <= 2 * count + 1, counter.commits
     assert counter.checkouts == 1, counter.checkouts
     controller.shutdown()
