@@ -11,7 +11,14 @@ from spec_flows import D, P, chain, register_specs
 from sqlalchemy import event
 
 from flowctl.engine import launch
-from flowctl.state._executions import AttemptRecord, ExecutionStore, Finish, NodeRecord, open_execution_store
+from flowctl.state._executions import (
+    AttemptRecord,
+    ExecutionStore,
+    Finish,
+    NewExecution,
+    NodeRecord,
+    open_execution_store,
+)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -80,4 +87,19 @@ def test_a_pass_write_on_postgresql_is_one_statement(postgres_url: str) -> None:
     event.remove(store.engine, "before_cursor_execute", count)
     assert len(statements) == 1 and statements[0].lstrip().startswith("WITH"), statements
     assert len(store.load_attempts(execution_id)["n0"]) == 1
+    store.close()
+
+
+def test_after_a_one_statement_write_the_steps_connection_runs_transactions_again(postgres_url: str) -> None:
+    """The write runs in autocommit on the step's connection; the next write on it must be atomic
+    again: a schedule fire whose execution cannot be created leaves no fire row."""
+    store, execution_id = _claimed(postgres_url, "a")
+    taken = store.get_execution(execution_id)
+    assert taken is not None
+    clash = NewExecution(P, D, taken.name, taken.launch_plan_name, taken.launch_plan_version, taken.workflow_name,
+                         taken.workflow_version, {"x": 1})
+    with store.connection():
+        store.save(execution_id, "a", nodes=[NodeRecord("n0", "running", {"x": 0}, started_at=NOW)], started_at=NOW)
+        assert store.fire_schedule(P, D, "chain1", NOW, clash) is False  # the name is taken: Conflict
+    assert store.fires(P, D, "chain1") == []
     store.close()
