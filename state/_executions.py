@@ -374,10 +374,13 @@ class ExecutionStore(SignalsMixin):
         with self._write() as conn:
             return self._claim(conn, owner, now, lease_seconds, limit)
 
-    def _claim(self, conn: sa.Connection, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[str]:
+    def _claim(self, conn: sa.Connection, owner: str, now: datetime, lease_seconds: float, limit: int, *,
+               ours: bool = True) -> list[str]:
+        """``ours``: our own executions count as claimable (and are renewed); without, only others'
+        free ones do, so the ``limit`` is all for new claims."""
         x = EXECUTIONS.c
         expires = now + timedelta(seconds=lease_seconds)
-        free = sa.or_(x.claimed_by.is_(None), x.claim_expires_at < now, x.claimed_by == owner)
+        free = sa.or_(x.claimed_by.is_(None), x.claim_expires_at < now, *([x.claimed_by == owner] if ours else []))
         candidates = (
             sa.select(x.id).where(x.phase.in_(ACTIVE_PHASES), free).order_by(x.created_at, x.id).limit(limit)
         )
@@ -397,26 +400,27 @@ class ExecutionStore(SignalsMixin):
         with self._write() as conn:
             return self._renew(conn, owner, ids, now, lease_seconds)
 
-    def _renew(self, conn: sa.Connection, owner: str, ids: list[str], now: datetime, lease_seconds: float) -> set[str]:
+    def _renew(self, conn: sa.Connection, owner: str, ids: list[str] | None, now: datetime,
+               lease_seconds: float) -> set[str]:
+        """Extend the leases of ``ids`` (None: of every active execution ``owner`` holds)."""
         x = EXECUTIONS.c
+        which = x.phase.in_(ACTIVE_PHASES) if ids is None else x.id.in_(ids)
         statement = (
             EXECUTIONS.update()
-            .where(x.id.in_(ids), x.claimed_by == owner)
+            .where(which, x.claimed_by == owner)
             .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
             .returning(x.id)
         )
         return {str(r[0]) for r in conn.execute(statement).all()}
 
-    def renew_and_claim(self, owner: str, held: Iterable[str], *, now: datetime, lease_seconds: float,
-                        batch: int) -> set[str]:
-        """Renew our leases, then claim free executions up to ``batch`` held, in one transaction;
-        returns every id we hold."""
-        ids = list(held)
+    def renew_and_claim(self, owner: str, *, now: datetime, lease_seconds: float, batch: int) -> set[str]:
+        """Renew the leases of every execution ``owner`` holds, then claim free ones up to ``batch``
+        held, in one transaction; returns every id we hold. The ones held take no room from the claim."""
         with self._write() as conn:
-            kept = self._renew(conn, owner, ids, now, lease_seconds) if ids else set()
+            kept = self._renew(conn, owner, None, now, lease_seconds)
             room = batch - len(kept)
             if room > 0:
-                kept.update(self._claim(conn, owner, now, lease_seconds, room))
+                kept.update(self._claim(conn, owner, now, lease_seconds, room, ours=False))  # renewed above
         return kept
 
     def release_claims(self, owner: str, ids: Iterable[str] | None = None) -> None:

@@ -71,7 +71,7 @@ class Controller:
             report.fires = sum(1 for f in self.scheduler.tick(self.clock.now()) if f.created)
         store, options, owner = self.ctx.store, self.ctx.options, self.ctx.owner
         now = datetime.now(UTC)
-        self.held = store.renew_and_claim(owner, self.held, now=now, lease_seconds=options.lease_seconds,
+        self.held = store.renew_and_claim(owner, now=now, lease_seconds=options.lease_seconds,
                                           batch=options.claim_batch)
         report.executions = len(self.held)
         renewed = time.monotonic()

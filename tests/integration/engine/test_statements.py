@@ -68,8 +68,9 @@ def test_a_one_node_execution_takes_few_statements_and_commits(registry_url: str
     data = [s for s in counter.statements if s != "BEGIN"]
     # Before the step held one connection and ownership went into the UPDATE that starts / ends
     # the execution: 16 statements (the SELECT of the owner twice, the start a statement of its own).
-    # On PostgreSQL each of the two writes is one statement (state/_pass_write.py).
-    assert len(data) <= (10 if registry_url.startswith("postgresql") else 14), counter.statements
+    # On PostgreSQL each of the two writes is one statement (state/_pass_write.py). The step's
+    # renewal runs even when nothing is held (it renews what the rows say we hold): one UPDATE.
+    assert len(data) <= (11 if registry_url.startswith("postgresql") else 15), counter.statements
     assert counter.checkouts == 1, counter.checkouts  # was 5: one per store call
 
 
