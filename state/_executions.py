@@ -132,10 +132,18 @@ class ExecutionStore(SignalsMixin):
         return conn if conn is not None and not conn.in_transaction() else None
 
     @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
+    def _connection(self, action: str) -> Iterator[tuple[sa.Connection, bool]]:
+        """A connection for one call, and whether it is the one :meth:`connection` holds (else a
+        pool checkout, returned after the call)."""
         held = self._held()
-        with translate_errors(self._raw_url, "read"), nullcontext(held) if held is not None else self.engine.connect() as conn:
-            if held is None:
+        with translate_errors(self._raw_url, action), (
+                nullcontext(held) if held is not None else self.engine.connect()) as conn:
+            yield conn, held is not None
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._connection("read") as (conn, held):
+            if not held:
                 yield conn
                 return
             transaction = conn.begin()
@@ -147,8 +155,7 @@ class ExecutionStore(SignalsMixin):
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         """One write transaction; a unique-key violation that escapes it becomes :class:`Conflict`."""
-        held = self._held()
-        with translate_errors(self._raw_url, "write"), nullcontext(held) if held is not None else self.engine.connect() as conn:
+        with self._connection("write") as (conn, held):
             conn.execution_options(**{IMMEDIATE: True})  # in place: SQLite begins this transaction IMMEDIATE
             try:
                 with conn.begin():
@@ -156,22 +163,21 @@ class ExecutionStore(SignalsMixin):
             except IntegrityError as exc:
                 raise Conflict(str(exc.orig)) from exc
             finally:
-                if held is not None:
+                if held:
                     conn.execution_options(**{IMMEDIATE: False})
 
     @contextmanager
     def _one_statement(self) -> Iterator[sa.Connection]:
         """A connection on which the one statement run is its own transaction (PostgreSQL
         autocommit): one round trip, where BEGIN, the statement and COMMIT are three."""
-        held = self._held()
-        with translate_errors(self._raw_url, "write"), nullcontext(held) if held is not None else self.engine.connect() as conn:
+        with self._connection("write") as (conn, held):
             level = conn.default_isolation_level
             conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
                 yield conn
                 conn.commit()  # ends SQLAlchemy's transaction; nothing is left for the server to commit
             finally:
-                if held is not None:  # the rest of the step runs real transactions again
+                if held:  # the rest of the step runs real transactions again
                     conn.rollback()
                     conn.execution_options(isolation_level=level)
 
@@ -455,10 +461,9 @@ class ExecutionStore(SignalsMixin):
         with self._write() as conn:
             return self._finish(conn, execution_id, owner, Finish(phase, outputs, error, now, tuple(notifications)))
 
-    def _finish(self, conn: sa.Connection, execution_id: str, owner: str, finish: Finish, *,
-                started_at: datetime | None = None) -> bool:
-        """End the execution if ``owner`` holds it; ``started_at``: it ends straight from queued."""
-        kind, params = ownership_of(execution_id, owner, started_at, finish)
+    def _finish(self, conn: sa.Connection, execution_id: str, owner: str, finish: Finish) -> bool:
+        """End the execution if ``owner`` holds it."""
+        kind, params = ownership_of(execution_id, owner, None, finish)
         if conn.execute(ownership_statement(kind), params).first() is None:
             return False
         self._queue_notifications(conn, execution_id, finish)
