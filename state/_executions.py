@@ -19,9 +19,9 @@ No row leaves this module: callers get the frozen records below.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from flowctl.state._execution_records import (
     _node,
     _node_values,
 )
+from flowctl.state._pass_write import Finish, inserted_of, one_write, ownership_of, ownership_statement
 from flowctl.state._signals import SignalRecord, SignalsMixin
 from flowctl.state._tables import (
     ActivationRow,
@@ -80,17 +81,7 @@ DOMAINS = table(DomainRow)
 
 
 _ATTEMPT_FIELDS = tuple(AttemptRecord.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
-class Finish:
-    """How an execution ends: its terminal phase, outputs or error, and the notifications it queues."""
-
-    phase: str
-    outputs: dict[str, Json] | None
-    error: dict[str, Json] | None
-    now: datetime
-    notifications: tuple[tuple[dict[str, Json], dict[str, Json]], ...] = ()
+PassRows = tuple[ExecutionRecord, dict[str, NodeRecord], dict[str, list[AttemptRecord]]]
 
 
 # ---------------------------------------------------------------- the store
@@ -111,23 +102,84 @@ class ExecutionStore(SignalsMixin):
         self._node_upsert: Any = None  # statements built once (building ON CONFLICT clauses is not free)
         self._attempt_insert: Any = None
         self._attempt_update: Any = None
+        self._local = threading.local()  # the connection :meth:`connection` holds, per thread
 
     # ------------------------------------------------------------ plumbing
     @contextmanager
+    def connection(self) -> Iterator[None]:
+        """Run this thread's store calls inside the block on one connection (a controller step).
+
+        Each call still has its own transaction; what the block saves is the pool checkout per
+        call, which on PostgreSQL is a round trip (the pre-ping) besides the transaction's own.
+        Nested blocks reuse the outer connection."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with translate_errors(self._raw_url, "open"):
+            conn = self.engine.connect()
+        self._local.conn = conn
+        try:
+            yield
+        finally:
+            self._local.conn = None
+            with translate_errors(self._raw_url, "close"):
+                conn.close()
+
+    def _held(self) -> sa.Connection | None:
+        """The connection of :meth:`connection`, unless a transaction of this thread is using it
+        (a call made inside another gets a connection of its own, as without the block)."""
+        conn: sa.Connection | None = getattr(self._local, "conn", None)
+        return conn if conn is not None and not conn.in_transaction() else None
+
+    @contextmanager
+    def _connection(self, action: str) -> Iterator[tuple[sa.Connection, bool]]:
+        """A connection for one call, and whether it is the one :meth:`connection` holds (else a
+        pool checkout, returned after the call)."""
+        held = self._held()
+        with translate_errors(self._raw_url, action), (
+                nullcontext(held) if held is not None else self.engine.connect()) as conn:
+            yield conn, held is not None
+
+    @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
-        with translate_errors(self._raw_url, "read"), self.engine.connect() as conn:
-            yield conn
+        with self._connection("read") as (conn, held):
+            if not held:
+                yield conn
+                return
+            transaction = conn.begin()
+            try:
+                yield conn
+            finally:
+                transaction.rollback()  # a read ends as the pool ends it when a connection returns
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         """One write transaction; a unique-key violation that escapes it becomes :class:`Conflict`."""
-        with translate_errors(self._raw_url, "write"), self.engine.connect() as conn:
-            conn = conn.execution_options(**{IMMEDIATE: True})
+        with self._connection("write") as (conn, held):
+            conn.execution_options(**{IMMEDIATE: True})  # in place: SQLite begins this transaction IMMEDIATE
             try:
                 with conn.begin():
                     yield conn
             except IntegrityError as exc:
                 raise Conflict(str(exc.orig)) from exc
+            finally:
+                if held:
+                    conn.execution_options(**{IMMEDIATE: False})
+
+    @contextmanager
+    def _one_statement(self) -> Iterator[sa.Connection]:
+        """A connection on which the one statement run is its own transaction (PostgreSQL
+        autocommit): one round trip, where BEGIN, the statement and COMMIT are three."""
+        with self._connection("write") as (conn, held):
+            level = conn.default_isolation_level
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                yield conn
+                conn.commit()  # ends SQLAlchemy's transaction; nothing is left for the server to commit
+            finally:
+                if held:  # the rest of the step runs real transactions again
+                    conn.rollback()
+                    conn.execution_options(isolation_level=level)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -328,10 +380,13 @@ class ExecutionStore(SignalsMixin):
         with self._write() as conn:
             return self._claim(conn, owner, now, lease_seconds, limit)
 
-    def _claim(self, conn: sa.Connection, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[str]:
+    def _claim(self, conn: sa.Connection, owner: str, now: datetime, lease_seconds: float, limit: int, *,
+               ours: bool = True) -> list[str]:
+        """``ours``: our own executions count as claimable (and are renewed); without, only others'
+        free ones do, so the ``limit`` is all for new claims."""
         x = EXECUTIONS.c
         expires = now + timedelta(seconds=lease_seconds)
-        free = sa.or_(x.claimed_by.is_(None), x.claim_expires_at < now, x.claimed_by == owner)
+        free = sa.or_(x.claimed_by.is_(None), x.claim_expires_at < now, *([x.claimed_by == owner] if ours else []))
         candidates = (
             sa.select(x.id).where(x.phase.in_(ACTIVE_PHASES), free).order_by(x.created_at, x.id).limit(limit)
         )
@@ -351,26 +406,27 @@ class ExecutionStore(SignalsMixin):
         with self._write() as conn:
             return self._renew(conn, owner, ids, now, lease_seconds)
 
-    def _renew(self, conn: sa.Connection, owner: str, ids: list[str], now: datetime, lease_seconds: float) -> set[str]:
+    def _renew(self, conn: sa.Connection, owner: str, ids: list[str] | None, now: datetime,
+               lease_seconds: float) -> set[str]:
+        """Extend the leases of ``ids`` (None: of every active execution ``owner`` holds)."""
         x = EXECUTIONS.c
+        which = x.phase.in_(ACTIVE_PHASES) if ids is None else x.id.in_(ids)
         statement = (
             EXECUTIONS.update()
-            .where(x.id.in_(ids), x.claimed_by == owner)
+            .where(which, x.claimed_by == owner)
             .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
             .returning(x.id)
         )
         return {str(r[0]) for r in conn.execute(statement).all()}
 
-    def renew_and_claim(self, owner: str, held: Iterable[str], *, now: datetime, lease_seconds: float,
-                        batch: int) -> set[str]:
-        """Renew our leases, then claim free executions up to ``batch`` held, in one transaction;
-        returns every id we hold."""
-        ids = list(held)
+    def renew_and_claim(self, owner: str, *, now: datetime, lease_seconds: float, batch: int) -> set[str]:
+        """Renew the leases of every execution ``owner`` holds, then claim free ones up to ``batch``
+        held, in one transaction; returns every id we hold. The ones held take no room from the claim."""
         with self._write() as conn:
-            kept = self._renew(conn, owner, ids, now, lease_seconds) if ids else set()
+            kept = self._renew(conn, owner, None, now, lease_seconds)
             room = batch - len(kept)
             if room > 0:
-                kept.update(self._claim(conn, owner, now, lease_seconds, room))
+                kept.update(self._claim(conn, owner, now, lease_seconds, room, ours=False))  # renewed above
         return kept
 
     def release_claims(self, owner: str, ids: Iterable[str] | None = None) -> None:
@@ -406,22 +462,20 @@ class ExecutionStore(SignalsMixin):
             return self._finish(conn, execution_id, owner, Finish(phase, outputs, error, now, tuple(notifications)))
 
     def _finish(self, conn: sa.Connection, execution_id: str, owner: str, finish: Finish) -> bool:
-        x = EXECUTIONS.c
-        result = conn.execute(
-            EXECUTIONS.update()
-            .where(x.id == execution_id, x.claimed_by == owner, x.phase.in_(ACTIVE_PHASES))
-            .values(phase=finish.phase, outputs=finish.outputs, error=finish.error, finished_at=finish.now,
-                    claimed_by=None, claim_expires_at=None)
-        )
-        if result.rowcount == 0:
+        """End the execution if ``owner`` holds it."""
+        kind, params = ownership_of(execution_id, owner, None, finish)
+        if conn.execute(ownership_statement(kind), params).first() is None:
             return False
+        self._queue_notifications(conn, execution_id, finish)
+        return True
+
+    def _queue_notifications(self, conn: sa.Connection, execution_id: str, finish: Finish) -> None:
         if finish.notifications:
             conn.execute(OUTBOX.insert(), [
                 {"execution_id": execution_id, "target": target, "payload": payload, "attempts": 0,
                  "next_attempt_at": finish.now, "delivered_at": None, "last_error": None, "created_at": finish.now}
                 for target, payload in finish.notifications
             ])
-        return True
 
     # ------------------------------------------------------------ nodes and attempts
     def load_nodes(self, execution_id: str) -> dict[str, NodeRecord]:
@@ -442,18 +496,30 @@ class ExecutionStore(SignalsMixin):
     def load_pass(self, execution_id: str) -> tuple[ExecutionRecord | None, dict[str, NodeRecord],
                                                      dict[str, list[AttemptRecord]]]:
         """The execution with its nodes and attempts (oldest first), read in one transaction."""
-        a = ATTEMPTS.c
-        attempts: dict[str, list[AttemptRecord]] = {}
+        found = self.load_passes([execution_id]).get(execution_id)
+        return found if found is not None else (None, {}, {})
+
+    def load_passes(self, execution_ids: Sequence[str]) -> dict[str, PassRows]:
+        """:meth:`load_pass` for several executions in one transaction of three statements
+        (a controller step reads the rows of the executions it holds together); missing ones are left out."""
+        if not execution_ids:
+            return {}
+        a, n, x = ATTEMPTS.c, NODES.c, EXECUTIONS.c
+        ids = list(execution_ids)
         with self._read() as conn:
-            row = conn.execute(sa.select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id)).first()
-            if row is None:
-                return None, {}, {}
-            nodes = conn.execute(sa.select(NODES).where(NODES.c.execution_id == execution_id)).all()
-            for attempt in conn.execute(
-                sa.select(ATTEMPTS).where(a.execution_id == execution_id).order_by(a.node_id, a.attempt)
-            ).all():
-                attempts.setdefault(attempt.node_id, []).append(_attempt(attempt))
-        return _execution(row), {r.node_id: _node(r) for r in nodes}, attempts
+            executions = conn.execute(sa.select(EXECUTIONS).where(x.id.in_(ids))).all()
+            nodes = conn.execute(sa.select(NODES).where(n.execution_id.in_(ids))).all()
+            attempts = conn.execute(
+                sa.select(ATTEMPTS).where(a.execution_id.in_(ids)).order_by(a.execution_id, a.node_id, a.attempt)
+            ).all()
+        found: dict[str, PassRows] = {row.id: (_execution(row), {}, {}) for row in executions}
+        for row in nodes:
+            if row.execution_id in found:
+                found[row.execution_id][1][row.node_id] = _node(row)
+        for row in attempts:
+            if row.execution_id in found:
+                found[row.execution_id][2].setdefault(row.node_id, []).append(_attempt(row))
+        return found
 
     def save(
         self,
@@ -474,14 +540,17 @@ class ExecutionStore(SignalsMixin):
         ``started_at``: the execution moves from queued to running. ``finish``: it ends, in the same
         transaction as the rows that made it end (as :meth:`finish_execution`).
         """
-        x = EXECUTIONS.c
+        kind, params = ownership_of(execution_id, owner, started_at, finish)
+        if self.backend == "postgresql" and not cache and not (finish and finish.notifications):
+            statement, params = one_write(kind, params, nodes=nodes, attempts=attempts, new_attempts=new_attempts)
+            with self._one_statement() as conn:
+                row = conn.execute(statement, params).one()
+            return inserted_of(row, new_attempts) if row.owned else []
         with self._write() as conn:
-            owned = conn.execute(sa.select(x.claimed_by).where(x.id == execution_id)).scalar()
-            if owned != owner:
+            if conn.execute(ownership_statement(kind), params).first() is None:
                 return []
-            if started_at is not None:
-                conn.execute(EXECUTIONS.update().where(x.id == execution_id, x.phase == "queued")
-                             .values(phase="running", started_at=started_at))
+            if finish is not None:
+                self._queue_notifications(conn, execution_id, finish)
             self._upsert_nodes(conn, execution_id, nodes)
             if attempts:
                 conn.execute(self._attempt_update_statement(),
@@ -490,8 +559,6 @@ class ExecutionStore(SignalsMixin):
             inserted = self._insert_attempts(conn, execution_id, new_attempts)
             for project, domain, key, outputs, overwrite in cache:
                 self._cache_put(conn, project, domain, key, outputs, execution_id, overwrite)
-            if finish is not None:
-                self._finish(conn, execution_id, owner, finish)
         return inserted
 
     def _attempt_update_statement(self) -> Any:
@@ -691,6 +758,7 @@ __all__ = [
     "AttemptRecord",
     "ExecutionRecord",
     "ExecutionStore",
+    "Finish",
     "NewExecution",
     "NodeRecord",
     "OutboxRecord",

@@ -11,7 +11,7 @@ from flowctl._blobstore import BlobStore
 from flowctl._dag import dependencies, topological_order
 from flowctl.engine._specs import SpecLoader
 from flowctl.providers._interface import Provider
-from flowctl.spec import NodeSpec, WorkflowSpec
+from flowctl.spec import Json, NodeSpec, WorkflowSpec
 from flowctl.state._executions import ExecutionStore
 
 
@@ -52,6 +52,18 @@ class EngineContext:
     def __post_init__(self) -> None:
         self.specs = SpecLoader(self.store)
         self._plans: dict[int, tuple[WorkflowSpec, list[tuple[NodeSpec, frozenset[str]]]]] = {}
+        self._settings: dict[tuple[str, str], dict[str, Json]] = {}
+
+    def domain_settings(self, project: str, domain: str) -> dict[str, Json]:
+        """A project/domain's settings (``{}`` when none), read once per step (:meth:`new_step`)."""
+        found = self._settings.get((project, domain))
+        if found is None:
+            found = self._settings[(project, domain)] = self.store.domain_settings(project, domain) or {}
+        return found
+
+    def new_step(self) -> None:
+        """Forget what is read once per step: a change of domain settings applies from the next step."""
+        self._settings.clear()
 
     def plan_of(self, wf: WorkflowSpec) -> list[tuple[NodeSpec, frozenset[str]]]:
         """The workflow's nodes in dependency order with what each waits for (computed once per spec)."""

@@ -21,8 +21,11 @@ from flowctl.engine._notify import Notifier
 from flowctl.engine._pass import ExecutionPass
 from flowctl.engine._scheduler import Scheduler
 from flowctl.engine._wakeup import Wakeup
+from flowctl.state._executions import AttemptRecord, ExecutionRecord, NodeRecord
 
 log = logging.getLogger("flowctl.controller")
+READ_BATCH = 50  # executions whose rows one read of a step loads together
+PassState = tuple[ExecutionRecord | None, dict[str, NodeRecord], dict[str, list[AttemptRecord]]]
 
 
 @dataclass
@@ -54,39 +57,56 @@ class Controller:
         return self._stop.is_set()
 
     def step(self) -> StepReport:
-        """One round: schedules, then every claimed execution (repeated while it progresses), then notifications."""
+        """One round: schedules, then every claimed execution (repeated while it progresses), then notifications.
+
+        The whole step uses one database connection, and the rows of the executions it holds are
+        read :data:`READ_BATCH` at a time (three statements per batch, not per execution)."""
+        self.ctx.new_step()
+        with self.ctx.store.connection():
+            return self._step()
+
+    def _step(self) -> StepReport:
         report = StepReport()
         if self.scheduler is not None:
             report.fires = sum(1 for f in self.scheduler.tick(self.clock.now()) if f.created)
         store, options, owner = self.ctx.store, self.ctx.options, self.ctx.owner
         now = datetime.now(UTC)
-        self.held = store.renew_and_claim(owner, self.held, now=now, lease_seconds=options.lease_seconds,
+        self.held = store.renew_and_claim(owner, now=now, lease_seconds=options.lease_seconds,
                                           batch=options.claim_batch)
         report.executions = len(self.held)
         renewed = time.monotonic()
-        for execution_id in sorted(self.held):
+        ids = sorted(self.held)
+        for start in range(0, len(ids), READ_BATCH):
             if self.stopping:
                 break
-            if time.monotonic() - renewed > options.lease_seconds / 3:  # a long step keeps its leases
-                self.held = store.renew_claims(owner, self.held, now=datetime.now(UTC),
-                                               lease_seconds=options.lease_seconds)
-                renewed = time.monotonic()
-                if execution_id not in self.held:
-                    continue
-            moved, done = self._drive(execution_id)
-            report.progress |= moved
-            if done:
-                self.held.discard(execution_id)
-                report.finished += 1
+            chunk = ids[start:start + READ_BATCH]
+            rows = store.load_passes(chunk)
+            for execution_id in chunk:
+                if self.stopping:
+                    break
+                if time.monotonic() - renewed > options.lease_seconds / 3:  # a long step keeps its leases
+                    self.held = store.renew_claims(owner, self.held, now=datetime.now(UTC),
+                                                   lease_seconds=options.lease_seconds)
+                    renewed = time.monotonic()
+                    if execution_id not in self.held:
+                        continue
+                moved, done = self._drive(execution_id, rows.get(execution_id, (None, {}, {})))
+                report.progress |= moved
+                if done:
+                    self.held.discard(execution_id)
+                    report.finished += 1
         if self.notifier is not None:
             report.notifications = self.notifier.tick(datetime.now(UTC))
         return report
 
-    def _drive(self, execution_id: str) -> tuple[bool, bool]:
-        """Passes over one execution while they progress; returns (progress, no longer ours to drive)."""
+    def _drive(self, execution_id: str, first: PassState) -> tuple[bool, bool]:
+        """Passes over one execution while they progress, the first over ``first`` (its rows as the
+        step read them; later ones read them again); returns (progress, no longer ours to drive)."""
         progress = False
+        rows: PassState | None = first
         for _ in range(self.ctx.options.inner_passes):
-            execution, nodes, attempts = self.ctx.store.load_pass(execution_id)
+            execution, nodes, attempts = rows if rows is not None else self.ctx.store.load_pass(execution_id)
+            rows = None
             if execution is None or execution.terminal or execution.claimed_by != self.ctx.owner:
                 return progress, True
             try:

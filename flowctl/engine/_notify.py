@@ -79,7 +79,7 @@ def notifications_for(
     except Exception:
         log.warning("no launch plan spec for notifications of %s", execution.name)
     if settings is None:
-        settings = ctx.store.domain_settings(execution.project, execution.domain) or {}
+        settings = ctx.domain_settings(execution.project, execution.domain)
     for raw in settings.get("notifications") or []:
         specs.append(NotificationSpec.model_validate(raw))
     payload = payload_for(execution)

@@ -448,7 +448,7 @@ class ExecutionPass:
 
     def _domain_settings(self) -> dict[str, Json]:
         if self._settings is None:
-            self._settings = self.ctx.store.domain_settings(self.x.project, self.x.domain) or {}
+            self._settings = self.ctx.domain_settings(self.x.project, self.x.domain)
         return self._settings
 
     # ------------------------------------------------------------ composite nodes
