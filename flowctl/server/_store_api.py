@@ -19,7 +19,10 @@ existence does not leak.
 
 Who is recorded: with an authenticated caller (``Actor.kind`` other than ``local``) the caller's
 label replaces the ``created_by``/``activated_by``/``user``/``approved_by``/``holder`` the client
-sent; a local caller is trusted as a direct database user is.
+sent; a local caller is trusted as a direct database user is. A registry lock belongs to the identity
+that took it (``_leases``): only it may heartbeat, release or write under it (403 naming the holder
+for anyone else); ``store.break_lock`` (admin) ends anyone's. The audit row of a transaction records
+the addresses it wrote (``transaction_audit``), that of a lock operation the lock (``lock <id>``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -161,14 +165,36 @@ def _info(services: Services, call: Call) -> w.InfoDoc:
     return w.InfoDoc.model_construct(info=info)
 
 
-@operation("store.transaction", write=True)
+AUDIT_ADDRESSES = 20  # past this, a transaction's audit row counts its writes per project/domain
+
+
+def transaction_audit(scope: Scope, params: dict[str, Any], result: Any) -> str:
+    """The audit address of a transaction: the addresses it wrote (past ``AUDIT_ADDRESSES``, how many
+    in each project/domain); a transaction recording only an apply: the places its plan changed."""
+    body: w.TransactionRequest = params["body"]
+    written = list(dict.fromkeys(body.addresses()))
+    if not written:
+        return ", ".join("/".join(p for p in place if p) or "*" for place in transaction_places(body)) or str(scope)
+    if len(written) <= AUDIT_ADDRESSES:
+        return ", ".join(written)
+    counts = Counter("/".join(a.split("/")[:2]) for a in written)
+    return ", ".join(f"{place} ({n} writes)" for place, n in sorted(counts.items()))
+
+
+def lock_audit(scope: Scope, params: dict[str, Any], result: Any) -> str:
+    """``lock <id>``: the registry lock a lock operation took, kept, released or broke."""
+    lock_id = params.get("lock_id") or (result.lock.id if isinstance(result, w.LockDoc) else "")
+    return f"lock {lock_id}"
+
+
+@operation("store.transaction", write=True, audit=transaction_audit)
 def _transaction(services: Services, call: Call, *, body: w.TransactionRequest) -> w.TransactionResult:
     """Run a registry write transaction: every operation, or none."""
     for project, domain in transaction_places(body):  # every check before anything is written
         call.require(project, domain)
     if body.lock_id is None:
         return _run(services.registry, body, call)
-    with services.leases.store_of(body.lock_id) as store:
+    with services.leases.store_of(body.lock_id, call.actor.name) as store:
         return _run(store, body, call)
 
 
@@ -212,24 +238,25 @@ def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResu
     return []
 
 
-@operation("store.lock", write=True)
+@operation("store.lock", write=True, audit=lock_audit)
 def _lock(services: Services, call: Call, *, body: w.LockRequest) -> w.LockDoc:
     """Take the registry lock for the caller (waits up to ``timeout`` seconds)."""
     info = LockInfo(body.operation, who_of(call, body.holder), body.info)
-    return w.LockDoc.model_construct(lock=services.leases.acquire(info, timeout=body.timeout, ttl=body.ttl))
+    record = services.leases.acquire(info, owner=call.actor.name, timeout=body.timeout, ttl=body.ttl)
+    return w.LockDoc.model_construct(lock=record)
 
 
-@operation("store.lock_heartbeat", write=True)
+@operation("store.lock_heartbeat", write=True, audit=lock_audit)
 def _heartbeat(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Keep the caller's registry lock (409 when it was lost)."""
-    services.leases.heartbeat(lock_id)
+    """Keep the caller's registry lock (409 when it was lost; 403 when another identity took it)."""
+    services.leases.heartbeat(lock_id, call.actor.name)
     return w.DoneDoc(done=True)
 
 
-@operation("store.unlock", write=True)
+@operation("store.unlock", write=True, audit=lock_audit)
 def _unlock(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Release the caller's registry lock (409 when it was lost meanwhile)."""
-    services.leases.release(lock_id)
+    """Release the caller's registry lock (409 when it was lost meanwhile; 403 when another identity took it)."""
+    services.leases.release(lock_id, call.actor.name)
     return w.DoneDoc(done=True)
 
 
@@ -253,7 +280,7 @@ def _locks(services: Services, call: Call) -> w.LocksDoc:
     return w.LocksDoc.model_construct(items=list(services.registry.list_locks()))
 
 
-@operation("store.break_lock", write=True)
+@operation("store.break_lock", write=True, audit=lock_audit)
 def _break(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
     """Break a registry lock (``flowctl lock break``)."""
     return w.DoneDoc(done=services.registry.break_lock(lock_id))
