@@ -241,9 +241,19 @@ def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResu
 @operation("store.lock", write=True, audit=lock_audit)
 def _lock(services: Services, call: Call, *, body: w.LockRequest) -> w.LockDoc:
     """Take the registry lock for the caller (waits up to ``timeout`` seconds)."""
-    info = LockInfo(body.operation, who_of(call, body.holder), body.info)
+    info = LockInfo(body.operation, lock_holder(call, body.holder), body.info)
     record = services.leases.acquire(info, owner=call.actor.name, timeout=body.timeout, ttl=body.ttl)
     return w.LockDoc.model_construct(lock=record)
+
+
+def lock_holder(call: Call, given: str) -> str:
+    """The lock's holder (``who_of``), with the caller's bindings when they do not span every project:
+    an apply the lock blocks then shows who holds it and where they may deploy, ``token:ci-a@10.0.0.1
+    (deployer on pa)``: a project-scoped token holding the whole registry, which an admin may break."""
+    who = who_of(call, given)
+    if call.actor.kind == "local" or call.visible is None:
+        return who
+    return f"{who} ({', '.join(f'{b.role} on {b.scope}' for b in call.actor.bindings)})"
 
 
 @operation("store.lock_heartbeat", write=True, audit=lock_audit)

@@ -83,6 +83,10 @@ def registered(url: str) -> list[str]:
 def test_only_the_identity_that_took_a_lock_may_use_it(served: Served) -> None:
     lock_id = served.lock("a")
     assert [held["id"] for held in served.call("b", "GET", "/store/locks").json()["items"]] == [lock_id]
+    blocked = served.call("b", "POST", "/store/locks", json={"operation": "apply", "holder": "b"})
+    assert blocked.status_code == 409, blocked.text  # who blocks, and that they may deploy to pa only
+    assert blocked.json()["title"].startswith(
+        "The registry is locked by token:deployer-pa@127.0.0.1 (deployer on pa) for `apply`"), blocked.text
     for method, path, body in (("POST", f"/store/locks/{lock_id}/heartbeat", None),
                                ("DELETE", f"/store/locks/{lock_id}", None),
                                ("POST", "/store/transactions", register("pb", "stolen", lock_id=lock_id))):
