@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from auth_support import SESSION_SECRET
+from server_support import ServerProcess
 
 from flowctl._address import EntityKind
 from flowctl.spec import digest_of
@@ -23,7 +24,6 @@ from flowctl.state import _wire as w
 from flowctl.state._auth import open_auth_store
 from flowctl.state._open import create_registry
 from flowctl.state.testing import task_spec
-from server_support import ServerProcess
 
 TOKENS = {"a": ("deployer", "pa"), "b": ("deployer", "pb"), "admin": ("admin", None)}
 
