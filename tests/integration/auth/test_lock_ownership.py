@@ -7,6 +7,10 @@ can; an admin breaks it. The audit log names the lock and the addresses a transa
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,8 @@ from flowctl.state._auth import open_auth_store
 from flowctl.state._open import create_registry
 from flowctl.state.testing import task_spec
 
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "examples" / "my_ml_project"
 TOKENS = {"a": ("deployer", "pa"), "b": ("deployer", "pb"), "admin": ("admin", None)}
 
 
@@ -129,3 +135,22 @@ def test_a_large_transaction_is_audited_by_place(served: Served) -> None:
     names = [f"t{i:02}" for i in range(25)]
     assert served.call("a", "POST", "/store/transactions", json=register("pa", *names)).status_code == 200
     assert served.audit() == [("token:deployer-pa", "store.transaction", "pa/development (25 writes)")]
+
+
+def test_an_apply_the_lock_blocks_names_the_holder_and_its_scope(served: Served, tmp_path: Path) -> None:
+    """`flowctl apply` with pb's token while pa's deployer holds the lock: one LockError naming the holder
+    and where it may deploy, exit 1, no traceback, nothing written."""
+    manifests = tmp_path / "manifests"
+    shutil.copytree(EXAMPLE, manifests, ignore=shutil.ignore_patterns("__pycache__", ".flowctl"))
+    project = manifests / "project.py"
+    project.write_text(project.read_text().replace('"my-ml-project"', '"pb"'))
+    lock_id = served.lock("a")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FLOWCTL_")}, "NO_COLOR": "1", "PYTHONPATH": str(ROOT),
+           "FLOWCTL_SERVER": served.server.url, "FLOWCTL_TOKEN": served.tokens["b"]}
+    blocked = subprocess.run([sys.executable, "-m", "flowctl", "apply", ".", "--version", "v1", "--auto-approve"],
+                             env=env, cwd=manifests, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                             timeout=180)
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "The registry is locked by token:deployer-pa@127.0.0.1 (deployer on pa) for `apply`" in blocked.stderr
+    assert f"flowctl lock break {lock_id}" in blocked.stderr and "Traceback" not in blocked.stderr
+    assert registered(served.url) == []
