@@ -19,10 +19,9 @@ existence does not leak.
 
 Who is recorded: with an authenticated caller (``Actor.kind`` other than ``local``) the caller's
 label replaces the ``created_by``/``activated_by``/``user``/``approved_by``/``holder`` the client
-sent; a local caller is trusted as a direct database user is. A registry lock belongs to the identity
-that took it (``_leases``): only it may heartbeat, release or write under it (403 naming the holder
-for anyone else); ``store.break_lock`` (admin) ends anyone's. The audit row of a transaction records
-the addresses it wrote (``transaction_audit``), that of a lock operation the lock (``lock <id>``).
+sent; a local caller is trusted as a direct database user is. The registry lock's routes are in
+``_store_locks``; a transaction under a lock (``lock_id``) runs only for the identity that took it.
+The audit row of a transaction records the addresses it wrote (``transaction_audit``).
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from flowctl._errors import InputError
 from flowctl.server._operations import Call, Invocation, Scope, invoke, operation
 from flowctl.state import (
     ApplyRecord,
-    LockInfo,
     RegisterResult,
     RegistrySnapshot,
     RegistryTransaction,
@@ -181,12 +179,6 @@ def transaction_audit(scope: Scope, params: dict[str, Any], result: Any) -> str:
     return ", ".join(f"{place} ({n} writes)" for place, n in sorted(counts.items()))
 
 
-def lock_audit(scope: Scope, params: dict[str, Any], result: Any) -> str:
-    """``lock <id>``: the registry lock a lock operation took, kept, released or broke."""
-    lock_id = params.get("lock_id") or (result.lock.id if isinstance(result, w.LockDoc) else "")
-    return f"lock {lock_id}"
-
-
 @operation("store.transaction", write=True, audit=transaction_audit)
 def _transaction(services: Services, call: Call, *, body: w.TransactionRequest) -> w.TransactionResult:
     """Run a registry write transaction: every operation, or none."""
@@ -238,38 +230,6 @@ def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResu
     return []
 
 
-@operation("store.lock", write=True, audit=lock_audit)
-def _lock(services: Services, call: Call, *, body: w.LockRequest) -> w.LockDoc:
-    """Take the registry lock for the caller (waits up to ``timeout`` seconds)."""
-    info = LockInfo(body.operation, lock_holder(call, body.holder), body.info)
-    record = services.leases.acquire(info, owner=call.actor.name, timeout=body.timeout, ttl=body.ttl)
-    return w.LockDoc.model_construct(lock=record)
-
-
-def lock_holder(call: Call, given: str) -> str:
-    """The lock's holder (``who_of``), with the caller's bindings when they do not span every project:
-    an apply the lock blocks then shows who holds it and where they may deploy, ``token:ci-a@10.0.0.1
-    (deployer on pa)``: a project-scoped token holding the whole registry, which an admin may break."""
-    who = who_of(call, given)
-    if call.actor.kind == "local" or call.visible is None:
-        return who
-    return f"{who} ({', '.join(f'{b.role} on {b.scope}' for b in call.actor.bindings)})"
-
-
-@operation("store.lock_heartbeat", write=True, audit=lock_audit)
-def _heartbeat(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Keep the caller's registry lock (409 when it was lost; 403 when another identity took it)."""
-    services.leases.heartbeat(lock_id, call.actor.name)
-    return w.DoneDoc(done=True)
-
-
-@operation("store.unlock", write=True, audit=lock_audit)
-def _unlock(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Release the caller's registry lock (409 when it was lost meanwhile; 403 when another identity took it)."""
-    services.leases.release(lock_id, call.actor.name)
-    return w.DoneDoc(done=True)
-
-
 @operation("store.bundle_put", write=True)
 def _bundle(services: Services, call: Call, *, digest: str, data: bytes) -> w.BundleDoc:
     """Store a code bundle (``apply``, ``run --remote`` through the server) under its sha256."""
@@ -282,18 +242,6 @@ def _bundle(services: Services, call: Call, *, digest: str, data: bytes) -> w.Bu
         raise InputError(f"The bundle is {len(data) // (1024 * 1024)} MiB, more than a bundle may be",
                          detail="Bundles hold sources only. Add data files and build outputs to .gitignore.")
     return w.BundleDoc(uri=store_bundle(data, services.config.blob_store_url))
-
-
-@operation("store.locks")
-def _locks(services: Services, call: Call) -> w.LocksDoc:
-    """The registry locks held now."""
-    return w.LocksDoc.model_construct(items=list(services.registry.list_locks()))
-
-
-@operation("store.break_lock", write=True, audit=lock_audit)
-def _break(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Break a registry lock (``flowctl lock break``)."""
-    return w.DoneDoc(done=services.registry.break_lock(lock_id))
 
 
 @operation("store.approve", write=True)
@@ -465,31 +413,6 @@ def info(run: Invocation = invoke("store.info")) -> Any:
 def transaction(body: w.TransactionRequest, run: Invocation = invoke("store.transaction")) -> Any:
     """Scope: checked per operation (``transaction_places``); the route itself needs deploy somewhere."""
     return json_response(run(Scope(), body=body))
-
-
-@router.post("/locks", response_model=w.LockDoc, status_code=201, openapi_extra=DEPLOY)
-def lock(body: w.LockRequest, run: Invocation = invoke("store.lock")) -> Any:
-    return json_response(run(Scope(), body=body), status=201)
-
-
-@router.post("/locks/{lock_id}/heartbeat", response_model=w.DoneDoc, openapi_extra=DEPLOY)
-def heartbeat(lock_id: str, run: Invocation = invoke("store.lock_heartbeat")) -> Any:
-    return json_response(run(Scope(), lock_id=lock_id))
-
-
-@router.delete("/locks/{lock_id}", response_model=w.DoneDoc, openapi_extra=DEPLOY)
-def unlock(lock_id: str, run: Invocation = invoke("store.unlock")) -> Any:
-    return json_response(run(Scope(), lock_id=lock_id))
-
-
-@router.get("/locks", response_model=w.LocksDoc, openapi_extra=READ)
-def locks(run: Invocation = invoke("store.locks")) -> Any:
-    return json_response(run(Scope()))
-
-
-@router.post("/locks/{lock_id}/break", response_model=w.DoneDoc, openapi_extra=ADMIN)
-def break_lock(lock_id: str, run: Invocation = invoke("store.break_lock")) -> Any:
-    return json_response(run(Scope(), lock_id=lock_id))
 
 
 @router.put("/bundles/{digest}", response_model=w.BundleDoc,

@@ -32,6 +32,7 @@ from flowctl._roles import Binding, allows
 from flowctl.server import Actor, Services, create_app
 from flowctl.server._permissions import RULES
 from flowctl.server._store_api import router as store_router
+from flowctl.server._store_locks import router as locks_router
 from flowctl.spec import ProjectSpec, digest_of
 from flowctl.state import (
     ApplyRecord,
@@ -195,7 +196,7 @@ CASES = [
 def test_the_table_covers_every_store_route() -> None:
     from flowctl.server import route_operations
 
-    ops = {op for found in route_operations(store_router.routes).values() for op in found}
+    ops = {op for found in route_operations([*store_router.routes, *locks_router.routes]).values() for op in found}
     assert ops == {c.operation for c in CASES}
 
 
