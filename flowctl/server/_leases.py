@@ -147,7 +147,8 @@ def not_yours(lock_id: str, lease: Lease, caller: str) -> PermissionDeniedError:
         f"{caller} may not use the registry lock {lock_id}: it is held by {lease.owner}",
         address=f"lock {lock_id}",
         detail=f"The lock was taken by {lease.owner}{what}; only the identity that took a registry lock may "
-        "heartbeat it, release it or write under it. Wait for its apply to finish (the lock expires "
+        f"heartbeat it, release it or write under it. Wait for its {held.operation if held else 'operation'} "
+        "to finish (the lock expires "
         f"{lease.ttl}s after its holder's last heartbeat), or, if its holder is gone, an admin can run "
         f"`flowctl lock break {lock_id}`.",
     )
