@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowctl._address import Address, EntityKind
 from flowctl.spec import DomainSettingsSpec, ProjectSpec
 from flowctl.state._execution_records import (
     AttemptRecord,
@@ -181,6 +182,21 @@ class TransactionRequest(Wire):
                 yield from ((p, d) for p, d, _, _ in op.items)
             elif isinstance(op, Deactivate):
                 yield op.project, op.domain
+
+    def addresses(self) -> Iterator[str]:
+        """What each operation writes, as addresses (``project``, ``project/domain``,
+        ``project/domain/kind/name@version``), in order: what the audit log records of the transaction."""
+        for op in self.ops:
+            if isinstance(op, RegisterMany):
+                yield from (str(Address.entity(i.kind, i.project, i.domain, i.name, i.version)) for i in op.items)
+            elif isinstance(op, ActivateMany):
+                yield from (str(Address.entity(EntityKind.LAUNCH_PLAN, p, d, n, v)) for p, d, n, v in op.items)
+            elif isinstance(op, Deactivate):
+                yield str(Address.entity(EntityKind.LAUNCH_PLAN, op.project, op.domain, op.name))
+            elif isinstance(op, UpsertDomainSettings):
+                yield f"{op.spec.project}/{op.spec.domain}"
+            elif isinstance(op, UpsertProject | ArchiveProject):
+                yield op.spec.name if isinstance(op, UpsertProject) else op.name
 
 
 class TransactionResult(Wire):

@@ -12,7 +12,16 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from flowctl.server import _api, _console, _execution_ops, _problems, _sessions, _signin, _store_api
+from flowctl.server import (
+    _api,
+    _console,
+    _execution_ops,
+    _problems,
+    _sessions,
+    _signin,
+    _store_api,
+    _store_locks,
+)
 from flowctl.server._auth import Authenticator, AuthSettings
 from flowctl.server._services import Services
 
@@ -59,6 +68,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] = lambda: 
     app.state.sessions = _sessions.Sessions(settings.session_secret)
     app.include_router(_api.router)
     app.include_router(_store_api.router)
+    app.include_router(_store_locks.router)
     app.include_router(_execution_ops.router)
     app.include_router(_console.router)
     app.include_router(_signin.router)

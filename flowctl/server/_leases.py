@@ -6,6 +6,11 @@ lock exactly as a direct apply does (``SqlStore.lock``: the same row or advisory
 it, or until the client has not heartbeated for the lock's TTL (a client that died). Transactions
 sent with the lease's ``lock_id`` run on the lease's own store, so each checks inside its database
 transaction that the lock is still held and rolls back with LockError when it was lost.
+
+A lease belongs to the identity that took it (its ``owner``: ``Actor.name``, e.g. ``token:ci-prod``):
+only that identity may heartbeat it, release it or write under it; anyone else is refused with a
+PermissionDeniedError (403) naming the holder, even one who learnt the lock id from ``flowctl lock
+list``. Taking a lock over from a holder that is gone is ``flowctl lock break`` (admin).
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flowctl._errors import FlowctlError, LockError
+from flowctl._errors import FlowctlError, LockError, PermissionDeniedError
 from flowctl.state import DEFAULT_TTL, LockInfo, LockRecord, SqlStore, open_store
 
 WATCH_SECONDS = 0.2
 
 
 class Lease:
-    def __init__(self, url: str, info: LockInfo, *, timeout: float, ttl: int | None) -> None:
+    def __init__(self, url: str, info: LockInfo, *, owner: str, timeout: float, ttl: int | None) -> None:
+        self.owner = owner  # the identity that took it: the only one that may use it
         self.ttl = ttl or DEFAULT_TTL
         self.store: SqlStore = open_store(url, create=False, lock_ttl=self.ttl)
         self._info, self._timeout = info, timeout
@@ -81,16 +87,20 @@ class LockLeases:
         self._leases: dict[str, Lease] = {}
         self._mutex = threading.Lock()
 
-    def acquire(self, info: LockInfo, *, timeout: float, ttl: int | None) -> LockRecord:
-        lease = Lease(self._url, info, timeout=timeout, ttl=ttl)
+    def acquire(self, info: LockInfo, *, owner: str, timeout: float, ttl: int | None) -> LockRecord:
+        """Take the registry lock for ``owner`` (the calling identity), who alone may then use it."""
+        lease = Lease(self._url, info, owner=owner, timeout=timeout, ttl=ttl)
         record = lease.acquire()
         with self._mutex:
             self._leases[record.id] = lease
         return record
 
-    def _get(self, lock_id: str) -> Lease:
+    def _get(self, lock_id: str, caller: str) -> Lease:
+        """The live lease ``lock_id`` of ``caller``: LockError when it is gone, 403 when another holds it."""
         with self._mutex:
             lease = self._leases.get(lock_id)
+        if lease is not None and lease.owner != caller:
+            raise not_yours(lock_id, lease, caller)
         if lease is None or lease.lost:
             if lease is not None:
                 self._drop(lock_id)
@@ -101,21 +111,23 @@ class LockLeases:
         with self._mutex:
             return self._leases.pop(lock_id, None)
 
-    def heartbeat(self, lock_id: str) -> None:
-        self._get(lock_id).beat()
+    def heartbeat(self, lock_id: str, caller: str) -> None:
+        self._get(lock_id, caller).beat()
 
     @contextmanager
-    def store_of(self, lock_id: str) -> Iterator[SqlStore]:
-        """The store holding ``lock_id`` (its transactions verify the lock)."""
-        lease = self._get(lock_id)
+    def store_of(self, lock_id: str, caller: str) -> Iterator[SqlStore]:
+        """The store holding ``caller``'s lock ``lock_id`` (its transactions verify the lock)."""
+        lease = self._get(lock_id, caller)
         lease.beat()
         yield lease.store
 
-    def release(self, lock_id: str) -> None:
-        lease = self._drop(lock_id)
-        if lease is None:
-            raise _lost(lock_id)
-        if lease.expired:
+    def release(self, lock_id: str, caller: str) -> None:
+        with self._mutex:
+            lease = self._leases.get(lock_id)
+            if lease is not None and lease.owner != caller:
+                raise not_yours(lock_id, lease, caller)
+            self._leases.pop(lock_id, None)
+        if lease is None or lease.expired:
             raise _lost(lock_id)
         lease.release()
 
@@ -125,6 +137,23 @@ class LockLeases:
         for lease in leases:
             with contextlib.suppress(FlowctlError):  # a lost lock: nothing to let go of
                 lease.release()
+
+
+def not_yours(lock_id: str, lease: Lease, caller: str) -> PermissionDeniedError:
+    """The 403 for ``caller`` using a lock another identity took (the problem document names the holder)."""
+    held = lease.record
+    what = f" for `{held.operation}` ({held.holder})" if held is not None else ""
+    error = PermissionDeniedError(
+        f"{caller} may not use the registry lock {lock_id}: it is held by {lease.owner}",
+        address=f"lock {lock_id}",
+        detail=f"The lock was taken by {lease.owner}{what}; only the identity that took a registry lock may "
+        f"heartbeat it, release it or write under it. Wait for its {held.operation if held else 'operation'} "
+        "to finish (the lock expires "
+        f"{lease.ttl}s after its holder's last heartbeat), or, if its holder is gone, an admin can run "
+        f"`flowctl lock break {lock_id}`.",
+    )
+    error.facts = {"identity": caller, "action": "deploy", "address": f"lock {lock_id}", "holder": lease.owner}
+    return error
 
 
 def _lost(lock_id: str) -> LockError:

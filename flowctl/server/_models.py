@@ -334,3 +334,4 @@ class Problem(Model):
     action: str | None = None
     address: str | None = None
     required_role: str | None = None
+    holder: str | None = None  # a 403 for a registry lock another identity took: who holds it

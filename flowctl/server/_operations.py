@@ -81,25 +81,30 @@ class Call:
         return any(p == project and (d is None or domain is None or d == domain) for p, d in self.visible)
 
 
+AuditOf = Callable[[Scope, dict[str, Any], Any], str]  # (scope, params, result) -> the audit row's address
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str  # "<object>.<verb>", e.g. "execution.launch"
     write: bool
     fn: Callable[..., Any]
     summary: str
+    audit: AuditOf | None = None  # the address a write's audit row records; None: ``audit_address``
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(name: str, *, write: bool = False) -> Callable[[F], F]:
-    """Register ``fn`` as the operation ``name`` (its docstring's first line is the summary)."""
+def operation(name: str, *, write: bool = False, audit: AuditOf | None = None) -> Callable[[F], F]:
+    """Register ``fn`` as the operation ``name`` (its docstring's first line is the summary); ``audit``
+    gives the address its audit row records when the scope and the object's name do not say what it changed."""
 
     def decorate(fn: F) -> F:
         if name in OPERATIONS:
             raise ValueError(f"operation {name} is defined twice")
         summary = (fn.__doc__ or name).strip().splitlines()[0]
-        OPERATIONS[name] = Operation(name, write, fn, summary)
+        OPERATIONS[name] = Operation(name, write, fn, summary, audit)
         return fn
 
     return decorate
@@ -119,9 +124,11 @@ class Invocation:
         call = Call(self.actor, scope, authorize(self.actor, self.operation.name, scope), self.operation.name)
         result = self.operation.fn(self.services, call, **params)
         if self.operation.write:
+            audit = self.operation.audit
+            address = audit(scope, params, result) if audit is not None else audit_address(scope, params)
             self.services.auth.record(
                 identity=self.actor.name, identity_kind=self.actor.kind, action=rule_for(self.operation.name).action,
-                operation=self.operation.name, address=audit_address(scope, params), client=self.actor.address,
+                operation=self.operation.name, address=address, client=self.actor.address,
                 detail=self.operation.summary)
         return result
 

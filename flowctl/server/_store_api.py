@@ -19,7 +19,9 @@ existence does not leak.
 
 Who is recorded: with an authenticated caller (``Actor.kind`` other than ``local``) the caller's
 label replaces the ``created_by``/``activated_by``/``user``/``approved_by``/``holder`` the client
-sent; a local caller is trusted as a direct database user is.
+sent; a local caller is trusted as a direct database user is. The registry lock's routes are in
+``_store_locks``; a transaction under a lock (``lock_id``) runs only for the identity that took it.
+The audit row of a transaction records the addresses it wrote (``transaction_audit``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -37,7 +40,6 @@ from flowctl._errors import InputError
 from flowctl.server._operations import Call, Invocation, Scope, invoke, operation
 from flowctl.state import (
     ApplyRecord,
-    LockInfo,
     RegisterResult,
     RegistrySnapshot,
     RegistryTransaction,
@@ -161,14 +163,30 @@ def _info(services: Services, call: Call) -> w.InfoDoc:
     return w.InfoDoc.model_construct(info=info)
 
 
-@operation("store.transaction", write=True)
+AUDIT_ADDRESSES = 20  # past this, a transaction's audit row counts its writes per project/domain
+
+
+def transaction_audit(scope: Scope, params: dict[str, Any], result: Any) -> str:
+    """The audit address of a transaction: the addresses it wrote (past ``AUDIT_ADDRESSES``, how many
+    in each project/domain); a transaction recording only an apply: the places its plan changed."""
+    body: w.TransactionRequest = params["body"]
+    written = list(dict.fromkeys(body.addresses()))
+    if not written:
+        return ", ".join("/".join(p for p in place if p) or "*" for place in transaction_places(body)) or str(scope)
+    if len(written) <= AUDIT_ADDRESSES:
+        return ", ".join(written)
+    counts = Counter("/".join(a.split("/")[:2]) for a in written)
+    return ", ".join(f"{place} ({n} writes)" for place, n in sorted(counts.items()))
+
+
+@operation("store.transaction", write=True, audit=transaction_audit)
 def _transaction(services: Services, call: Call, *, body: w.TransactionRequest) -> w.TransactionResult:
     """Run a registry write transaction: every operation, or none."""
     for project, domain in transaction_places(body):  # every check before anything is written
         call.require(project, domain)
     if body.lock_id is None:
         return _run(services.registry, body, call)
-    with services.leases.store_of(body.lock_id) as store:
+    with services.leases.store_of(body.lock_id, call.actor.name) as store:
         return _run(store, body, call)
 
 
@@ -212,27 +230,6 @@ def _apply_op(tx: RegistryTransaction, op: Any, call: Call) -> list[RegisterResu
     return []
 
 
-@operation("store.lock", write=True)
-def _lock(services: Services, call: Call, *, body: w.LockRequest) -> w.LockDoc:
-    """Take the registry lock for the caller (waits up to ``timeout`` seconds)."""
-    info = LockInfo(body.operation, who_of(call, body.holder), body.info)
-    return w.LockDoc.model_construct(lock=services.leases.acquire(info, timeout=body.timeout, ttl=body.ttl))
-
-
-@operation("store.lock_heartbeat", write=True)
-def _heartbeat(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Keep the caller's registry lock (409 when it was lost)."""
-    services.leases.heartbeat(lock_id)
-    return w.DoneDoc(done=True)
-
-
-@operation("store.unlock", write=True)
-def _unlock(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Release the caller's registry lock (409 when it was lost meanwhile)."""
-    services.leases.release(lock_id)
-    return w.DoneDoc(done=True)
-
-
 @operation("store.bundle_put", write=True)
 def _bundle(services: Services, call: Call, *, digest: str, data: bytes) -> w.BundleDoc:
     """Store a code bundle (``apply``, ``run --remote`` through the server) under its sha256."""
@@ -245,18 +242,6 @@ def _bundle(services: Services, call: Call, *, digest: str, data: bytes) -> w.Bu
         raise InputError(f"The bundle is {len(data) // (1024 * 1024)} MiB, more than a bundle may be",
                          detail="Bundles hold sources only. Add data files and build outputs to .gitignore.")
     return w.BundleDoc(uri=store_bundle(data, services.config.blob_store_url))
-
-
-@operation("store.locks")
-def _locks(services: Services, call: Call) -> w.LocksDoc:
-    """The registry locks held now."""
-    return w.LocksDoc.model_construct(items=list(services.registry.list_locks()))
-
-
-@operation("store.break_lock", write=True)
-def _break(services: Services, call: Call, *, lock_id: str) -> w.DoneDoc:
-    """Break a registry lock (``flowctl lock break``)."""
-    return w.DoneDoc(done=services.registry.break_lock(lock_id))
 
 
 @operation("store.approve", write=True)
@@ -428,31 +413,6 @@ def info(run: Invocation = invoke("store.info")) -> Any:
 def transaction(body: w.TransactionRequest, run: Invocation = invoke("store.transaction")) -> Any:
     """Scope: checked per operation (``transaction_places``); the route itself needs deploy somewhere."""
     return json_response(run(Scope(), body=body))
-
-
-@router.post("/locks", response_model=w.LockDoc, status_code=201, openapi_extra=DEPLOY)
-def lock(body: w.LockRequest, run: Invocation = invoke("store.lock")) -> Any:
-    return json_response(run(Scope(), body=body), status=201)
-
-
-@router.post("/locks/{lock_id}/heartbeat", response_model=w.DoneDoc, openapi_extra=DEPLOY)
-def heartbeat(lock_id: str, run: Invocation = invoke("store.lock_heartbeat")) -> Any:
-    return json_response(run(Scope(), lock_id=lock_id))
-
-
-@router.delete("/locks/{lock_id}", response_model=w.DoneDoc, openapi_extra=DEPLOY)
-def unlock(lock_id: str, run: Invocation = invoke("store.unlock")) -> Any:
-    return json_response(run(Scope(), lock_id=lock_id))
-
-
-@router.get("/locks", response_model=w.LocksDoc, openapi_extra=READ)
-def locks(run: Invocation = invoke("store.locks")) -> Any:
-    return json_response(run(Scope()))
-
-
-@router.post("/locks/{lock_id}/break", response_model=w.DoneDoc, openapi_extra=ADMIN)
-def break_lock(lock_id: str, run: Invocation = invoke("store.break_lock")) -> Any:
-    return json_response(run(Scope(), lock_id=lock_id))
 
 
 @router.put("/bundles/{digest}", response_model=w.BundleDoc,

@@ -58,9 +58,10 @@ def routes() -> list[tuple[str, str, str]]:
     from flowctl.server._console import router as console
     from flowctl.server._execution_ops import router as execution_ops
     from flowctl.server._store_api import router as store
+    from flowctl.server._store_locks import router as store_locks
 
     found = {**route_operations(api.routes), **route_operations(console.routes), **route_operations(store.routes),
-             **route_operations(execution_ops.routes)}
+             **route_operations(execution_ops.routes), **route_operations(store_locks.routes)}
     return sorted((key.split(" ")[0], key.split(" ")[1], ops[0]) for key, ops in found.items()
                   if key not in FASTAPI_OWN and key.split(" ")[0] != "HEAD")
 
@@ -72,8 +73,10 @@ def _project_query_routes() -> set[str]:
     from flowctl.server._execution_ops import router as execution_ops
     from flowctl.server._operations import flat_routes
     from flowctl.server._store_api import router as store
+    from flowctl.server._store_locks import router as store_locks
 
-    return {r.path for r in flat_routes([*api.routes, *console.routes, *store.routes, *execution_ops.routes])
+    return {r.path for r in flat_routes([*api.routes, *console.routes, *store.routes, *execution_ops.routes,
+                                          *store_locks.routes])
             if any(q.name == "project" for q in r.dependant.query_params)}
 
 
