@@ -26,7 +26,8 @@ def resolve(desired: DesiredState, index: SnapshotIndex, *, now: datetime) -> Re
     cache = DigestCache()
     for reg in desired.registrations:
         if reg.spec is not None and reg.version is not None and reg.promoted_from is None:
-            payload, digest = cache.of(reg.spec)
+            key = (reg.kind, reg.project, reg.domain, reg.name, reg.version)
+            payload, digest = cache.of(reg.spec, index.snapshot.entities.get(key))
             res.add(Entity(reg.kind, reg.project, reg.domain, reg.name, reg.version, payload, digest, reg.source))
         elif reg.promoted_from is None:
             res.errors.append(Diagnostic(
