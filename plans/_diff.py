@@ -29,7 +29,7 @@ from flowctl.plans._model import (
 from flowctl.plans._references import check_references
 from flowctl.plans._resolve import Activation, Entity, Resolution, SnapshotIndex, resolve
 from flowctl.plans._versions import replaced_version, version_change
-from flowctl.spec import DesiredState, DomainSettingsSpec, Json
+from flowctl.spec import DesiredState, DomainSettingsSpec, Json, RegistrationSpec
 from flowctl.state._interface import RegistrySnapshot
 
 _KIND_ORDER = {ObjectType.PROJECT: 0, ObjectType.DOMAIN_SETTINGS: 1, ObjectType.TASK: 2, ObjectType.WORKFLOW: 3,
@@ -115,8 +115,18 @@ def resolved_desired_state(desired: DesiredState, res: Resolution) -> dict[str, 
             # nothing to follow yet (waiting, or held before a first version): the apply leaves it inactive
             act = act.model_copy(update={"version": version} if version else {"active": False})
         activations.append(act)
-    resolved = desired.model_copy(update={"registrations": tuple(registrations), "activations": tuple(activations)})
-    return resolved.to_json()
+    doc = desired.model_copy(update={"registrations": (), "activations": tuple(activations)}).to_json()
+    doc["registrations"] = [_registration_json(reg, res) for reg in registrations]
+    return doc
+
+
+def _registration_json(reg: RegistrationSpec, res: Resolution) -> dict[str, Json]:
+    """``reg.to_json()`` with the spec's JSON the resolver made already (dumping specs is most of it)."""
+    if reg.spec is None:
+        return reg.to_json()
+    doc = reg.model_copy(update={"spec": None}).to_json()
+    doc["spec"] = res.digests.payload(reg.spec)  # the key keeps its place: field order is the JSON's order
+    return doc
 
 
 def _order(change: Change) -> tuple[str, str, int, str]:

@@ -23,7 +23,7 @@ __all__ = ["Activation", "Entity", "Resolution", "SnapshotIndex", "resolve"]
 
 def resolve(desired: DesiredState, index: SnapshotIndex, *, now: datetime) -> Resolution:
     res = Resolution()
-    cache = DigestCache()
+    cache = res.digests
     for reg in desired.registrations:
         if reg.spec is not None and reg.version is not None and reg.promoted_from is None:
             key = (reg.kind, reg.project, reg.domain, reg.name, reg.version)

@@ -67,6 +67,7 @@ class Resolution:
     steps: list[PromotionStep] = field(default_factory=list)
     warnings: list[PlanWarning] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)
+    digests: DigestCache = field(default_factory=lambda: DigestCache())  # the JSON of every spec resolved
 
     def add(self, entity: Entity, *, replace: bool = False) -> None:
         """Want ``entity``; two different definitions of one address are an error (unless ``replace``)."""
@@ -105,6 +106,11 @@ class DigestCache:
             digest = digest_of(strip_locations(payload))  # what Spec.digest() computes, from one dump
         self._cache[id(spec)] = (spec, payload, digest)
         return payload, digest
+
+    def payload(self, spec: Any) -> dict[str, Json]:
+        """``spec.to_json()``, from the cache when :meth:`of` made it."""
+        hit = self._cache.get(id(spec))
+        return hit[1] if hit is not None and hit[0] is spec else spec.to_json()  # type: ignore[no-any-return]
 
 
 def same_json(a: Json, b: Json) -> bool:

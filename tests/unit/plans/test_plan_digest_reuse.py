@@ -72,3 +72,16 @@ def test_same_json_is_exact() -> None:
     assert not same_json({"a": 1}, {"a": 1.0})
     assert not same_json({"a": 1}, {"a": True})
     assert not same_json({"a": 1, "b": 2}, {"b": 2, "a": 1})  # another order: hashed, not trusted
+
+
+def test_recorded_desired_state_is_the_desired_state_json() -> None:
+    """The plan's desired state reuses the specs' JSON the resolver made: the same document, key for key."""
+    import json
+
+    from plan_specs import promote_workflow
+
+    state = desired(register_workflow(P, "development", scale_workflow(), [task("flows.mean")], "v1"),
+                    promote_workflow(P, "staging", "flows.standard_scale_workflow", "development"))
+    plan = compute_plan(state, MemStore().snapshot(), now=NOW)
+    assert json.dumps(plan.desired_state) == json.dumps(state.model_copy(update={"activations": tuple(
+        a.model_copy(update={"active": False}) if a.promoted_from else a for a in state.activations)}).to_json())
