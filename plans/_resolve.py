@@ -26,8 +26,8 @@ def resolve(desired: DesiredState, index: SnapshotIndex, *, now: datetime) -> Re
     cache = res.digests
     for reg in desired.registrations:
         if reg.spec is not None and reg.version is not None and reg.promoted_from is None:
-            key = (reg.kind, reg.project, reg.domain, reg.name, reg.version)
-            payload, digest = cache.of(reg.spec, index.snapshot.entities.get(key))
+            stored = index.snapshot.entities.get((reg.kind, reg.project, reg.domain, reg.name, reg.version))
+            payload, digest = cache.of(reg.spec, stored)
             res.add(Entity(reg.kind, reg.project, reg.domain, reg.name, reg.version, payload, digest, reg.source))
         elif reg.promoted_from is None:
             res.errors.append(Diagnostic(
