@@ -29,7 +29,7 @@ from flowctl.plans._model import (
 from flowctl.plans._references import check_references
 from flowctl.plans._resolve import Activation, Entity, Resolution, SnapshotIndex, resolve
 from flowctl.plans._versions import replaced_version, version_change
-from flowctl.spec import DesiredState, DomainSettingsSpec, Json, RegistrationSpec
+from flowctl.spec import DesiredState, DomainSettingsSpec, Json
 from flowctl.state._interface import RegistrySnapshot
 
 _KIND_ORDER = {ObjectType.PROJECT: 0, ObjectType.DOMAIN_SETTINGS: 1, ObjectType.TASK: 2, ObjectType.WORKFLOW: 3,
@@ -115,17 +115,13 @@ def resolved_desired_state(desired: DesiredState, res: Resolution) -> dict[str, 
             # nothing to follow yet (waiting, or held before a first version): the apply leaves it inactive
             act = act.model_copy(update={"version": version} if version else {"active": False})
         activations.append(act)
-    doc = desired.model_copy(update={"registrations": (), "activations": tuple(activations)}).to_json()
-    doc["registrations"] = [_registration_json(reg, res) for reg in registrations]
-    return doc
-
-
-def _registration_json(reg: RegistrationSpec, res: Resolution) -> dict[str, Json]:
-    """``reg.to_json()`` with the spec's JSON the resolver made already (dumping specs is most of it)."""
-    if reg.spec is None:
-        return reg.to_json()
-    doc = reg.model_copy(update={"spec": None}).to_json()
-    doc["spec"] = res.digests.payload(reg.spec)  # the key keeps its place: field order is the JSON's order
+    # Dumping the specs is most of it, and the resolver has their JSON already: dump without them, then
+    # put each one back (its key keeps its place: the JSON's key order is the fields' order).
+    bare = tuple(reg if reg.spec is None else reg.model_copy(update={"spec": None}) for reg in registrations)
+    doc = desired.model_copy(update={"registrations": bare, "activations": tuple(activations)}).to_json()
+    for reg, item in zip(registrations, doc["registrations"], strict=True):
+        if reg.spec is not None:
+            item["spec"] = res.digests.payload(reg.spec)
     return doc
 
 
