@@ -119,8 +119,14 @@ def same_json(a: Json, b: Json) -> bool:
     ``==`` alone is not enough: Python has ``1 == 1.0 == True``, canonical JSON does not. marshal's
     format 2 (no object references, so no dependence on object identity) writes the type of every
     value, floats bit for bit and dict items in order: equal bytes mean equal types, values and
-    order. Same content in another key order is reported unequal, which only costs the digest."""
-    return a == b and marshal.dumps(a, 2) == marshal.dumps(b, 2)
+    order. Same content in another key order is reported unequal, which only costs the digest (so
+    does a value marshal cannot write, which no JSON document holds)."""
+    if a != b:
+        return False
+    try:
+        return marshal.dumps(a, 2) == marshal.dumps(b, 2)
+    except ValueError:
+        return False
 
 
 class SnapshotIndex:

@@ -72,6 +72,9 @@ def test_same_json_is_exact() -> None:
     assert not same_json({"a": 1}, {"a": 1.0})
     assert not same_json({"a": 1}, {"a": True})
     assert not same_json({"a": 1, "b": 2}, {"b": 2, "a": 1})  # another order: hashed, not trusted
+    from decimal import Decimal
+
+    assert not same_json({"a": 1}, {"a": Decimal(1)})  # equal in Python, not a JSON value: hashed
 
 
 def test_recorded_desired_state_is_the_desired_state_json() -> None:
