@@ -16,6 +16,7 @@ into a ``DesiredState``. Standard library and specs only: ``import flowctl`` sta
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -44,16 +45,25 @@ _HERE = os.path.abspath(__file__)
 def caller_location() -> str:
     """``path/to/manifest.py:12`` of the first frame outside this module (relative to the cwd)."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename) == _HERE:
+    while frame is not None and _is_here(frame.f_code.co_filename):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return ""
-    filename = frame.f_code.co_filename
+    return f"{_relative(frame.f_code.co_filename, os.getcwd())}:{frame.f_lineno}"
+
+
+def _is_here(filename: str) -> bool:
+    return filename == _HERE or (not os.path.isabs(filename) and os.path.abspath(filename) == _HERE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _relative(filename: str, cwd: str) -> str:
+    """``filename`` relative to ``cwd`` when below it (once per file: manifests register thousands)."""
     try:
-        rel = os.path.relpath(filename)
+        rel = os.path.relpath(filename, cwd)
     except ValueError:
         rel = filename
-    return f"{filename if rel.startswith('..') else rel}:{frame.f_lineno}"
+    return filename if rel.startswith("..") else rel
 
 
 NO_GATES = PromotionGates()

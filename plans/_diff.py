@@ -115,8 +115,14 @@ def resolved_desired_state(desired: DesiredState, res: Resolution) -> dict[str, 
             # nothing to follow yet (waiting, or held before a first version): the apply leaves it inactive
             act = act.model_copy(update={"version": version} if version else {"active": False})
         activations.append(act)
-    resolved = desired.model_copy(update={"registrations": tuple(registrations), "activations": tuple(activations)})
-    return resolved.to_json()
+    # Dumping the specs is most of it, and the resolver has their JSON already: dump without them, then
+    # put each one back (its key keeps its place: the JSON's key order is the fields' order).
+    bare = tuple(reg if reg.spec is None else reg.model_copy(update={"spec": None}) for reg in registrations)
+    doc = desired.model_copy(update={"registrations": bare, "activations": tuple(activations)}).to_json()
+    for reg, item in zip(registrations, doc["registrations"], strict=True):
+        if reg.spec is not None:
+            item["spec"] = res.digests.payload(reg.spec)
+    return doc
 
 
 def _order(change: Change) -> tuple[str, str, int, str]:

@@ -23,10 +23,11 @@ __all__ = ["Activation", "Entity", "Resolution", "SnapshotIndex", "resolve"]
 
 def resolve(desired: DesiredState, index: SnapshotIndex, *, now: datetime) -> Resolution:
     res = Resolution()
-    cache = DigestCache()
+    cache = res.digests
     for reg in desired.registrations:
         if reg.spec is not None and reg.version is not None and reg.promoted_from is None:
-            payload, digest = cache.of(reg.spec)
+            stored = index.snapshot.entities.get((reg.kind, reg.project, reg.domain, reg.name, reg.version))
+            payload, digest = cache.of(reg.spec, stored)
             res.add(Entity(reg.kind, reg.project, reg.domain, reg.name, reg.version, payload, digest, reg.source))
         elif reg.promoted_from is None:
             res.errors.append(Diagnostic(

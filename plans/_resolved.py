@@ -5,6 +5,7 @@ Shared by ``_resolve`` (the walk over the desired state) and ``_promotion`` (``p
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,7 @@ class Resolution:
     steps: list[PromotionStep] = field(default_factory=list)
     warnings: list[PlanWarning] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)
+    digests: DigestCache = field(default_factory=lambda: DigestCache())  # the JSON of every spec resolved
 
     def add(self, entity: Entity, *, replace: bool = False) -> None:
         """Want ``entity``; two different definitions of one address are an error (unless ``replace``)."""
@@ -83,19 +85,48 @@ class Resolution:
 
 
 class DigestCache:
-    """Specs are frozen: their JSON and digest are computed once per object."""
+    """Specs are frozen: their JSON and digest are computed once per object.
+
+    ``stored``: the registered entity at the address the spec is planned for. When the spec's JSON
+    is exactly the stored JSON, the stored digest is its digest: the digest is a function of the JSON
+    alone, so an unchanged entity costs a comparison instead of stripping, sorting and hashing it.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[Any, dict[str, Json], str]] = {}
 
-    def of(self, spec: Any) -> tuple[dict[str, Json], str]:
+    def of(self, spec: Any, stored: StoredEntity | None = None) -> tuple[dict[str, Json], str]:
         hit = self._cache.get(id(spec))
         if hit is not None and hit[0] is spec:
             return hit[1], hit[2]
         payload = spec.to_json()
-        digest = digest_of(strip_locations(payload))  # what Spec.digest() computes, from one dump
+        if stored is not None and same_json(payload, stored.spec):
+            digest = stored.digest
+        else:
+            digest = digest_of(strip_locations(payload))  # what Spec.digest() computes, from one dump
         self._cache[id(spec)] = (spec, payload, digest)
         return payload, digest
+
+    def payload(self, spec: Any) -> dict[str, Json]:
+        """``spec.to_json()``, from the cache when :meth:`of` made it."""
+        hit = self._cache.get(id(spec))
+        return hit[1] if hit is not None and hit[0] is spec else spec.to_json()
+
+
+def same_json(a: Json, b: Json) -> bool:
+    """``a`` and ``b`` are the same JSON document, with the same canonical text.
+
+    ``==`` alone is not enough: Python has ``1 == 1.0 == True``, canonical JSON does not. marshal's
+    format 2 (no object references, so no dependence on object identity) writes the type of every
+    value, floats bit for bit and dict items in order: equal bytes mean equal types, values and
+    order. Same content in another key order is reported unequal, which only costs the digest (so
+    does a value marshal cannot write, which no JSON document holds)."""
+    if a != b:
+        return False
+    try:
+        return marshal.dumps(a, 2) == marshal.dumps(b, 2)
+    except ValueError:
+        return False
 
 
 class SnapshotIndex:

@@ -142,12 +142,16 @@ class _DirectCall(BaseException):
 
 
 def _profile(frame: FrameType, event: str, arg: Any) -> None:
-    if event == "call" and frame.f_code in _ENTITY_CODES and not isinstance(frame.f_globals, TracingGlobals):
-        raise _DirectCall(frame)
-    if event == "return" and frame.f_back is not None and frame.f_back.f_code is _compile.__code__:
-        globals_ = frame.f_globals
-        if isinstance(globals_, TracingGlobals):
-            globals_.trace.return_source = location_of_frame(frame)
+    """Runs on every call and return while a workflow body runs (half of compiling one): keep it lean."""
+    if event == "call":
+        if frame.f_code in _ENTITY_CODES and not isinstance(frame.f_globals, TracingGlobals):
+            raise _DirectCall(frame)
+    elif event == "return":
+        back = frame.f_back
+        if back is not None and back.f_code is _COMPILE_CODE:
+            globals_ = frame.f_globals
+            if isinstance(globals_, TracingGlobals):
+                globals_.trace.return_source = location_of_frame(frame)
 
 
 def _user_location(tb: types.TracebackType | None, fallback: str) -> str:
@@ -259,8 +263,25 @@ def _compile(definition: WorkflowDefinition) -> CompiledWorkflow:
     return CompiledWorkflow(definition, spec, entities, dict(trace.py_types))
 
 
+_COMPILE_CODE = _compile.__code__  # the workflow body's caller, for _profile
+
+
 def call_in_trace(trace: Trace, entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any], source: str) -> Any:
-    """Record a call of a task, workflow, launch plan or map task as a node; return its output promises."""
+    """Record a call of a task, workflow, launch plan or map task as a node; return its output promises.
+
+    flowctl's own calls need no watching for direct calls of tasks: the profile hook is off meanwhile
+    (it ran on every call inside here, as much as the rest of a workflow's compile)."""
+    hooked = sys.getprofile() is _profile
+    if hooked:
+        sys.setprofile(None)
+    try:
+        return _record_call(trace, entity, args, kwargs, source)
+    finally:
+        if hooked:
+            sys.setprofile(_profile)
+
+
+def _record_call(trace: Trace, entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any], source: str) -> Any:
     interface: Interface
     registered: Entity
     map_spec = None

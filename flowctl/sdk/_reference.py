@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 
 from flowctl._errors import DiagnosticCollector, ManifestError
 from flowctl.sdk._interface import Interface, build_interface
-from flowctl.sdk._source import display_path, frame_location, function_location
+from flowctl.sdk._source import display_path, frame_location
 from flowctl.sdk._task import DEFINITION_ATTR, _register_code, check_function
 from flowctl.spec import ReferenceSpec
 
@@ -63,8 +63,7 @@ def _reference(kind: Literal["task", "launch_plan"], project: str, domain: str, 
         raise ManifestError(f"Invalid reference_{kind}: " + "; ".join(problems), source=call_site)
 
     def decorate(fn: F) -> F:
-        check_function(fn, decorator=f"reference_{kind}", source=call_site)
-        filename, line = function_location(fn)
+        filename, line = check_function(fn, decorator=f"reference_{kind}", source=call_site)
         source = f"{display_path(filename)}:{line}"
         diags = DiagnosticCollector()
         interface = build_interface(fn, what=f"reference {kind.replace('_', ' ')} `{name}`", source=source, diags=diags)

@@ -122,8 +122,10 @@ def _register_code(fn: Callable[..., Any]) -> None:
     _ENTITY_CODES.add(fn.__code__)
 
 
-def check_function(fn: Any, *, decorator: str, source: str) -> None:
-    """Decorated objects must be plain module-level functions (workers import them by name)."""
+def check_function(fn: Any, *, decorator: str, source: str) -> tuple[str, int]:
+    """Decorated objects must be plain module-level functions (workers import them by name).
+
+    Returns the function's (file, line of the ``def``), which every decorator needs next."""
     if not inspect.isfunction(fn):
         raise ManifestError(
             f"@{decorator} can only decorate a function, not {type(fn).__name__} `{fn!r}`",
@@ -145,6 +147,7 @@ def check_function(fn: Any, *, decorator: str, source: str) -> None:
             source=where,
             detail=f"@{decorator} functions must be plain `def` functions that return their outputs.",
         )
+    return filename, line
 
 
 def unknown_options(options: Mapping[str, Any], known: Sequence[str], *, decorator: str, source: str) -> None:
@@ -194,8 +197,7 @@ def _secrets(value: Any, diags: DiagnosticCollector, source: str) -> tuple[Secre
 
 
 def _make_definition(fn: Callable[..., Any], options: Mapping[str, Any], call_site: str) -> TaskDefinition:
-    check_function(fn, decorator="task", source=call_site)
-    filename, line = function_location(fn)
+    filename, line = check_function(fn, decorator="task", source=call_site)
     source = f"{display_path(filename)}:{line}"
     module = module_name_of(fn)
     name = f"{module}.{fn.__qualname__}"
@@ -291,9 +293,14 @@ def _image_spec(image: object) -> ImageSpec | None:
     return image if isinstance(image, ImageSpec) else None
 
 
+_NO_RESOURCES = Resources()
+
+
 def task_resources(options: Mapping[str, Any], what: str, diags: DiagnosticCollector, source: str) -> tuple[Resources, Resources]:
     """(requests, limits) from ``requests=``/``limits=`` or flytekit's ``resources=`` (pairs allowed)."""
     combined = options.get("resources")
+    if combined is None and options.get("requests") is None and options.get("limits") is None:
+        return _NO_RESOURCES, _NO_RESOURCES  # most tasks: nothing to check
     if combined is not None:
         if options.get("requests") is not None or options.get("limits") is not None:
             diags.add(f"{what} sets resources= together with requests=/limits=", "Use one of them.", source=source)

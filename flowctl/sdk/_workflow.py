@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from flowctl._errors import DiagnosticCollector, ManifestError
 from flowctl.sdk._interface import Interface, build_interface
-from flowctl.sdk._source import display_path, frame_location, function_location, module_name_of
+from flowctl.sdk._source import display_path, frame_location, module_name_of
 from flowctl.sdk._task import DEFINITION_ATTR, _register_code, check_function, unknown_options
 
 if TYPE_CHECKING:
@@ -50,8 +50,7 @@ class WorkflowDefinition:
 
 
 def _make_definition(fn: Callable[..., Any], options: dict[str, Any], call_site: str) -> WorkflowDefinition:
-    check_function(fn, decorator="workflow", source=call_site)
-    filename, line = function_location(fn)
+    filename, line = check_function(fn, decorator="workflow", source=call_site)
     source = f"{display_path(filename)}:{line}"
     name = f"{module_name_of(fn)}.{fn.__qualname__}"
     diags = DiagnosticCollector()
