@@ -91,7 +91,8 @@ def _walk(before: Any, after: Any, path: tuple[str | int, ...], unordered: froze
     if isinstance(before, list | tuple) and isinstance(after, list | tuple):
         names = [p for p in path if isinstance(p, str)]
         if names and names[-1] in unordered and not isinstance(path[-1], int):
-            out += _unordered(before, after, path)
+            if _canonical_items(before) != _canonical_items(after):
+                out += _unordered(before, after, path)
             return
         for index in range(max(len(before), len(after))):
             sub = (*path, index)
@@ -108,6 +109,12 @@ def _walk(before: Any, after: Any, path: tuple[str | int, ...], unordered: froze
         out += (FieldChange(address(p), leaf, None) for p, leaf in leaves(before, path))
     else:
         out.append(FieldChange(address(path), before, after))
+
+
+def _canonical_items(items: list[Any] | tuple[Any, ...]) -> list[str]:
+    """A list as a multiset of canonical JSON texts: equal for two lists that differ only in order
+    (1, 1.0 and True stay apart), so an unchanged unordered list never reaches deepdiff."""
+    return sorted(json.dumps(item, sort_keys=True, separators=(",", ":"), default=str) for item in items)
 
 
 def _unordered(before: Any, after: Any, path: tuple[str | int, ...]) -> list[FieldChange]:

@@ -67,3 +67,25 @@ def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, comma
     assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
     assert "flowctl.state._browser" in report["modules"]
     assert len(report["modules"]) < 300, "a read command loads few modules (it was 540)"
+
+
+def test_a_plan_with_no_changes_imports_no_deepdiff(tmp_path: Path) -> None:
+    """deepdiff (0.4 s of imports) is for unordered lists that differ; a no-change plan of a project
+    with domain settings compared every domain's notifications with it."""
+    import shutil
+
+    work = tmp_path / "project"
+    shutil.copytree(Path(__file__).parents[2] / "examples" / "my_ml_project", work,
+                    ignore=shutil.ignore_patterns("__pycache__", ".flowctl"))
+    env = {**os.environ, "FLOWCTL_REGISTRY": f"sqlite:///{tmp_path / 'registry.db'}", "NO_COLOR": "1"}
+    for name in ("FLOWCTL_SERVER", "FLOWCTL_TOKEN"):
+        env.pop(name, None)
+    for _ in range(3):  # development, then staging and production follow one step per apply
+        subprocess.run([sys.executable, "-m", "flowctl", "apply", "--auto-approve", "--allow-dirty"], cwd=work,
+                       env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-c", _RUN, "plan", "--allow-dirty"], cwd=work, capture_output=True,
+                          text=True, env=env, check=False)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] in (0, None), done.stdout + done.stderr
+    assert "No changes" in done.stdout, done.stdout
+    assert [m for m in report["modules"] if m.split(".")[0] == "deepdiff"] == []

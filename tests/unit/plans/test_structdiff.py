@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from flowctl._structdiff import FieldChange, address, structural_diff, unchanged_count
 from flowctl.plans._attrs import attribute_changes
 from flowctl.plans.drift._detect import diff_fields
@@ -79,3 +83,14 @@ def test_a_changed_item_of_an_unordered_list_is_paired_not_removed_and_added() -
 
 def test_a_value_of_another_type_is_a_change() -> None:
     assert structural_diff({"retries": 1}, {"retries": True}) == [FieldChange("retries", 1, True)]
+
+
+def test_an_unordered_list_equal_but_for_order_never_reaches_deepdiff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A no-change plan compared every domain's unordered lists with deepdiff: 0.4 s of imports alone."""
+    monkeypatch.setitem(sys.modules, "deepdiff", None)  # importing it now raises ImportError
+    before = {"notifications": [{"kind": "email", "recipients": ["a@x.io"]}, {"kind": "slack", "url": "u1"}]}
+    after = {"notifications": [{"kind": "slack", "url": "u1"}, {"kind": "email", "recipients": ["a@x.io"]}]}
+    assert structural_diff(before, after, unordered={"notifications"}) == []
+    assert structural_diff({"phases": []}, {"phases": []}, unordered={"phases"}) == []
+    with pytest.raises(ImportError):  # a real difference still goes to deepdiff, which pairs the items
+        structural_diff({"phases": [1]}, {"phases": [True]}, unordered={"phases"})
