@@ -224,9 +224,12 @@ class LocalProvider:
         done = self._documents(outputs_uri)  # it may have finished between the two looks
         if done is not None:
             return done
+        reason = last_line(self._folder(ref) / blobs.LOGS)  # the entrypoint's last word: why no result
         return StatusResponse(
             "failed",
-            ProviderFailure("system", "NonZeroExit", f"the attempt process exited ({code}) without a result", True),
+            ProviderFailure("system", "NonZeroExit",
+                            f"the attempt process exited ({code}) without a result" + (f": {reason}" if reason else ""),
+                            True),
         )
 
     def cancel(self, ref: AttemptRef, handle: str) -> None:
@@ -302,6 +305,17 @@ class LocalProvider:
         if isinstance(child, subprocess.Popen) and child.returncode is not None:
             return f"status {child.returncode}"
         return "status unknown"
+
+
+def last_line(log: Path, *, tail: int = 4096) -> str:
+    """The last non-empty line of the attempt's log (its last ``tail`` bytes), or "" without one."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - tail))
+            lines = handle.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")[:1000]
 
 
 def _running(child: subprocess.Popen[bytes] | ProcessHandle) -> bool:
