@@ -105,10 +105,12 @@ def _short(text: object) -> str:
     return shown if len(shown) <= 200 else shown[:197] + "..."
 
 
-def create_private(path: Path) -> None:
-    """Create an empty file at ``path`` with mode 0600 unless it exists (its parents 0700)."""
+def create_private(path: Path) -> bool:
+    """Create an empty file at ``path`` with mode 0600 unless it exists (its parents 0700); True when
+    this call created it."""
     make_folder(path.parent)
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
-        return
+        return False
+    return True
