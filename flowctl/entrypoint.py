@@ -212,17 +212,24 @@ def run(args: EntrypointArgs) -> int:
         if root is not None:
             doc["traceback"] = frames_in_manifest(str(doc["traceback"]), root)
         sys.stderr.write(str(doc["traceback"]))
-        return _save_failure(args.outputs_uri, doc, code)
+        return save_failure(args.outputs_uri, doc, code)
+    return save_outputs(args.outputs_uri, outputs)
+
+
+def save_outputs(outputs_uri: str, outputs: dict[str, Json]) -> int:
+    """Write ``outputs.json``: 0; when it cannot be written (a full disk, a bucket refusing the write),
+    the attempt could not finish: a system error document instead (:func:`save_failure`), exit 2."""
     try:
-        blobs.write_json(args.outputs_uri, outputs)
-    except Exception as exc:  # a full disk, a bucket refusing the write: the attempt could not finish
+        blobs.write_json(outputs_uri, outputs)
+    except Exception as exc:
         sys.stderr.write(f"{exc}\n")
         message = exc.render() if isinstance(exc, FlowctlError) else f"Cannot write the task outputs: {exc}"
-        return _save_failure(args.outputs_uri, error_document("system", _code_of(exc), message, "", True), EXIT_SYSTEM)
+        code = exc.code if isinstance(exc, FlowctlError) else f"SYSTEM:{type(exc).__name__}"
+        return save_failure(outputs_uri, error_document("system", code, message, "", True), EXIT_SYSTEM)
     return 0
 
 
-def _save_failure(outputs_uri: str, doc: dict[str, Json], code: int) -> int:
+def save_failure(outputs_uri: str, doc: dict[str, Json], code: int) -> int:
     """Write ``error.json`` and return ``code``; when that cannot be written either (the disk is full),
     end with one line on stderr saying what and why, and exit :data:`EXIT_SYSTEM`: the provider then
     fails the attempt as a retryable system error, with that line as its reason."""
@@ -236,10 +243,6 @@ def _save_failure(outputs_uri: str, doc: dict[str, Json], code: int) -> int:
         sys.stderr.flush()
         return EXIT_SYSTEM
     return code
-
-
-def _code_of(exc: BaseException) -> str:
-    return exc.code if isinstance(exc, FlowctlError) else f"SYSTEM:{type(exc).__name__}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
