@@ -3,7 +3,7 @@
 Every file flowctl writes goes through :func:`write_atomic` (bytes), :func:`replacing` (a file or a
 folder the caller fills: copies, downloads) or runs inside :func:`writing`: the data goes to a
 temporary sibling of the target, which replaces the target in one rename, so a reader never sees
-half a file and a failed write leaves the old one (``tests/unit/docs/test_raw_writes.py`` finds
+half a file and a failed write leaves the old one (``tests/unit/files/test_raw_writes.py`` finds
 writes that bypass these). Any OS error on the way (a full
 disk, a read-only or missing folder, a folder in the way, a name too long) becomes one
 :class:`~flowctl._errors.WriteError` naming what was written, the path, the OS error and the fix.

@@ -55,34 +55,34 @@ def write_input(folder: Path, name: str, spec: TypeSpec, value: Json) -> Path:
     if spec.kind == "bytes":
         write_atomic(target, base64.b64decode(str(value)), what=what, mode=PUBLIC_MODE)
     elif spec.kind == "file":
-        with replacing(target, what) as tmp:
-            _copy_file(str(value), tmp)
+        _copy_file(str(value), target, what)
     elif spec.kind == "directory":
-        with replacing(target, what) as tmp:
-            _copy_tree(str(value), tmp)
+        _copy_tree(str(value), target, what)
     else:
         write_atomic(target, text_of(spec, value).encode("utf-8"), what=what, mode=PUBLIC_MODE)
     return target
 
 
-def _copy_file(source: str, target: Path) -> None:
-    if "://" in source and not source.startswith("file://"):
-        import fsspec
+def _copy_file(source: str, target: Path, what: str) -> None:
+    with replacing(target, what) as tmp:
+        if "://" in source and not source.startswith("file://"):
+            import fsspec
 
-        fs, path = fsspec.core.url_to_fs(source)
-        fs.get_file(path, str(target))
-        return
-    shutil.copyfile(source.removeprefix("file://"), target)
+            fs, path = fsspec.core.url_to_fs(source)
+            fs.get_file(path, str(tmp))
+        else:
+            shutil.copyfile(source.removeprefix("file://"), tmp)
 
 
-def _copy_tree(source: str, target: Path) -> None:
-    if "://" in source and not source.startswith("file://"):
-        import fsspec
+def _copy_tree(source: str, target: Path, what: str) -> None:
+    with replacing(target, what) as tmp:
+        if "://" in source and not source.startswith("file://"):
+            import fsspec
 
-        fs, root = fsspec.core.url_to_fs(source)
-        fs.get(root.rstrip("/") + "/", str(target), recursive=True)
-        return
-    shutil.copytree(source.removeprefix("file://"), target)
+            fs, root = fsspec.core.url_to_fs(source)
+            fs.get(root.rstrip("/") + "/", str(tmp), recursive=True)
+        else:
+            shutil.copytree(source.removeprefix("file://"), tmp)
 
 
 def read_output(path: Path, spec: TypeSpec, *, what: str) -> Json:
