@@ -215,7 +215,10 @@ class LocalProvider:
                 self._reap(handle)
                 message = f"the attempt exceeded its timeout and was killed (pid {process.pid} and its children)"
                 doc = error_document("user", TIMEOUT, message, "", True)
-                blobs.write_json(error_uri(outputs_uri), doc)  # the document stays the source of truth
+                try:
+                    blobs.write_json(error_uri(outputs_uri), doc)  # the document stays the source of truth
+                except OSError as exc:  # a full disk (a WriteError): the controller records the failure
+                    log.warning("%s; its error document is not saved: %s", message, exc)
                 return StatusResponse("failed", failure_from_document(doc))
             self._watch(handle)  # adopted by a restarted controller: watched from its first look
             return StatusResponse("running")

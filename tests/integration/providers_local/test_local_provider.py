@@ -132,3 +132,14 @@ def _then_fail_attempt_writes(monkeypatch: pytest.MonkeyPatch, real: Callable[[s
         monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:outputs.json,error.json")
         monkeypatch.setenv("FLOWCTL_LOCAL_ENV_ALLOW", "FLOWCTL_TEST_WRITE_ERROR")
     return write_json
+
+
+def test_a_timeout_is_reported_when_its_error_document_cannot_be_saved(
+        setup: tuple[LocalProvider, str, str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk: status still answers (the attempt timed out) instead of raising on every poll."""
+    provider, blob_url, bundle, _ = setup
+    ref, request, handle = submit(provider, blob_url, bundle, "hello", {"name": "ada"}, timeout=0.2)
+    monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:error.json")  # this process's write: the kill's
+    status = wait(provider, ref, handle)
+    assert status.phase == "failed" and status.error is not None and status.error.code == "Timeout"
+    assert not Path(request.outputs_uri).with_name("error.json").exists()
