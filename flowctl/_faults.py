@@ -33,13 +33,13 @@ WRITE_ERROR_ENV = "FLOWCTL_TEST_WRITE_ERROR"
 
 
 def write_fault(path: object) -> None:
-    """``FLOWCTL_TEST_WRITE_ERROR=ERRNO[:PART]`` (e.g. ``ENOSPC:bundles/``) makes every atomic write
-    (``flowctl._files.write_atomic``) whose path contains ``PART`` fail half way with that OS error,
-    as a full disk does. Unset, it costs one dictionary lookup."""
+    """``FLOWCTL_TEST_WRITE_ERROR=ERRNO[:PART[,PART...]]`` (e.g. ``ENOSPC:bundles/``) makes every atomic
+    write (``flowctl._files.write_atomic``) whose path contains one ``PART`` fail half way with that OS
+    error, as a full disk does. Unset, it costs one dictionary lookup."""
     setting = os.environ.get(WRITE_ERROR_ENV)
     if not setting:
         return
-    name, _, part = setting.partition(":")
-    if part in str(path):
+    name, _, parts = setting.partition(":")
+    if any(part in str(path) for part in parts.split(",")):
         code = getattr(errno, name, errno.EIO)
         raise OSError(code, os.strerror(code))

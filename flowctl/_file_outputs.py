@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
-from flowctl._files import writing
+from flowctl._files import replacing, writing
 from flowctl._task_data import TaskData, output_types
 from flowctl._workdir import make_folder
 from flowctl.spec._canonical import Json
@@ -55,28 +55,21 @@ def _upload(path: str, target: str, *, directory: bool) -> str:
         if blobs._is_local(destination):  # the blob store is a local folder
             copy = Path(blobs._local_path(destination))
             make_folder(copy.parent)
-            _copy_whole(local, copy, directory=directory)
+            _copy_whole(local, copy, directory=directory, what=what)
             return os.fspath(copy)
         fs, remote = blobs._fs(destination)
         fs.put(os.fspath(local), remote, recursive=directory)
     return destination
 
 
-def _copy_whole(source: Path, copy: Path, *, directory: bool) -> None:
+def _copy_whole(source: Path, copy: Path, *, directory: bool, what: str) -> None:
     """Copy into a temporary sibling, then rename it into place: never half a file or folder."""
     import shutil
 
-    tmp = copy.with_name(f".{copy.name[:40]}.{os.urandom(16).hex()}.tmp")
-    try:
+    with replacing(copy, what, elsewhere=blobs.ELSEWHERE) as tmp:
         if directory:
             shutil.copytree(source, tmp)
             if copy.is_dir():  # a copy from an earlier try of the same attempt
                 shutil.rmtree(copy)
         else:
             shutil.copyfile(source, tmp)
-        os.replace(tmp, copy)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        tmp.unlink(missing_ok=True)
-        raise

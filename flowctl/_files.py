@@ -1,8 +1,10 @@
 """Files flowctl writes: whole or not at all, private, and one clear error when the disk says no.
 
-Every file flowctl writes goes through :func:`write_atomic` (or runs inside :func:`writing`): the
-data goes to a temporary file next to the target, which replaces the target in one rename, so a
-reader never sees half a file and a failed write leaves the old one. Any OS error on the way (a full
+Every file flowctl writes goes through :func:`write_atomic` (bytes), :func:`replacing` (a file or a
+folder the caller fills: copies, downloads) or runs inside :func:`writing`: the data goes to a
+temporary sibling of the target, which replaces the target in one rename, so a reader never sees
+half a file and a failed write leaves the old one (``tests/unit/files/test_raw_writes.py`` finds
+writes that bypass these). Any OS error on the way (a full
 disk, a read-only or missing folder, a folder in the way, a name too long) becomes one
 :class:`~flowctl._errors.WriteError` naming what was written, the path, the OS error and the fix.
 WriteError is still an OSError, so code that retries OS errors keeps doing so.
@@ -25,7 +27,8 @@ from flowctl._errors import WriteError
 from flowctl._faults import write_fault
 from flowctl._workdir import DIR_MODE, make_folder
 
-__all__ = ["DIR_MODE", "FILE_MODE", "PUBLIC_MODE", "create_private", "write_atomic", "write_private", "writing"]
+__all__ = ["DIR_MODE", "FILE_MODE", "PUBLIC_MODE", "create_private", "replacing", "write_atomic", "write_private",
+           "writing"]
 
 FILE_MODE = 0o600
 PUBLIC_MODE = 0o666  # less the umask: what `open(path, "w")` gives
@@ -38,28 +41,47 @@ def write_private(path: Path, data: bytes, *, what: str = "a file", elsewhere: s
     write_atomic(path, data, what=what, elsewhere=elsewhere)
 
 
-def write_atomic(path: Path, data: bytes, *, what: str, elsewhere: str = "", mode: int = FILE_MODE) -> None:
+def write_atomic(path: Path, data: bytes | memoryview, *, what: str, elsewhere: str = "", mode: int = FILE_MODE) -> None:
     """Write ``data`` at ``path`` (temporary file, then rename) with ``mode`` (less the umask).
 
     ``what`` names the content and ``elsewhere`` says how to write it somewhere else, for the
     WriteError. The folder is made (``make_folder``) only when the first open says it is missing: most
     documents go into folders that exist, and a ``make_folder`` per write was a walk of stat calls."""
-    with writing(path, what, elsewhere=elsewhere):
-        tmp = path.with_name(f".{path.name[:40]}.{os.urandom(16).hex()}.tmp")
+    with replacing(path, what, elsewhere=elsewhere) as tmp:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileNotFoundError:
             make_folder(path.parent)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as handle, memoryview(data) as view:
+            handle.write(view[: len(view) // 2])
+            write_fault(path)  # tests: a disk that fills up half way
+            handle.write(view[len(view) // 2:])
+
+
+@contextmanager
+def replacing(path: Path, what: str, *, elsewhere: str = "") -> Iterator[Path]:
+    """A temporary sibling of ``path`` (not created) for the block to make, a file or a folder; it
+    replaces ``path`` in one rename when the block ends, and is removed when the block fails. An OS
+    error on the way is one WriteError (:func:`writing`). The folder of ``path`` must exist."""
+    with writing(path, what, elsewhere=elsewhere):
+        tmp = path.with_name(f".{path.name[:40]}.{os.urandom(16).hex()}.tmp")
         try:
-            with os.fdopen(fd, "wb") as handle, memoryview(data) as view:
-                handle.write(view[: len(view) // 2])
-                write_fault(path)  # tests: a disk that fills up half way
-                handle.write(view[len(view) // 2:])
+            yield tmp
+            write_fault(path)
             os.replace(tmp, path)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _remove(tmp)
             raise
+
+
+def _remove(tmp: Path) -> None:
+    if tmp.is_dir() and not tmp.is_symlink():
+        import shutil  # a copied folder only: a plain write (an attempt's documents) does not load it
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -105,10 +127,12 @@ def _short(text: object) -> str:
     return shown if len(shown) <= 200 else shown[:197] + "..."
 
 
-def create_private(path: Path) -> None:
-    """Create an empty file at ``path`` with mode 0600 unless it exists (its parents 0700)."""
+def create_private(path: Path) -> bool:
+    """Create an empty file at ``path`` with mode 0600 unless it exists (its parents 0700); True when
+    this call created it."""
     make_folder(path.parent)
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
-        return
+        return False
+    return True

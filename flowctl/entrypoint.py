@@ -12,7 +12,10 @@ or, on failure, ``error.json`` next to it::
     {"kind": "user" | "system", "code": "...", "message": "...", "traceback": "...", "retryable": true}
 
 Exit status: 0 success, 1 the task failed (user), 2 the attempt could not run (system). Providers
-read the documents, not the exit status, so an attempt's result survives controller restarts.
+read the documents, not the exit status, so an attempt's result survives controller restarts. When
+neither ``outputs.json`` nor ``error.json`` can be written (a full disk), the attempt ends with one
+line on stderr (``flowctl: Cannot write ... : No space left on device (ENOSPC); ...``) and exit 2: the
+provider fails it as a retryable system error, with that line as its reason.
 
 The attempt reads its task spec as plain JSON (``flowctl._task_data``) and imports only what a run
 needs: no pydantic spec models are built for a python task (a test pins the modules it loads).
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
+from flowctl._errors import FlowctlError
 from flowctl._task_data import TaskData
 from flowctl.spec._canonical import Json
 
@@ -208,10 +212,37 @@ def run(args: EntrypointArgs) -> int:
         if root is not None:
             doc["traceback"] = frames_in_manifest(str(doc["traceback"]), root)
         sys.stderr.write(str(doc["traceback"]))
-        blobs.write_json(error_uri(args.outputs_uri), doc)
-        return code
-    blobs.write_json(args.outputs_uri, outputs)
+        return save_failure(args.outputs_uri, doc, code)
+    return save_outputs(args.outputs_uri, outputs)
+
+
+def save_outputs(outputs_uri: str, outputs: dict[str, Json]) -> int:
+    """Write ``outputs.json``: 0; when it cannot be written (a full disk, a bucket refusing the write),
+    the attempt could not finish: a system error document instead (:func:`save_failure`), exit 2."""
+    try:
+        blobs.write_json(outputs_uri, outputs)
+    except Exception as exc:
+        sys.stderr.write(f"{exc}\n")
+        message = exc.render() if isinstance(exc, FlowctlError) else f"Cannot write the task outputs: {exc}"
+        code = exc.code if isinstance(exc, FlowctlError) else f"SYSTEM:{type(exc).__name__}"
+        return save_failure(outputs_uri, error_document("system", code, message, "", True), EXIT_SYSTEM)
     return 0
+
+
+def save_failure(outputs_uri: str, doc: dict[str, Json], code: int) -> int:
+    """Write ``error.json`` and return ``code``; when that cannot be written either (the disk is full),
+    end with one line on stderr saying what and why, and exit :data:`EXIT_SYSTEM`: the provider then
+    fails the attempt as a retryable system error, with that line as its reason."""
+    try:
+        blobs.write_json(error_uri(outputs_uri), doc)
+    except Exception as exc:
+        reason = (exc.diagnostics[0].summary if isinstance(exc, FlowctlError) else f"{type(exc).__name__}: {exc}")
+        first = str(doc.get("message") or "").strip().removeprefix("Error: ").split("\n", 1)[0]
+        sys.stdout.flush()  # the task's prints first: this line is the log's last, the provider's reason
+        sys.stderr.write(f"\nflowctl: {reason}; the attempt's result is lost (it was: {first})\n")
+        sys.stderr.flush()
+        return EXIT_SYSTEM
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,8 @@ def hint(cause: str) -> str:
         return "Create the database (e.g. `createdb NAME`) or fix its name in the registry URL."
     if "connect" in lowered or "timeout" in lowered or "refused" in lowered or "resolve" in lowered:
         return "Check that the database server is running and reachable at that host and port."
+    if "disk is full" in lowered or "no space left" in lowered:
+        return "The disk that holds the registry is full: free space there (`df -h` shows how much is left)."
     if "locked" in lowered or "busy" in lowered:
         return "Another process holds the SQLite database; retry when it has finished."
     if "not a database" in lowered or "unable to open" in lowered:

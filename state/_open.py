@@ -7,12 +7,15 @@
   database or an older schema is an error that says what to run.
 - With ``create`` (apply, init, registry migrate, run --remote) the registry is created (a 0600
   SQLite file in 0700 folders, WAL journal) or its schema brought to the head revision with the
-  Alembic migrations. A SQLite file that holds another application's tables is refused.
+  Alembic migrations. A SQLite file that holds another application's tables is refused. Creating
+  is all or nothing: when the schema cannot be written (a full disk), the file and the folders
+  this call created are removed, so the next command does not find an empty registry.db.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
@@ -41,8 +44,12 @@ def create_registry(url: str) -> MigrationResult:
 
 def _prepare(url: str, *, create: bool) -> tuple[Engine, MigrationResult]:
     path = sqlite_path(url)
+    made: list[Path] = []
     if path is not None:
-        _create_file(path, url) if create else _require_file(path)
+        if create:
+            made = _create_file(path, url)
+        else:
+            _require_file(path)
     engine = create_engine(url)
     try:
         result = ensure_schema(engine, url, migrate=create, where=str(path) if path else mask_url(url))
@@ -50,6 +57,7 @@ def _prepare(url: str, *, create: bool) -> tuple[Engine, MigrationResult]:
             _use_wal(engine, url)
     except BaseException:
         engine.dispose()
+        _remove(made)  # all or nothing: a registry that could not be created leaves no empty file behind
         raise
     return engine, result
 
@@ -71,16 +79,39 @@ def _require_file(path: Path) -> None:
                               detail="The file is empty; read-only commands never turn a file into a registry.")
 
 
-def _create_file(path: Path, url: str) -> None:
-    for what, target, make in (("the folder of the registry", path.parent, make_folder),
-                               ("the registry", path, create_private)):
+def _create_file(path: Path, url: str) -> list[Path]:
+    """Create the registry's folders and empty file where missing; what this call created, parents first."""
+    made = [folder for folder in reversed((path.parent, *path.parent.parents)) if not folder.exists()]
+    try:
         try:
-            make(target)
+            make_folder(path.parent)
         except OSError as exc:
-            raise StoreError(
-                f"Cannot create {what} `{mask_url(url)}`",
-                detail=f"{exc.strerror or exc}: {target}. Choose a writable path for the registry.",
-            ) from None
+            raise _cannot_create("the folder of the registry", url, path.parent, exc) from None
+        try:
+            created = create_private(path)
+        except OSError as exc:
+            raise _cannot_create("the registry", url, path, exc) from None
+    except StoreError:
+        _remove(made)
+        raise
+    return [*made, path] if created else made
+
+
+def _cannot_create(what: str, url: str, target: Path, exc: OSError) -> StoreError:
+    return StoreError(f"Cannot create {what} `{mask_url(url)}`",
+                      detail=f"{exc.strerror or exc}: {target}. Choose a writable path for the registry.")
+
+
+def _remove(made: Sequence[Path]) -> None:
+    """Undo :func:`_create_file`: the file it created (with SQLite's journals), then its folders if empty."""
+    for target in reversed(made):
+        if target.is_dir():
+            with suppress(OSError):
+                target.rmdir()
+            continue
+        for name in (target.name, f"{target.name}-journal", f"{target.name}-wal", f"{target.name}-shm"):
+            with suppress(OSError):
+                target.with_name(name).unlink()
 
 
 def _use_wal(engine: Engine, url: str) -> None:

@@ -170,7 +170,11 @@ class ExecutionPass:
                 attempt.message = f"{failure.code}: {failure.message}" if failure else status.message
                 if failure and attempt.outputs_uri and not blobs.exists(error_uri(attempt.outputs_uri)):
                     doc = error_document(failure.kind, failure.code, failure.message, "", failure.retryable)
-                    blobs.write_json(error_uri(attempt.outputs_uri), doc)
+                    try:
+                        blobs.write_json(error_uri(attempt.outputs_uri), doc)
+                    except OSError as exc:  # a full disk (a WriteError): the attempt's row holds the failure
+                        log.warning("attempt %s/%s failed (%s); its error document is not saved: %s",
+                                    attempt.node_id, attempt.attempt, failure.code, exc)
             self._changed(attempt)
             self._freed_slot()
             # after the flush: a controller killed in between finds the attempt finished, not its Job gone

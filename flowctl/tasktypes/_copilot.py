@@ -6,7 +6,8 @@
 ``download`` (init container) writes one file per input into ``DIR/inputs`` and makes
 ``DIR/outputs`` writable for any user. ``upload`` (sidecar) waits for ``DIR/exit_code``, then
 writes ``outputs.json`` (file and folder outputs uploaded next to it, under ``files/``) or
-``error.json``; it exits 0 either way, so the Job's status is the user's container's.
+``error.json``; it exits 0 either way, so the Job's status is the user's container's (2 when neither
+can be written, a full disk: ``flowctl.entrypoint.save_failure``).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def upload(spec: TaskSpec, data_dir: Path, outputs_uri: str, status: int) -> dic
 
 def main(argv: Sequence[str] | None = None) -> int:
     from flowctl._errors import FlowctlError
-    from flowctl.entrypoint import error_document, error_uri
+    from flowctl.entrypoint import error_document, save_failure, save_outputs
 
     args = _parse(sys.argv[1:] if argv is None else argv)
     spec = TaskSpec.model_validate(blobs.read_json(args.task_spec_uri))
@@ -104,11 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         outputs = upload(spec, data_dir, args.outputs_uri, status)
     except FlowctlError as exc:
         doc = error_document("user", exc.code, exc.render(), "", status == 0 or status > 0)
-        blobs.write_json(error_uri(args.outputs_uri), doc)
         sys.stderr.write(exc.render() + "\n")
-        return 0
-    blobs.write_json(args.outputs_uri, outputs)
-    return 0
+        return save_failure(args.outputs_uri, doc, 0)
+    return save_outputs(args.outputs_uri, outputs)
 
 
 if __name__ == "__main__":

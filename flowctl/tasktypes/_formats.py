@@ -26,6 +26,7 @@ import shutil
 from pathlib import Path
 
 from flowctl._errors import ExecutionError
+from flowctl._files import PUBLIC_MODE, replacing, write_atomic
 from flowctl.spec import Json, TypeSpec
 
 TEXT_KINDS = frozenset({"str", "datetime", "date", "timedelta", "enum"})
@@ -45,37 +46,43 @@ def text_of(spec: TypeSpec, value: Json) -> str:
 
 
 def write_input(folder: Path, name: str, spec: TypeSpec, value: Json) -> Path:
-    """Write one input into ``folder`` as described in the module docstring; return its path."""
+    """Write one input into ``folder`` as described in the module docstring; return its path.
+
+    Whole or not at all (``flowctl._files``): the task never reads half an input. The files are
+    readable as ``open(path, "w")`` makes them: a task container may run as another user."""
     target = folder / name
+    what = f"the input `{name}` of the task"
     if spec.kind == "bytes":
-        target.write_bytes(base64.b64decode(str(value)))
+        write_atomic(target, base64.b64decode(str(value)), what=what, mode=PUBLIC_MODE)
     elif spec.kind == "file":
-        _copy_file(str(value), target)
+        _copy_file(str(value), target, what)
     elif spec.kind == "directory":
-        _copy_tree(str(value), target)
+        _copy_tree(str(value), target, what)
     else:
-        target.write_text(text_of(spec, value), encoding="utf-8")
+        write_atomic(target, text_of(spec, value).encode("utf-8"), what=what, mode=PUBLIC_MODE)
     return target
 
 
-def _copy_file(source: str, target: Path) -> None:
-    if "://" in source and not source.startswith("file://"):
-        import fsspec
+def _copy_file(source: str, target: Path, what: str) -> None:
+    with replacing(target, what) as tmp:
+        if "://" in source and not source.startswith("file://"):
+            import fsspec
 
-        with fsspec.open(source, "rb") as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        return
-    shutil.copyfile(source.removeprefix("file://"), target)
+            fs, path = fsspec.core.url_to_fs(source)
+            fs.get_file(path, str(tmp))
+        else:
+            shutil.copyfile(source.removeprefix("file://"), tmp)
 
 
-def _copy_tree(source: str, target: Path) -> None:
-    if "://" in source and not source.startswith("file://"):
-        import fsspec
+def _copy_tree(source: str, target: Path, what: str) -> None:
+    with replacing(target, what) as tmp:
+        if "://" in source and not source.startswith("file://"):
+            import fsspec
 
-        fs, root = fsspec.core.url_to_fs(source)
-        fs.get(root.rstrip("/") + "/", str(target), recursive=True)
-        return
-    shutil.copytree(source.removeprefix("file://"), target)
+            fs, root = fsspec.core.url_to_fs(source)
+            fs.get(root.rstrip("/") + "/", str(tmp), recursive=True)
+        else:
+            shutil.copytree(source.removeprefix("file://"), tmp)
 
 
 def read_output(path: Path, spec: TypeSpec, *, what: str) -> Json:

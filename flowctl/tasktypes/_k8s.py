@@ -88,6 +88,7 @@ def container_task_job(job: dict[str, Any], spec: TaskSpec, inputs: dict[str, Js
             "env": copy.deepcopy(base.get("env", [])),
             "volumeMounts": [data_mount],
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+            "terminationMessagePolicy": "FallbackToLogsOnError",  # a failure's reason: its last log line
         }
         if base.get("envFrom"):
             container["envFrom"] = copy.deepcopy(base["envFrom"])

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import Diagnostic
+from flowctl._files import PUBLIC_MODE, write_atomic
 from flowctl.sdk._options import Cache, Resources, Secret
 from flowctl.sdk._source import display_path, frame_location
 from flowctl.spec import Json, TaskSpec
@@ -238,7 +239,8 @@ class ShellPlugin:
             out_paths[out.name] = path
         context["outputs"] = {name: str(path) for name, path in out_paths.items()}
         script_path = workdir / "script.sh"
-        script_path.write_text(env.from_string(str(spec.config.get("script", ""))).render(context), encoding="utf-8")
+        script = env.from_string(str(spec.config.get("script", ""))).render(context)
+        write_atomic(script_path, script.encode("utf-8"), what=f"the script of {what}", mode=PUBLIC_MODE)
         shell = str(spec.config.get("shell") or "bash")
         argv = [shell, "-e", *(["-o", "pipefail"] if shell == "bash" else []), str(script_path)]
         if shutil.which(shell) is None:

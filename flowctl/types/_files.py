@@ -85,8 +85,11 @@ class _FlowPath:
                 import fsspec
 
                 target = Path(tempfile.mkdtemp(prefix="flowctl-download-")) / self._path.rstrip("/").rsplit("/", 1)[-1]
+                from flowctl._files import writing
+
                 fs, remote = fsspec.core.url_to_fs(self._path)
-                fs.get(remote, str(target), recursive=isinstance(self, FlowDirectory))
+                with writing(target, f"the local copy of {self._path}"):  # a full disk: one WriteError
+                    fs.get(remote, str(target), recursive=isinstance(self, FlowDirectory))
                 self._local = str(target)
         return self._local
 

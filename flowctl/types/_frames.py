@@ -119,18 +119,21 @@ def write_parquet(value: Any) -> str:
     data = memoryview(sink.getvalue())
     target = f"{frame_location().rstrip('/')}/{sha256(data).hexdigest()[:40]}.parquet"
     if "://" not in target or target.startswith("file://"):
+        from pathlib import Path
+
+        from flowctl._files import write_atomic
+
         path = target.removeprefix("file://")
-        if not os.path.exists(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            temporary = f"{path}.{os.urandom(16).hex()}.tmp"
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)  # readers never see half a file
+        if not os.path.exists(path):  # readers never see half a file; a full disk is one WriteError
+            write_atomic(Path(path), data, what="a data frame (Parquet)")
         return path
+    from flowctl._files import writing
+
     fs, path = _fs(target)
-    if not fs.exists(path):
-        with fs.open(path, "wb") as handle:
-            handle.write(data)
+    with writing(target, "a data frame (Parquet)"):
+        if not fs.exists(path):
+            with fs.open(path, "wb") as handle:
+                handle.write(data)
     return target
 
 

@@ -93,8 +93,11 @@ def _container_failure(pod: dict[str, Any]) -> ProviderFailure | None:
         if code == 0:
             continue
         detail = terminated.get("message") or ""
-        if code == ENTRYPOINT_SYSTEM_EXIT:
-            return ProviderFailure("system", "EntrypointFailed", f"the flowctl entrypoint could not run the attempt (exit 2). {detail}".strip(), retryable=True)
+        if code == ENTRYPOINT_SYSTEM_EXIT:  # its last log line (the termination message's) says why
+            last = next((line.strip() for line in reversed(detail.splitlines()) if line.strip()), "")
+            return ProviderFailure("system", "EntrypointFailed",
+                                   f"the flowctl entrypoint could not run the attempt or save its result (exit 2). {last}".strip(),
+                                   retryable=True)
         return ProviderFailure("user", "NonZeroExit", f"the task exited with status {code} ({reason or 'Error'}). {detail}".strip(), retryable=True)
     return None
 

@@ -215,7 +215,10 @@ class LocalProvider:
                 self._reap(handle)
                 message = f"the attempt exceeded its timeout and was killed (pid {process.pid} and its children)"
                 doc = error_document("user", TIMEOUT, message, "", True)
-                blobs.write_json(error_uri(outputs_uri), doc)  # the document stays the source of truth
+                try:
+                    blobs.write_json(error_uri(outputs_uri), doc)  # the document stays the source of truth
+                except OSError as exc:  # a full disk (a WriteError): the controller records the failure
+                    log.warning("%s; its error document is not saved: %s", message, exc)
                 return StatusResponse("failed", failure_from_document(doc))
             self._watch(handle)  # adopted by a restarted controller: watched from its first look
             return StatusResponse("running")
@@ -224,9 +227,12 @@ class LocalProvider:
         done = self._documents(outputs_uri)  # it may have finished between the two looks
         if done is not None:
             return done
+        reason = last_line(self._folder(ref) / blobs.LOGS)  # the entrypoint's last word: why no result
         return StatusResponse(
             "failed",
-            ProviderFailure("system", "NonZeroExit", f"the attempt process exited ({code}) without a result", True),
+            ProviderFailure("system", "NonZeroExit",
+                            f"the attempt process exited ({code}) without a result" + (f": {reason}" if reason else ""),
+                            True),
         )
 
     def cancel(self, ref: AttemptRef, handle: str) -> None:
@@ -302,6 +308,17 @@ class LocalProvider:
         if isinstance(child, subprocess.Popen) and child.returncode is not None:
             return f"status {child.returncode}"
         return "status unknown"
+
+
+def last_line(log: Path, *, tail: int = 4096) -> str:
+    """The last non-empty line of the attempt's log (its last ``tail`` bytes), or "" without one."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - tail))
+            lines = handle.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")[:1000]
 
 
 def _running(child: subprocess.Popen[bytes] | ProcessHandle) -> bool:

@@ -110,6 +110,18 @@ def test_a_really_full_disk(manifest: Path, full_disk: Path) -> None:
     assert [p.name for p in full_disk.rglob("*") if p.is_file()] == ["filler"]
 
 
+@pytest.mark.parametrize("command", [["init"], ["apply", ".", "--version", "v1", "--auto-approve"]])
+def test_a_registry_on_a_full_disk_is_not_left_half_made(manifest: Path, full_disk: Path, command: list[str]) -> None:
+    env = {**os.environ, "FLOWCTL_BLOB_STORE": str(manifest / "blobs")}
+    env.pop("FLOWCTL_TEST_WRITE_ERROR", None)
+    registry = full_disk / "registry" / "registry.db"
+    done = subprocess.run([sys.executable, "-m", "flowctl", *command, "--registry", f"sqlite:///{registry}"],
+                          cwd=manifest, env=env, capture_output=True, text=True, timeout=120)
+    assert_diagnostic(Result(done.returncode, done.stdout, done.stderr), f"registry at sqlite:///{registry}",
+                      "database or disk is full", "The disk that holds the registry is full")
+    assert [p.name for p in full_disk.rglob("*")] == ["filler"]  # no empty registry.db, no folder
+
+
 CACHED = """
 from flowctl import Cache, Deck, task, workflow
 

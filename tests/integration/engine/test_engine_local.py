@@ -59,6 +59,23 @@ def test_retry_then_success_and_timeout(env: Env, tmp_path: Path) -> None:
     assert ctx.store.load_attempts(e2.id)["n0"][0].phase == "timed_out"
 
 
+def test_an_attempt_that_cannot_save_its_result_is_retried_with_the_reason(
+        env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk takes attempt 0's outputs.json and error.json: the controller records a system
+    failure naming them, and the task's retry runs (the disk has room again for attempt 1)."""
+    url, uri, ctx = env
+    register(url, [flows.retrying], bundle_uri=uri)
+    (tmp_path / "m").write_text("no failure of its own")
+    monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:/n0/0/outputs.json,/n0/0/error.json")
+    monkeypatch.setenv("FLOWCTL_LOCAL_ENV_ALLOW", "FLOWCTL_TEST_WRITE_ERROR")
+    execution = launch(ctx.store, PROJECT, DOMAIN, "flows.retrying", {"x": 4, "marker": str(tmp_path / "m")})
+    assert run_until_done(ctx, execution.id).outputs == {"o0": 4}
+    first, second = ctx.store.load_attempts(execution.id)["n0"]
+    assert (first.phase, first.error_kind, second.phase) == ("failed", "system", "succeeded")
+    assert first.message is not None and "flowctl: Cannot write the task error document to " in first.message
+    assert "No space left on device (ENOSPC); the attempt's result is lost" in first.message
+
+
 def test_cache_hit_miss_and_overwrite(env: Env, tmp_path: Path) -> None:
     url, uri, ctx = env
     counter = tmp_path / "count.txt"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from flowctl import _blobstore as blobs
 from flowctl._bundle import create_bundle
 from flowctl.providers import THROTTLED, AttemptRef, StatusResponse, SubmitRequest
 from flowctl.providers.local import LocalProvider
-from flowctl.spec import CodeSpec, InputSpec, InterfaceSpec, OutputSpec, TaskSpec, TypeSpec
+from flowctl.spec import CodeSpec, InputSpec, InterfaceSpec, Json, OutputSpec, TaskSpec, TypeSpec
 
 SOURCE = '''
 import subprocess, sys, time
@@ -108,3 +109,37 @@ def test_cancel(setup: tuple[LocalProvider, str, str, Path]) -> None:
     status = wait(provider, ref, handle)
     assert status.phase == "failed" and status.error is not None and status.error.code == "NonZeroExit"
     assert sys.executable
+
+
+def test_an_attempt_that_cannot_save_its_result_fails_as_a_retryable_system_error_with_the_reason(
+        setup: tuple[LocalProvider, str, str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk takes outputs.json and error.json: the process's last line is the failure's reason."""
+    provider, blob_url, bundle, _ = setup
+    monkeypatch.setattr(blobs, "write_json", _then_fail_attempt_writes(monkeypatch, blobs.write_json))
+    ref, _, handle = submit(provider, blob_url, bundle, "hello", {"name": "ada"})
+    status = wait(provider, ref, handle)
+    assert status.phase == "failed" and status.error is not None
+    assert (status.error.kind, status.error.code, status.error.retryable) == ("system", "NonZeroExit", True)
+    assert status.error.message.startswith("the attempt process exited (status "), status.error.message
+    assert ") without a result: flowctl: Cannot write the task error document to " in status.error.message
+    assert "No space left on device (ENOSPC); the attempt's result is lost" in status.error.message
+
+
+def _then_fail_attempt_writes(monkeypatch: pytest.MonkeyPatch, real: Callable[[str, Json], None]) -> Callable[[str, Json], None]:
+    """``write_json`` that writes the test's inputs, then sets the fault for the attempt's documents."""
+    def write_json(uri: str, value: Json) -> None:
+        real(uri, value)
+        monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:outputs.json,error.json")
+        monkeypatch.setenv("FLOWCTL_LOCAL_ENV_ALLOW", "FLOWCTL_TEST_WRITE_ERROR")
+    return write_json
+
+
+def test_a_timeout_is_reported_when_its_error_document_cannot_be_saved(
+        setup: tuple[LocalProvider, str, str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk: status still answers (the attempt timed out) instead of raising on every poll."""
+    provider, blob_url, bundle, _ = setup
+    ref, request, handle = submit(provider, blob_url, bundle, "hello", {"name": "ada"}, timeout=0.2)
+    monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:error.json")  # this process's write: the kill's
+    status = wait(provider, ref, handle)
+    assert status.phase == "failed" and status.error is not None and status.error.code == "Timeout"
+    assert not Path(request.outputs_uri).with_name("error.json").exists()

@@ -152,3 +152,33 @@ def test_a_failing_container_leaves_an_error_document(tmp_path: Path) -> None:
     assert result.exit_code == 5
     error = json.loads((Path(request.outputs_uri).parent / "error.json").read_text())
     assert error["kind"] == "user" and "exited with status 5" in error["message"]
+
+
+def test_an_upload_that_cannot_save_either_document_exits_2_with_the_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A full disk under the blob store: the sidecar ends with one line saying what and why, exit 2
+    (the provider's retryable EntrypointFailed, with that line as the termination message)."""
+    from flowctl.entrypoint import EXIT_SYSTEM
+    from flowctl.tasktypes._copilot import main
+    from flowctl.tasktypes._k8s import EXIT_FILE
+
+    job, request = _job(tmp_path)
+    sidecar = job["spec"]["template"]["spec"]["containers"][1]
+    assert sidecar["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    data = tmp_path / "data"
+    (data / "outputs").mkdir(parents=True)
+    (data / "outputs" / "words").write_text("3\n")
+    (data / "outputs" / "label").write_text("three words\n")
+    (data / EXIT_FILE).write_text("0")
+    args = ["upload", "--task-spec-uri", str(Path(request.outputs_uri).parent / "task.json"),
+            "--inputs-uri", request.inputs_uri, "--outputs-uri", request.outputs_uri,
+            "--blob-store", request.blob_store, "--data-dir", str(data)]
+    monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:outputs.json,error.json")
+    assert main(args) == EXIT_SYSTEM
+    last = capsys.readouterr().err.rstrip("\n").splitlines()[-1]
+    assert last.startswith("flowctl: Cannot write the task error document to ") and "(ENOSPC)" in last, last
+    assert not (Path(request.outputs_uri).parent / "error.json").exists()
+    monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:outputs.json")
+    assert main(args) == EXIT_SYSTEM  # outputs.json alone: the error document says why
+    error = json.loads((Path(request.outputs_uri).parent / "error.json").read_text())
+    assert (error["kind"], error["code"], error["retryable"]) == ("system", "SYSTEM:WriteFailed", True)

@@ -179,3 +179,10 @@ def test_a_pod_template_field_kubernetes_does_not_know_is_an_error() -> None:
     with pytest.raises(ProviderError, match="fields Kubernetes does not know") as info:
         render_job(_request(pod_template={"pod_spec": {"node_selector": {"pool": "a"}}}), SETTINGS, task_spec_uri="t")
     assert "`node_selector` (did you mean `nodeSelector`?)" in info.value.render()
+
+
+def test_the_task_container_reports_its_last_log_lines_when_it_fails() -> None:
+    """An entrypoint that cannot save its result ends with one line on stderr; the kubelet puts the log's
+    tail in the terminated state's message, which the attempt's failure carries (``_status``)."""
+    job = render_job(_request(), SETTINGS, task_spec_uri="s3://b/ml/development/e1/n0/3/task.json")
+    assert _container(job)["terminationMessagePolicy"] == "FallbackToLogsOnError"

@@ -45,6 +45,18 @@ def test_non_zero_exit_is_the_users_and_exit_2_is_the_systems() -> None:
     assert system.error is not None and (system.error.kind, system.error.code) == ("system", "EntrypointFailed")
 
 
+def test_exit_2_names_the_entrypoints_last_line() -> None:
+    """The kubelet's termination message is the log's tail (FallbackToLogsOnError): the reason is its last line."""
+    tail = ("Traceback (most recent call last):\n  ...\nValueError: no rows\n\n"
+            "flowctl: Cannot write the task error document to s3://b/p/d/e/n0/0/error.json: bucket full; "
+            "the attempt's result is lost (it was: Task `etl.load` failed: ValueError: no rows)\n")
+    pod = _pod("Failed", state={"terminated": {"exitCode": 2, "reason": "Error", "message": tail}})
+    failure = attempt_status(_job(("Failed", "BackoffLimitExceeded")), [pod]).error
+    assert failure is not None and failure.retryable
+    assert failure.message == ("the flowctl entrypoint could not run the attempt or save its result (exit 2). "
+                               + tail.strip().splitlines()[-1])
+
+
 def test_oom_killed_is_a_system_error_not_retried() -> None:
     result = attempt_status(_job(("Failed", "BackoffLimitExceeded")),
                             [_pod("Failed", state={"terminated": {"exitCode": 137, "reason": "OOMKilled"}})])

@@ -1,6 +1,7 @@
 """The store API under access control: what a project-scoped token may do through it (issue 15).
 
-Every store route x (a token bound to project pa as viewer, operator or deployer; an admin on every
+Every store route (the execution operations of ``_execution_ops`` too: a gate's value, reports,
+backfills) x (a token bound to project pa as viewer, operator or deployer; an admin on every
 project) x target in pa / in pb -> allowed, 403, or answered as missing (an execution by id the
 token cannot see), generated from one table. Then: a transaction mixing pa and pb is refused whole
 and writes nothing; the snapshot and every listing of a pa token hold nothing of pb.
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,15 @@ import pytest
 import uvicorn
 from fastapi import Request
 
+from flowctl import _blobstore as blobs
+from flowctl import task, wait_for_input, workflow
 from flowctl._address import EntityKind
 from flowctl._config import Config
 from flowctl._roles import Binding, allows
+from flowctl.entrypoint import deck_uri
+from flowctl.sdk import compile_entity
 from flowctl.server import Actor, Services, create_app
+from flowctl.server._execution_ops import router as execution_router
 from flowctl.server._permissions import RULES
 from flowctl.server._store_api import router as store_router
 from flowctl.server._store_locks import router as locks_router
@@ -45,12 +51,26 @@ from flowctl.state import (
 )
 from flowctl.state import _wire as w
 from flowctl.state._execution_records import NewExecution
+from flowctl.state._executions import open_execution_store
 from flowctl.state.testing import task_spec
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "integration" / "engine"))
 from engine_support import flows, local_context, register, run_until_done
 
-DOMAIN, VERSION, LP = "development", "v1", "flows.chain"
+DOMAIN, VERSION, LP, SCHEDULED = "development", "v1", "flows.chain", "hourly"
+
+
+@task
+def shout(text: str) -> str:
+    return text.upper()
+
+
+@workflow
+def gated() -> str:
+    return shout(text=wait_for_input("word", timeout=timedelta(hours=1), expected_type=str))
+
+
+GATED = next(iter(compile_entity(gated).launch_plans))  # waits for `word`: each signal case launches one
 ACTORS = {
     **{f"{role}-pa": Actor(f"token:{role}-pa", "token", "10.0.0.1", (Binding(f"token:{role}-pa", role, "pa"),))
        for role in ("viewer", "operator", "deployer")},
@@ -64,7 +84,18 @@ class Served:
     direct: SqlStore
     ids: dict[str, str]  # project -> the id of its finished execution run-<project>
     queued: dict[str, str]  # project -> the id of its queued execution (one to abort)
-    attempts: dict[str, str]  # project -> "node/attempt" of its finished execution's first attempt
+    attempts: dict[str, str]  # project -> "node/attempt" of its finished execution's first attempt (it has a deck)
+    url: str
+
+    def gated(self, project: str) -> str:
+        """A fresh execution of ``gated`` in ``project``: its gate `word` takes one value."""
+        from flowctl.engine import launch
+
+        store = open_execution_store(self.url)
+        try:
+            return launch(store, project, DOMAIN, GATED, {}, name=f"gated-{time.monotonic_ns()}").id
+        finally:
+            store.close()
 
     def as_(self, actor: str) -> dict[str, str]:
         return {"X-Test-Actor": actor}
@@ -90,7 +121,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     url = f"sqlite:///{tmp / 'r.db'}"
     ids, queued, attempts = {}, {}, {}
     for project in ("pa", "pb"):
-        register(url, [flows.chain], bundle_uri=None, project=project, domain=DOMAIN, activate=[LP])
+        register(url, [flows.chain, flows.hourly, gated], bundle_uri=None, project=project, domain=DOMAIN,
+                 activate=[LP, SCHEDULED, GATED])
     ctx = local_context(url, str(tmp / "b"), tmp)
     try:
         for project in ("pa", "pb"):
@@ -98,6 +130,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             run_until_done(ctx, ids[project])  # succeeded or failed: it has nodes and attempts
             node, tries = sorted(ctx.store.load_attempts(ids[project]).items())[0]
             attempts[project] = f"{node}/{tries[0].attempt}"
+            assert tries[0].outputs_uri
+            blobs.write_bytes(deck_uri(tries[0].outputs_uri), f"<p>the deck of {project}</p>".encode())
         for project in ("pa", "pb"):  # after: a controller would run them
             queued[project] = launch(ctx.store, project, DOMAIN, LP, {"a": 1, "b": 2}, name=f"queued-{project}").id
     finally:
@@ -117,7 +151,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        yield Served(client, direct, ids, queued, attempts)
+        yield Served(client, direct, ids, queued, attempts, url)
     server.should_exit = True
     thread.join(timeout=30)
     direct.close()
@@ -140,6 +174,7 @@ def new_execution_body(project: str) -> dict[str, Any]:
 
 
 BUNDLE = b"a bundle's bytes"
+WINDOW = {"start": "2026-01-01T00:30:00Z", "end": "2026-01-01T03:30:00Z"}  # three due times of `hourly`
 PD = f"/projects/{{p}}/domains/{DOMAIN}"
 
 
@@ -190,13 +225,20 @@ CASES = [
     Case("store.attempt_log", "GET", "/execution-records/{id}/attempts/{attempt}/log", "by_id"),
     Case("store.execution_abort", "POST", "/execution-records/{queued}/abort", "by_id",
          hidden=lambda doc: doc["done"] is False),
+    Case("store.signal", "POST", PD + "/execution-records/{gated}/signals/word", "place",
+         body=lambda p: w.dump(w.SignalRequest(text=f"hello {p}", actor="x"))),
+    Case("store.decks", "GET", "/execution-records/{id}/decks", "by_id", hidden=lambda doc: doc["decks"] == {}),
+    Case("store.deck", "GET", "/execution-records/{id}/decks/{node}", "by_id"),
+    Case("store.backfill", "POST", PD + f"/backfills/{SCHEDULED}", "place", body=lambda p: WINDOW),
+    Case("store.backfill_preview", "GET", PD + f"/backfills/{SCHEDULED}", "place", params=lambda p: WINDOW),
 ]
 
 
 def test_the_table_covers_every_store_route() -> None:
     from flowctl.server import route_operations
 
-    ops = {op for found in route_operations([*store_router.routes, *locks_router.routes]).values() for op in found}
+    ops = {op for router in (store_router, locks_router, execution_router)
+           for found in route_operations(router.routes).values() for op in found}
     assert ops == {c.operation for c in CASES}
 
 
@@ -221,6 +263,9 @@ def outcome(served: Served, case: Case, actor: str, target: str) -> str:
     lock = served.lock(owner) if "{lock}" in case.path else None
     path = case.path.replace("{p}", target).replace("{id}", served.ids[target]).replace(
         "{queued}", served.queued[target]).replace("{attempt}", served.attempts[target]).replace("{lock}", lock or "")
+    path = path.replace("{node}", served.attempts[target].split("/")[0])
+    if "{gated}" in path:
+        path = path.replace("{gated}", served.gated(target))
     kwargs: dict[str, Any] = {"params": case.params(target) if case.params else None}
     if case.body is not None:
         kwargs["json"] = case.body(target)
@@ -231,8 +276,8 @@ def outcome(served: Served, case: Case, actor: str, target: str) -> str:
     finally:
         if lock is not None:
             served.release(lock)
-    if response.status_code == 404 and case.operation == "store.attempt_log":
-        return "hidden"  # a missing attempt is a 404; one the caller cannot see too
+    if response.status_code == 404 and case.operation in ("store.attempt_log", "store.deck"):
+        return "hidden"  # a missing attempt (report) is a 404; one the caller cannot see too
     if response.status_code == 403:
         assert response.json()["code"] == "USER:PermissionDenied", response.text
         return "403"
@@ -396,3 +441,42 @@ def test_the_write_needs_deploy_somewhere_first(served: Served) -> None:
     assert response.status_code == 403
     assert response.json()["title"] == "token:viewer-pa may not deploy on any project"
     assert "flowctl role bind token:viewer-pa --role deployer --project PROJECT" in response.json()["fix"]
+
+
+def test_the_execution_operations_read_and_change_only_the_tokens_project(served: Served) -> None:
+    """What the matrix's answers hold: pa's report and none of pb's; a gate's value or a backfill from an
+    operator of pa reach pa only; a viewer may look (reports, the backfill's preview) but not act."""
+    node = served.attempts["pa"].split("/")[0]
+    decks = served.call("viewer-pa", "GET", f"/execution-records/{served.ids['pa']}/decks").json()["decks"]
+    assert list(decks) == [node]
+    html = served.call("viewer-pa", "GET", f"/execution-records/{served.ids['pa']}/decks/{node}").json()["html"]
+    assert "the deck of pa" in html
+    assert served.call("viewer-pa", "GET", f"/execution-records/{served.ids['pb']}/decks").json()["decks"] == {}
+    assert served.call("viewer-pa", "GET", f"/execution-records/{served.ids['pb']}/decks/{node}").status_code == 404
+
+    signals = open_execution_store(served.url)
+    try:
+        for actor, project, status in (("viewer-pa", "pa", 403), ("operator-pa", "pb", 403), ("operator-pa", "pa", 200)):
+            execution = served.gated(project)
+            response = served.call(actor, "POST", f"/projects/{project}/domains/{DOMAIN}/execution-records/"
+                                   f"{execution}/signals/word", json=w.dump(w.SignalRequest(text="yes")))
+            assert response.status_code == status, response.text
+            given = signals.signals(execution)
+            assert ({k: v.value for k, v in given.items()} == {"word": "yes"}) if status == 200 else given == {}
+    finally:
+        signals.close()
+
+    preview = served.call("viewer-pa", "GET", f"/projects/pa/domains/{DOMAIN}/backfills/{SCHEDULED}", params=WINDOW)
+    assert len(preview.json()["items"]) == 3 and {i["project"] for i in preview.json()["items"]} == {"pa"}
+    for actor, project in (("viewer-pa", "pa"), ("viewer-pa", "pb"), ("operator-pa", "pb")):
+        refused = served.call(actor, "POST", f"/projects/{project}/domains/{DOMAIN}/backfills/{SCHEDULED}",
+                              json={"start": "2025-06-01T00:30:00Z", "end": "2025-06-01T01:30:00Z"})
+        assert refused.status_code == 403 and refused.json()["code"] == "USER:PermissionDenied", refused.text
+    assert served.call("viewer-pa", "GET", f"/projects/pb/domains/{DOMAIN}/backfills/{SCHEDULED}",
+                       params=WINDOW).status_code == 403
+    fired = served.call("operator-pa", "POST", f"/projects/pa/domains/{DOMAIN}/backfills/{SCHEDULED}",
+                        json={"start": "2025-06-01T00:30:00Z", "end": "2025-06-01T01:30:00Z"}).json()["items"]
+    assert [(i["project"], i["created"]) for i in fired] == [("pa", True)]
+    names = {x["name"] for x in served.call("admin-all", "GET", "/execution-records",
+                                            params={"project": "pb"}).json()["items"]}
+    assert fired[0]["execution_name"] not in names

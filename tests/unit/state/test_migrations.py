@@ -80,3 +80,25 @@ def test_exported_names() -> None:
     public = {name for name in dir(state) if not name.startswith("_") and not isinstance(getattr(state, name), type(state))}
     assert public == set(state.__all__)
     assert {"open_store", "SqlStore", "Store", "RegistrySnapshot", "lock_info", "new_apply_record"} <= public
+
+
+def test_a_registry_that_cannot_be_created_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Creating is all or nothing: the schema fails (as on a full disk), the file and folders go."""
+    from flowctl.state import _open
+
+    def full(engine: sa.Engine, url: str, **_: object) -> None:
+        with engine.begin() as connection:  # SQLite writes the file, as a half-made schema does
+            connection.exec_driver_sql("CREATE TABLE half (x)")
+        raise StoreError(f"Cannot migrate the registry at {url}", detail="database or disk is full")
+
+    (tmp_path / "kept").mkdir()
+    url = f"sqlite:///{tmp_path / 'kept' / 'new' / 'deeper' / 'registry.db'}"
+    monkeypatch.setattr(_open, "ensure_schema", full)
+    with pytest.raises(StoreError, match="database or disk is full"):
+        _open.create_registry(url)
+    assert [p.name for p in tmp_path.rglob("*")] == ["kept"]
+    existing = tmp_path / "kept" / "registry.db"
+    existing.touch()  # an empty file the user made is theirs: only what creating made is removed
+    with pytest.raises(StoreError):
+        _open.create_registry(f"sqlite:///{existing}")
+    assert existing.is_file()

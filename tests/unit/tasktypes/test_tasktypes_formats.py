@@ -81,3 +81,26 @@ def test_file_outputs_are_absolute_paths(tmp_path: Path) -> None:
     assert read_output(tmp_path / "f", T["file"], what="f") == str((tmp_path / "f").resolve())
     with pytest.raises(ExecutionError, match="must be a folder"):
         read_output(tmp_path / "f", T["directory"], what="f")
+
+
+@pytest.mark.parametrize("kind", ["str", "bytes", "list", "file", "directory"])
+def test_an_input_the_disk_refuses_is_one_write_error_and_no_half_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      kind: str) -> None:
+    from flowctl._errors import WriteError
+
+    source = tmp_path / "source"
+    (source / "tree").mkdir(parents=True)
+    (source / "tree" / "a.txt").write_text("a")
+    (source / "b.txt").write_text("b")
+    values: dict[str, object] = {"str": "text", "bytes": base64.b64encode(b"raw").decode(), "list": [1, 2],
+                                 "file": str(source / "b.txt"), "directory": str(source / "tree")}
+    spec = TypeSpec(kind="list", args=(TypeSpec(kind="int"),)) if kind == "list" else TypeSpec(kind=kind)  # type: ignore[arg-type]
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    monkeypatch.setenv("FLOWCTL_TEST_WRITE_ERROR", "ENOSPC:/inputs/")
+    with pytest.raises(WriteError, match=f"Cannot write the input `x` of the task to {folder / 'x'}: No space left"):
+        write_input(folder, "x", spec, values[kind])  # type: ignore[arg-type]
+    assert list(folder.iterdir()) == []  # nothing half-written, no temporary file
+    monkeypatch.delenv("FLOWCTL_TEST_WRITE_ERROR")
+    written = write_input(folder, "x", spec, values[kind])  # type: ignore[arg-type]
+    assert written.exists() and [p.name for p in folder.iterdir()] == ["x"]
