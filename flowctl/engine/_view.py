@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from flowctl.engine._view_nodes import MapItems, NodeInfo, describe, info_of, map_items, map_parent, order_key
 from flowctl.spec import Json
-from flowctl.state._execution_access import ExecutionAccess
-from flowctl.state._executions import AttemptRecord, ExecutionRecord, NodeRecord
+from flowctl.state._execution_access import ExecutionReader
+from flowctl.state._execution_records import AttemptRecord, ExecutionRecord, NodeRecord
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -66,7 +66,7 @@ def node_document(node: NodeRecord, attempts: list[AttemptRecord], created_at: d
     }
 
 
-def node_infos(store: ExecutionAccess, x: ExecutionRecord) -> dict[str, NodeInfo]:
+def node_infos(store: ExecutionReader, x: ExecutionRecord) -> dict[str, NodeInfo]:
     """What the execution's workflow says about each node id (empty when its spec cannot be read)."""
     from pydantic import ValidationError
 
@@ -83,7 +83,7 @@ def node_infos(store: ExecutionAccess, x: ExecutionRecord) -> dict[str, NodeInfo
     return describe(workflow, load) if workflow is not None else {}
 
 
-def execution_document(store: ExecutionAccess, x: ExecutionRecord) -> dict[str, Json]:
+def execution_document(store: ExecutionReader, x: ExecutionRecord) -> dict[str, Json]:
     nodes = store.load_nodes(x.id)
     attempts = store.load_attempts(x.id)
     infos = node_infos(store, x)
@@ -204,7 +204,7 @@ def render_list(executions: list[ExecutionRecord], console: Console) -> None:
     console.print(table)
 
 
-def watch(store: ExecutionAccess, execution_id: str, console: Console, *, interval: float = 0.3,
+def watch(store: ExecutionReader, execution_id: str, console: Console, *, interval: float = 0.3,
           timeout: float | None = None) -> ExecutionRecord:
     """Follow an execution until it is terminal, printing node progress (live on a terminal)."""
     end = time.monotonic() + timeout if timeout else None

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flowctl.spec import NodeSpec, WorkflowSpec
 from flowctl.state._execution_records import NodeRecord
+
+if TYPE_CHECKING:
+    from flowctl.spec import NodeSpec, WorkflowSpec
 
 _ITEM = re.compile(r"^(?P<parent>.+)\[(?P<index>\d+)\]$")
 _NUMBER = re.compile(r"(\d+)")
