@@ -1,7 +1,9 @@
-"""Read commands start light: on a SQLite registry, ``flowctl get ...`` and ``registry info`` read through
-the DB-API driver (state/_browser) and import neither SQLAlchemy, SQLModel, Alembic, the table
-models, the spec models nor pydantic (typer's option values: cli/_coerce). Counts of modules, not
-timings: benchmarks/cli_start.py has the figures."""
+"""Read commands start light: on a SQLite registry, ``flowctl get ...``, ``registry info`` and ``executions
+list|outputs`` read through the DB-API driver (state/_browser) and import neither SQLAlchemy, SQLModel,
+Alembic, the table models, the spec models nor pydantic (typer's option values: cli/_coerce);
+``executions get|show`` also parse the workflow's spec (to order and name the nodes) and load no
+SQLAlchemy, execution store, controller or provider. Counts of modules, not timings:
+benchmarks/cli_start.py has the figures."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,7 @@ import pytest
 from flowctl._address import EntityKind
 from flowctl.spec import DomainSettingsSpec, ProjectSpec, digest_of
 from flowctl.state import open_store
-from flowctl.state._execution_records import NewExecution
+from flowctl.state._execution_records import AttemptRecord, NewExecution, NodeRecord
 from flowctl.state._executions import open_execution_store
 from flowctl.state.testing import task_spec
 
@@ -25,6 +28,12 @@ HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "httpx", "pydantic", "f
 READS = (["get", "projects"], ["get", "projects", "-o", "json"], ["get", "tasks"], ["get", "workflows"],
          ["get", "launchplans", "-o", "yaml"], ["get", "executions"], ["registry", "info"],
          ["registry", "info", "--json"])
+EXECUTION_READS = (["executions", "list"], ["executions", "list", "--json"], ["executions", "outputs", "run-1"],
+                   ["executions", "show", "run-1"], ["executions", "get", "run-1"],
+                   ["executions", "get", "shop/production/run-1", "--json"])
+EXECUTION_HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "httpx", "flowctl.state._tables",
+                   "flowctl.state._store", "flowctl.state._executions", "flowctl.engine._controller",
+                   "flowctl.engine._launch", "flowctl.providers")
 _RUN = """
 import json, sys
 from flowctl.cli import _main
@@ -49,13 +58,19 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> str:
         tx.activate("shop", "production", "etl", "v1", managed_by="m")
     store.close()
     executions = open_execution_store(url, create=False)
-    executions.create_execution(NewExecution("shop", "production", "run-1", "etl", "v1", "etl", "v1", {}))
+    made = executions.create_execution(NewExecution("shop", "production", "run-1", "etl", "v1", "etl", "v1", {}))
+    now = datetime.now(UTC)
+    assert executions.claim_executions("w", now=now, lease_seconds=60, limit=1)
+    executions.mark_running(made.id, "w", now)
+    assert executions.save(made.id, "w", nodes=[NodeRecord("n0", "succeeded", started_at=now, finished_at=now)],
+                           new_attempts=[AttemptRecord("n0", 0, "succeeded", "local", started_at=now, finished_at=now)])
+    executions.finish_execution(made.id, "w", phase="succeeded", outputs={"shop_total": 1}, error=None, now=now)
     executions.close()
     return url
 
 
-@pytest.mark.parametrize("command", READS, ids=" ".join)
-def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, command: list[str]) -> None:
+def _run(registry: str, command: list[str]) -> tuple[str, list[str]]:
+    """The command's output and the modules it loaded."""
     env = {**os.environ, "FLOWCTL_REGISTRY": registry}
     env.pop("FLOWCTL_SERVER", None)
     done = subprocess.run([sys.executable, "-c", _RUN, *command], capture_output=True, text=True, env=env, check=False)
@@ -63,7 +78,27 @@ def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, comma
     assert report["code"] in (0, None), done.stdout + done.stderr
     assert "shop" in done.stdout or command[0] == "registry"
     assert Path(report["flowctl"]).parent == Path(__file__).parents[2] / "flowctl", "runs this tree's flowctl"
-    loaded = [m for m in report["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
-    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
     assert "flowctl.state._browser" in report["modules"]
-    assert len(report["modules"]) < 300, "a read command loads few modules (it was 540)"
+    return done.stdout, list(report["modules"])
+
+
+def _heavy(modules: list[str], heavy: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy)]
+
+
+@pytest.mark.parametrize("command", READS, ids=" ".join)
+def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, command: list[str]) -> None:
+    _, modules = _run(registry, command)
+    loaded = _heavy(modules, HEAVY)
+    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
+    assert len(modules) < 300, "a read command loads few modules (it was 540)"
+
+
+@pytest.mark.parametrize("command", EXECUTION_READS, ids=" ".join)
+def test_an_execution_read_imports_no_sqlalchemy_and_no_controller(registry: str, command: list[str]) -> None:
+    """``executions list|get|show|outputs`` read through the DB-API reader; only a view of the nodes
+    parses the workflow's spec (pydantic), and nothing loads the execution store or the controller."""
+    _, modules = _run(registry, command)
+    loaded = _heavy(modules, HEAVY if command[1] in ("list", "outputs") else EXECUTION_HEAVY)
+    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
+    assert len(modules) < (300 if command[1] in ("list", "outputs") else 400), "it was 650"
