@@ -6,10 +6,20 @@ The human renderings consume the same document ``--json`` prints, so the two can
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flowctl.engine._view_nodes import MapItems, NodeInfo, describe, info_of, map_items, map_parent, order_key
+from flowctl.engine._view_nodes import (
+    MapItems,
+    NodeInfo,
+    describe,
+    info_of,
+    is_workflow_json,
+    map_items,
+    map_parent,
+    order_key,
+)
 from flowctl.spec import Json
 from flowctl.state._execution_access import ExecutionReader
 from flowctl.state._execution_records import AttemptRecord, ExecutionRecord, NodeRecord
@@ -67,15 +77,21 @@ def node_document(node: NodeRecord, attempts: list[AttemptRecord], created_at: d
 
 
 def node_infos(store: ExecutionReader, x: ExecutionRecord) -> dict[str, NodeInfo]:
-    """What the execution's workflow says about each node id (empty when its spec cannot be read)."""
-    from pydantic import ValidationError
+    """What the execution's workflow says about each node id (empty when its spec cannot be read).
 
-    from flowctl.spec import WorkflowSpec
+    A registered workflow's JSON is read as it is; one that lacks what the view reads goes through
+    the spec model (pydantic), so a spec the model rejects still shows no task names."""
 
-    def load(name: str) -> WorkflowSpec | None:
+    def load(name: str) -> Mapping[str, Any] | None:
         stored = store.get_spec("workflow", x.project, x.domain, name, x.workflow_version)
+        if stored is None or is_workflow_json(stored.spec):
+            return None if stored is None else stored.spec
+        from pydantic import ValidationError
+
+        from flowctl.spec import WorkflowSpec
+
         try:
-            return WorkflowSpec.model_validate(stored.spec) if stored is not None else None
+            return WorkflowSpec.model_validate(stored.spec).to_json()
         except ValidationError:
             return None
 
