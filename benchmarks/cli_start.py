@@ -55,11 +55,11 @@ def _bytecode(mode: str | None) -> None:
 
 
 def _fill(url: str) -> None:
-    """Two projects with 5 tasks, workflows and launch plans each, an active launch plan, 5 executions
-(run-0 finished: a node, an attempt, outputs)."""
+    """Two projects with 5 tasks, workflows (one node each) and launch plans each, an active launch
+    plan, 5 executions (run-0 finished: a node, an attempt, outputs)."""
     script = f"""
 from flowctl._address import EntityKind
-from flowctl.spec import ProjectSpec, digest_of
+from flowctl.spec import InterfaceSpec, NodeSpec, ProjectSpec, WorkflowSpec, digest_of
 from flowctl.state import open_store
 from datetime import UTC, datetime
 from flowctl.state._execution_records import AttemptRecord, NewExecution, NodeRecord
@@ -71,7 +71,9 @@ with store.transaction() as tx:
         tx.upsert_project(ProjectSpec(name=project), managed_by="bench")
         for i in range(5):
             for kind in (EntityKind.TASK, EntityKind.WORKFLOW, EntityKind.LAUNCH_PLAN):
-                spec = task_spec(f"etl{{i}}")
+                spec = task_spec(f"etl{{i}}") if kind is not EntityKind.WORKFLOW else WorkflowSpec(
+                    name=f"etl{{i}}", interface=InterfaceSpec(),
+                    nodes=(NodeSpec(id="n0", kind="task", target=f"etl{{i}}"),)).to_json()
                 tx.register(kind, project, "production", f"etl{{i}}", "v1", spec, digest_of(spec), managed_by="bench",
                             created_by="bench")
         tx.activate(project, "production", "etl0", "v1", managed_by="bench")
