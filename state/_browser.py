@@ -1,14 +1,17 @@
-"""The registry for ``flowctl get`` and ``flowctl registry info``, opened without SQLAlchemy.
+"""The registry for ``flowctl get``, ``registry info`` and ``executions list|get|show|outputs``, opened
+without SQLAlchemy.
 
 ``open_browser(url)`` connects with the DB-API driver itself (``sqlite3``; ``psycopg`` for
 PostgreSQL), checks that the registry is at the schema this flowctl needs, and answers the
 :class:`~flowctl.state._interface.RegistryBrowser` listings with the SQL of ``_browse`` (the same
-statements the SQL store runs). A read command then starts in a fraction of the time importing
+statements the SQL store runs); ``open_execution_reader(url)`` likewise answers the
+:class:`~flowctl.state._execution_access.ExecutionReader` reads with the SQL of
+``_execution_reads`` (the same statements the execution store runs). A read command then starts in a fraction of the time importing
 SQLAlchemy and building the table models takes.
 
 Only the plain case is served here: an existing SQLite file named by ``sqlite:///path``, or a
 PostgreSQL URL, at ``SCHEMA_HEAD``. Anything else (no file, an empty or foreign database, an
-older or newer schema, an in-memory or unusual URL) opens the SQL store instead, which gives the
+older or newer schema, an in-memory or unusual URL) opens the SQL store (or the execution store) instead, which gives the
 same answer or the same message as before (what to run, what is wrong). A database that cannot
 be reached gives the StoreError of ``_failures``, as the SQL store does.
 """

@@ -1,9 +1,10 @@
 """What the execution commands need of the execution store: reads, launching and aborting.
 
-``flowctl launch``, ``run --remote`` and ``executions list|get|outputs|abort|relaunch|recover`` use
-only this protocol, so they work on the SQL :class:`~flowctl.state._executions.ExecutionStore` and
-on the server (``flowctl.client.RemoteExecutions``) alike. The controller, logs and gates need the
-whole store.
+``flowctl launch``, ``run --remote`` and ``executions abort|relaunch|recover`` use only this
+protocol, so they work on the SQL :class:`~flowctl.state._executions.ExecutionStore` and on the
+server (``flowctl.client.RemoteExecutions``) alike; ``executions list|get|show|outputs`` only its
+reads (:class:`ExecutionReader`), which the DB-API reader of ``_browser`` serves too. The
+controller, logs and gates need the whole store.
 """
 
 from __future__ import annotations
