@@ -11,8 +11,8 @@ SQLAlchemy and building the table models takes.
 
 Only the plain case is served here: an existing SQLite file named by ``sqlite:///path``, or a
 PostgreSQL URL, at ``SCHEMA_HEAD``. Anything else (no file, an empty or foreign database, an
-older or newer schema, an in-memory or unusual URL) opens the SQL store (or the execution store) instead, which gives the
-same answer or the same message as before (what to run, what is wrong). A database that cannot
+older or newer schema, an in-memory or unusual URL) opens the SQL store (or the execution store)
+instead, which gives the same answer or the same message as before (what to run, what is wrong). A database that cannot
 be reached gives the StoreError of ``_failures``, as the SQL store does.
 """
 
