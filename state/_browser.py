@@ -4,8 +4,8 @@ without SQLAlchemy.
 ``open_browser(url)`` connects with the DB-API driver itself (``sqlite3``; ``psycopg`` for
 PostgreSQL), checks that the registry is at the schema this flowctl needs, and answers the
 :class:`~flowctl.state._interface.RegistryBrowser` listings with the SQL of ``_browse`` (the same
-statements the SQL store runs); ``open_execution_reader(url)`` likewise answers the
-:class:`~flowctl.state._execution_access.ExecutionReader` reads with the SQL of
+statements the SQL store runs); ``_execution_browser.open_execution_reader(url)`` likewise answers
+the :class:`~flowctl.state._execution_access.ExecutionReader` reads with the SQL of
 ``_execution_reads`` (the same statements the execution store runs). A read command then starts in a fraction of the time importing
 SQLAlchemy and building the table models takes.
 
@@ -26,8 +26,6 @@ from urllib.parse import quote
 
 from flowctl._redact import mask_url
 from flowctl.state._browse import Browsing, Sql, cursor_of, password_of
-from flowctl.state._execution_access import ExecutionReader
-from flowctl.state._execution_reads import ExecutionReading
 from flowctl.state._failures import cause_text, store_error
 from flowctl.state._interface import RegistryBrowser
 from flowctl.state._schema import SCHEMA_HEAD
@@ -68,13 +66,9 @@ class DbApiBrowser(DbApiReader, Browsing):
     """The listings of ``flowctl get`` and ``registry info`` (``_browse``)."""
 
 
-class DbApiExecutions(DbApiReader, ExecutionReading):
-    """The execution reads of ``executions list|get|show|outputs`` (``_execution_reads``)."""
-
-
 def open_browser(url: str) -> RegistryBrowser:
     """The registry at ``url`` for listing (never created or changed); see the module docstring."""
-    browser = _light(url, DbApiBrowser)
+    browser = light_reader(url, DbApiBrowser)
     if browser is not None:
         return browser
     from flowctl.state._store import open_store  # the full store says what is wrong (or opens what is right)
@@ -82,18 +76,7 @@ def open_browser(url: str) -> RegistryBrowser:
     return open_store(url, create=False)
 
 
-def open_execution_reader(url: str) -> ExecutionReader:
-    """The executions of the registry at ``url`` for reading (``executions list|get|show|outputs``):
-    the light reader where it can serve, else the execution store (its answer or its message)."""
-    reader = _light(url, DbApiExecutions)
-    if reader is not None:
-        return reader
-    from flowctl.state._executions import open_execution_store
-
-    return open_execution_store(url, create=False)
-
-
-def _light(url: str, kind: type[Reader]) -> Reader | None:
+def light_reader(url: str, kind: type[Reader]) -> Reader | None:
     """The DB-API reader of a registry at the head schema; None for anything the SQL store must open."""
     browser = _sqlite(url, kind) if url.startswith(_SQLITE_PREFIX) else _postgres(url, kind)
     if browser is not None and _at_head(browser):

@@ -139,3 +139,4 @@ class ExecutionReading:
         """Attempts by node id, oldest first."""
         with self._browse() as sql:
             return load_attempts(sql, execution_id)
+

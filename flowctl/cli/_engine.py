@@ -46,13 +46,13 @@ def open_execution_access(config: Config, *, create: bool = False) -> ExecutionA
 
 def open_execution_reader(config: Config) -> ExecutionReader:
     """What ``executions list|get|show|outputs`` read through: the server's API when ``server`` is
-    set, else the registry database without SQLAlchemy where it can be (``state/_browser``)."""
+    set, else the registry database without SQLAlchemy where it can be (``state/_execution_browser``)."""
     server = config.server_url
     if server is not None:
         from flowctl.client import RemoteExecutions
 
         return RemoteExecutions.connect(server)
-    from flowctl.state._browser import open_execution_reader as open_reader
+    from flowctl.state._execution_browser import open_execution_reader as open_reader
 
     return open_reader(config.registry_url)
 

@@ -1,6 +1,7 @@
-"""The light execution reader of ``executions list|get|show|outputs`` (state/_browser + the SQL of
-state/_execution_reads, no SQLAlchemy) against the execution store's SQLAlchemy reads of the table
-models (``load_passes``), on SQLite and PostgreSQL; registries it cannot serve open the store."""
+"""The light execution reader of ``executions list|get|show|outputs`` (state/_execution_browser: the
+SQL of state/_execution_reads on the DB-API connection of state/_browser, no SQLAlchemy) against the
+execution store's SQLAlchemy reads of the table models (``load_passes``), on SQLite and PostgreSQL;
+registries it cannot serve open the execution store."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from flowctl._address import EntityKind
 from flowctl._errors import FlowctlError
 from flowctl.spec import ProjectSpec, digest_of
 from flowctl.state import open_store
-from flowctl.state._browser import DbApiExecutions, open_execution_reader
+from flowctl.state._execution_browser import DbApiExecutions, open_execution_reader
 from flowctl.state._execution_records import AttemptRecord, ExecutionRecord, NewExecution, NodeRecord
 from flowctl.state._executions import ENTITIES, ExecutionStore, open_execution_store
 from flowctl.state.testing import task_spec
