@@ -34,7 +34,7 @@ from flowctl import _names
 from flowctl._errors import InputError
 from flowctl._redact import mask_url
 from flowctl.spec import Json
-from flowctl.state._browse import Sql, cursor_of, password_of
+from flowctl.state._browse import Sql, password_of
 from flowctl.state._engine import IMMEDIATE, translate_errors
 from flowctl.state._execution_access import ExecutionAccess
 from flowctl.state._execution_reads import ExecutionReading
@@ -158,11 +158,17 @@ class ExecutionStore(ExecutionReading, SignalsMixin):
 
     @contextmanager
     def _browse(self) -> Iterator[Sql]:
-        """A DB-API cursor in one read transaction, for the SQL of ``_execution_reads``."""
-        with self._read() as conn, nullcontext() if conn.in_transaction() else conn.begin(), \
-                cursor_of(conn.connection.driver_connection) as cursor:
-            yield Sql(cursor, self.backend, self._raw_url, errors=conn.dialect.loaded_dbapi.Error,
-                      password=password_of(self._raw_url))
+        """One read transaction for the SQL of ``_execution_reads``, run through SQLAlchemy's
+        ``exec_driver_sql`` (the driver's values, as the light reader gets them; engine events,
+        such as the statement counters of the tests, see every statement)."""
+        with self._read() as conn:
+            transaction = None if conn.in_transaction() else conn.begin()
+            try:
+                yield Sql(_DriverStatements(conn), self.backend, self._raw_url,
+                          errors=conn.dialect.loaded_dbapi.Error, password=password_of(self._raw_url))
+            finally:
+                if transaction is not None:
+                    transaction.rollback()  # a read ends as the pool ends it when a connection returns
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
@@ -687,6 +693,27 @@ class ExecutionStore(ExecutionReading, SignalsMixin):
         with self._read() as conn:
             rows = conn.execute(sa.select(OUTBOX).where(o.execution_id == execution_id).order_by(o.id)).all()
         return [dict(r._mapping) for r in rows]
+
+
+class _DriverStatements:
+    """The cursor :class:`~flowctl.state._browse.Sql` needs, over a SQLAlchemy connection: each
+    statement (in the driver's paramstyle) goes through ``exec_driver_sql``; a failure is the
+    driver's error, as on a plain cursor."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+        self._rows: Sequence[Any] = ()
+
+    def execute(self, statement: str, params: dict[str, Any]) -> None:
+        try:
+            self._rows = self._conn.exec_driver_sql(statement, params).fetchall()
+        except sa.exc.DBAPIError as exc:
+            if exc.orig is None:
+                raise
+            raise exc.orig from exc
+
+    def fetchall(self) -> Sequence[Any]:
+        return self._rows
 
 
 def _check_new_execution(new: NewExecution) -> None:

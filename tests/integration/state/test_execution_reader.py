@@ -172,3 +172,18 @@ def test_urls_it_does_not_serve_open_the_execution_store(tmp_path: Path) -> None
         assert isinstance(found, ExecutionStore) and found.list_executions() == []
     finally:
         found.close()
+
+
+def test_a_failing_read_gives_the_same_message_on_both(filled: tuple[str, list[ExecutionRecord]],
+                                                       store: ExecutionStore) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE attempts"))
+    messages, reader = [], open_execution_reader(filled[0])
+    try:
+        for opened in (store, reader):
+            with pytest.raises(FlowctlError) as raised:
+                opened.load_attempts(filled[1][1].id)
+            messages.append(raised.value.render())
+    finally:
+        reader.close()
+    assert messages[0] == messages[1] and "Cannot read the registry" in messages[0] and "attempts" in messages[0]
