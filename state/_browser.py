@@ -18,7 +18,7 @@ be reached gives the StoreError of ``_failures``, as the SQL store does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from flowctl.state._schema import SCHEMA_HEAD
 SQLITE_BUSY_TIMEOUT_S = 30.0  # as the SQL store's engine (``_engine.SQLITE_BUSY_TIMEOUT_MS``)
 PG_CONNECT_TIMEOUT_S = 10
 Reader = TypeVar("Reader", bound="DbApiReader")
+Full = TypeVar("Full")
 _SQLITE_PREFIX = "sqlite:///"
 _PG_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
@@ -68,22 +69,24 @@ class DbApiBrowser(DbApiReader, Browsing):
 
 def open_browser(url: str) -> RegistryBrowser:
     """The registry at ``url`` for listing (never created or changed); see the module docstring."""
-    browser = light_reader(url, DbApiBrowser)
-    if browser is not None:
-        return browser
+    return open_reader(url, DbApiBrowser, _sql_store)
+
+
+def _sql_store(url: str) -> RegistryBrowser:
     from flowctl.state._store import open_store  # the full store says what is wrong (or opens what is right)
 
     return open_store(url, create=False)
 
 
-def light_reader(url: str, kind: type[Reader]) -> Reader | None:
-    """The DB-API reader of a registry at the head schema; None for anything the SQL store must open."""
+def open_reader(url: str, kind: type[Reader], full: Callable[[str], Full]) -> Reader | Full:
+    """A ``kind`` reader of a registry at the head schema, else ``full(url)`` (the store that can
+    open anything else, or says what is wrong)."""
     browser = _sqlite(url, kind) if url.startswith(_SQLITE_PREFIX) else _postgres(url, kind)
     if browser is not None and _at_head(browser):
         return browser
     if browser is not None:
         browser.close()
-    return None
+    return full(url)
 
 
 def _sqlite(url: str, kind: type[Reader]) -> Reader | None:

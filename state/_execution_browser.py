@@ -7,7 +7,7 @@ schema), else opens the execution store, which gives the same answer or the same
 
 from __future__ import annotations
 
-from flowctl.state._browser import DbApiReader, light_reader
+from flowctl.state._browser import DbApiReader, open_reader
 from flowctl.state._execution_access import ExecutionReader
 from flowctl.state._execution_reads import ExecutionReading
 
@@ -18,9 +18,10 @@ class DbApiExecutions(DbApiReader, ExecutionReading):
 
 def open_execution_reader(url: str) -> ExecutionReader:
     """The executions of the registry at ``url`` for reading (never created or changed)."""
-    reader = light_reader(url, DbApiExecutions)
-    if reader is not None:
-        return reader
+    return open_reader(url, DbApiExecutions, _execution_store)
+
+
+def _execution_store(url: str) -> ExecutionReader:
     from flowctl.state._executions import open_execution_store  # what is wrong, or what the URL needs
 
     return open_execution_store(url, create=False)
