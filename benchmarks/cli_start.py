@@ -1,5 +1,5 @@
 """CLI start-up: wall and CPU time of `flowctl --help`, `--version`, `import flowctl` and of the read
-commands (`get ...`, `registry info`, `config show`) on a small SQLite registry made in a temporary
+commands (`get ...`, `registry info`, `config show`, `executions list|show|get|outputs`) on a small SQLite registry made in a temporary
 folder, median of N runs. CPU is user + system of the child process: on a shared machine it moves
 less than wall time.
 
@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("flowctl", "state", "plans", "providers")
 READS = (["get", "projects"], ["get", "tasks"], ["get", "launchplans"], ["get", "executions"], ["registry", "info"],
-         ["config", "show"])
+         ["config", "show"], ["executions", "list"], ["executions", "show", "run-0"],
+         ["executions", "get", "run-0", "--json"], ["executions", "outputs", "run-0"])
 
 
 def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -54,12 +55,14 @@ def _bytecode(mode: str | None) -> None:
 
 
 def _fill(url: str) -> None:
-    """Two projects with 5 tasks, workflows and launch plans each, an active launch plan, 5 executions."""
+    """Two projects with 5 tasks, workflows (one node each) and launch plans each, an active launch
+    plan, 5 executions (run-0 finished: a node, an attempt, outputs)."""
     script = f"""
 from flowctl._address import EntityKind
-from flowctl.spec import ProjectSpec, digest_of
+from flowctl.spec import InterfaceSpec, NodeSpec, ProjectSpec, WorkflowSpec, digest_of
 from flowctl.state import open_store
-from flowctl.state._execution_records import NewExecution
+from datetime import UTC, datetime
+from flowctl.state._execution_records import AttemptRecord, NewExecution, NodeRecord
 from flowctl.state._executions import open_execution_store
 from flowctl.state.testing import task_spec
 store = open_store({url!r})
@@ -68,14 +71,22 @@ with store.transaction() as tx:
         tx.upsert_project(ProjectSpec(name=project), managed_by="bench")
         for i in range(5):
             for kind in (EntityKind.TASK, EntityKind.WORKFLOW, EntityKind.LAUNCH_PLAN):
-                spec = task_spec(f"etl{{i}}")
+                spec = task_spec(f"etl{{i}}") if kind is not EntityKind.WORKFLOW else WorkflowSpec(
+                    name=f"etl{{i}}", interface=InterfaceSpec(),
+                    nodes=(NodeSpec(id="n0", kind="task", target=f"etl{{i}}"),)).to_json()
                 tx.register(kind, project, "production", f"etl{{i}}", "v1", spec, digest_of(spec), managed_by="bench",
                             created_by="bench")
         tx.activate(project, "production", "etl0", "v1", managed_by="bench")
 store.close()
 executions = open_execution_store({url!r}, create=False)
-for i in range(5):
-    executions.create_execution(NewExecution("shop", "production", f"run-{{i}}", "etl0", "v1", "etl0", "v1", {{}}))
+made = [executions.create_execution(NewExecution("shop", "production", f"run-{{i}}", "etl0", "v1", "etl0", "v1", {{}}))
+        for i in range(5)]
+now = datetime.now(UTC)
+executions.claim_executions("bench", now=now, lease_seconds=60, limit=5)
+executions.mark_running(made[0].id, "bench", now)
+executions.save(made[0].id, "bench", nodes=[NodeRecord("n0", "succeeded", started_at=now, finished_at=now)],
+                new_attempts=[AttemptRecord("n0", 0, "succeeded", "local", started_at=now, finished_at=now)])
+executions.finish_execution(made[0].id, "bench", phase="succeeded", outputs={{"o": 1}}, error=None, now=now)
 executions.close()
 """
     subprocess.run([sys.executable, "-c", script], check=True)

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flowctl._address import EntityKind
 from flowctl.spec import Json
@@ -97,7 +98,8 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A JSON column's value, parsed (SQLite stores text; psycopg parses JSONB)."""
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -107,7 +109,7 @@ def list_entities(sql: Sql, kind: EntityKind | None, project: str | None, domain
                             ("domain", domain), ("name", name), ("version", version)))
     found = sql.rows("SELECT kind, project, domain, name, version, digest, spec, created_at, created_by, managed_by, "
                      f"bundle_uri FROM entities{where} ORDER BY {_ENTITY_ORDER}", params)
-    return [StoredEntity(_KINDS[r[0]], r[1], r[2], r[3], r[4], r[5], _json(r[6]), at(r[7]), r[8], r[9], r[10])
+    return [StoredEntity(_KINDS[r[0]], r[1], r[2], r[3], r[4], r[5], json_value(r[6]), at(r[7]), r[8], r[9], r[10])
             for r in found]
 
 
@@ -124,8 +126,8 @@ def list_projects(sql: Sql) -> list[ProjectListing]:
     settings: dict[str, dict[str, dict[str, Json]]] = {}
     for project, domain, value in sql.rows(
             "SELECT project, name, settings FROM domains WHERE settings IS NOT NULL ORDER BY project, name"):
-        settings.setdefault(project, {})[domain] = _json(value)
-    return [ProjectListing(name, state, managed_by, _json(spec), settings.get(name, {}))
+        settings.setdefault(project, {})[domain] = json_value(value)
+    return [ProjectListing(name, state, managed_by, json_value(spec), settings.get(name, {}))
             for name, spec, state, managed_by in sql.rows("SELECT name, spec, state, managed_by FROM projects ORDER BY name")]
 
 
@@ -185,6 +187,14 @@ class Browsing:
     def info(self) -> RegistryInfo:
         with self._browse() as sql:
             return info(sql, self.url)
+
+
+def password_of(url: str) -> str | None:
+    """The password in a registry URL (masked in what a failure says), if any."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 @contextmanager

@@ -1,9 +1,10 @@
 """What the execution commands need of the execution store: reads, launching and aborting.
 
-``flowctl launch``, ``run --remote`` and ``executions list|get|outputs|abort|relaunch|recover`` use
-only this protocol, so they work on the SQL :class:`~flowctl.state._executions.ExecutionStore` and
-on the server (``flowctl.client.RemoteExecutions``) alike. The controller, logs and gates need the
-whole store.
+``flowctl launch``, ``run --remote`` and ``executions abort|relaunch|recover`` use only this
+protocol, so they work on the SQL :class:`~flowctl.state._executions.ExecutionStore` and on the
+server (``flowctl.client.RemoteExecutions``) alike; ``executions list|get|show|outputs`` only its
+reads (:class:`ExecutionReader`), which the DB-API reader of ``_browser`` serves too. The
+controller, logs and gates need the whole store.
 """
 
 from __future__ import annotations
@@ -19,14 +20,10 @@ from flowctl.state._execution_records import (
 )
 
 
-class ExecutionAccess(Protocol):
+class ExecutionReader(Protocol):
+    """What ``executions list|get|show|outputs`` read: also served without SQLAlchemy (``_browser``)."""
+
     def get_spec(self, kind: str, project: str, domain: str, name: str, version: str) -> StoredSpec | None: ...
-
-    def latest_version(self, kind: str, project: str, domain: str, name: str) -> str | None: ...
-
-    def active_version(self, project: str, domain: str, launch_plan: str) -> str | None: ...
-
-    def create_execution(self, new: NewExecution, *, recover_from: str | None = None) -> ExecutionRecord: ...
 
     def get_execution(self, execution_id: str) -> ExecutionRecord | None: ...
 
@@ -40,6 +37,14 @@ class ExecutionAccess(Protocol):
 
     def load_attempts(self, execution_id: str) -> dict[str, list[AttemptRecord]]: ...
 
-    def request_abort(self, execution_id: str) -> bool: ...
-
     def close(self) -> None: ...
+
+
+class ExecutionAccess(ExecutionReader, Protocol):
+    def latest_version(self, kind: str, project: str, domain: str, name: str) -> str | None: ...
+
+    def active_version(self, project: str, domain: str, launch_plan: str) -> str | None: ...
+
+    def create_execution(self, new: NewExecution, *, recover_from: str | None = None) -> ExecutionRecord: ...
+
+    def request_abort(self, execution_id: str) -> bool: ...

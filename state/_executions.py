@@ -34,8 +34,10 @@ from flowctl import _names
 from flowctl._errors import InputError
 from flowctl._redact import mask_url
 from flowctl.spec import Json
+from flowctl.state._browse import Sql, password_of
 from flowctl.state._engine import IMMEDIATE, translate_errors
 from flowctl.state._execution_access import ExecutionAccess
+from flowctl.state._execution_reads import ExecutionReading
 from flowctl.state._execution_records import (
     ACTIVE_PHASES,
     TERMINAL_PHASES,
@@ -89,10 +91,12 @@ class Conflict(Exception):
     """A unique key said no (the thing exists already)."""
 
 
-class ExecutionStore(SignalsMixin):
+class ExecutionStore(ExecutionReading, SignalsMixin):
     """Executions and everything the engine keeps about them. Thread-safe (one engine, short transactions).
 
-    Gate signals: ``set_signal`` / ``signals`` (``state/_signals.py``)."""
+    Gate signals: ``set_signal`` / ``signals`` (``state/_signals.py``). The reads of the execution
+    commands (``get_execution``, ``find_executions``, ``list_executions``, ``load_nodes``,
+    ``load_attempts``, ``get_spec``) are the SQL of ``_execution_reads``, which the light reader runs too."""
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
@@ -153,6 +157,20 @@ class ExecutionStore(SignalsMixin):
                 transaction.rollback()  # a read ends as the pool ends it when a connection returns
 
     @contextmanager
+    def _browse(self) -> Iterator[Sql]:
+        """One read transaction for the SQL of ``_execution_reads``, run through SQLAlchemy's
+        ``exec_driver_sql`` (the driver's values, as the light reader gets them; engine events,
+        such as the statement counters of the tests, see every statement)."""
+        with self._read() as conn:
+            transaction = None if conn.in_transaction() else conn.begin()
+            try:
+                yield Sql(_DriverStatements(conn), self.backend, self._raw_url,
+                          errors=conn.dialect.loaded_dbapi.Error, password=password_of(self._raw_url))
+            finally:
+                if transaction is not None:
+                    transaction.rollback()  # a read ends as the pool ends it when a connection returns
+
+    @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         """One write transaction; a unique-key violation that escapes it becomes :class:`Conflict`."""
         with self._connection("write") as (conn, held):
@@ -208,15 +226,6 @@ class ExecutionStore(SignalsMixin):
         return column.in_(candidates.scalar_subquery())
 
     # ------------------------------------------------------------ registry reads
-    def get_spec(self, kind: str, project: str, domain: str, name: str, version: str) -> StoredSpec | None:
-        e = ENTITIES.c
-        query = sa.select(e.name, e.version, e.spec, e.bundle_uri).where(
-            e.kind == kind, e.project == project, e.domain == domain, e.name == name, e.version == version
-        )
-        with self._read() as conn:
-            row = conn.execute(query).first()
-        return StoredSpec(row.name, row.version, row.spec, row.bundle_uri) if row else None
-
     def latest_version(self, kind: str, project: str, domain: str, name: str) -> str | None:
         e = ENTITIES.c
         query = (
@@ -299,43 +308,6 @@ class ExecutionStore(SignalsMixin):
             if rows:
                 conn.execute(NODES.insert(), [_node_values(execution_id, _node(r)) for r in rows])
         return _execution(conn.execute(sa.select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id)).one())
-
-    def get_execution(self, execution_id: str) -> ExecutionRecord | None:
-        with self._read() as conn:
-            row = conn.execute(sa.select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id)).first()
-        return _execution(row) if row else None
-
-    def find_executions(self, ref: str) -> list[ExecutionRecord]:
-        """Executions matching ``ref``: an id, a name, or ``project/domain/name``."""
-        x = EXECUTIONS.c
-        parts = ref.split("/")
-        if len(parts) == 3:
-            cond = sa.and_(x.project == parts[0], x.domain == parts[1], x.name == parts[2])
-        else:
-            cond = sa.or_(x.id == ref, x.name == ref)
-        with self._read() as conn:
-            return [_execution(r) for r in conn.execute(sa.select(EXECUTIONS).where(cond)).all()]
-
-    def list_executions(
-        self,
-        *,
-        project: str | None = None,
-        domain: str | None = None,
-        phase: str | None = None,
-        launch_plan: str | None = None,
-        limit: int = 50,
-        top_level_only: bool = False,
-    ) -> list[ExecutionRecord]:
-        x = EXECUTIONS.c
-        query = sa.select(EXECUTIONS).order_by(x.created_at.desc(), x.id).limit(limit)
-        for column, value in ((x.project, project), (x.domain, domain), (x.phase, phase),
-                              (x.launch_plan_name, launch_plan)):
-            if value is not None:
-                query = query.where(column == value)
-        if top_level_only:
-            query = query.where(x.parent_execution_id.is_(None))
-        with self._read() as conn:
-            return [_execution(r) for r in conn.execute(query).all()]
 
     def count_executions(self, *, phases: Sequence[str] = ACTIVE_PHASES) -> int:
         x = EXECUTIONS.c
@@ -478,21 +450,6 @@ class ExecutionStore(SignalsMixin):
             ])
 
     # ------------------------------------------------------------ nodes and attempts
-    def load_nodes(self, execution_id: str) -> dict[str, NodeRecord]:
-        with self._read() as conn:
-            rows = conn.execute(sa.select(NODES).where(NODES.c.execution_id == execution_id)).all()
-        return {r.node_id: _node(r) for r in rows}
-
-    def load_attempts(self, execution_id: str) -> dict[str, list[AttemptRecord]]:
-        """Attempts by node id, oldest first."""
-        a = ATTEMPTS.c
-        query = sa.select(ATTEMPTS).where(a.execution_id == execution_id).order_by(a.node_id, a.attempt)
-        found: dict[str, list[AttemptRecord]] = {}
-        with self._read() as conn:
-            for row in conn.execute(query).all():
-                found.setdefault(row.node_id, []).append(_attempt(row))
-        return found
-
     def load_pass(self, execution_id: str) -> tuple[ExecutionRecord | None, dict[str, NodeRecord],
                                                      dict[str, list[AttemptRecord]]]:
         """The execution with its nodes and attempts (oldest first), read in one transaction."""
@@ -736,6 +693,27 @@ class ExecutionStore(SignalsMixin):
         with self._read() as conn:
             rows = conn.execute(sa.select(OUTBOX).where(o.execution_id == execution_id).order_by(o.id)).all()
         return [dict(r._mapping) for r in rows]
+
+
+class _DriverStatements:
+    """The cursor :class:`~flowctl.state._browse.Sql` needs, over a SQLAlchemy connection: each
+    statement (in the driver's paramstyle) goes through ``exec_driver_sql``; a failure is the
+    driver's error, as on a plain cursor."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+        self._rows: Sequence[Any] = ()
+
+    def execute(self, statement: str, params: dict[str, Any]) -> None:
+        try:
+            self._rows = self._conn.exec_driver_sql(statement, params).fetchall()
+        except sa.exc.DBAPIError as exc:
+            if exc.orig is None:
+                raise
+            raise exc.orig from exc
+
+    def fetchall(self) -> Sequence[Any]:
+        return self._rows
 
 
 def _check_new_execution(new: NewExecution) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.engine import EngineContext
-    from flowctl.state._execution_access import ExecutionAccess
+    from flowctl.state._execution_access import ExecutionAccess, ExecutionReader
     from flowctl.state._executions import ExecutionStore
 
 
@@ -42,6 +42,19 @@ def open_execution_access(config: Config, *, create: bool = False) -> ExecutionA
     from flowctl.state._executions import open_execution_store
 
     return open_execution_store(config.registry_url, create=create)
+
+
+def open_execution_reader(config: Config) -> ExecutionReader:
+    """What ``executions list|get|show|outputs`` read through: the server's API when ``server`` is
+    set, else the registry database without SQLAlchemy where it can be (``state/_execution_browser``)."""
+    server = config.server_url
+    if server is not None:
+        from flowctl.client import RemoteExecutions
+
+        return RemoteExecutions.connect(server)
+    from flowctl.state._execution_browser import open_execution_reader as open_reader
+
+    return open_reader(config.registry_url)
 
 
 def engine_context(

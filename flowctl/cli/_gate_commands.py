@@ -16,15 +16,17 @@ import typer
 
 if TYPE_CHECKING:
     from flowctl.client import RemoteExecutions
-    from flowctl.state._execution_access import ExecutionAccess
+    from flowctl.state._execution_access import ExecutionAccess, ExecutionReader
     from flowctl.state._executions import ExecutionStore
 
 Ref = Annotated[str, typer.Argument(help="Execution id, name, or project/domain/name.")]
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 
 
-def add_gate_commands(ex: typer.Typer, access_of: Callable[[str | None], ExecutionAccess]) -> None:
-    """``access_of`` opens the registry's execution store, or the flowctl server's (FLOWCTL_SERVER)."""
+def add_gate_commands(ex: typer.Typer, access_of: Callable[[str | None], ExecutionAccess],
+                      reader_of: Callable[[str | None], ExecutionReader]) -> None:
+    """``access_of`` opens the registry's execution store, or the flowctl server's (FLOWCTL_SERVER);
+    ``reader_of`` what plain reads (``show`` without --deck) go through."""
 
     @ex.command("signal")
     def signal(ref: Ref, name: Annotated[str, typer.Argument(help="The gate's signal name.")],
@@ -50,11 +52,12 @@ def add_gate_commands(ex: typer.Typer, access_of: Callable[[str | None], Executi
         from flowctl.engine import find_execution
         from flowctl.engine._view import execution_document, render_execution
 
+        if not deck:
+            reader = reader_of(registry)
+            render_execution(execution_document(reader, find_execution(reader, ref)), Console())
+            return
         access = access_of(registry)
         execution = find_execution(access, ref)
-        if not deck:
-            render_execution(execution_document(access, execution), Console())
-            return
         _show_decks(access, execution.id, execution.name, node)
 
 

@@ -9,7 +9,7 @@ import typer
 from flowctl.cli._options import ExecutionPhase, OutputFormatOpt, TableFormat, count, wants_json
 
 if TYPE_CHECKING:
-    from flowctl.state._execution_access import ExecutionAccess
+    from flowctl.state._execution_access import ExecutionAccess, ExecutionReader
 
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 Wait = Annotated[bool, typer.Option("--wait", help="Follow the execution; exit with its phase: 0 succeeded, "
@@ -33,6 +33,12 @@ def register(app: typer.Typer) -> None:
 
         return open_execution_access(config_for(registry))
 
+    def _reader(registry: str | None) -> ExecutionReader:
+        """Plain reads: the registry database without SQLAlchemy where it can be, or the flowctl server."""
+        from flowctl.cli._engine import config_for, open_execution_reader
+
+        return open_execution_reader(config_for(registry))
+
     @ex.command("list")
     def list_(
         project: Annotated[str | None, typer.Option("--project", "-p")] = None,
@@ -51,7 +57,7 @@ def register(app: typer.Typer) -> None:
 
         from flowctl.engine._view import FORMAT_VERSION, execution_summary, render_list
 
-        found = _access(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
+        found = _reader(registry).list_executions(project=project, domain=domain, phase=phase.value if phase else None,
                                                  launch_plan=launch_plan, limit=limit)
         if wants_json(output, json_output):
             typer.echo(json.dumps({"format_version": FORMAT_VERSION,
@@ -70,7 +76,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.engine import find_execution
         from flowctl.engine._view import execution_document, render_execution, watch
 
-        store = _access(registry)
+        store = _reader(registry)
         execution = find_execution(store, ref)
         if wait:
             from rich.console import Console as C
@@ -93,7 +99,7 @@ def register(app: typer.Typer) -> None:
 
         from flowctl.engine import find_execution
 
-        execution = find_execution(_access(registry), ref)
+        execution = find_execution(_reader(registry), ref)
         if execution.outputs is None:
             typer.echo(f"execution {execution.name} is {execution.phase}: no outputs", err=True)
             raise SystemExit(1)
@@ -220,5 +226,5 @@ def register(app: typer.Typer) -> None:
 
     from flowctl.cli._gate_commands import add_gate_commands
 
-    add_gate_commands(ex, _access)  # signal, approve, show (--deck: task reports)
+    add_gate_commands(ex, _access, _reader)  # signal, approve, show (--deck: task reports)
     app.add_typer(ex, name="executions")

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flowctl._errors import InputError
 from flowctl._names import validate_entity_name, validate_execution_name, validate_project_domain
+from flowctl.engine._find import find_execution
 from flowctl.engine._names import random_name
 from flowctl.engine._specs import SpecLoader
 from flowctl.spec import Json, LaunchPlanSpec, WorkflowSpec
@@ -110,17 +111,6 @@ def launch(
     lp = resolve_launch_plan(store, SpecLoader(store), project, domain, launch_plan, version)
     return store.create_execution(new_execution(lp, inputs, name=name, overwrite_cache=overwrite_cache,
                                                 created_by=created_by))
-
-
-def find_execution(store: ExecutionAccess, ref: str) -> ExecutionRecord:
-    """The execution named by ``ref`` (id, name, or project/domain/name); a clear error otherwise."""
-    found = store.find_executions(ref)
-    if not found:
-        raise InputError(f"No execution `{ref}`", detail="List executions with `flowctl executions list`.")
-    if len(found) > 1:
-        where = ", ".join(f"{e.project}/{e.domain}/{e.name}" for e in found[:5])
-        raise InputError(f"`{ref}` names several executions: {where}", detail="Give it as project/domain/name.")
-    return found[0]
 
 
 def relaunch(store: ExecutionAccess, ref: str, *, overwrite_cache: bool = False,

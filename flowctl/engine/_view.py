@@ -6,13 +6,23 @@ The human renderings consume the same document ``--json`` prints, so the two can
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flowctl.engine._view_nodes import MapItems, NodeInfo, describe, info_of, map_items, map_parent, order_key
+from flowctl.engine._view_nodes import (
+    MapItems,
+    NodeInfo,
+    describe,
+    info_of,
+    is_workflow_json,
+    map_items,
+    map_parent,
+    order_key,
+)
 from flowctl.spec import Json
-from flowctl.state._execution_access import ExecutionAccess
-from flowctl.state._executions import AttemptRecord, ExecutionRecord, NodeRecord
+from flowctl.state._execution_access import ExecutionReader
+from flowctl.state._execution_records import AttemptRecord, ExecutionRecord, NodeRecord
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -66,16 +76,22 @@ def node_document(node: NodeRecord, attempts: list[AttemptRecord], created_at: d
     }
 
 
-def node_infos(store: ExecutionAccess, x: ExecutionRecord) -> dict[str, NodeInfo]:
-    """What the execution's workflow says about each node id (empty when its spec cannot be read)."""
-    from pydantic import ValidationError
+def node_infos(store: ExecutionReader, x: ExecutionRecord) -> dict[str, NodeInfo]:
+    """What the execution's workflow says about each node id (empty when its spec cannot be read).
 
-    from flowctl.spec import WorkflowSpec
+    A registered workflow's JSON is read as it is; one that lacks what the view reads goes through
+    the spec model (pydantic), so a spec the model rejects still shows no task names."""
 
-    def load(name: str) -> WorkflowSpec | None:
+    def load(name: str) -> Mapping[str, Any] | None:
         stored = store.get_spec("workflow", x.project, x.domain, name, x.workflow_version)
+        if stored is None or is_workflow_json(stored.spec):
+            return None if stored is None else stored.spec
+        from pydantic import ValidationError
+
+        from flowctl.spec import WorkflowSpec
+
         try:
-            return WorkflowSpec.model_validate(stored.spec) if stored is not None else None
+            return WorkflowSpec.model_validate(stored.spec).to_json()
         except ValidationError:
             return None
 
@@ -83,7 +99,7 @@ def node_infos(store: ExecutionAccess, x: ExecutionRecord) -> dict[str, NodeInfo
     return describe(workflow, load) if workflow is not None else {}
 
 
-def execution_document(store: ExecutionAccess, x: ExecutionRecord) -> dict[str, Json]:
+def execution_document(store: ExecutionReader, x: ExecutionRecord) -> dict[str, Json]:
     nodes = store.load_nodes(x.id)
     attempts = store.load_attempts(x.id)
     infos = node_infos(store, x)
@@ -204,7 +220,7 @@ def render_list(executions: list[ExecutionRecord], console: Console) -> None:
     console.print(table)
 
 
-def watch(store: ExecutionAccess, execution_id: str, console: Console, *, interval: float = 0.3,
+def watch(store: ExecutionReader, execution_id: str, console: Console, *, interval: float = 0.3,
           timeout: float | None = None) -> ExecutionRecord:
     """Follow an execution until it is terminal, printing node progress (live on a terminal)."""
     end = time.monotonic() + timeout if timeout else None

@@ -2,7 +2,7 @@
 task each one runs, and map nodes summarised by item ("37/40 items succeeded, 3 failed").
 
 Node ids are paths: ``n3`` (a node of the workflow), ``n2/n0`` (a node of subworkflow or branch
-``n2``), ``n4[7]`` (item 7 of map node ``n4``). Pure functions of specs and records.
+``n2``), ``n4[7]`` (item 7 of map node ``n4``). Pure functions of specs (their JSON) and records.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from flowctl.spec import NodeSpec, WorkflowSpec
 from flowctl.state._execution_records import NodeRecord
 
 _ITEM = re.compile(r"^(?P<parent>.+)\[(?P<index>\d+)\]$")
@@ -43,38 +43,66 @@ class MapItems:
         return ", ".join(parts)
 
 
-def _what(node: NodeSpec) -> str:
-    target = node.reference.name if node.reference is not None else node.target
-    if node.kind in ("task", "map"):
-        return target
-    if node.kind == "gate" and node.gate is not None:
-        return f"gate {node.gate.kind}" + (f" {node.gate.name}" if node.gate.name else "")
-    if node.kind == "branch" and node.branch is not None:
-        return f"branch {node.branch.name}"
-    return f"{node.kind.replace('_', ' ')} {target}".strip()
+_KINDS = frozenset({"task", "workflow", "launch_plan", "branch", "map", "gate"})
+Node = Mapping[str, Any]  # a NodeSpec as its JSON (``WorkflowSpec.to_json()``; a missing field has its default)
 
 
-def describe(workflow: WorkflowSpec, subworkflow: Callable[[str], WorkflowSpec | None]) -> dict[str, NodeInfo]:
-    """Every node id the workflow can produce (subworkflows via ``subworkflow(name)``), with its info."""
+def _what(node: Node) -> str:
+    reference, gate, branch = node.get("reference"), node.get("gate"), node.get("branch")
+    kind, target = node["kind"], reference["name"] if reference is not None else node.get("target", "")
+    if kind in ("task", "map"):
+        return str(target)
+    if kind == "gate" and gate is not None:
+        return f"gate {gate['kind']}" + (f" {gate['name']}" if gate.get("name") else "")
+    if kind == "branch" and branch is not None:
+        return f"branch {branch['name']}"
+    return f"{kind.replace('_', ' ')} {target}".strip()
+
+
+def describe(workflow: Mapping[str, Any], subworkflow: Callable[[str], Mapping[str, Any] | None]) -> dict[str, NodeInfo]:
+    """Every node id the workflow can produce (subworkflows via ``subworkflow(name)``), with its info.
+
+    ``workflow`` is a WorkflowSpec's JSON as registered (a stored spec: no models are built to read it)."""
     found: dict[str, NodeInfo] = {}
 
-    def walk(nodes: Iterable[NodeSpec], prefix: str, at: tuple[int, ...], depth: int) -> None:
+    def walk(nodes: Iterable[Node], prefix: str, at: tuple[int, ...], depth: int) -> None:
         for index, node in enumerate(nodes):
-            node_id, position = f"{prefix}{node.id}", (*at, index)
-            found[node_id] = NodeInfo(node.kind, _what(node), position)
+            node_id, position = f"{prefix}{node['id']}", (*at, index)
+            found[node_id] = NodeInfo(node["kind"], _what(node), position)
             if depth > 20:  # a recursive subworkflow: the ids stop making sense long before
                 continue
-            if node.kind == "workflow":
-                child = subworkflow(node.target)
+            if node["kind"] == "workflow":
+                child = subworkflow(node.get("target", ""))
                 if child is not None:
-                    walk(child.nodes, f"{node_id}/", position, depth + 1)
-            elif node.kind == "branch" and node.branch is not None:
-                for case_index, case in enumerate(node.branch.cases):
-                    if case.node is not None:
-                        walk([case.node], f"{node_id}/", (*position, case_index), depth + 1)
+                    walk(child["nodes"], f"{node_id}/", position, depth + 1)
+            elif node["kind"] == "branch" and node.get("branch") is not None:
+                for case_index, case in enumerate(node["branch"]["cases"]):
+                    if case.get("node") is not None:
+                        walk([case["node"]], f"{node_id}/", (*position, case_index), depth + 1)
 
-    walk(workflow.nodes, "", (), 0)
+    walk(workflow["nodes"], "", (), 0)
     return found
+
+
+def is_workflow_json(spec: object) -> bool:
+    """Whether ``spec`` has the fields :func:`describe` reads, of their types (a registered workflow
+    does; a field left out has the model's default); anything else is validated by the spec model first."""
+    return isinstance(spec, dict) and isinstance(spec.get("nodes"), list) and all(map(_is_node, spec["nodes"]))
+
+
+def _is_node(node: object) -> bool:
+    if not isinstance(node, dict) or not isinstance(node.get("id"), str) or node.get("kind") not in _KINDS:
+        return False
+    reference, gate, branch = node.get("reference"), node.get("gate"), node.get("branch")
+    return (isinstance(node.get("target", ""), str)
+            and (reference is None or (isinstance(reference, dict) and isinstance(reference.get("name"), str)))
+            and (gate is None or (isinstance(gate, dict) and isinstance(gate.get("kind"), str)
+                                  and isinstance(gate.get("name", ""), str)))
+            and (branch is None or (isinstance(branch, dict) and isinstance(branch.get("name"), str)
+                                    and isinstance(branch.get("cases"), list)
+                                    and all(isinstance(case, dict)
+                                            and (case.get("node") is None or _is_node(case["node"]))
+                                            for case in branch["cases"]))))
 
 
 def info_of(node_id: str, infos: Mapping[str, NodeInfo]) -> NodeInfo | None:

@@ -1,7 +1,8 @@
-"""Read commands start light: on a SQLite registry, ``flowctl get ...`` and ``registry info`` read through
-the DB-API driver (state/_browser) and import neither SQLAlchemy, SQLModel, Alembic, the table
-models, the spec models nor pydantic (typer's option values: cli/_coerce). Counts of modules, not
-timings: benchmarks/cli_start.py has the figures."""
+"""Read commands start light: on a SQLite registry, ``flowctl get ...``, ``registry info`` and ``executions
+list|get|show|outputs`` read through the DB-API driver (state/_browser) and import neither SQLAlchemy,
+SQLModel, Alembic, the table models, the spec models nor pydantic (typer's option values: cli/_coerce;
+the node views read the workflow's JSON); the execution commands load no execution store, controller
+or provider either. Counts of modules, not timings: benchmarks/cli_start.py has the figures."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from flowctl._address import EntityKind
-from flowctl.spec import DomainSettingsSpec, ProjectSpec, digest_of
+from flowctl.spec import DomainSettingsSpec, InterfaceSpec, NodeSpec, ProjectSpec, WorkflowSpec, digest_of
 from flowctl.state import open_store
-from flowctl.state._execution_records import NewExecution
+from flowctl.state._execution_records import AttemptRecord, NewExecution, NodeRecord
 from flowctl.state._executions import open_execution_store
 from flowctl.state.testing import task_spec
 
@@ -25,6 +27,12 @@ HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "httpx", "pydantic", "f
 READS = (["get", "projects"], ["get", "projects", "-o", "json"], ["get", "tasks"], ["get", "workflows"],
          ["get", "launchplans", "-o", "yaml"], ["get", "executions"], ["registry", "info"],
          ["registry", "info", "--json"])
+EXECUTION_READS = (["executions", "list"], ["executions", "list", "--json"], ["executions", "outputs", "run-1"],
+                   ["executions", "show", "run-1"], ["executions", "get", "run-1"],
+                   ["executions", "get", "shop/production/run-1", "--json"])
+EXECUTION_HEAVY = (*HEAVY, "flowctl.state._executions", "flowctl.engine._controller", "flowctl.engine._launch",
+                   "flowctl.providers")
+WORKFLOW = WorkflowSpec(name="etl", interface=InterfaceSpec(), nodes=(NodeSpec(id="n0", kind="task", target="etl.step"),))
 _RUN = """
 import json, sys
 from flowctl.cli import _main
@@ -44,18 +52,24 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> str:
         tx.upsert_project(ProjectSpec(name="shop"), managed_by="manifests")
         tx.upsert_domain_settings(DomainSettingsSpec(project="shop", domain="production"), managed_by="manifests")
         for kind in (EntityKind.TASK, EntityKind.WORKFLOW, EntityKind.LAUNCH_PLAN):
-            spec = task_spec("etl")
+            spec = WORKFLOW.to_json() if kind is EntityKind.WORKFLOW else task_spec("etl")
             tx.register(kind, "shop", "production", "etl", "v1", spec, digest_of(spec), managed_by="m", created_by="a")
         tx.activate("shop", "production", "etl", "v1", managed_by="m")
     store.close()
     executions = open_execution_store(url, create=False)
-    executions.create_execution(NewExecution("shop", "production", "run-1", "etl", "v1", "etl", "v1", {}))
+    made = executions.create_execution(NewExecution("shop", "production", "run-1", "etl", "v1", "etl", "v1", {}))
+    now = datetime.now(UTC)
+    assert executions.claim_executions("w", now=now, lease_seconds=60, limit=1)
+    executions.mark_running(made.id, "w", now)
+    assert executions.save(made.id, "w", nodes=[NodeRecord("n0", "succeeded", started_at=now, finished_at=now)],
+                           new_attempts=[AttemptRecord("n0", 0, "succeeded", "local", started_at=now, finished_at=now)])
+    executions.finish_execution(made.id, "w", phase="succeeded", outputs={"shop_total": 1}, error=None, now=now)
     executions.close()
     return url
 
 
-@pytest.mark.parametrize("command", READS, ids=" ".join)
-def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, command: list[str]) -> None:
+def _run(registry: str, command: list[str]) -> tuple[str, list[str]]:
+    """The command's output and the modules it loaded."""
     env = {**os.environ, "FLOWCTL_REGISTRY": registry}
     env.pop("FLOWCTL_SERVER", None)
     done = subprocess.run([sys.executable, "-c", _RUN, *command], capture_output=True, text=True, env=env, check=False)
@@ -63,10 +77,34 @@ def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, comma
     assert report["code"] in (0, None), done.stdout + done.stderr
     assert "shop" in done.stdout or command[0] == "registry"
     assert Path(report["flowctl"]).parent == Path(__file__).parents[2] / "flowctl", "runs this tree's flowctl"
-    loaded = [m for m in report["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
-    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
     assert "flowctl.state._browser" in report["modules"]
-    assert len(report["modules"]) < 300, "a read command loads few modules (it was 540)"
+    return done.stdout, list(report["modules"])
+
+
+def _heavy(modules: list[str], heavy: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy)]
+
+
+@pytest.mark.parametrize("command", READS, ids=" ".join)
+def test_a_read_command_imports_no_sqlalchemy_and_no_models(registry: str, command: list[str]) -> None:
+    _, modules = _run(registry, command)
+    loaded = _heavy(modules, HEAVY)
+    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
+    assert len(modules) < 300, "a read command loads few modules (it was 540)"
+
+
+@pytest.mark.parametrize("command", EXECUTION_READS, ids=" ".join)
+def test_an_execution_read_imports_no_sqlalchemy_and_no_controller(registry: str, command: list[str]) -> None:
+    """``executions list|get|show|outputs`` read through the DB-API reader; the node views read the
+    workflow's JSON (no spec models), and nothing loads the execution store, controller or providers."""
+    output, modules = _run(registry, command)
+    loaded = _heavy(modules, EXECUTION_HEAVY)
+    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
+    assert len(modules) < 300, "it was 650"
+    with_outputs = command[1] == "outputs" or (command[1] == "get" and "--json" in command)
+    assert ("shop_total" if with_outputs else "run-1") in output
+    if command[1] in ("show", "get"):
+        assert "etl.step" in output, "the node's task, from the workflow's JSON"
 
 
 def test_a_plan_with_no_changes_imports_no_deepdiff(tmp_path: Path) -> None:
