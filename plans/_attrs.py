@@ -7,18 +7,7 @@ from typing import Any
 from flowctl._structdiff import SPEC_UNORDERED, structural_diff, unchanged_count
 from flowctl.plans._model import AttributeChange
 from flowctl.spec import Json
-
-_LOCATION_KEYS = frozenset({"source", "source_line", "source_file"})
-
-
-def strip_locations(value: Json) -> Json:
-    """The value without ``source``/``source_line``/``source_file`` keys (they are not content)."""
-    if isinstance(value, dict):  # scalars are kept without a call: most of a spec's values are scalars
-        return {k: strip_locations(v) if isinstance(v, dict | list) else v
-                for k, v in value.items() if k not in _LOCATION_KEYS}
-    if isinstance(value, list):
-        return [strip_locations(v) if isinstance(v, dict | list) else v for v in value]
-    return value
+from flowctl.spec._locations import strip_locations
 
 
 def attribute_changes(before: dict[str, Json], after: dict[str, Json]) -> tuple[tuple[AttributeChange, ...], int]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import Diagnostic, PlanError
-from flowctl.plans._attrs import attribute_changes, describe_spec_difference, strip_locations
+from flowctl.plans._attrs import attribute_changes, describe_spec_difference
 from flowctl.plans._compat import compare_interfaces, effective_inputs
 from flowctl.plans._forecast import forecast
 from flowctl.plans._model import (
@@ -30,6 +30,7 @@ from flowctl.plans._references import check_references
 from flowctl.plans._resolve import Activation, Entity, Resolution, SnapshotIndex, resolve
 from flowctl.plans._versions import replaced_version, version_change
 from flowctl.spec import DesiredState, DomainSettingsSpec, Json
+from flowctl.spec._locations import strip_locations
 from flowctl.state._interface import RegistrySnapshot
 
 _KIND_ORDER = {ObjectType.PROJECT: 0, ObjectType.DOMAIN_SETTINGS: 1, ObjectType.TASK: 2, ObjectType.WORKFLOW: 3,

@@ -11,9 +11,9 @@ from typing import Any
 
 from flowctl._address import Address, EntityKind
 from flowctl._errors import Diagnostic
-from flowctl.plans._attrs import strip_locations
 from flowctl.plans._model import PlanWarning, PromotionStep
 from flowctl.spec import Json, digest_of
+from flowctl.spec._locations import strip_locations
 from flowctl.state._interface import EntityKey, RegistrySnapshot, StoredEntity
 
 DomainKey = tuple[str, str]  # project, domain

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import cast
 
 from flowctl._address import EntityKind
-from flowctl.plans._attrs import attribute_changes, strip_locations
+from flowctl.plans._attrs import attribute_changes
 from flowctl.plans._model import VersionChange
 from flowctl.plans._resolved import Entity, SnapshotIndex
 from flowctl.spec import Json
+from flowctl.spec._locations import strip_locations
 from flowctl.state._interface import StoredEntity
 
 # top-level spec fields grouped under one name; the order is the order of ``aspects``

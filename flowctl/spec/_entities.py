@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowctl.spec._canonical import Json, canonical_json, digest_of
+from flowctl.spec._locations import strip_locations
 from flowctl.spec._types import TypeSpec
 
 
@@ -28,7 +29,7 @@ class Spec(BaseModel):
     def digest(self) -> str:
         """Identity of the content: where it was declared (``source``, ``source_line``) is left out,
         so moving a function in its file does not make a new version; its code digest still counts."""
-        return digest_of(_without_locations(self.to_json()))
+        return digest_of(strip_locations(self.to_json()))
 
 
 def added_field(default: bool | None) -> Any:
@@ -39,17 +40,6 @@ def added_field(default: bool | None) -> Any:
     without it gives the default back. ``operator.not_`` is a builtin: no Python frame per field.
     """
     return Field(default=default, exclude_if=operator.not_)
-
-
-_LOCATION_KEYS = frozenset({"source", "source_line", "source_file"})
-
-
-def _without_locations(value: Json) -> Json:
-    if isinstance(value, dict):
-        return {k: _without_locations(v) for k, v in value.items() if k not in _LOCATION_KEYS}
-    if isinstance(value, list):
-        return [_without_locations(v) for v in value]
-    return value
 
 
 # ---------------------------------------------------------------- interfaces

@@ -18,7 +18,6 @@ from typing import Any
 
 from flowctl._address import Address, EntityKind
 from flowctl._structdiff import SPEC_UNORDERED, structural_diff
-from flowctl.plans._attrs import strip_locations
 from flowctl.plans.drift._cluster import ClusterView, cluster_findings
 from flowctl.plans.drift._model import DriftReport, Finding, FindingKind, LastApply
 from flowctl.plans.drift._schedules import as_utc, missed_fire
@@ -30,6 +29,7 @@ from flowctl.spec import (
     ScheduleSpec,
     digest_of,
 )
+from flowctl.spec._locations import strip_locations
 from flowctl.state._interface import (
     AD_HOC,
     MANUAL,
