@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -156,13 +157,14 @@ def _count(sql: Sql, table: str) -> int:
     return int(sql.one(f"SELECT COUNT(*) FROM {table}")[0])
 
 
-class Browsing:
+class Browsing(ABC):
     """The :class:`~flowctl.state._interface.RegistryBrowser` methods over :meth:`_browse`."""
 
     url: str  # masked
 
+    @abstractmethod
     def _browse(self) -> AbstractContextManager[Sql]:
-        raise NotImplementedError
+        """A cursor in one read transaction: the store's own connection or the DB-API driver's."""
 
     def list_projects(self) -> Sequence[ProjectListing]:
         with self._browse() as sql:

@@ -11,6 +11,7 @@ table models give them (aware UTC datetimes, parsed JSON, booleans).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
@@ -104,11 +105,12 @@ def load_attempts(sql: Sql, execution_id: str) -> dict[str, list[AttemptRecord]]
     return found
 
 
-class ExecutionReading:
+class ExecutionReading(ABC):
     """The :class:`~flowctl.state._execution_access.ExecutionReader` methods over ``_browse``."""
 
+    @abstractmethod
     def _browse(self) -> AbstractContextManager[Sql]:
-        raise NotImplementedError
+        """A cursor in one read transaction: the store's own connection or the DB-API driver's."""
 
     def get_spec(self, kind: str, project: str, domain: str, name: str, version: str) -> StoredSpec | None:
         with self._browse() as sql:
