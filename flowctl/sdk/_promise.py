@@ -105,7 +105,7 @@ class Trace:
     """The state of one workflow compilation."""
 
     def __init__(self, workflow_name: str, record: Recorder) -> None:
-        """``record`` is the compiler's (``compile.call_in_trace``): given here, so that what is called
+        """``record`` is the compiler's (``_compile.call_in_trace``): given here, so that what is called
         in a body (map tasks, launch plans, task plugins) records itself without importing the compiler."""
         self.workflow_name = workflow_name
         self._record = record

@@ -1,4 +1,8 @@
-"""``@task``: validates a function's signature and options, attaches a frozen :class:`TaskDefinition`."""
+"""``@task``: validates a function's signature and options, attaches a frozen :class:`TaskDefinition`.
+
+Also the bottom of the SDK's definitions: the attribute a decorator sets, the :class:`Definition`
+base, and :func:`definition_of`, which workflows, launch plans and map tasks use.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ def definition_of(obj: Any) -> TaskDefinition | WorkflowDefinition | LaunchPlan:
         f"`{name}` is not a flowctl task or workflow — was it decorated with @flowctl.task?",
         detail="Decorate the function with @task or @workflow (from flowctl import task, workflow).",
     )
+
 
 TASK_OPTIONS = (
     "cache", "cache_version", "retries", "timeout", "requests", "limits", "container_image",
