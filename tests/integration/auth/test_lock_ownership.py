@@ -133,8 +133,12 @@ def test_an_admin_breaks_another_identitys_lock(served: Served) -> None:
 
 def test_a_large_transaction_is_audited_by_place(served: Served) -> None:
     names = [f"t{i:02}" for i in range(25)]
-    assert served.call("a", "POST", "/store/transactions", json=register("pa", *names)).status_code == 200
-    assert served.audit() == [("token:deployer-pa", "store.transaction", "pa/development (25 writes)")]
+    lock_id = served.lock("a")
+    written = served.call("a", "POST", "/store/transactions", json=register("pa", *names, lock_id=lock_id))
+    assert written.status_code == 200, written.text
+    assert served.call("a", "DELETE", f"/store/locks/{lock_id}").json() == {"done": True}
+    assert [row for row in served.audit() if row[1] == "store.transaction"] == [
+        ("token:deployer-pa", "store.transaction", "pa/development (25 writes)")]
 
 
 def test_an_apply_the_lock_blocks_names_the_holder_and_its_scope(served: Served, tmp_path: Path) -> None:
