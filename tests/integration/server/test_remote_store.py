@@ -134,6 +134,23 @@ def test_a_broken_lock_rolls_the_next_transaction_back(remote: RemoteStore, modu
         direct.close()
 
 
+def test_a_lock_ttl_above_the_servers_cap_is_refused(server: ServerProcess, module_registry_url: str) -> None:
+    """A holder that dies keeps the registry for its TTL: a client may ask for at most ``locks.max_ttl`` (300 s)."""
+    client = ServerClient(server.url)
+    direct = open_store(module_registry_url, create=False)
+    try:
+        with pytest.raises(InputError, match=r"A registry lock TTL of 3600s is more than this server allows \(300s\)") \
+                as refused:
+            client.call("POST", "/store/locks", json={"operation": "apply", "holder": "ci", "ttl": 3600})
+        assert "FLOWCTL_MAX_LOCK_TTL" in str(refused.value) and direct.list_locks() == []
+        taken = client.call("POST", "/store/locks", json={"operation": "apply", "holder": "ci", "ttl": 300})
+        assert [lock.ttl_seconds for lock in direct.list_locks()] == [300]
+        client.call("DELETE", f"/store/locks/{taken['lock']['id']}")
+    finally:
+        client.close()
+        direct.close()
+
+
 def test_a_client_that_stops_heartbeating_loses_the_lock(server: ServerProcess, module_registry_url: str) -> None:
     answer = server.post("/api/v1/store/locks", {"operation": "apply", "holder": "gone", "ttl": 1})
     lock_id = answer["lock"]["id"]
