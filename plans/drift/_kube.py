@@ -3,7 +3,7 @@
 For each managed project-domain: the objects an apply would create there
 (``desired_namespace_objects``), what the API server has of them (``read_objects``) plus every other
 flowctl-labelled object of those kinds (extra ones), and flowctl's Jobs. The registry says which
-attempts are still live, so a running Job that no live attempt owns is reported.
+Jobs it accounts for (:func:`registry_jobs`), so a running Job that none of its attempts owns is reported.
 """
 
 from __future__ import annotations
@@ -24,17 +24,16 @@ _LISTED = (  # kind, resource, CoreV1Api list method
     ("ServiceAccount", "serviceaccounts", "list_namespaced_service_account"),
     ("LimitRange", "limitranges", "list_namespaced_limit_range"),
 )
-_LIVE_PHASES = ("queued", "running")
 
 
 def read_cluster_view(
     client: KubeClient,
     settings: KubernetesSettings,
     scopes: Sequence[tuple[str, str]],
-    live_attempt_jobs: frozenset[str],
+    registry_jobs: frozenset[str],
     domain_settings: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
 ) -> ClusterView:
-    """The cluster view of ``scopes``; ``live_attempt_jobs`` are ``namespace/job`` handles;
+    """The cluster view of ``scopes``; ``registry_jobs`` are the ``namespace/job`` the registry accounts for;
     ``domain_settings`` are the registry's settings of each project-domain (service account,
     default requests/limits of its LimitRange)."""
     from flowctl.providers.kubernetes import desired_namespace_objects, read_objects
@@ -50,7 +49,7 @@ def read_cluster_view(
                 live.setdefault(object_key(obj), obj)
         jobs = _list(client, client.batch(), "list_namespaced_job", "jobs", namespace, "Job", "batch/v1")
         views.append(ClusterNamespaceView(project, domain, tuple(desired), tuple(live.values()), tuple(jobs)))
-    return ClusterView(tuple(views), live_attempt_jobs)
+    return ClusterView(tuple(views), registry_jobs)
 
 
 def _list(
@@ -73,22 +72,23 @@ def _list(
     return items
 
 
-def live_attempt_handles(url: str) -> frozenset[str]:
-    """``namespace/job`` handles of kubernetes attempts that the registry still considers live."""
+def registry_jobs(url: str, settings: KubernetesSettings) -> frozenset[str]:
+    """``namespace/job`` of every Job the registry accounts for, read in one query: those of active
+    attempts (by their handle, or by the Job's deterministic name when a killed controller never
+    recorded it: the next controller adopts that Job), and those of ended attempts still awaiting
+    the cleanup that follows their pass's write (``accounted_attempts`` says which)."""
+    from flowctl.providers._interface import AttemptRef
     from flowctl.state._executions import open_execution_store
 
     executions = open_execution_store(url, create=False)
     try:
-        handles: set[str] = set()
-        for phase in _LIVE_PHASES:
-            for execution in executions.list_executions(phase=phase, limit=100_000):
-                for attempts in executions.load_attempts(execution.id).values():
-                    handles |= {
-                        a.handle for a in attempts if a.active and a.handle and a.provider == "kubernetes"
-                    }
-        return frozenset(handles)
+        attempts = executions.accounted_attempts("kubernetes")
     finally:
         executions.close()
+    return frozenset(
+        a.handle or settings.job_handle(AttemptRef(a.project, a.domain, a.execution, a.node_id, a.attempt))
+        for a in attempts
+    )
 
 
 def registry_domain_settings(
@@ -114,7 +114,7 @@ def cluster_reader_from_config(config: Config, registry_url: str) -> Any:
     def read(scopes: Sequence[tuple[str, str]]) -> ClusterView:
         client = KubeClient(settings)
         try:
-            return read_cluster_view(client, settings, scopes, live_attempt_handles(registry_url),
+            return read_cluster_view(client, settings, scopes, registry_jobs(registry_url, settings),
                                      registry_domain_settings(registry_url, scopes))
         finally:
             client.close()
