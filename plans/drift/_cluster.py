@@ -7,7 +7,7 @@ module only compares plain Kubernetes dicts. Only objects labelled as flowctl's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,12 +111,19 @@ def _namespace_findings(ns: ClusterNamespaceView) -> Iterator[Finding]:
         )
 
 
-def _job_findings(ns: ClusterNamespaceView, registry_jobs: frozenset[str]) -> Iterator[Finding]:
-    for job in sorted(ns.jobs, key=object_key):
+def unaccounted_jobs(jobs: Iterable[Mapping[str, Any]], registry_jobs: frozenset[str]) -> list[Mapping[str, Any]]:
+    """flowctl's running Jobs that the registry does not account for, by name."""
+    found = []
+    for job in sorted(jobs, key=object_key):
         key = object_key(job)
-        handle = f"{key[1]}/{key[2]}"
-        if not is_flowctl_object(job) or handle in registry_jobs or _job_finished(job):
-            continue
+        if is_flowctl_object(job) and f"{key[1]}/{key[2]}" not in registry_jobs and not _job_finished(job):
+            found.append(job)
+    return found
+
+
+def _job_findings(ns: ClusterNamespaceView, registry_jobs: frozenset[str]) -> Iterator[Finding]:
+    for job in unaccounted_jobs(ns.jobs, registry_jobs):
+        key = object_key(job)
         labels = (job.get("metadata") or {}).get("labels") or {}
         attempt = {k.rsplit("/", 1)[-1]: v for k, v in sorted(labels.items()) if k.startswith("flowctl")}
         yield Finding(

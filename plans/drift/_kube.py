@@ -8,10 +8,11 @@ Jobs it accounts for (:func:`registry_jobs`), so a running Job that none of its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flowctl.plans.drift._cluster import ClusterNamespaceView, ClusterView, object_key
+from flowctl.plans.drift._cluster import ClusterNamespaceView, ClusterView, object_key, unaccounted_jobs
 
 if TYPE_CHECKING:
     from flowctl._config import Config
@@ -30,12 +31,16 @@ def read_cluster_view(
     client: KubeClient,
     settings: KubernetesSettings,
     scopes: Sequence[tuple[str, str]],
-    registry_jobs: frozenset[str],
+    registry_jobs: Callable[[], frozenset[str]],
     domain_settings: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
 ) -> ClusterView:
-    """The cluster view of ``scopes``; ``registry_jobs`` are the ``namespace/job`` the registry accounts for;
-    ``domain_settings`` are the registry's settings of each project-domain (service account,
-    default requests/limits of its LimitRange)."""
+    """The cluster view of ``scopes``; ``registry_jobs`` reads the ``namespace/job`` the registry
+    accounts for; ``domain_settings`` are the registry's settings of each project-domain (service
+    account, default requests/limits of its LimitRange).
+
+    The Jobs are listed before the registry is read: a Job listed was created after its attempt's
+    row, so that read knows the attempt. A Job that the read no longer accounts for is read again:
+    its attempt may have ended, and its Job been removed, since the listing."""
     from flowctl.providers.kubernetes import desired_namespace_objects, read_objects
 
     views = []
@@ -49,7 +54,37 @@ def read_cluster_view(
                 live.setdefault(object_key(obj), obj)
         jobs = _list(client, client.batch(), "list_namespaced_job", "jobs", namespace, "Job", "batch/v1")
         views.append(ClusterNamespaceView(project, domain, tuple(desired), tuple(live.values()), tuple(jobs)))
-    return ClusterView(tuple(views), registry_jobs)
+    accounted = registry_jobs()
+    return ClusterView(tuple(_recheck(client, view, accounted) for view in views), accounted)
+
+
+def _recheck(client: KubeClient, view: ClusterNamespaceView, accounted: frozenset[str]) -> ClusterNamespaceView:
+    """``view`` with each Job that ``accounted`` leaves unowned as the API server has it now (gone: dropped)."""
+    suspects = {object_key(job) for job in unaccounted_jobs(view.jobs, accounted)}
+    if not suspects:
+        return view
+    jobs = []
+    for job in view.jobs:
+        key = object_key(job)
+        fresh = _get_job(client, key[1], key[2]) if key in suspects else job
+        if fresh is not None:
+            jobs.append(fresh)
+    return dataclasses.replace(view, jobs=tuple(jobs))
+
+
+def _get_job(client: KubeClient, namespace: str, name: str) -> dict[str, Any] | None:
+    from flowctl.providers.kubernetes import KubernetesApiError
+
+    try:
+        job: dict[str, Any] = client.call("get", "jobs", client.batch().read_namespaced_job, name, namespace,
+                                          namespace=namespace, name=name)
+    except KubernetesApiError as exc:
+        if exc.status == 404:  # cleaned up since the listing
+            return None
+        raise
+    job.setdefault("kind", "Job")
+    job.setdefault("apiVersion", "batch/v1")
+    return job
 
 
 def _list(
@@ -114,7 +149,7 @@ def cluster_reader_from_config(config: Config, registry_url: str) -> Any:
     def read(scopes: Sequence[tuple[str, str]]) -> ClusterView:
         client = KubeClient(settings)
         try:
-            return read_cluster_view(client, settings, scopes, registry_jobs(registry_url, settings),
+            return read_cluster_view(client, settings, scopes, lambda: registry_jobs(registry_url, settings),
                                      registry_domain_settings(registry_url, scopes))
         finally:
             client.close()

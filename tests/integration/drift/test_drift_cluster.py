@@ -5,7 +5,7 @@ executions run (an attempt whose handle a killed controller never recorded, one 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,7 +74,7 @@ def test_cluster_drift(world: World, k8s: KubernetesDouble, settings: Kubernetes
         apply_objects(desired_namespace_objects("ml", domain, settings), kube_client)
 
     def reader(scopes):  # type: ignore[no-untyped-def]
-        return read_cluster_view(kube_client, settings, scopes, frozenset({"ml-development/live-attempt"}))
+        return read_cluster_view(kube_client, settings, scopes, lambda: frozenset({"ml-development/live-attempt"}))
 
     assert world.report(cluster_reader=reader).findings == ()
 
@@ -110,7 +110,7 @@ def test_cluster_drift(world: World, k8s: KubernetesDouble, settings: Kubernetes
 def test_deleted_namespace(world: World, k8s: KubernetesDouble, settings: KubernetesSettings) -> None:
     kube_client = k8s.kube_client(settings)
     apply_objects(desired_namespace_objects("ml", "development", settings), kube_client)
-    view = read_cluster_view(kube_client, settings, [("ml", "production")], frozenset())
+    view = read_cluster_view(kube_client, settings, [("ml", "production")], frozenset)
     report = world.report(cluster_reader=lambda scopes: view)
     assert {f.address for f in report.findings} == {
         "ml/production/cluster/Namespace/ml-production",
@@ -159,6 +159,11 @@ class Run:
         ending = Finish("succeeded", {}, None, self.now) if finish else None
         self.store.save(self.id, OWNER, attempts=list(attempts), finish=ending)
 
+    def clean_up(self, attempt: AttemptRecord) -> None:
+        """What the pass does after its submits: the attempt's logs kept, its Job deleted."""
+        assert attempt.handle is not None
+        self.provider.cleanup(AttemptRef("ml", "development", self.name, attempt.node_id, attempt.attempt), attempt.handle)
+
     def _request(self, node: str) -> SubmitRequest:
         prefix = self.tmp_path / "blobs" / "ml" / "development" / self.name / node / "0"
         prefix.mkdir(parents=True, exist_ok=True)
@@ -184,11 +189,21 @@ def runs(world: World, k8s: KubernetesDouble, settings: KubernetesSettings, tmp_
         store.close()
 
 
-def _orphans(world: World, k8s: KubernetesDouble, settings: KubernetesSettings) -> list[str]:
+def _orphans(world: World, k8s: KubernetesDouble, settings: KubernetesSettings, *,
+             before_read: Callable[[], object] = lambda: None, after_read: Callable[[], object] = lambda: None,
+             ) -> list[str]:
+    """The Jobs drift names orphaned; ``before_read``/``after_read``: what the controller does just
+    before and just after drift reads the registry."""
     kube_client = k8s.kube_client(settings)
 
+    def read_registry() -> frozenset[str]:
+        before_read()
+        jobs = registry_jobs(world.url, settings)
+        after_read()
+        return jobs
+
     def reader(scopes):  # type: ignore[no-untyped-def]
-        return read_cluster_view(kube_client, settings, scopes, registry_jobs(world.url, settings))
+        return read_cluster_view(kube_client, settings, scopes, read_registry)
 
     findings = world.report(cluster_reader=reader).findings
     assert {f.kind.value for f in findings} <= {"orphaned_job"}, findings
@@ -299,7 +314,30 @@ def test_a_hand_edited_limit_range_is_drift(world: World, k8s: KubernetesDouble,
     kube.CoreV1Api(k8s.api_client()).patch_namespaced_limit_range(
         "flowctl-limits", "ml-development",
         {"spec": {"limits": [{"type": "Container", "defaultRequest": {"cpu": "4", "memory": "256Mi"}}]}})
-    view = read_cluster_view(kube_client, settings, [("ml", "development")], frozenset())
+    view = read_cluster_view(kube_client, settings, [("ml", "development")], frozenset)
     findings = world.report(cluster_reader=lambda scopes: view).findings
     assert [(f.kind.value, f.address) for f in findings] == [
         ("cluster_object_changed", "ml/development/cluster/LimitRange/flowctl-limits")]
+
+
+def test_a_job_cleaned_up_while_drift_reads_is_not_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    run = Run(*runs, tmp_path, "e-moving")
+    first = run.submit("n0")
+
+    def controller() -> None:  # after drift listed n0's Job: n0 ends and is cleaned up, n1 runs and ends
+        run.end(first)
+        run.clean_up(first)
+        run.end(run.submit("n1"))
+
+    assert _orphans(world, k8s, settings, before_read=controller) == []
+
+
+def test_a_job_created_just_after_drift_read_the_registry_is_not_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    run = Run(*runs, tmp_path, "e-starting")
+    assert _orphans(world, k8s, settings, after_read=lambda: run.submit("n0")) == []
