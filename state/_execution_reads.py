@@ -134,8 +134,9 @@ def accounted_attempts(sql: Sql, provider: str) -> list[AccountedAttempt]:
     resource the controller is still to clean up. A pass writes an attempt's end, then removes its
     resource once its submits are made (``ExecutionPass._clean_up``), before it can write any later
     end: so only the attempts that ended last in their execution can still await their cleanup (and,
-    when the execution ended in that pass, those that ended with it). Not recorded: a controller
-    killed between that write and the cleanup leaves the resource to run out on its own.
+    when the execution ended in that pass, those that ended with it). The cleanup itself is not
+    recorded: the resource of a controller killed between that write and the cleanup counts as
+    awaiting it until a later attempt of its execution ends (for good, when the execution ended too).
     """
     return [AccountedAttempt(str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), row[5], bool(row[6]))
             for row in sql.rows(_ACCOUNTED, {"provider": provider})]
