@@ -17,7 +17,15 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from flowctl.state._browse import Sql, at, json_value, when
-from flowctl.state._execution_records import AttemptRecord, ExecutionRecord, NodeRecord, StoredSpec
+from flowctl.state._execution_records import (
+    ACTIVE_PHASES,
+    TERMINAL_PHASES,
+    AccountedAttempt,
+    AttemptRecord,
+    ExecutionRecord,
+    NodeRecord,
+    StoredSpec,
+)
 
 Convert = Callable[[Any], Any]
 _JSON_COLUMNS = ("inputs", "outputs", "error", "labels")
@@ -105,6 +113,35 @@ def load_attempts(sql: Sql, execution_id: str) -> dict[str, list[AttemptRecord]]
     return found
 
 
+def _phases(phases: Any) -> str:
+    return ", ".join(f"'{phase}'" for phase in sorted(phases))
+
+
+_ACCOUNTED = (
+    "SELECT x.project, x.domain, x.name, a.node_id, a.attempt, a.handle, a.phase IN ('submitting', 'running') "
+    "FROM attempts a JOIN executions x ON x.id = a.execution_id WHERE a.provider = :provider AND ("
+    f"(x.phase IN ({_phases(ACTIVE_PHASES)}) AND (a.phase IN ('submitting', 'running') OR a.finished_at = "
+    "(SELECT MAX(b.finished_at) FROM attempts b WHERE b.execution_id = a.execution_id))) "
+    f"OR (x.phase IN ({_phases(TERMINAL_PHASES)}) AND a.finished_at = x.finished_at)) "
+    "ORDER BY x.project, x.domain, x.name, a.node_id, a.attempt"
+)
+
+
+def accounted_attempts(sql: Sql, provider: str) -> list[AccountedAttempt]:
+    """The attempts of ``provider`` whose resource the registry accounts for, in one query.
+
+    Active (submitting or running) attempts of active executions, and the ended attempts whose
+    resource the controller is still to clean up. A pass writes an attempt's end, then removes its
+    resource once its submits are made (``ExecutionPass._clean_up``), before it can write any later
+    end: so only the attempts that ended last in their execution can still await their cleanup (and,
+    when the execution ended in that pass, those that ended with it). The cleanup itself is not
+    recorded: the resource of a controller killed between that write and the cleanup counts as
+    awaiting it until a later attempt of its execution ends (for good, when the execution ended too).
+    """
+    return [AccountedAttempt(str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), row[5], bool(row[6]))
+            for row in sql.rows(_ACCOUNTED, {"provider": provider})]
+
+
 class ExecutionReading(ABC):
     """The :class:`~flowctl.state._execution_access.ExecutionReader` methods over ``_browse``."""
 
@@ -141,4 +178,9 @@ class ExecutionReading(ABC):
         """Attempts by node id, oldest first."""
         with self._browse() as sql:
             return load_attempts(sql, execution_id)
+
+    def accounted_attempts(self, provider: str) -> list[AccountedAttempt]:
+        """The attempts of ``provider`` whose resource the registry accounts for (see the function)."""
+        with self._browse() as sql:
+            return accounted_attempts(sql, provider)
 

@@ -104,6 +104,21 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True)
+class AccountedAttempt:
+    """An attempt whose provider resource (a Kubernetes Job, a process) the registry accounts for:
+    it is active, or it ended in the controller pass that still cleans its resource up
+    (:func:`~flowctl.state._execution_reads.accounted_attempts` says when)."""
+
+    project: str
+    domain: str
+    execution: str  # the execution's name, as in the provider's AttemptRef
+    node_id: str
+    attempt: int
+    handle: str | None  # None: a controller was killed before it recorded the handle
+    active: bool  # False: ended, its resource awaiting the cleanup that follows the pass's write
+
+
+@dataclass(frozen=True)
 class StoredSpec:
     """A registered entity as the engine needs it."""
 

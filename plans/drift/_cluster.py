@@ -7,7 +7,7 @@ module only compares plain Kubernetes dicts. Only objects labelled as flowctl's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +34,12 @@ class ClusterNamespaceView:
 
 @dataclass(frozen=True)
 class ClusterView:
-    """The cluster as seen by the provider; ``live_attempt_jobs`` holds the Jobs of attempts the
-    registry still considers live (submitting or running), as ``namespace/name`` handles."""
+    """The cluster as seen by the provider; ``registry_jobs`` holds the Jobs the registry accounts
+    for, as ``namespace/name``: those of active attempts (recorded handle or not) and those of ended
+    attempts awaiting their cleanup."""
 
     namespaces: tuple[ClusterNamespaceView, ...]
-    live_attempt_jobs: frozenset[str] = field(default_factory=frozenset)
+    registry_jobs: frozenset[str] = field(default_factory=frozenset)
 
 
 def object_key(obj: Mapping[str, Any]) -> ObjectKey:
@@ -54,7 +55,7 @@ def is_flowctl_object(obj: Mapping[str, Any]) -> bool:
 def cluster_findings(view: ClusterView) -> Iterator[Finding]:
     for namespace in view.namespaces:
         yield from _namespace_findings(namespace)
-        yield from _job_findings(namespace, view.live_attempt_jobs)
+        yield from _job_findings(namespace, view.registry_jobs)
 
 
 def _address(ns: ClusterNamespaceView, key: ObjectKey) -> str:
@@ -110,12 +111,19 @@ def _namespace_findings(ns: ClusterNamespaceView) -> Iterator[Finding]:
         )
 
 
-def _job_findings(ns: ClusterNamespaceView, live_attempt_jobs: frozenset[str]) -> Iterator[Finding]:
-    for job in sorted(ns.jobs, key=object_key):
+def unaccounted_jobs(jobs: Iterable[Mapping[str, Any]], registry_jobs: frozenset[str]) -> list[Mapping[str, Any]]:
+    """flowctl's running Jobs that the registry does not account for, by name."""
+    found = []
+    for job in sorted(jobs, key=object_key):
         key = object_key(job)
-        handle = f"{key[1]}/{key[2]}"
-        if not is_flowctl_object(job) or handle in live_attempt_jobs or _job_finished(job):
-            continue
+        if is_flowctl_object(job) and f"{key[1]}/{key[2]}" not in registry_jobs and not _job_finished(job):
+            found.append(job)
+    return found
+
+
+def _job_findings(ns: ClusterNamespaceView, registry_jobs: frozenset[str]) -> Iterator[Finding]:
+    for job in unaccounted_jobs(ns.jobs, registry_jobs):
+        key = object_key(job)
         labels = (job.get("metadata") or {}).get("labels") or {}
         attempt = {k.rsplit("/", 1)[-1]: v for k, v in sorted(labels.items()) if k.startswith("flowctl")}
         yield Finding(
@@ -123,7 +131,7 @@ def _job_findings(ns: ClusterNamespaceView, live_attempt_jobs: frozenset[str]) -
             _address(ns, key),
             before=None,
             after={"job": key[2], "namespace": key[1], "labels": attempt},
-            detail=f"Job `{key[2]}` is still running but no live attempt in the registry owns it; "
+            detail=f"Job `{key[2]}` is still running but no attempt in the registry accounts for it; "
             "delete it or check the controller.",
             severity="warning",
             project=ns.project,

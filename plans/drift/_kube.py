@@ -3,15 +3,16 @@
 For each managed project-domain: the objects an apply would create there
 (``desired_namespace_objects``), what the API server has of them (``read_objects``) plus every other
 flowctl-labelled object of those kinds (extra ones), and flowctl's Jobs. The registry says which
-attempts are still live, so a running Job that no live attempt owns is reported.
+Jobs it accounts for (:func:`registry_jobs`), so a running Job that none of its attempts owns is reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flowctl.plans.drift._cluster import ClusterNamespaceView, ClusterView, object_key
+from flowctl.plans.drift._cluster import ClusterNamespaceView, ClusterView, object_key, unaccounted_jobs
 
 if TYPE_CHECKING:
     from flowctl._config import Config
@@ -24,19 +25,22 @@ _LISTED = (  # kind, resource, CoreV1Api list method
     ("ServiceAccount", "serviceaccounts", "list_namespaced_service_account"),
     ("LimitRange", "limitranges", "list_namespaced_limit_range"),
 )
-_LIVE_PHASES = ("queued", "running")
 
 
 def read_cluster_view(
     client: KubeClient,
     settings: KubernetesSettings,
     scopes: Sequence[tuple[str, str]],
-    live_attempt_jobs: frozenset[str],
+    registry_jobs: Callable[[], frozenset[str]],
     domain_settings: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
 ) -> ClusterView:
-    """The cluster view of ``scopes``; ``live_attempt_jobs`` are ``namespace/job`` handles;
-    ``domain_settings`` are the registry's settings of each project-domain (service account,
-    default requests/limits of its LimitRange)."""
+    """The cluster view of ``scopes``; ``registry_jobs`` reads the ``namespace/job`` the registry
+    accounts for; ``domain_settings`` are the registry's settings of each project-domain (service
+    account, default requests/limits of its LimitRange).
+
+    The Jobs are listed before the registry is read: a Job listed was created after its attempt's
+    row, so that read knows the attempt. A Job that the read no longer accounts for is read again:
+    its attempt may have ended, and its Job been removed, since the listing."""
     from flowctl.providers.kubernetes import desired_namespace_objects, read_objects
 
     views = []
@@ -50,7 +54,37 @@ def read_cluster_view(
                 live.setdefault(object_key(obj), obj)
         jobs = _list(client, client.batch(), "list_namespaced_job", "jobs", namespace, "Job", "batch/v1")
         views.append(ClusterNamespaceView(project, domain, tuple(desired), tuple(live.values()), tuple(jobs)))
-    return ClusterView(tuple(views), live_attempt_jobs)
+    accounted = registry_jobs()
+    return ClusterView(tuple(_recheck(client, view, accounted) for view in views), accounted)
+
+
+def _recheck(client: KubeClient, view: ClusterNamespaceView, accounted: frozenset[str]) -> ClusterNamespaceView:
+    """``view`` with each Job that ``accounted`` leaves unowned as the API server has it now (gone: dropped)."""
+    suspects = {object_key(job) for job in unaccounted_jobs(view.jobs, accounted)}
+    if not suspects:
+        return view
+    jobs = []
+    for job in view.jobs:
+        key = object_key(job)
+        fresh = _get_job(client, key[1], key[2]) if key in suspects else job
+        if fresh is not None:
+            jobs.append(fresh)
+    return dataclasses.replace(view, jobs=tuple(jobs))
+
+
+def _get_job(client: KubeClient, namespace: str, name: str) -> dict[str, Any] | None:
+    from flowctl.providers.kubernetes import KubernetesApiError
+
+    try:
+        job: dict[str, Any] = client.call("get", "jobs", client.batch().read_namespaced_job, name, namespace,
+                                          namespace=namespace, name=name)
+    except KubernetesApiError as exc:
+        if exc.status == 404:  # cleaned up since the listing
+            return None
+        raise
+    job.setdefault("kind", "Job")
+    job.setdefault("apiVersion", "batch/v1")
+    return job
 
 
 def _list(
@@ -73,22 +107,23 @@ def _list(
     return items
 
 
-def live_attempt_handles(url: str) -> frozenset[str]:
-    """``namespace/job`` handles of kubernetes attempts that the registry still considers live."""
+def registry_jobs(url: str, settings: KubernetesSettings) -> frozenset[str]:
+    """``namespace/job`` of every Job the registry accounts for, read in one query: those of active
+    attempts (by their handle, or by the Job's deterministic name when a killed controller never
+    recorded it: the next controller adopts that Job), and those of ended attempts still awaiting
+    the cleanup that follows their pass's write (``accounted_attempts`` says which)."""
+    from flowctl.providers._interface import AttemptRef
     from flowctl.state._executions import open_execution_store
 
     executions = open_execution_store(url, create=False)
     try:
-        handles: set[str] = set()
-        for phase in _LIVE_PHASES:
-            for execution in executions.list_executions(phase=phase, limit=100_000):
-                for attempts in executions.load_attempts(execution.id).values():
-                    handles |= {
-                        a.handle for a in attempts if a.active and a.handle and a.provider == "kubernetes"
-                    }
-        return frozenset(handles)
+        attempts = executions.accounted_attempts("kubernetes")
     finally:
         executions.close()
+    return frozenset(
+        a.handle or settings.job_handle(AttemptRef(a.project, a.domain, a.execution, a.node_id, a.attempt))
+        for a in attempts
+    )
 
 
 def registry_domain_settings(
@@ -114,7 +149,7 @@ def cluster_reader_from_config(config: Config, registry_url: str) -> Any:
     def read(scopes: Sequence[tuple[str, str]]) -> ClusterView:
         client = KubeClient(settings)
         try:
-            return read_cluster_view(client, settings, scopes, live_attempt_handles(registry_url),
+            return read_cluster_view(client, settings, scopes, lambda: registry_jobs(registry_url, settings),
                                      registry_domain_settings(registry_url, scopes))
         finally:
             client.close()

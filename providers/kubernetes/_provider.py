@@ -84,9 +84,8 @@ class KubernetesProvider:
     # ------------------------------------------------------------------ Provider
     def submit(self, request: SubmitRequest) -> SubmitResponse:
         ref = request.ref
-        namespace = self.settings.namespace(ref.project, ref.domain)
-        name = job_name(ref)
-        handle = f"{namespace}/{name}"
+        handle = self.settings.job_handle(ref)
+        namespace, name = handle.split("/", 1)
         try:
             task_spec_uri = self._task_spec_uri(request)
         except Exception as exc:  # the blob store is down or misconfigured

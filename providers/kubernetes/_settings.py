@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import InputError, ProviderError
-from flowctl.providers.kubernetes._names import namespace_name
+from flowctl.providers.kubernetes._names import job_name, namespace_name
 
 if TYPE_CHECKING:
     from flowctl._config import Config
+    from flowctl.providers._interface import AttemptRef
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "flowctl"
@@ -72,6 +73,10 @@ class KubernetesSettings:
 
     def namespace(self, project: str, domain: str) -> str:
         return namespace_name(self.namespace_template, project, domain)
+
+    def job_handle(self, ref: AttemptRef) -> str:
+        """``namespace/job``: where the attempt's Job is, whether or not its handle was recorded."""
+        return f"{self.namespace(ref.project, ref.domain)}/{job_name(ref)}"
 
     def for_domain(self, domain_settings: Mapping[str, Any] | None) -> KubernetesSettings:
         """These settings for one project-domain, from its settings (DomainSettingsSpec JSON, as the

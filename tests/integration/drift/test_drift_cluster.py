@@ -1,17 +1,30 @@
 """Cluster drift against the Kubernetes API double: objects deleted, edited and added out of band,
-and a flowctl Job that no live attempt owns."""
+a flowctl Job that no attempt in the registry accounts for, and the Jobs it does account for while
+executions run (an attempt whose handle a killed controller never recorded, one awaiting cleanup)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from drift_world import World
 
-from flowctl.plans.drift._kube import live_attempt_handles, read_cluster_view, registry_domain_settings
-from flowctl.providers.kubernetes import KubernetesSettings, apply_objects, desired_namespace_objects
+from flowctl.plans.drift._kube import read_cluster_view, registry_domain_settings, registry_jobs
+from flowctl.providers._interface import AttemptRef, SubmitRequest
+from flowctl.providers.kubernetes import (
+    KubernetesProvider,
+    KubernetesSettings,
+    apply_objects,
+    desired_namespace_objects,
+)
 from flowctl.providers.kubernetes.testing import KubernetesDouble, PodResult, PodRun
+from flowctl.spec import InterfaceSpec, TaskSpec
+from flowctl.state._execution_records import AttemptRecord, NewExecution
+from flowctl.state._executions import ExecutionStore, open_execution_store
+from flowctl.state._pass_write import Finish
 
 LABELS = {"app.kubernetes.io/managed-by": "flowctl"}
 
@@ -61,7 +74,7 @@ def test_cluster_drift(world: World, k8s: KubernetesDouble, settings: Kubernetes
         apply_objects(desired_namespace_objects("ml", domain, settings), kube_client)
 
     def reader(scopes):  # type: ignore[no-untyped-def]
-        return read_cluster_view(kube_client, settings, scopes, frozenset({"ml-development/live-attempt"}))
+        return read_cluster_view(kube_client, settings, scopes, lambda: frozenset({"ml-development/live-attempt"}))
 
     assert world.report(cluster_reader=reader).findings == ()
 
@@ -97,7 +110,7 @@ def test_cluster_drift(world: World, k8s: KubernetesDouble, settings: Kubernetes
 def test_deleted_namespace(world: World, k8s: KubernetesDouble, settings: KubernetesSettings) -> None:
     kube_client = k8s.kube_client(settings)
     apply_objects(desired_namespace_objects("ml", "development", settings), kube_client)
-    view = read_cluster_view(kube_client, settings, [("ml", "production")], frozenset())
+    view = read_cluster_view(kube_client, settings, [("ml", "production")], frozenset)
     report = world.report(cluster_reader=lambda scopes: view)
     assert {f.address for f in report.findings} == {
         "ml/production/cluster/Namespace/ml-production",
@@ -107,8 +120,136 @@ def test_deleted_namespace(world: World, k8s: KubernetesDouble, settings: Kubern
     }
 
 
-def test_live_attempt_handles_of_an_idle_registry(world: World) -> None:
-    assert live_attempt_handles(world.url) == frozenset()
+def test_registry_jobs_of_an_idle_registry(world: World) -> None:
+    assert registry_jobs(world.url, KubernetesSettings()) == frozenset()
+
+
+OWNER = "controller-1"
+
+
+class Run:
+    """One execution of ml/development, its rows written as the controller's passes write them and
+    its Jobs created by the kubernetes provider on the double (pods keep running)."""
+
+    def __init__(self, store: ExecutionStore, provider: KubernetesProvider, tmp_path: Path, name: str) -> None:
+        self.store, self.provider, self.tmp_path, self.name = store, provider, tmp_path, name
+        self.now = datetime.now(UTC)
+        self.id = store.create_execution(NewExecution("ml", "development", name, "lp", "v1", "wf", "v1", {})).id
+        assert self.id in store.claim_executions(OWNER, now=self.now, lease_seconds=60, limit=100)
+        store.save(self.id, OWNER, started_at=self.now)
+
+    def submit(self, node: str, *, record_handle: bool = True) -> AttemptRecord:
+        """The pass writes the attempt, then creates its Job; without ``record_handle`` the controller
+        is killed before the flush that records the handle."""
+        self.now += timedelta(seconds=1)
+        attempt = AttemptRecord(node, 0, "submitting", "kubernetes", started_at=self.now)
+        assert self.store.save(self.id, OWNER, new_attempts=[attempt]) == [attempt]
+        response = self.provider.submit(self._request(node))
+        assert response.error is None, response.error
+        if record_handle:
+            attempt.phase, attempt.handle = "running", response.handle
+            self.store.save(self.id, OWNER, attempts=[attempt])
+        return attempt
+
+    def end(self, *attempts: AttemptRecord, finish: bool = False) -> None:
+        """A pass polls the attempts' end (pod Succeeded) and writes it, its cleanup still to come."""
+        self.now += timedelta(seconds=1)
+        for attempt in attempts:
+            attempt.phase, attempt.finished_at = "succeeded", self.now
+        ending = Finish("succeeded", {}, None, self.now) if finish else None
+        self.store.save(self.id, OWNER, attempts=list(attempts), finish=ending)
+
+    def clean_up(self, attempt: AttemptRecord) -> None:
+        """What the pass does after its submits: the attempt's logs kept, its Job deleted."""
+        assert attempt.handle is not None
+        self.provider.cleanup(AttemptRef("ml", "development", self.name, attempt.node_id, attempt.attempt), attempt.handle)
+
+    def _request(self, node: str) -> SubmitRequest:
+        prefix = self.tmp_path / "blobs" / "ml" / "development" / self.name / node / "0"
+        prefix.mkdir(parents=True, exist_ok=True)
+        (prefix / "inputs.json").write_text("{}")
+        return SubmitRequest(
+            ref=AttemptRef("ml", "development", self.name, node, 0),
+            task=TaskSpec(name="t.noop", interface=InterfaceSpec()).to_json(),
+            inputs_uri=str(prefix / "inputs.json"), outputs_uri=str(prefix / "outputs.json"), bundle_uri=None,
+            blob_store=str(self.tmp_path / "blobs"))
+
+
+@pytest.fixture
+def runs(world: World, k8s: KubernetesDouble, settings: KubernetesSettings, tmp_path: Path) -> Iterator[
+        tuple[ExecutionStore, KubernetesProvider]]:
+    for domain in ("development", "production"):
+        apply_objects(desired_namespace_objects("ml", domain, settings), k8s.kube_client(settings))
+    store = open_execution_store(world.url, create=False)
+    provider = KubernetesProvider(settings, client=k8s.kube_client(settings), watch=False)
+    try:
+        yield store, provider
+    finally:
+        provider.close()
+        store.close()
+
+
+def _orphans(world: World, k8s: KubernetesDouble, settings: KubernetesSettings, *,
+             before_read: Callable[[], object] = lambda: None, after_read: Callable[[], object] = lambda: None,
+             ) -> list[str]:
+    """The Jobs drift names orphaned; ``before_read``/``after_read``: what the controller does just
+    before and just after drift reads the registry."""
+    kube_client = k8s.kube_client(settings)
+
+    def read_registry() -> frozenset[str]:
+        before_read()
+        jobs = registry_jobs(world.url, settings)
+        after_read()
+        return jobs
+
+    def reader(scopes):  # type: ignore[no-untyped-def]
+        return read_cluster_view(kube_client, settings, scopes, read_registry)
+
+    findings = world.report(cluster_reader=reader).findings
+    assert {f.kind.value for f in findings} <= {"orphaned_job"}, findings
+    return [f.address.rsplit("/", 1)[-1] for f in findings]
+
+
+def test_the_job_of_an_attempt_whose_handle_was_never_recorded_is_not_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    run = Run(*runs, tmp_path, "e-killed")
+    run.submit("n0", record_handle=False)  # the next controller adopts the Job by its deterministic name
+    assert _orphans(world, k8s, settings) == []
+
+
+def test_the_job_of_an_attempt_awaiting_its_cleanup_is_not_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    run = Run(*runs, tmp_path, "e-running")
+    first = run.submit("n0")
+    run.end(first)  # the pod succeeded; the pass submits the next node before it removes n0's Job
+    run.submit("n1")
+    assert _orphans(world, k8s, settings) == []
+    last = Run(*runs, tmp_path, "e-ending")
+    attempt = last.submit("n0")
+    last.end(attempt, finish=True)  # the execution ends in the same pass; the cleanup follows
+    assert _orphans(world, k8s, settings) == []
+
+
+def test_the_job_of_an_attempt_past_its_cleanup_is_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    from kubernetes import client as kube
+
+    run = Run(*runs, tmp_path, "e-leaked")
+    first = run.submit("n0")
+    run.end(first)
+    run.end(run.submit("n1"))  # a later end: n0's pass had cleaned up before it, yet n0's Job runs on
+    done = Run(*runs, tmp_path, "e-done")
+    early = done.submit("n0")
+    done.end(early)
+    done.end(done.submit("n1"), finish=True)
+    kube.BatchV1Api(k8s.api_client()).create_namespaced_job("ml-development", _job("no-attempt"))
+    assert _orphans(world, k8s, settings) == ["e-done-n0-0", "e-leaked-n0-0", "no-attempt"]
 
 
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
@@ -173,7 +314,30 @@ def test_a_hand_edited_limit_range_is_drift(world: World, k8s: KubernetesDouble,
     kube.CoreV1Api(k8s.api_client()).patch_namespaced_limit_range(
         "flowctl-limits", "ml-development",
         {"spec": {"limits": [{"type": "Container", "defaultRequest": {"cpu": "4", "memory": "256Mi"}}]}})
-    view = read_cluster_view(kube_client, settings, [("ml", "development")], frozenset())
+    view = read_cluster_view(kube_client, settings, [("ml", "development")], frozenset)
     findings = world.report(cluster_reader=lambda scopes: view).findings
     assert [(f.kind.value, f.address) for f in findings] == [
         ("cluster_object_changed", "ml/development/cluster/LimitRange/flowctl-limits")]
+
+
+def test_a_job_cleaned_up_while_drift_reads_is_not_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    run = Run(*runs, tmp_path, "e-moving")
+    first = run.submit("n0")
+
+    def controller() -> None:  # after drift listed n0's Job: n0 ends and is cleaned up, n1 runs and ends
+        run.end(first)
+        run.clean_up(first)
+        run.end(run.submit("n1"))
+
+    assert _orphans(world, k8s, settings, before_read=controller) == []
+
+
+def test_a_job_created_just_after_drift_read_the_registry_is_not_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    run = Run(*runs, tmp_path, "e-starting")
+    assert _orphans(world, k8s, settings, after_read=lambda: run.submit("n0")) == []

@@ -368,7 +368,7 @@ def test_cluster_objects_missing_changed_extra_and_orphaned_jobs() -> None:
                 jobs=(_job("live-job"), _job("orphan-job"), _job("done-job", finished=True)),
             ),
         ),
-        live_attempt_jobs=frozenset({"ml-development/live-job"}),
+        registry_jobs=frozenset({"ml-development/live-job"}),
     )
     report = detect(snapshot_after_apply(desired_state()), cluster=view)
     assert kinds(report) == [
