@@ -30,12 +30,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
 from flowctl._errors import FlowctlError
+from flowctl._record import record
 from flowctl._task_data import TaskData
 from flowctl.spec._canonical import Json
 
@@ -48,7 +48,7 @@ EXIT_SYSTEM = 2
 DECK = "deck.html"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EntrypointArgs:
     task_spec_uri: str
     inputs_uri: str
