@@ -36,7 +36,13 @@ class _Missing:
         return "MISSING"
 
 
+class _Factory:
+    def __repr__(self) -> str:  # how a signature shows a field with a default_factory, as a dataclass's
+        return "<factory>"
+
+
 MISSING: Any = _Missing()
+_HAS_FACTORY: Any = _Factory()
 META = "__record__"
 
 
@@ -166,13 +172,13 @@ def _process(cls: _C, frozen: bool, eq: bool) -> _C:
 
 def _init(cls: type, fields: tuple[Field, ...], frozen: bool) -> Callable[..., None]:
     """``__init__`` of ``fields``: one ``exec`` (a signature, defaults and error messages as a dataclass's)."""
-    namespace: dict[str, Any] = {"__object_setattr": object.__setattr__, "__missing": MISSING}
+    namespace: dict[str, Any] = {"__object_setattr": object.__setattr__, "__factory": _HAS_FACTORY}
     params, body, seen_default = ["self"], [], False
     for f in fields:
         if f.default_factory is not MISSING:
             namespace[f"__factory_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=__missing")
-            body.append(f"  if {f.name} is __missing: {f.name} = __factory_{f.name}()")
+            params.append(f"{f.name}=__factory")
+            body.append(f"  if {f.name} is __factory: {f.name} = __factory_{f.name}()")
         elif f.default is not MISSING:
             namespace[f"__default_{f.name}"] = f.default
             params.append(f"{f.name}=__default_{f.name}")

@@ -19,10 +19,14 @@ CONTROL_PLANE_FLOWCTL = {"flowctl.engine", "flowctl.state", "flowctl.cli", "flow
 # standard-library modules a plain attempt does not need (issue 13: each costs a fresh interpreter
 # milliseconds): argparse (gettext, locale, shutil), logging, and what only rare values or failures use
 HEAVY_STDLIB = {"argparse", "gettext", "locale", "shutil", "logging", "tempfile", "random", "uuid", "platform",
-                "hashlib", "decimal", "difflib", "html", "base64", "traceback", "bz2", "lzma"}
+                "hashlib", "decimal", "difflib", "html", "base64", "traceback", "bz2", "lzma",
+                # dataclasses (and its inspect: ast, dis, tokenize) for the SDK's value classes (flowctl._record
+                # builds them), linecache for a task's def line, copy, binascii
+                "dataclasses", "inspect", "ast", "dis", "tokenize", "linecache", "copy", "binascii"}
 # flowctl modules a plain python attempt does not need: ImageSpec (a task named by a string or none),
-# the name rules (the attempt is given its URIs), the log filter, the task types
-LAZY_FLOWCTL = {"flowctl.sdk._image", "flowctl._names", "flowctl._log_redaction", "flowctl.tasktypes"}
+# the name rules (the attempt is given its URIs), the log filter, the task types, the code digests
+LAZY_FLOWCTL = {"flowctl.sdk._image", "flowctl._names", "flowctl._log_redaction", "flowctl.tasktypes",
+                "flowctl.sdk._code_digest"}
 
 REPORT = """
 import json, sys
