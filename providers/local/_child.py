@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
     record_handle(Path(folder), ProcessHandle(pid, max(start_ticks(pid), 0), float(deadline)))
     from flowctl.entrypoint import main as entrypoint
 
-    return entrypoint(rest)
+    return entrypoint(rest, whole_process=True)  # this process is the attempt's: see flowctl.entrypoint.run
 
 
 if __name__ == "__main__":

@@ -165,3 +165,40 @@ def test_a_failing_attempt_still_writes_its_error_document_without_spec_models(t
     error = json.loads((tmp_path / "blobs" / "a" / "error.json").read_text())
     assert error["kind"] == "user" and "ValueError: no 41" in error["message"]
     assert report["built"] == []
+
+
+FINALIZED = """
+    import gc
+
+    from flowctl import task
+
+
+    class Cycle:
+        def __init__(self, path: str) -> None:
+            self.path, self.me = path, self  # garbage only the collector frees
+
+        def __del__(self) -> None:
+            with open(self.path, "w") as file:
+                file.write("finalized")
+
+
+    @task
+    def work(x: int) -> str:
+        Cycle(__file__ + ".finalized")
+        return f"{x + 1} frozen={gc.get_freeze_count() > 0}"
+"""
+
+
+def test_an_attempt_process_freezes_its_start_up_and_still_finalizes_the_task_s_objects(tmp_path: Path) -> None:
+    """``python -m flowctl.entrypoint`` (a pod; the local ``_child`` too) freezes what it loaded before
+    the task's code (its exit then frees none of it); the task's own garbage is collected at exit."""
+    args = _write_attempt(tmp_path, FINALIZED)
+    outputs = tmp_path / "blobs" / "a" / "outputs.json"
+    result = subprocess.run([sys.executable, "-m", "flowctl.entrypoint", *args], cwd=tmp_path, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(outputs.read_text()) == {"o0": "42 frozen=True"}
+    assert (tmp_path / "attempt_mod.py.finalized").read_text() == "finalized"
+    # in a process that goes on (engine tests, a caller's own loop), nothing is frozen
+    _report(f"from flowctl.entrypoint import main\nassert main({args!r}) == 0\n", cwd=tmp_path)
+    assert json.loads(outputs.read_text()) == {"o0": "42 frozen=False"}
