@@ -12,12 +12,13 @@ import functools
 import os
 import signal
 import time
-from dataclasses import dataclass
+
+from flowctl._record import record
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProcessHandle:
     pid: int
     start_ticks: int

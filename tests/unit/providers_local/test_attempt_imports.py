@@ -150,6 +150,7 @@ def test_a_local_attempt_records_its_handle_without_psutil(tmp_path: Path) -> No
     report = _report(run, cwd=tmp_path)
     assert (folder / "attempt.pid").read_text().startswith(f"{report['pid'][0]}:")
     assert "psutil" not in report["roots"] and "subprocess" not in report["roots"]
+    assert HEAVY_STDLIB & set(report["roots"]) == set()  # the handle's classes are records too
     assert "flowctl.providers._interface" not in report["flowctl"]  # the package resolves its names on use
 
 
