@@ -151,6 +151,7 @@ def test_a_local_attempt_records_its_handle_without_psutil(tmp_path: Path) -> No
     assert (folder / "attempt.pid").read_text().startswith(f"{report['pid'][0]}:")
     assert "psutil" not in report["roots"] and "subprocess" not in report["roots"]
     assert HEAVY_STDLIB & set(report["roots"]) == set()  # the handle's classes are records too
+    assert "signal" not in report["roots"]  # only killing an attempt needs it
     assert "flowctl.providers._interface" not in report["flowctl"]  # the package resolves its names on use
 
 
