@@ -10,7 +10,7 @@ generated method). ``@record`` / ``@record(frozen=True, eq=False)`` builds the s
   default_factory=..., repr=..., compare=..., hash=...)``, then ``__post_init__`` if the class has one;
 * ``__repr__``, ``__eq__`` (same class: the tuples of compared fields), ``__hash__`` (frozen and eq:
   of the compared fields; eq and not frozen: unhashable), frozen ``__setattr__``/``__delattr__``
-  raising :class:`FrozenInstanceError` (an AttributeError), ``__match_args__``; a method the class
+  raising ``dataclasses.FrozenInstanceError``, ``__match_args__``; a method the class
   body defines is kept, as ``dataclasses`` does;
 * the dataclass protocol: ``__dataclass_fields__`` and ``__dataclass_params__`` are built (importing
   ``dataclasses``) on first use, so ``dataclasses.fields``, ``replace``, ``asdict``, ``is_dataclass``
@@ -44,10 +44,6 @@ class _Factory:
 MISSING: Any = _Missing()
 _HAS_FACTORY: Any = _Factory()
 META = "__record__"
-
-
-class FrozenInstanceError(AttributeError):
-    """Assigning to a field of a frozen record (as ``dataclasses.FrozenInstanceError``)."""
 
 
 class Field:
@@ -227,18 +223,26 @@ def _freeze(owner: type[Any], names: frozenset[str]) -> None:
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is owner or name in names:
-            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+            raise _frozen_error(f"cannot assign to field {name!r}")
         super(owner, self).__setattr__(name, value)
 
     def __delattr__(self: Any, name: str) -> None:
         if type(self) is owner or name in names:
-            raise FrozenInstanceError(f"cannot delete field {name!r}")
+            raise _frozen_error(f"cannot delete field {name!r}")
         super(owner, self).__delattr__(name)
 
     klass: Any = owner
     __setattr__.__qualname__ = f"{owner.__qualname__}.__setattr__"
     __delattr__.__qualname__ = f"{owner.__qualname__}.__delattr__"
     klass.__setattr__, klass.__delattr__ = __setattr__, __delattr__
+
+
+def _frozen_error(message: str) -> AttributeError:
+    """``dataclasses.FrozenInstanceError``, what code catching a frozen dataclass's refusal expects
+    (a bug's path: importing ``dataclasses`` here costs nothing that matters)."""
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError(message)
 
 
 class _Params:
