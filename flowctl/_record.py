@@ -16,8 +16,8 @@ generated method). ``@record`` / ``@record(frozen=True, eq=False)`` builds the s
   ``dataclasses``) on first use, so ``dataclasses.fields``, ``replace``, ``asdict``, ``is_dataclass``
   and ``@dataclass`` subclasses work on a record as on a dataclass.
 
-Not supported (no class here uses them): ``InitVar``, ``KW_ONLY``, ``init=False`` fields, ``order``,
-``slots``.
+Not supported (no class here uses them; the first two are refused): ``InitVar``, ``KW_ONLY``,
+``init=False`` fields, ``order``, ``slots``, a generated ``__doc__``.
 """
 
 from __future__ import annotations
@@ -125,12 +125,19 @@ def _process(cls: _C, frozen: bool, eq: bool) -> _C:
     fields: dict[str, Field] = {}
     for base in reversed(cls.__mro__[1:]):
         inherited: _Meta | None = base.__dict__.get(META)
-        for spec in inherited.fields if inherited is not None else ():
+        if inherited is None:
+            continue
+        if inherited.frozen != frozen:  # as dataclasses refuses
+            raise TypeError(f"cannot inherit {'' if frozen else 'non-'}frozen dataclass from a "
+                            f"{'non-' if frozen else ''}frozen one")
+        for spec in inherited.fields:
             fields[spec.name] = spec
     # the class's own annotations, as dataclasses reads them (inspect.get_annotations would import inspect)
     for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
         if _is_classvar(annotation):
             continue
+        if isinstance(annotation, str) and annotation.startswith(("InitVar", "dataclasses.", "KW_ONLY")):
+            raise TypeError(f"@record does not support {annotation} (field {name} of {cls.__qualname__})")
         value = cls.__dict__.get(name, MISSING)
         spec = value if isinstance(value, Field) else Field(value, MISSING, True, True, None)
         spec.name, spec.type = name, annotation

@@ -8,6 +8,7 @@ import functools
 import inspect
 import pickle
 from collections.abc import Callable, Iterator
+from dataclasses import InitVar
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -131,6 +132,17 @@ def test_record_declarations_dataclasses_refuse_are_refused() -> None:
         @record
         class Bad:
             items: list[int] = []
+
+    with pytest.raises(TypeError, match="does not support InitVar"):
+        @record
+        class Init:
+            a: InitVar[int]
+
+    frozen = _point(record, record_field, frozen=True)
+    with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+        @record
+        class Thawed(frozen):  # type: ignore[misc,valid-type]
+            pass
 
     with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
         @record
