@@ -1,5 +1,5 @@
 """CLI start-up: wall and CPU time of `flowctl --help`, `--version`, `import flowctl` and of the read
-commands (`get ...`, `registry info`, `config show`, `executions list|show|get|outputs`) on a small SQLite registry made in a temporary
+commands (`get ...`, `registry info`, `config show`, `executions list|show|get|outputs|logs|watch`) on a small SQLite registry made in a temporary
 folder, median of N runs. CPU is user + system of the child process: on a shared machine it moves
 less than wall time.
 
@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("flowctl", "state", "plans", "providers")
 READS = (["get", "projects"], ["get", "tasks"], ["get", "launchplans"], ["get", "executions"], ["registry", "info"],
          ["config", "show"], ["executions", "list"], ["executions", "show", "run-0"],
-         ["executions", "get", "run-0", "--json"], ["executions", "outputs", "run-0"])
+         ["executions", "get", "run-0", "--json"], ["executions", "outputs", "run-0"], ["executions", "logs", "run-0"],
+         ["executions", "watch", "run-0"])
 
 
 def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:

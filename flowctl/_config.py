@@ -62,6 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache.dir", "FLOWCTL_CACHE_DIR", ".flowctl/cache", "local run cache folder"),
     Setting("manifests.path", "FLOWCTL_MANIFESTS", None,
             "manifest file or folder of plan, apply and drift when no PATH is given"),
+    Setting("locks.max_ttl", "FLOWCTL_MAX_LOCK_TTL", "300",
+            "flowctl server: longest registry lock TTL (seconds) a client may ask for"),
     Setting("auth.enabled", "FLOWCTL_SERVER_AUTH", "false",
             "flowctl server: require tokens / OIDC sign-in (false: loopback clients only, unauthenticated)"),
     Setting("auth.session_secret", "FLOWCTL_SESSION_SECRET", None,

@@ -20,11 +20,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from flowctl._errors import AuthenticationError, InputError, NotFoundError
 from flowctl._roles import Binding, check_role, check_subject
-from flowctl.state._engine import IMMEDIATE, translate_errors
+from flowctl.state._engine import IMMEDIATE, Conflict, translate_errors, write_transaction
 from flowctl.state._tables import AuditRow, RoleBindingRow, TokenRow, table
 from flowctl.state._types import utcnow
 
@@ -79,10 +78,6 @@ class AuditRecord:
     detail: str
 
 
-class _Conflict(Exception):
-    """A unique key said no."""
-
-
 def hash_secret(secret: str, salt: str) -> str:
     return hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), **_SCRYPT).hex()
 
@@ -103,14 +98,11 @@ class AuthStore:
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        """One write transaction; a unique-key violation becomes :class:`_Conflict`."""
+        """One write transaction; a unique-key violation becomes :class:`Conflict`."""
         with translate_errors(self._url, "write"), self.engine.connect() as conn:
             conn = conn.execution_options(**{IMMEDIATE: True})
-            try:
-                with conn.begin():
-                    yield conn
-            except IntegrityError as exc:
-                raise _Conflict(str(exc.orig)) from exc
+            with write_transaction(conn):
+                yield conn
 
     # ------------------------------------------------------------ tokens
     def create_token(self, name: str, *, role: str, project: str | None, domain: str | None,
@@ -131,7 +123,7 @@ class AuthStore:
                                                     created_by=created_by, expires_at=expires_at))
                 conn.execute(BINDINGS.insert().values(subject=f"token:{name}", role=role, project=project,
                                                       domain=domain, created_at=now, created_by=created_by))
-        except _Conflict:
+        except Conflict:
             raise InputError(f"A token named `{name}` exists already",
                              detail="Token names are unique (also revoked ones, for the audit log): pick another, "
                              "e.g. with a date suffix.") from None

@@ -1,10 +1,11 @@
-"""The registry for ``flowctl get``, ``registry info`` and ``executions list|get|show|outputs``, opened
-without SQLAlchemy.
+"""The registry for ``flowctl get``, ``registry info``, ``plan`` and ``executions list|get|show|outputs``,
+opened without SQLAlchemy.
 
 ``open_browser(url)`` connects with the DB-API driver itself (``sqlite3``; ``psycopg`` for
 PostgreSQL), checks that the registry is at the schema this flowctl needs, and answers the
 :class:`~flowctl.state._interface.RegistryBrowser` listings with the SQL of ``_browse`` (the same
-statements the SQL store runs); ``_execution_browser.open_execution_reader(url)`` likewise answers
+statements the SQL store runs), ``open_plan_reader(url)`` the snapshot and lock listing of
+:class:`~flowctl.state._interface.PlanSource` with the SQL of ``_snapshot_reads``; ``_execution_browser.open_execution_reader(url)`` likewise answers
 the :class:`~flowctl.state._execution_access.ExecutionReader` reads with the SQL of
 ``_execution_reads`` (the same statements the execution store runs). A read command then starts in a fraction of the time importing
 SQLAlchemy and building the table models takes.
@@ -21,14 +22,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from flowctl._redact import mask_url
 from flowctl.state._browse import Browsing, Sql, cursor_of, password_of
 from flowctl.state._failures import cause_text, store_error
-from flowctl.state._interface import RegistryBrowser
+from flowctl.state._interface import PlanSource, RegistryBrowser
 from flowctl.state._schema import SCHEMA_HEAD
+from flowctl.state._snapshot_reads import SnapshotReading
+
+if TYPE_CHECKING:
+    from flowctl.state._store import SqlStore
 
 SQLITE_BUSY_TIMEOUT_S = 30.0  # as the SQL store's engine (``_engine.SQLITE_BUSY_TIMEOUT_MS``)
 PG_CONNECT_TIMEOUT_S = 10
@@ -67,12 +72,21 @@ class DbApiBrowser(DbApiReader, Browsing):
     """The listings of ``flowctl get`` and ``registry info`` (``_browse``)."""
 
 
+class DbApiPlanReader(DbApiReader, SnapshotReading):
+    """The snapshot and lock listing of ``flowctl plan`` (``_snapshot_reads``)."""
+
+
 def open_browser(url: str) -> RegistryBrowser:
     """The registry at ``url`` for listing (never created or changed); see the module docstring."""
     return open_reader(url, DbApiBrowser, _sql_store)
 
 
-def _sql_store(url: str) -> RegistryBrowser:
+def open_plan_reader(url: str) -> PlanSource:
+    """The registry at ``url`` for ``flowctl plan`` (never created or changed); see the module docstring."""
+    return open_reader(url, DbApiPlanReader, _sql_store)
+
+
+def _sql_store(url: str) -> SqlStore:
     from flowctl.state._store import open_store  # the full store says what is wrong (or opens what is right)
 
     return open_store(url, create=False)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from flowctl._errors import FlowctlError, StoreError
@@ -103,6 +103,20 @@ def _install_sqlite_hooks(engine: Engine, *, file_backed: bool) -> None:
     def _on_begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get(IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Conflict(Exception):
+    """A unique key said no (the thing exists already): what :func:`write_transaction` raises."""
+
+
+@contextmanager
+def write_transaction(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """One transaction on ``conn``; a unique-key violation that escapes it becomes :class:`Conflict`."""
+    try:
+        with conn.begin():
+            yield conn
+    except IntegrityError as exc:
+        raise Conflict(str(exc.orig)) from exc
 
 
 def describe_cause(exc: BaseException, url: str) -> str:

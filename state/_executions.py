@@ -35,7 +35,7 @@ from flowctl._errors import InputError
 from flowctl._redact import mask_url
 from flowctl.spec import Json
 from flowctl.state._browse import Sql, password_of
-from flowctl.state._engine import IMMEDIATE, translate_errors
+from flowctl.state._engine import IMMEDIATE, Conflict, translate_errors, write_transaction
 from flowctl.state._execution_access import ExecutionAccess
 from flowctl.state._execution_reads import ExecutionReading
 from flowctl.state._execution_records import (
@@ -87,10 +87,6 @@ PassRows = tuple[ExecutionRecord, dict[str, NodeRecord], dict[str, list[AttemptR
 
 
 # ---------------------------------------------------------------- the store
-class Conflict(Exception):
-    """A unique key said no (the thing exists already)."""
-
-
 class ExecutionStore(ExecutionReading, SignalsMixin):
     """Executions and everything the engine keeps about them. Thread-safe (one engine, short transactions).
 
@@ -176,10 +172,8 @@ class ExecutionStore(ExecutionReading, SignalsMixin):
         with self._connection("write") as (conn, held):
             conn.execution_options(**{IMMEDIATE: True})  # in place: SQLite begins this transaction IMMEDIATE
             try:
-                with conn.begin():
+                with write_transaction(conn):
                     yield conn
-            except IntegrityError as exc:
-                raise Conflict(str(exc.orig)) from exc
             finally:
                 if held:
                     conn.execution_options(**{IMMEDIATE: False})

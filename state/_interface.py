@@ -220,6 +220,19 @@ class RegistryBrowser(Protocol):
     def close(self) -> None: ...
 
 
+class PlanSource(Protocol):
+    """What ``flowctl plan`` reads: the snapshot, and who holds the registry lock.
+
+    The SQL store, the light DB-API plan reader (``_browser``), the remote store and the empty
+    registry of a first plan answer it alike."""
+
+    def snapshot(self) -> RegistrySnapshot: ...
+
+    def list_locks(self) -> Sequence[LockRecord]: ...
+
+    def close(self) -> None: ...
+
+
 class RegistryReader(Protocol):
     def snapshot(self) -> RegistrySnapshot: ...
 

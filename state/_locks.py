@@ -21,11 +21,10 @@ that row lock.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from typing import Any, Protocol
@@ -33,48 +32,17 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from flowctl._errors import LockError
 from flowctl.state._convert import lock_from_row
 from flowctl.state._engine import IMMEDIATE, Backend, is_memory
 from flowctl.state._interface import LockInfo, LockRecord
+from flowctl.state._lock_messages import held_error, lost_error
+from flowctl.state._snapshot_reads import HOLDER_PIDS, REGISTRY_LOCK, advisory_key, key_halves
 from flowctl.state._tables import LockRow, table
 from flowctl.state._types import utcnow
 
 DEFAULT_TTL = 30
-REGISTRY_LOCK = "registry"
 POLL_SECONDS = 0.1
 _locks = table(LockRow)
-
-
-def format_age(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-
-
-def held_error(row: LockRecord) -> LockError:
-    age = format_age((utcnow() - row.created_at).total_seconds())
-    beat = format_age((utcnow() - row.heartbeat_at).total_seconds())
-    info = f" ({row.info})" if row.info else ""
-    return LockError(
-        f"The registry is locked by {row.holder} for `{row.operation}`{info}, held for {age}",
-        detail=f"Lock {row.id}, last heartbeat {beat} ago, expires {row.ttl_seconds}s after its last heartbeat.\n"
-        "Wait for that operation to finish, or retry with a longer --lock-timeout. If its process is gone, "
-        f"run `flowctl lock break {row.id}`.",
-    )
-
-
-def lost_error(record: LockRecord) -> LockError:
-    return LockError(
-        f"The registry lock {record.id} for `{record.operation}` was lost while the operation ran",
-        detail="The database session holding it ended (the server restarted, the connection dropped, or "
-        "`flowctl lock break` / pg_terminate_backend ended it), someone broke the lock, or its heartbeat stopped "
-        "for longer than its TTL. The write in progress was rolled back and nothing more was written. "
-        "Run `flowctl plan` to see what was applied, then `flowctl apply` again.",
-    )
 
 
 class Locker(Protocol):
@@ -83,8 +51,6 @@ class Locker(Protocol):
     def verify(self, conn: sa.Connection, record: LockRecord, *, final: bool) -> None:
         """Raise LockError (lost) unless ``record`` is still held, checked in ``conn``'s transaction;
         ``final``: just before the commit (PostgreSQL also locks the lock's row until then)."""
-
-    def list_locks(self) -> Sequence[LockRecord]: ...
 
     def break_lock(self, lock_id: str) -> bool: ...
 
@@ -193,10 +159,6 @@ class SqliteLocker:
         if conn.execute(sa.select(_locks.c.id).where(_locks.c.id == record.id)).first() is None:
             raise lost_error(record)
 
-    def list_locks(self) -> Sequence[LockRecord]:
-        with self._engine.connect() as conn:
-            return [lock_from_row(row) for row in conn.execute(sa.select(_locks).order_by(_locks.c.created_at))]
-
     def break_lock(self, lock_id: str) -> bool:
         with self._write() as conn:
             return bool(conn.execute(_locks.delete().where(_locks.c.id == lock_id)).rowcount)
@@ -211,21 +173,13 @@ class PostgresLocker:
     def _lock_key(self, conn: sa.Connection) -> int:
         """A signed 64-bit advisory key for this registry (schema-qualified)."""
         if self._key is None:
-            schema = conn.execute(sa.text("SELECT current_database() || '.' || current_schema()")).scalar_one()
-            digest = hashlib.sha256(f"flowctl:{schema}:{REGISTRY_LOCK}".encode()).digest()
-            self._key = int.from_bytes(digest[:8], "big", signed=True)
+            self._key = advisory_key(conn.execute(sa.text("SELECT current_database() || '.' || current_schema()"))
+                                     .scalar_one())
         return self._key
 
     def _holder_pids(self, conn: sa.Connection) -> set[int]:
         """Sessions holding this registry's advisory lock (pg_locks splits a bigint key in two)."""
-        key = self._lock_key(conn) & 0xFFFFFFFFFFFFFFFF
-        rows = conn.execute(
-            sa.text(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-                "AND classid::bigint = :hi AND objid::bigint = :lo"
-            ),
-            {"hi": key >> 32, "lo": key & 0xFFFFFFFF},
-        )
+        rows = conn.execute(sa.text(HOLDER_PIDS), key_halves(self._lock_key(conn)))
         return {int(pid) for pid in rows.scalars()}
 
     def _autocommit(self) -> sa.Connection:
@@ -329,13 +283,6 @@ class PostgresLocker:
                 return False
             raise
         return bool(result.rowcount)
-
-    def list_locks(self) -> Sequence[LockRecord]:
-        """Rows whose session still holds the advisory lock (rows of dead sessions are stale)."""
-        with self._autocommit() as conn:
-            holders = self._holder_pids(conn)
-            rows = conn.execute(sa.select(_locks).order_by(_locks.c.created_at)).all()
-        return [lock_from_row(row) for row in rows if row.backend_pid is None or row.backend_pid in holders]
 
     def break_lock(self, lock_id: str) -> bool:
         """Delete the lock's row and end the holder's session, which releases the advisory lock."""

@@ -20,13 +20,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
 
-from flowctl._address import EntityKind
 from flowctl._errors import NoRegistryError, StoreError
 from flowctl._files import create_private
 from flowctl._redact import mask_url
 from flowctl._workdir import make_folder
 from flowctl.state._engine import backend_of, create_engine, is_memory, translate_errors
-from flowctl.state._interface import ApplyRecord, RegistryReader, RegistrySnapshot, StoredEntity
 from flowctl.state._migrate import CREATE_HINT, MigrationResult, ensure_schema
 
 
@@ -122,37 +120,3 @@ def _use_wal(engine: Engine, url: str) -> None:
             raw.cursor().execute("PRAGMA journal_mode=WAL")
         finally:
             raw.close()
-
-
-class EmptyRegistry:
-    """The registry ``plan`` sees where none exists yet: nothing registered, serial 0, no lineage.
-
-    ``flowctl plan`` in a fresh checkout shows everything as new without creating the registry
-    (``apply`` creates it); a plan saved against it applies to a registry that is still empty."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def snapshot(self) -> RegistrySnapshot:
-        return RegistrySnapshot(lineage="", serial=0)
-
-    def get_entity(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
-        return None
-
-    def list_entities(self, kind: EntityKind | None = None, project: str | None = None, domain: str | None = None,
-                      name: str | None = None) -> Sequence[StoredEntity]:
-        return []
-
-    def last_apply(self) -> ApplyRecord | None:
-        return None
-
-    def apply_history(self, limit: int = 20) -> Sequence[ApplyRecord]:
-        return []
-
-    def close(self) -> None:
-        return None
-
-
-def _conforms(empty: EmptyRegistry) -> RegistryReader:
-    """mypy checks here that EmptyRegistry is a RegistryReader."""
-    return empty

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from flowctl._errors import InputError
 from flowctl.spec import Json
+from flowctl.state._engine import Conflict
 from flowctl.state._tables import SignalRow, table
 from flowctl.state._types import utcnow
 
@@ -40,8 +41,6 @@ class SignalsMixin:
 
     def set_signal(self, execution_id: str, name: str, value: Json, *, created_by: str = "") -> SignalRecord:
         """Record the value of signal ``name``; InputError when it was given already."""
-        from flowctl.state._executions import Conflict
-
         now = utcnow()
         try:
             with self._write() as conn:

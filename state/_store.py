@@ -16,31 +16,22 @@ from sqlalchemy.engine import Engine, make_url
 
 from flowctl._address import EntityKind
 from flowctl._redact import mask_url
-from flowctl.spec import DomainSettingsSpec, ProjectSpec
-from flowctl.state._browse import Browsing, Sql, cursor_of, gc_paused
-from flowctl.state._convert import (
-    ENTITY_COLUMNS,
-    apply_from_row,
-    entities_from_rows,
-    entity_columns,
-    entity_from_row,
-)
+from flowctl.state._browse import Browsing, Sql, cursor_of
+from flowctl.state._convert import ENTITY_COLUMNS, apply_from_row, entity_from_row
 from flowctl.state._engine import IMMEDIATE, Backend, backend_of, translate_errors
 from flowctl.state._interface import (
-    ActivationRecord,
     ApplyRecord,
     ApprovalRecord,
     LockInfo,
     LockRecord,
-    ProjectRecord,
-    RegistrySnapshot,
     Store,
     StoredEntity,
 )
 from flowctl.state._locks import DEFAULT_TTL, make_locker
 from flowctl.state._migrate import MigrationResult, upgrade
 from flowctl.state._open import open_engine
-from flowctl.state._promotions import insert_approval, read_approvals, succeeded_counts
+from flowctl.state._promotions import insert_approval
+from flowctl.state._snapshot_reads import SnapshotReading
 from flowctl.state._tables import (
     ActivationRow,
     ApplyRow,
@@ -59,11 +50,12 @@ _entities = table(EntityRow)
 _activations = table(ActivationRow)
 _applies = table(ApplyRow)
 
-class SqlStore(Browsing):
+class SqlStore(Browsing, SnapshotReading):
     """The registry at one URL. Build it with :func:`open_store`; close it when done.
 
-    The listings of ``flowctl get`` (:class:`Browsing`) run their SQL on the driver connection
-    under :meth:`read`, as the light reader of ``_browser`` runs it on its own connection."""
+    The listings of ``flowctl get`` (:class:`Browsing`), the snapshot and the lock listing
+    (:class:`SnapshotReading`) run their SQL on the driver connection under :meth:`read`, as the light
+    readers of ``_browser`` run it on their own connection."""
 
     def __init__(self, engine: Engine, raw_url: str, *, lock_ttl: int = DEFAULT_TTL) -> None:
         self._engine = engine
@@ -116,31 +108,6 @@ class SqlStore(Browsing):
         return f"SqlStore({self.url!r})"
 
     # ------------------------------------------------------------ reader
-    def snapshot(self) -> RegistrySnapshot:
-        with gc_paused(), self.read() as conn:
-            lineage, serial = conn.execute(sa.select(_meta.c.lineage, _meta.c.serial)).one()
-            projects = {
-                row.name: ProjectRecord(ProjectSpec.model_validate(row.spec), row.state, row.managed_by)
-                for row in conn.execute(sa.select(_projects.c.name, _projects.c.spec, _projects.c.state, _projects.c.managed_by))
-            }
-            settings = {
-                (row.project, row.name): DomainSettingsSpec.model_validate(row.settings)
-                for row in conn.execute(
-                    sa.select(_domains.c.project, _domains.c.name, _domains.c.settings).where(_domains.c.settings.is_not(None))
-                )
-            }
-            dialect = conn.dialect.name
-            rows = conn.execute(sa.select(*entity_columns(dialect)))
-            entities = {entity.key: entity for entity in entities_from_rows(rows, dialect)}
-            active = {
-                (row.project, row.domain, row.name): ActivationRecord(
-                    row.project, row.domain, row.name, row.version, row.activated_at, row.managed_by, row.activated_by
-                )
-                for row in conn.execute(sa.select(_activations))
-            }
-            successes, approvals = succeeded_counts(conn), read_approvals(conn)
-        return RegistrySnapshot(lineage, serial, projects, settings, entities, active, successes, approvals)
-
     def get_entity(self, kind: EntityKind, project: str, domain: str, name: str, version: str) -> StoredEntity | None:
         query = sa.select(*ENTITY_COLUMNS).where(
             _entities.c.kind == EntityKind(kind).value, _entities.c.project == project,
@@ -203,10 +170,6 @@ class SqlStore(Browsing):
                 yield record
             finally:
                 self._held.remove(record)
-
-    def list_locks(self) -> Sequence[LockRecord]:
-        with translate_errors(self._raw_url, "read the locks of"):
-            return self._locker.list_locks()
 
     def break_lock(self, lock_id: str) -> bool:
         with translate_errors(self._raw_url, "break a lock of"):

@@ -42,8 +42,9 @@ from flowctl.plans._cluster import (
     render_cluster_text,
 )
 from flowctl.spec import DesiredState
-from flowctl.state import RegistryReader, Store
-from flowctl.state._open import EmptyRegistry, sqlite_path
+from flowctl.state import Store
+from flowctl.state._empty import EmptyRegistry
+from flowctl.state._interface import PlanSource
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BREAKING = 0, 1, 2, 3
 OUTPUTS = ("text", "json", "markdown")
@@ -66,25 +67,27 @@ def open_registry(config: Config, *, create: bool = False) -> Store:
     return open_store(config, create=create)
 
 
-def open_for_plan(config: Config) -> Store | EmptyRegistry:
-    """The registry to plan against; where none exists yet, an empty one (plan never creates it)."""
-    url = config.registry_url
+def open_for_plan(config: Config) -> PlanSource:
+    """The registry to plan against, read without SQLAlchemy where it can be (``cli/_stores``); where none
+    exists yet, an empty one (plan never creates it)."""
+    from flowctl.cli._stores import open_plan_source
+
     try:
-        return open_registry(config)
+        return open_plan_source(config)
     except NoRegistryError as missing:
+        from flowctl.state._open import sqlite_path
+
+        url = config.registry_url
         err(f"Note: there is no registry at {sqlite_path(url) or mask_url(url)} yet: planning against an empty "
             "registry (`flowctl apply` creates it).")
         return EmptyRegistry(missing.diagnostics[0].summary)
 
 
-def report_lock_holders(store: Store | EmptyRegistry) -> None:
+def report_lock_holders(store: PlanSource) -> None:
     """Before planning: say who holds the registry lock, since an apply now would wait for it or fail."""
-    if isinstance(store, EmptyRegistry):
-        return
-    from flowctl.state._locks import format_age
-    from flowctl.state._types import utcnow
+    from flowctl.state._lock_messages import format_age
 
-    now = utcnow()
+    now = datetime.now(UTC)
     for lock in store.list_locks():
         if (now - lock.heartbeat_at).total_seconds() <= lock.ttl_seconds:
             err(f"Note: the registry is locked by {lock.holder} ({lock.operation}, "
@@ -122,7 +125,7 @@ class Planned:
 
 def plan_from_manifests(
     path: Path | None,
-    store: RegistryReader,
+    store: PlanSource,
     *,
     version: str | None,
     allow_dirty: bool,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from flowctl.state import Store
-from flowctl.state._interface import RegistryBrowser
+from flowctl.state._interface import PlanSource, RegistryBrowser
 
 if TYPE_CHECKING:
     from flowctl._address import EntityKind
@@ -54,3 +54,16 @@ def open_browser(config: Config) -> RegistryBrowser:
     from flowctl.state._browser import open_browser as open_database
 
     return open_database(config.registry_url)
+
+
+def open_plan_source(config: Config) -> PlanSource:
+    """The registry of ``config`` for ``flowctl plan``: the server's, or the database read through the
+    DB-API driver without SQLAlchemy (``state/_browser``)."""
+    server = config.server_url
+    if server is not None:
+        from flowctl.client import RemoteStore
+
+        return RemoteStore.connect(server)
+    from flowctl.state._browser import open_plan_reader
+
+    return open_plan_reader(config.registry_url)

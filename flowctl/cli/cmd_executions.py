@@ -1,4 +1,4 @@
-"""``flowctl executions list|get|logs|outputs|abort|relaunch|recover``."""
+"""``flowctl executions list|get|logs|watch|outputs|abort|relaunch|recover``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import typer
 from flowctl.cli._options import ExecutionPhase, OutputFormatOpt, TableFormat, count, wants_json
 
 if TYPE_CHECKING:
+    from flowctl.providers import Provider
     from flowctl.state._execution_access import ExecutionAccess, ExecutionReader
+    from flowctl.state._execution_records import AttemptRecord
 
 Registry = Annotated[str | None, typer.Option("--registry", help="Registry URL.")]
 Wait = Annotated[bool, typer.Option("--wait", help="Follow the execution; exit with its phase: 0 succeeded, "
@@ -34,7 +36,8 @@ def register(app: typer.Typer) -> None:
         return open_execution_access(config_for(registry))
 
     def _reader(registry: str | None) -> ExecutionReader:
-        """Plain reads: the registry database without SQLAlchemy where it can be, or the flowctl server."""
+        """Plain reads (also `logs` and `watch`): the registry database without SQLAlchemy where it can be,
+        or the flowctl server."""
         from flowctl.cli._engine import config_for, open_execution_reader
 
         return open_execution_reader(config_for(registry))
@@ -118,16 +121,16 @@ def register(app: typer.Typer) -> None:
         from flowctl.cli._engine import config_for
         from flowctl.engine import find_execution
         from flowctl.engine._logs import follow_text, read_log, recorded_provider
-        from flowctl.providers import Provider, get_provider
-        from flowctl.state._executions import AttemptRecord
 
-        store = _access(registry)
+        store = _reader(registry)  # a finished attempt's log is in the blob store: no provider is loaded
         execution = find_execution(store, ref)
         providers: dict[str | None, Provider] = {}
 
         def provider_for(a: AttemptRecord) -> Provider:
             name = recorded_provider(a)
             if name not in providers:
+                from flowctl.providers import get_provider  # a running attempt's log is the provider's
+
                 providers[name] = get_provider(config_for(registry), name=name)
             return providers[name]
 
@@ -178,7 +181,7 @@ def register(app: typer.Typer) -> None:
         from flowctl.engine import find_execution
         from flowctl.engine._view import execution_document, progress_line, watch
 
-        store = _access(registry)
+        store = _reader(registry)
         console = Console()
         final = watch(store, find_execution(store, ref).id, console)
         if not console.is_terminal:  # the live table was not shown: end with the counts

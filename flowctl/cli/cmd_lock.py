@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         """List held registry locks: id, holder, operation, age, last heartbeat."""
         import json
 
-        from flowctl.state._locks import format_age
+        from flowctl.state._lock_messages import format_age
         from flowctl.state._types import utcnow
 
         store = open_registry(registry)

@@ -7,7 +7,8 @@
   filled in then: read them after the block.
 - The registry lock is taken by the server for this client and kept while a background thread
   heartbeats it; the transactions of the block carry its id, and the server checks inside each that
-  it still holds the lock (a lost lock rolls the transaction back with LockError).
+  it still holds the lock (a lost lock rolls the transaction back with LockError). The server refuses
+  a write without the lock: a transaction outside ``lock`` takes it for its one request.
 """
 
 from __future__ import annotations
@@ -212,12 +213,22 @@ class RemoteStore:
     # ------------------------------------------------------------ writer
     @contextmanager
     def transaction(self, *, expected_serial: int | None = None) -> Iterator[RemoteTransaction]:
+        """Sent at the end of the block, under the lock this store holds; holding none, under the lock taken
+        for this one request (at once, or LockError naming the holder): the server writes the registry
+        only for the lock's holder, as Terraform locks its state for every write."""
         tx = RemoteTransaction()
         yield tx
-        body = w.TransactionRequest.model_construct(expected_serial=expected_serial,
-                                                    lock_id=self._held[-1] if self._held else None, ops=tx.ops)
-        answer = self._client.call("POST", "/store/transactions", json=w.dump(body))
-        tx.resolve(w.TransactionResult.model_validate(answer))
+        if self._held or not tx.ops:
+            tx.resolve(self._send(expected_serial, self._held[-1] if self._held else None, tx))
+            return
+        from flowctl.state._actor import lock_info
+
+        with self.lock(lock_info("write", f"{len(tx.ops)} operations"), timeout=0) as record:
+            tx.resolve(self._send(expected_serial, record.id, tx))
+
+    def _send(self, expected_serial: int | None, lock_id: str | None, tx: RemoteTransaction) -> w.TransactionResult:
+        body = w.TransactionRequest.model_construct(expected_serial=expected_serial, lock_id=lock_id, ops=tx.ops)
+        return w.TransactionResult.model_validate(self._client.call("POST", "/store/transactions", json=w.dump(body)))
 
     def upload_bundle(self, data: bytes) -> str:
         """Store a code bundle in the server's blob store (``apply``, ``run --remote``); its URI."""

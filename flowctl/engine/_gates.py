@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from flowctl._dag import resolve_inputs
 from flowctl._errors import InputError
+from flowctl.engine._outcome import RUNNING, Outcome
 from flowctl.entrypoint import error_document
 from flowctl.providers._interface import TIMEOUT
 from flowctl.sdk._gates import parse_approval
@@ -28,13 +29,11 @@ from flowctl.state._executions import ExecutionRecord, ExecutionStore
 from flowctl.state._signals import SignalRecord
 
 if TYPE_CHECKING:
-    from flowctl.engine._pass import ExecutionPass, Outcome
+    from flowctl.engine._pass import ExecutionPass
     from flowctl.engine._specs import SpecLoader
 
 def drive_gate(p: ExecutionPass, node: NodeSpec, node_id: str, known: dict[str, dict[str, Json]]) -> Outcome:
     """Advance one gate node of the pass ``p``: RUNNING while it waits."""
-    from flowctl.engine._pass import RUNNING, Outcome
-
     gate = node.gate
     assert gate is not None
     record = p._node(node_id, resolve_inputs(node.inputs, known))

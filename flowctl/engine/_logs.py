@@ -11,13 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flowctl import _blobstore as blobs
-from flowctl.providers._interface import AttemptRef, Provider
-from flowctl.state._execution_access import ExecutionAccess
-from flowctl.state._executions import AttemptRecord, ExecutionRecord
+from flowctl.state._execution_access import ExecutionReader
+from flowctl.state._execution_records import AttemptRecord, ExecutionRecord
 
-ProviderFor = Callable[[AttemptRecord], Provider]
+if TYPE_CHECKING:  # a stored log needs no provider: `executions logs` of finished attempts loads none
+    from flowctl.providers._interface import Provider
+
+ProviderFor = Callable[[AttemptRecord], "Provider"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ def read_log(execution: ExecutionRecord, attempt: AttemptRecord, provider_for: P
         return AttemptLog(stored)
     if attempt.handle is None:
         return AttemptLog("", "no logs recorded: the attempt never started")
+    from flowctl.providers._interface import AttemptRef
+
     ref = AttemptRef(execution.project, execution.domain, execution.name, attempt.node_id, attempt.attempt)
     live = provider_for(attempt).logs(ref, attempt.handle)
     if live.error is not None:
@@ -51,14 +56,14 @@ def recorded_provider(attempt: AttemptRecord) -> str | None:
     return attempt.provider if attempt.provider in ("local", "kubernetes") else None
 
 
-def follow(store: ExecutionAccess, execution: ExecutionRecord, attempt: AttemptRecord, provider_for: ProviderFor, *,
+def follow(store: ExecutionReader, execution: ExecutionRecord, attempt: AttemptRecord, provider_for: ProviderFor, *,
            poll: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
     """The attempt's log, piece by piece, until the attempt has finished and its log is complete."""
     return follow_text(store, execution, attempt, lambda a: read_log(execution, a, provider_for).text,
                        poll=poll, sleep=sleep)
 
 
-def follow_text(store: ExecutionAccess, execution: ExecutionRecord, attempt: AttemptRecord,
+def follow_text(store: ExecutionReader, execution: ExecutionRecord, attempt: AttemptRecord,
                 text_of: Callable[[AttemptRecord], str], *, poll: float = 0.5,
                 sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
     """``follow`` with the log read by ``text_of`` (through the server: the server reads it)."""
@@ -75,7 +80,7 @@ def follow_text(store: ExecutionAccess, execution: ExecutionRecord, attempt: Att
         sleep(poll)
 
 
-def _current(store: ExecutionAccess, execution: ExecutionRecord, attempt: AttemptRecord) -> AttemptRecord | None:
+def _current(store: ExecutionReader, execution: ExecutionRecord, attempt: AttemptRecord) -> AttemptRecord | None:
     rows = store.load_attempts(execution.id).get(attempt.node_id, [])
     return next((a for a in rows if a.attempt == attempt.attempt), None)
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import heapq
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from flowctl import _blobstore as blobs
 from flowctl._dag import (
@@ -36,6 +35,7 @@ from flowctl.engine._cache import cache_key
 from flowctl.engine._context import EngineContext
 from flowctl.engine._launch import OVERWRITE_CACHE_LABEL, new_execution, resolve_launch_plan
 from flowctl.engine._names import child_name
+from flowctl.engine._outcome import RUNNING, Outcome
 from flowctl.engine._ready import ReadySet, with_ancestors
 from flowctl.entrypoint import error_document, error_uri
 from flowctl.providers._interface import THROTTLED, TIMEOUT, AttemptRef, SubmitRequest
@@ -43,17 +43,6 @@ from flowctl.spec import Json, NodeSpec, TaskSpec, WorkflowSpec
 from flowctl.state._executions import AttemptRecord, ExecutionRecord, Finish, NodeRecord
 
 log = logging.getLogger("flowctl.engine")
-Phase = Literal["running", "succeeded", "failed"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    phase: Phase
-    outputs: dict[str, Json] = field(default_factory=dict)
-    error: dict[str, Json] | None = None
-
-
-RUNNING = Outcome("running")
 
 
 def _failure(code: str, message: str, kind: str = "user") -> Outcome:
@@ -251,6 +240,7 @@ class ExecutionPass:
                 task, bundle = self._task_of(node)
                 return self._drive_task(node_id, task, bundle, resolve_inputs(node.inputs, known, task.interface))
             if node.kind == "gate":
+                # gates (and the SDK's answer parser) load when a workflow has one
                 from flowctl.engine._gates import drive_gate
 
                 return drive_gate(self, node, node_id, known)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from flowctl.state._executions import ExecutionRecord
 
 REMOTE_MANAGER = AD_HOC
+REGISTER_LOCK_TIMEOUT = 10.0  # seconds `run --remote` waits for the registry lock (an apply holding it)
 
 
 def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
@@ -50,11 +51,14 @@ def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
 
 def register_compiled(store: Store, compiled: CompiledEntity, *, project: str, domain: str, version: str,
                       bundle_uri: str) -> None:
-    """Register every spec of ``compiled`` in one transaction (idempotent for identical content)."""
+    """Register every spec of ``compiled`` in one transaction (idempotent for identical content), under the
+    registry lock as every registry write (waiting up to ``REGISTER_LOCK_TIMEOUT`` for an apply to end)."""
     from flowctl._address import EntityKind
     from flowctl.spec import ProjectSpec
+    from flowctl.state._actor import lock_info
 
-    with store.transaction() as tx:
+    where = f"{project}/{domain}/{compiled.name}@{version}"
+    with store.lock(lock_info("run --remote", where), timeout=REGISTER_LOCK_TIMEOUT), store.transaction() as tx:
         if project not in store.snapshot().projects:
             tx.upsert_project(ProjectSpec(name=project), managed_by=REMOTE_MANAGER)
         groups = ((EntityKind.TASK, compiled.tasks), (EntityKind.WORKFLOW, compiled.workflows),

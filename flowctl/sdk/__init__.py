@@ -19,7 +19,6 @@ if TYPE_CHECKING:
         CompiledWorkflow,
         compile_entity,
         compile_workflow,
-        definition_of,
     )
     from flowctl.sdk._conditional import conditional
     from flowctl.sdk._context import Deck, ExecutionParameters, current_context
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     from flowctl.sdk._promise import NodeHandle, Promise
     from flowctl.sdk._reference import ReferenceDefinition, reference_launch_plan, reference_task
     from flowctl.sdk._schedule import CronSchedule, FixedRate
-    from flowctl.sdk._task import TaskDefinition, task
+    from flowctl.sdk._task import TaskDefinition, definition_of, task
     from flowctl.sdk._workflow import WorkflowDefinition, workflow
     from flowctl.spec import WorkflowExecutionPhase
     from flowctl.types import (
@@ -59,7 +58,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "CompiledWorkflow": "flowctl.sdk._compile",
     "compile_entity": "flowctl.sdk._compile",
     "compile_workflow": "flowctl.sdk._compile",
-    "definition_of": "flowctl.sdk._compile",
+    "definition_of": "flowctl.sdk._task",
     "conditional": "flowctl.sdk._conditional",
     "Deck": "flowctl.sdk._context",
     "ExecutionParameters": "flowctl.sdk._context",

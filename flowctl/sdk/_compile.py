@@ -37,28 +37,13 @@ from flowctl.sdk._promise import (
 )
 from flowctl.sdk._reference import ReferenceDefinition
 from flowctl.sdk._source import display_path, frame_location, location_of_frame
-from flowctl.sdk._task import _ENTITY_CODES, DEFINITION_ATTR, TaskDefinition
+from flowctl.sdk._task import _ENTITY_CODES, DEFINITION_ATTR, TaskDefinition, definition_of
 from flowctl.sdk._workflow import WorkflowDefinition
 from flowctl.spec import WORKFLOW_INPUTS_NODE, Binding, LaunchPlanSpec, TaskSpec, WorkflowSpec
 
 _FLOWCTL_DIR = str(Path(__file__).resolve().parent.parent)
 
 Entity = TaskDefinition | WorkflowDefinition | LaunchPlan
-
-
-# ---------------------------------------------------------------- definitions
-def definition_of(obj: Any) -> TaskDefinition | WorkflowDefinition | LaunchPlan:
-    """The definition behind a @task or @workflow function, or a LaunchPlan itself."""
-    if isinstance(obj, LaunchPlan | TaskDefinition | WorkflowDefinition):
-        return obj
-    definition = getattr(obj, DEFINITION_ATTR, None)
-    if isinstance(definition, TaskDefinition | WorkflowDefinition | LaunchPlan):
-        return definition
-    name = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
-    raise ManifestError(
-        f"`{name}` is not a flowctl task or workflow — was it decorated with @flowctl.task?",
-        detail="Decorate the function with @task or @workflow (from flowctl import task, workflow).",
-    )
 
 
 @dataclass(frozen=True)
@@ -190,7 +175,7 @@ def compile_workflow(definition: WorkflowDefinition) -> CompiledWorkflow:
 
 
 def _compile(definition: WorkflowDefinition) -> CompiledWorkflow:
-    trace = Trace(definition.name)
+    trace = Trace(definition.name, call_in_trace)
     interface = definition.interface
     inputs = {
         p.name: Promise(trace, WORKFLOW_INPUTS_NODE, p.name, p.spec, p.py_type, definition.name) for p in interface.inputs

@@ -11,15 +11,17 @@ from flowctl._errors import DiagnosticCollector, FlowctlError, ManifestError
 from flowctl._names import ENTITY, check, check_labels, summary
 from flowctl.sdk._interface import Interface, Param
 from flowctl.sdk._notifications import Email, Slack, Webhook
+from flowctl.sdk._promise import active_trace
 from flowctl.sdk._schedule import CronSchedule, FixedRate
 from flowctl.sdk._source import frame_location
+from flowctl.sdk._task import Definition, definition_of
 from flowctl.sdk._workflow import WorkflowDefinition
 from flowctl.spec import Json, LaunchPlanSpec
 from flowctl.types import from_json_value, to_json_value, type_name
 
 
 @dataclass(frozen=True, eq=False)
-class LaunchPlan:
+class LaunchPlan(Definition):
     """A launch plan. Create with :meth:`get_or_create`; inputs are kept as canonical JSON values."""
 
     workflow: WorkflowDefinition
@@ -56,8 +58,6 @@ class LaunchPlan:
         scheduled plan binds every required input, the kickoff-time input is a ``datetime`` input.
         """
         source = frame_location(1)
-        from flowctl.sdk._compile import definition_of
-
         definition = definition_of(workflow)
         if not isinstance(definition, WorkflowDefinition):
             raise ManifestError(
@@ -163,12 +163,9 @@ class LaunchPlan:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """In a workflow body: a launch-plan node (a child execution). Elsewhere: runs the workflow as Python."""
-        from flowctl.sdk._compile import call_in_trace
-        from flowctl.sdk._promise import active_trace
-
         trace = active_trace()
         if trace is not None:
-            return call_in_trace(trace, self, args, kwargs, frame_location(1))
+            return trace.call(self, args, kwargs, frame_location(1))
         return self.workflow.function(**self.resolve_inputs(kwargs))
 
     def __repr__(self) -> str:

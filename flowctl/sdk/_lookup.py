@@ -11,9 +11,8 @@ from types import ModuleType
 from typing import Any
 
 from flowctl._errors import InputError
-from flowctl.sdk._compile import definition_of
 from flowctl.sdk._launch_plan import LaunchPlan
-from flowctl.sdk._task import TaskDefinition
+from flowctl.sdk._task import TaskDefinition, definition_of
 from flowctl.sdk._workflow import WorkflowDefinition
 
 Definition = TaskDefinition | WorkflowDefinition | LaunchPlan

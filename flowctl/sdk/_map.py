@@ -8,8 +8,9 @@ from typing import Any, Optional
 
 from flowctl._errors import ExecutionError, ManifestError
 from flowctl.sdk._interface import Interface, Output, Param
+from flowctl.sdk._promise import active_trace
 from flowctl.sdk._source import frame_location
-from flowctl.sdk._task import TaskDefinition
+from flowctl.sdk._task import TaskDefinition, definition_of
 from flowctl.spec import MapSpec, TypeSpec
 
 
@@ -53,12 +54,9 @@ class MapTask:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """In a workflow body: a map node. Elsewhere: a plain loop over the items."""
-        from flowctl.sdk._compile import call_in_trace
-        from flowctl.sdk._promise import active_trace
-
         trace = active_trace()
         if trace is not None:
-            return call_in_trace(trace, self, args, kwargs, frame_location(1))
+            return trace.call(self, args, kwargs, frame_location(1))
         lengths = {len(v) for v in kwargs.values()}
         if len(lengths) > 1:
             raise ExecutionError(f"map_task({self.name}): the input lists have different lengths {sorted(lengths)}")
@@ -80,8 +78,6 @@ def map_task(task: Any, *, concurrency: int | None = None, min_success_ratio: fl
     ``concurrency`` bounds how many items run at once (None: no bound); ``min_success_ratio`` is
     the fraction of items that must succeed (failed items yield None).
     """
-    from flowctl.sdk._compile import definition_of
-
     source = frame_location(1)
     definition = definition_of(task)
     problems = []

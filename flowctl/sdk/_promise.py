@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Union, get_args, get_origin
 
@@ -97,11 +97,18 @@ class NodeBuilder:
         )
 
 
+Recorder = Callable[["Trace", Any, tuple[Any, ...], dict[str, Any], str], Any]
+"""Records a call as a node of the trace: ``(trace, entity, args, kwargs, source) -> output promises``."""
+
+
 class Trace:
     """The state of one workflow compilation."""
 
-    def __init__(self, workflow_name: str) -> None:
+    def __init__(self, workflow_name: str, record: Recorder) -> None:
+        """``record`` is the compiler's (``_compile.call_in_trace``): given here, so that what is called
+        in a body (map tasks, launch plans, task plugins) records itself without importing the compiler."""
         self.workflow_name = workflow_name
+        self._record = record
         self.diags = DiagnosticCollector()
         self.nodes: list[NodeBuilder] = []
         self.by_id: dict[str, NodeBuilder] = {}
@@ -111,6 +118,10 @@ class Trace:
         self.py_types: dict[tuple[str, str], Any] = {}
         self.return_source = ""  # file:line of the body's return statement
         self._counter = 0
+
+    def call(self, entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any], source: str) -> Any:
+        """Record a call of a task, workflow, launch plan or map task as a node; return its output promises."""
+        return self._record(self, entity, args, kwargs, source)
 
     def new_id(self) -> str:
         node_id = f"n{self._counter}"

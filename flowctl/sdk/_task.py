@@ -1,4 +1,8 @@
-"""``@task``: validates a function's signature and options, attaches a frozen :class:`TaskDefinition`."""
+"""``@task``: validates a function's signature and options, attaches a frozen :class:`TaskDefinition`.
+
+Also the bottom of the SDK's definitions: the attribute a decorator sets, the :class:`Definition`
+base, and :func:`definition_of`, which workflows, launch plans and map tasks use.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from flowctl._errors import DiagnosticCollector, ManifestError
 from flowctl._record import field, record
@@ -24,11 +28,36 @@ from flowctl.spec._canonical import Json
 
 if TYPE_CHECKING:
     from flowctl.sdk._image import ImageSpec
+    from flowctl.sdk._launch_plan import LaunchPlan
+    from flowctl.sdk._workflow import WorkflowDefinition
     from flowctl.spec import CacheSpec, CodeSpec, TaskSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFINITION_ATTR = "__flowctl_definition__"
+
+
+class Definition:
+    """The base of the entities a manifest declares: TaskDefinition, WorkflowDefinition, LaunchPlan.
+
+    It lets :func:`definition_of` live here, below the modules of workflows and launch plans (which
+    need it), and still know their classes."""
+
+    __slots__ = ()
+
+
+def definition_of(obj: Any) -> TaskDefinition | WorkflowDefinition | LaunchPlan:
+    """The definition behind a @task or @workflow function, or a LaunchPlan itself."""
+    definition = obj if isinstance(obj, Definition) else getattr(obj, DEFINITION_ATTR, None)
+    if isinstance(definition, Definition):
+        # Definition's subclasses are exactly the three kinds (a ReferenceDefinition is none)
+        return cast("TaskDefinition | WorkflowDefinition | LaunchPlan", definition)
+    name = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    raise ManifestError(
+        f"`{name}` is not a flowctl task or workflow — was it decorated with @flowctl.task?",
+        detail="Decorate the function with @task or @workflow (from flowctl import task, workflow).",
+    )
+
 
 TASK_OPTIONS = (
     "cache", "cache_version", "retries", "timeout", "requests", "limits", "container_image",
@@ -38,7 +67,7 @@ TASK_OPTIONS = (
 
 
 @record(frozen=True, eq=False)
-class TaskDefinition:
+class TaskDefinition(Definition):
     """What ``@task`` attached to a function: its name, interface and options. Immutable."""
 
     function: Callable[..., Any]

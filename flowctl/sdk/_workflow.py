@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from flowctl._errors import DiagnosticCollector, ManifestError
 from flowctl.sdk._interface import Interface, build_interface
 from flowctl.sdk._source import display_path, frame_location, module_name_of
-from flowctl.sdk._task import DEFINITION_ATTR, _register_code, check_function, unknown_options
-
-if TYPE_CHECKING:
-    from flowctl.sdk._compile import CompiledWorkflow
+from flowctl.sdk._task import DEFINITION_ATTR, Definition, _register_code, check_function, unknown_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 FailurePolicy = Literal["fail_immediately", "fail_after_executable_nodes_complete"]
@@ -26,8 +23,8 @@ WORKFLOW_OPTIONS = ("failure_policy",)
 
 
 @dataclass(frozen=True, eq=False)
-class WorkflowDefinition:
-    """What ``@workflow`` attached to a function. Immutable; compiled lazily (and once)."""
+class WorkflowDefinition(Definition):
+    """What ``@workflow`` attached to a function. Immutable; ``compile_workflow`` compiles it (once)."""
 
     function: Callable[..., Any]
     name: str
@@ -41,12 +38,6 @@ class WorkflowDefinition:
     @property
     def source(self) -> str:
         return f"{display_path(self.source_file)}:{self.source_line}"
-
-    def compiled(self) -> CompiledWorkflow:
-        """The compiled workflow (cached); raises CompileError with every problem found."""
-        from flowctl.sdk._compile import compile_workflow
-
-        return compile_workflow(self)
 
 
 def _make_definition(fn: Callable[..., Any], options: dict[str, Any], call_site: str) -> WorkflowDefinition:

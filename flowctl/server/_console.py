@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -134,6 +135,11 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
 
 def error_page(request: Request, problem: Problem) -> Response:
     return page(request, "error.html.j2", problem.status, problem=problem)
+
+
+def signin_redirect(path: str) -> Response:
+    """Where a console page sends a visitor without a session (to ``_signin``'s form, then back)."""
+    return RedirectResponse(f"/console/signin?next={quote(path)}", status_code=303)
 
 
 # ---------------------------------------------------------------- timeline (Gantt)

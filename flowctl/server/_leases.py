@@ -11,6 +11,9 @@ A lease belongs to the identity that took it (its ``owner``: ``Actor.name``, e.g
 only that identity may heartbeat it, release it or write under it; anyone else is refused with a
 PermissionDeniedError (403) naming the holder, even one who learnt the lock id from ``flowctl lock
 list``. Taking a lock over from a holder that is gone is ``flowctl lock break`` (admin).
+
+A client asks for the lock's TTL, at most the server's ``locks.max_ttl`` (300 s by default): a holder
+that dies keeps the whole registry for its TTL, so a token may not ask for an hour of it.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flowctl._errors import FlowctlError, LockError, PermissionDeniedError
+from flowctl._config import Config
+from flowctl._errors import FlowctlError, InputError, LockError, PermissionDeniedError
 from flowctl.state import DEFAULT_TTL, LockInfo, LockRecord, SqlStore, open_store
 
 WATCH_SECONDS = 0.2
+MAX_TTL_KEY = "locks.max_ttl"
 
 
 class Lease:
@@ -82,13 +87,21 @@ class Lease:
 class LockLeases:
     """The leases of one server process, by lock id."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, max_ttl: int) -> None:
         self._url = url
+        self.max_ttl = max_ttl  # the longest TTL a client may ask for
         self._leases: dict[str, Lease] = {}
         self._mutex = threading.Lock()
 
     def acquire(self, info: LockInfo, *, owner: str, timeout: float, ttl: int | None) -> LockRecord:
         """Take the registry lock for ``owner`` (the calling identity), who alone may then use it."""
+        if ttl is not None and ttl > self.max_ttl:
+            raise InputError(
+                f"A registry lock TTL of {ttl}s is more than this server allows ({self.max_ttl}s)",
+                address="ttl",
+                detail=f"A holder that dies keeps the whole registry until its TTL passes. Ask for at most "
+                f"{self.max_ttl} seconds (flowctl's commands ask for {DEFAULT_TTL} and heartbeat every "
+                f"{DEFAULT_TTL // 3}), or raise `{MAX_TTL_KEY}` (FLOWCTL_MAX_LOCK_TTL) on the server.")
         lease = Lease(self._url, info, owner=owner, timeout=timeout, ttl=ttl)
         record = lease.acquire()
         with self._mutex:
@@ -163,3 +176,13 @@ def _lost(lock_id: str) -> LockError:
         "`flowctl lock break`, or the server restarted. Nothing more was written under it. Run `flowctl plan` "
         "to see what was applied, then `flowctl apply` again.",
     )
+
+
+def max_ttl_of(config: Config) -> int:
+    """The server's ``locks.max_ttl`` (seconds, 1 to 3600): InputError naming the setting otherwise."""
+    text = (config.get(MAX_TTL_KEY) or "").strip()
+    value = int(text) if text.isdigit() else 0
+    if not 1 <= value <= 3600:
+        raise InputError(f"Invalid {MAX_TTL_KEY} `{text[:40]}`", address=f"{MAX_TTL_KEY} ({config.origin(MAX_TTL_KEY)})",
+                         detail="Use a whole number of seconds from 1 to 3600 (default 300).")
+    return value

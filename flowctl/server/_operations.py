@@ -91,20 +91,23 @@ class Operation:
     fn: Callable[..., Any]
     summary: str
     audit: AuditOf | None = None  # the address a write's audit row records; None: ``audit_address``
+    audited: bool = True  # False: a write that changes nothing a reader of the audit log looks for
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(name: str, *, write: bool = False, audit: AuditOf | None = None) -> Callable[[F], F]:
+def operation(name: str, *, write: bool = False, audit: AuditOf | None = None,
+              audited: bool = True) -> Callable[[F], F]:
     """Register ``fn`` as the operation ``name`` (its docstring's first line is the summary); ``audit``
-    gives the address its audit row records when the scope and the object's name do not say what it changed."""
+    gives the address its audit row records when the scope and the object's name do not say what it changed.
+    ``audited=False``: a write with no audit row (a lock's heartbeat: its taking and release are the rows)."""
 
     def decorate(fn: F) -> F:
         if name in OPERATIONS:
             raise ValueError(f"operation {name} is defined twice")
         summary = (fn.__doc__ or name).strip().splitlines()[0]
-        OPERATIONS[name] = Operation(name, write, fn, summary, audit)
+        OPERATIONS[name] = Operation(name, write, fn, summary, audit, audited)
         return fn
 
     return decorate
@@ -123,7 +126,7 @@ class Invocation:
 
         call = Call(self.actor, scope, authorize(self.actor, self.operation.name, scope), self.operation.name)
         result = self.operation.fn(self.services, call, **params)
-        if self.operation.write:
+        if self.operation.write and self.operation.audited:
             audit = self.operation.audit
             address = audit(scope, params, result) if audit is not None else audit_address(scope, params)
             self.services.auth.record(

@@ -78,11 +78,9 @@ def from_http(exc: HTTPException, instance: str) -> Problem:
 
 def respond(request: Request, problem: Problem) -> Response:
     if request.url.path.startswith("/console") or request.url.path == "/":
-        from flowctl.server._console import error_page
+        from flowctl.server._console import error_page, signin_redirect
 
         if problem.status == 401 and request.method == "GET":
-            from flowctl.server._signin import signin_redirect
-
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return signin_redirect(path)
         return error_page(request, problem)

@@ -15,7 +15,7 @@ from typing import TypeVar
 from flowctl._config import Config
 from flowctl.engine._specs import SpecLoader
 from flowctl.providers import Provider, get_provider
-from flowctl.server._leases import LockLeases
+from flowctl.server._leases import LockLeases, max_ttl_of
 from flowctl.server._models import GraphOut
 from flowctl.state import SqlStore, open_store
 from flowctl.state._auth import AuthStore
@@ -41,7 +41,7 @@ class Services:
         self.queries = ExecutionQueries(self.executions.engine, self.executions.url)
         self.auth = AuthStore(self.executions.engine, self.config.registry_url)
         self.specs = SpecLoader(self.executions)
-        self.leases = LockLeases(self.config.registry_url)  # registry locks held for remote clients
+        self.leases = LockLeases(self.config.registry_url, max_ttl=max_ttl_of(self.config))  # for remote clients
         self._providers: dict[str | None, Provider] = {}
         self._graphs: OrderedDict[tuple[str, ...], GraphOut] = OrderedDict()
         self._lock = threading.Lock()
@@ -49,6 +49,7 @@ class Services:
     @classmethod
     def open(cls, config: Config, *, controller: bool = False) -> Services:
         url = config.registry_url
+        max_ttl_of(config)  # a bad setting is refused before anything is opened
         registry = open_store(url, create=False)  # like the controller, the server never creates a registry
         try:
             return cls(config, registry, open_execution_store(url, create=False), controller=controller)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -107,8 +107,3 @@ async def signout(request: Request) -> Response:
     response = RedirectResponse("/console/signin", status_code=303)
     sessions.end(response)
     return response
-
-
-def signin_redirect(path: str) -> Response:
-    """Where a console page sends a visitor without a session."""
-    return RedirectResponse(f"/console/signin?next={quote(path)}", status_code=303)

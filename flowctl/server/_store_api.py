@@ -20,7 +20,10 @@ existence does not leak.
 Who is recorded: with an authenticated caller (``Actor.kind`` other than ``local``) the caller's
 label replaces the ``created_by``/``activated_by``/``user``/``approved_by``/``holder`` the client
 sent; a local caller is trusted as a direct database user is. The registry lock's routes are in
-``_store_locks``; a transaction under a lock (``lock_id``) runs only for the identity that took it.
+``_store_locks``; a transaction under a lock (``lock_id``) runs only for the identity that took it, and a
+transaction that writes anything must carry one (409 otherwise, ``unlocked_write``). Lock-free writes are
+the ones outside the registry's desired state: execution records (launches, aborts, controllers), bundles
+(content-addressed blobs) and promotion approvals (votes that a promotion re-reads under its lock).
 The audit row of a transaction records the addresses it wrote (``transaction_audit``).
 """
 
@@ -36,7 +39,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from flowctl._address import EntityKind
-from flowctl._errors import InputError
+from flowctl._errors import InputError, LockError
 from flowctl.server._operations import Call, Invocation, Scope, invoke, operation
 from flowctl.state import (
     ApplyRecord,
@@ -185,9 +188,27 @@ def _transaction(services: Services, call: Call, *, body: w.TransactionRequest) 
     for project, domain in transaction_places(body):  # every check before anything is written
         call.require(project, domain)
     if body.lock_id is None:
-        return _run(services.registry, body, call)
+        if body.ops:
+            raise unlocked_write(body)
+        return _run(services.registry, body, call)  # writes nothing: the serial, as a read
     with services.leases.store_of(body.lock_id, call.actor.name) as store:
         return _run(store, body, call)
+
+
+def unlocked_write(body: w.TransactionRequest) -> LockError:
+    """The 409 for a registry transaction sent without the registry lock: every operation of a transaction
+    (registrations, activations, projects, domain settings, apply records) changes the registry's
+    state, which, as a Terraform state, is written only by the lock's holder."""
+    written = list(dict.fromkeys(body.addresses()))
+    where = ", ".join(written[:3]) + (f" and {len(written) - 3} more" if len(written) > 3 else "")
+    return LockError(
+        "The registry write was refused: it does not hold the registry lock",
+        address=where,
+        detail="Registrations, activations, projects, domain settings and apply records are written only under "
+        "the registry lock, so they never land in the middle of another apply. Take the lock first "
+        "(`POST /api/v1/store/locks`), send its id as the transaction's `lock_id`, then release it "
+        "(`DELETE /api/v1/store/locks/ID`); flowctl's own commands and `RemoteStore.transaction()` do this.",
+    )
 
 
 def transaction_places(body: w.TransactionRequest) -> list[tuple[str | None, str | None]]:

@@ -107,7 +107,7 @@ def compile_dynamic(definition: TaskDefinition, kwargs: Mapping[str, Any]) -> Co
             return DYNAMIC_NODE_PREFIX + super().new_id()[1:]
 
     name = f"{definition.name}.dynamic"
-    trace = _Trace(name)
+    trace = _Trace(name, sdk.call_in_trace)
     fn = definition.function
     body = types.FunctionType(fn.__code__, sdk.TracingGlobals(fn.__globals__, trace), fn.__name__, fn.__defaults__,
                               fn.__closure__)

@@ -11,13 +11,15 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import ExecutionError, InputError
 from flowctl.spec import Json, TaskSpec
-from flowctl.tasktypes._plugin import PluginTaskDefinition
 from flowctl.tasktypes._registry import get_plugin
 from flowctl.types import from_json_value, to_json_value, validate_json_against
+
+if TYPE_CHECKING:  # _plugin calls this module to run a task object outside a workflow
+    from flowctl.tasktypes._plugin import PluginTaskDefinition
 
 WORKDIR_ENV = "FLOWCTL_TASK_WORKDIR"  # parent folder of attempt work folders (default: the system temp)
 

@@ -20,14 +20,11 @@ The user's image needs ``/bin/sh`` (to record the exit status); nothing of flowc
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowctl.spec import Json, TaskSpec
 from flowctl.tasktypes._formats import PATH_KINDS, text_of
 from flowctl.tasktypes._template import render
-
-if TYPE_CHECKING:
-    from flowctl.providers._interface import SubmitRequest
 
 DATA_VOLUME = "flowctl-data"
 DATA_DIR = "/var/flowctl"  # where the flowctl containers mount the data volume
@@ -108,21 +105,3 @@ def container_task_job(job: dict[str, Any], spec: TaskSpec, inputs: dict[str, Js
     pod["initContainers"] = [*pod.get("initContainers", []), helper("flowctl-inputs", "download")]
     pod["volumes"] = [*pod.get("volumes", []), {"name": DATA_VOLUME, "emptyDir": {}}]
     return job
-
-
-def adapt_job(job: dict[str, Any], request: SubmitRequest) -> dict[str, Any]:
-    """The provider's hook: the Job for ``request`` as its task type wants it.
-
-    ``python`` tasks and plugins without ``adapt_kubernetes_job`` keep the rendered Job (the flowctl
-    image runs the entrypoint, which runs the plugin); a plugin with it (``container``) rewrites it.
-    Raises TaskTypeUnavailable when the task's plugin is not installed or failed to load."""
-    task_type = str(request.task.get("task_type") or "python")
-    if task_type == "python":
-        return job
-    from flowctl.tasktypes._plugin import KubernetesJobAdapter
-    from flowctl.tasktypes._registry import get_plugin
-
-    plugin = get_plugin(task_type)
-    if not isinstance(plugin, KubernetesJobAdapter):
-        return job
-    return plugin.adapt_kubernetes_job(job, TaskSpec.model_validate(request.task), request)

@@ -9,7 +9,8 @@ from typing import Any
 from flowctl._errors import FlowctlError
 from flowctl.sdk._interface import Output, Param
 from flowctl.sdk._options import Cache, Resources, Secret, compare_requests_limits
-from flowctl.tasktypes._plugin import is_valid_name
+from flowctl.tasktypes._plugin import PluginTaskDefinition, build_interface, is_valid_name
+from flowctl.tasktypes._registry import declaration_checks
 from flowctl.types import type_spec_of
 
 
@@ -157,8 +158,6 @@ def define_task(
     from pathlib import Path
 
     from flowctl._errors import Diagnostic, ManifestError
-    from flowctl.tasktypes._plugin import PluginTaskDefinition, build_interface
-    from flowctl.tasktypes._registry import declaration_checks
 
     problems = problems if problems is not None else Problems()
     task_name = check_name(name, kind or task_type, problems)

@@ -190,9 +190,7 @@ class PluginTask:
 
         trace = active_trace()
         if trace is not None:  # inside a workflow body: a task node, bound and type-checked by the SDK
-            from flowctl.sdk._compile import call_in_trace
-
-            return call_in_trace(trace, self.__flowctl_definition__, args, kwargs, frame_location(1))
+            return trace.call(self.__flowctl_definition__, args, kwargs, frame_location(1))
         from flowctl.tasktypes._execute import call_directly
 
         return call_directly(self.__flowctl_definition__, args, kwargs)

@@ -18,10 +18,12 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from flowctl._errors import Diagnostic, FlowctlError, ManifestError
-from flowctl.tasktypes._plugin import PluginTaskDefinition, TaskTypePlugin
+
+if TYPE_CHECKING:  # the plugin interface (_plugin) runs its tasks through the registry: types only here
+    from flowctl.tasktypes._plugin import PluginTaskDefinition, TaskTypePlugin
 
 ENTRY_POINT_GROUP = "flowctl.task_types"
 BUILTIN_SOURCE = "flowctl (built-in)"
@@ -50,8 +52,8 @@ class PluginInfo:
 
 
 def _builtins() -> list[PluginInfo]:
-    from flowctl.tasktypes._container import ContainerPlugin
-    from flowctl.tasktypes._shell import ShellPlugin
+    from flowctl.tasktypes._container_plugin import ContainerPlugin
+    from flowctl.tasktypes._shell_plugin import ShellPlugin
 
     found: list[PluginInfo] = []
     for plugin in (ContainerPlugin(), ShellPlugin()):

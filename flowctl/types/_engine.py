@@ -24,7 +24,7 @@ from flowctl._errors import InputError, ManifestError
 from flowctl.spec._canonical import Json
 from flowctl.types import _frames as frames
 from flowctl.types._files import FlowDirectory, FlowFile
-from flowctl.types._structured import StructuredDataset
+from flowctl.types._structured import StructuredDataset, frame_library
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -140,7 +140,7 @@ def _qualified(tp: type) -> str:
 
 
 def _is_dataframe(tp: Any) -> bool:
-    return frames.frame_library(tp) is not None
+    return frame_library(tp) is not None
 
 
 def _declared_columns(metadata: tuple[Any, ...]) -> dict[str, Any] | None:
@@ -272,7 +272,7 @@ def _json_bytes() -> Any:
 def _df_validator(tp: Any, columns: tuple[str, ...]) -> Callable[[Any], Any]:
     """A frame of the annotated type from a frame of any library, a StructuredDataset, the URL of a
     Parquet file or a list of row objects; declared ``columns`` select what is kept."""
-    library = frames.frame_library(tp)
+    library = frame_library(tp)
     assert library is not None
 
     def validate(value: Any) -> Any:
@@ -284,7 +284,7 @@ def _df_validator(tp: Any, columns: tuple[str, ...]) -> Callable[[Any], Any]:
             return frames.read_parquet(value, library, columns)
         elif isinstance(value, list):
             value = frames.rows_to_frame(value, library)
-        elif frames.frame_library(type(value)) is None:
+        elif frame_library(type(value)) is None:
             raise ValueError(f"expected a {tp.__name__}, the URL of a Parquet file or a list of rows, got {type(value).__name__}")
         value = frames.convert(value, library)
         return frames.select_columns(value, columns) if columns else value
@@ -299,7 +299,7 @@ def _to_structured(value: Any, columns: tuple[str, ...]) -> StructuredDataset:
         return StructuredDataset(uri=value, columns=columns)
     if isinstance(value, list):
         return StructuredDataset(frames.rows_to_frame(value, "pyarrow"), columns=columns)
-    if frames.frame_library(type(value)) in ("pandas", "pyarrow", "polars"):
+    if frame_library(type(value)) in ("pandas", "pyarrow", "polars"):
         return StructuredDataset(value, columns=columns)
     raise ValueError(f"expected a StructuredDataset, a frame, or the URL of a Parquet file, got {type(value).__name__}")
 
@@ -515,14 +515,3 @@ def _b64_ok(text: str) -> bool:
     except (binascii.Error, UnicodeEncodeError):
         return False
     return True
-
-
-# ---------------------------------------------------------------- command line values
-def parse_cli_value(text: str, py_type: Any, *, name: str) -> Any:
-    """A command-line value as a Python value of ``py_type``: the boundary reader, then the type check."""
-    from flowctl.types._inputs import parse_input_text
-
-    spec = type_spec_of(py_type, where=f"input `{name}`")
-    data = parse_input_text(text, spec, name=name)
-    validate_json_against(spec, data, where=f"--{name}")
-    return from_json_value(data, py_type)

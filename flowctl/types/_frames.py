@@ -28,14 +28,11 @@ _LOCATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("flowctl_
 FRAME_KINDS = {("pandas", "DataFrame"), ("pyarrow", "Table"), ("polars", "DataFrame")}
 
 
-def frame_library(tp: Any) -> str | None:
-    """``pandas`` / ``pyarrow`` / ``polars`` for their table types, ``structured`` for StructuredDataset."""
-    from flowctl.types._structured import StructuredDataset
-
+def table_library(tp: Any) -> str | None:
+    """``pandas`` / ``pyarrow`` / ``polars`` for their table types (``_structured.frame_library``
+    adds StructuredDataset)."""
     if not isinstance(tp, type):
         return None
-    if issubclass(tp, StructuredDataset):
-        return "structured"
     root = tp.__module__.split(".", 1)[0]
     return root if (root, tp.__name__) in FRAME_KINDS else None
 

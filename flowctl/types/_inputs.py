@@ -15,10 +15,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from flowctl._errors import Diagnostic, DiagnosticCollector, InputError
 from flowctl._jsontext import JsonSyntaxError, load_data_file, load_json_text
 from flowctl.spec import InterfaceSpec, Json, LaunchPlanSpec, TypeSpec
+from flowctl.types._engine import from_json_value, type_spec_of, validate_json_against
 
 TEXT_KINDS = frozenset({"str", "datetime", "date", "timedelta", "file", "directory", "bytes", "enum"})
 _TRUTH = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -50,6 +52,14 @@ def parse_input_text(text: str, spec: TypeSpec | None, *, name: str) -> Json:
         raise InputError(f"--{name}: {text[:80]!r} is not valid JSON for `{spec}`",
                          detail=f"Give the value as JSON, e.g. --{name} '{example(spec)}'.") from None
     return text if "enum" in kinds and isinstance(value, dict | list) else value
+
+
+def parse_cli_value(text: str, py_type: Any, *, name: str) -> Any:
+    """A command-line value as a Python value of ``py_type``: the boundary reader, then the type check."""
+    spec = type_spec_of(py_type, where=f"input `{name}`")
+    data = parse_input_text(text, spec, name=name)
+    validate_json_against(spec, data, where=f"--{name}")
+    return from_json_value(data, py_type)
 
 
 def example(spec: TypeSpec | None) -> str:
@@ -210,8 +220,6 @@ def _merge(interface: InterfaceSpec, given: Mapping[str, Json], launch_plan: Lau
 
 def check_value(spec: TypeSpec, value: Json, name: str) -> tuple[str, str] | None:
     """(summary, detail) when ``value`` is not a valid ``spec``."""
-    from flowctl.types._engine import validate_json_against
-
     try:
         validate_json_against(spec, value, where=f"input `{name}`")
     except InputError as exc:

@@ -79,7 +79,7 @@ class StructuredDataset:
 
     def open(self, dataframe_type: type) -> StructuredDataset:
         """Choose the frame type ``all()``/``iter()`` return (``pd.DataFrame``, ``pa.Table``, ``pl.DataFrame``)."""
-        library = frames.frame_library(dataframe_type)
+        library = frame_library(dataframe_type)
         if library is None or library == "structured":
             raise TypeError(f"cannot open a StructuredDataset as {dataframe_type!r}: use a pandas, pyarrow or polars frame type")
         self._library = library
@@ -121,3 +121,10 @@ class StructuredDataset:
 
     def __repr__(self) -> str:
         return f"StructuredDataset(uri={self._uri!r}, columns={self.columns!r})"
+
+
+def frame_library(tp: Any) -> str | None:
+    """``pandas`` / ``pyarrow`` / ``polars`` for their table types, ``structured`` for StructuredDataset."""
+    if isinstance(tp, type) and issubclass(tp, StructuredDataset):
+        return "structured"
+    return frames.table_library(tp)

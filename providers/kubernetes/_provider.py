@@ -44,7 +44,7 @@ from flowctl.providers.kubernetes._settings import (
     check_blob_store,
 )
 from flowctl.providers.kubernetes._status import attempt_status
-from flowctl.tasktypes._k8s import adapt_job
+from flowctl.tasktypes._adapt import adapt_job
 
 if TYPE_CHECKING:
     from flowctl._config import Config

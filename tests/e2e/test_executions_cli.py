@@ -21,6 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "engine"))
 from engine_support import DOMAIN, PROJECT, bundle, flows, register
 
+from flowctl.engine import find_execution
 from flowctl.state._executions import open_execution_store
 
 PYTHON = sys.executable
@@ -239,9 +240,14 @@ def test_logs_follow_a_running_attempt_until_it_ends(sqlite_cli: Cli) -> None:
     name = cli.launch("flows.ticking", "--times", "24", "--seconds", "0.5")  # 12 s: longer than a loaded start-up
     cli.controller()
     end = time.monotonic() + 30
-    while cli.get(name)["nodes"] == [] or cli.get(name)["nodes"][0]["phase"] != "running":  # type: ignore[index]
-        assert time.monotonic() < end, cli.get(name)
-        time.sleep(0.1)
+    store = open_execution_store(cli.url)
+    try:  # the attempt, not only its node: a node runs from its submit on, its attempt once the provider says so
+        execution_id = find_execution(store, name).id
+        while [a.phase for a in store.load_attempts(execution_id).get("n0", [])] != ["running"]:
+            assert time.monotonic() < end, cli.get(name)
+            time.sleep(0.1)
+    finally:
+        store.close()
     following = cli.run("executions", "logs", name, "-f", timeout=60)
     head, _, text = following.stdout.partition("\n")
     assert head == "==> n0 attempt 1 (running) <==", following.stdout

@@ -1,5 +1,5 @@
 """Read commands start light: on a SQLite registry, ``flowctl get ...``, ``registry info`` and ``executions
-list|get|show|outputs`` read through the DB-API driver (state/_browser) and import neither SQLAlchemy,
+list|get|show|outputs|logs|watch`` read through the DB-API driver (state/_browser) and import neither SQLAlchemy,
 SQLModel, Alembic, the table models, the spec models nor pydantic (typer's option values: cli/_coerce;
 the node views read the workflow's JSON); the execution commands load no execution store, controller
 or provider either. Counts of modules, not timings: benchmarks/cli_start.py has the figures."""
@@ -46,7 +46,9 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules), "flowctl": sys.m
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('reads') / 'registry.db'}"
+    folder = tmp_path_factory.mktemp("reads")
+    url = f"sqlite:///{folder / 'registry.db'}"
+    (folder / "n0.log").write_text("shop: 1 order totalled\n")  # the attempt's stored log (a finished one's)
     store = open_store(url)
     with store.transaction() as tx:
         tx.upsert_project(ProjectSpec(name="shop"), managed_by="manifests")
@@ -62,20 +64,21 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> str:
     assert executions.claim_executions("w", now=now, lease_seconds=60, limit=1)
     executions.mark_running(made.id, "w", now)
     assert executions.save(made.id, "w", nodes=[NodeRecord("n0", "succeeded", started_at=now, finished_at=now)],
-                           new_attempts=[AttemptRecord("n0", 0, "succeeded", "local", started_at=now, finished_at=now)])
+                           new_attempts=[AttemptRecord("n0", 0, "succeeded", "local", started_at=now, finished_at=now,
+                                                         log_uri=str(folder / "n0.log"))])
     executions.finish_execution(made.id, "w", phase="succeeded", outputs={"shop_total": 1}, error=None, now=now)
     executions.close()
     return url
 
 
-def _run(registry: str, command: list[str]) -> tuple[str, list[str]]:
-    """The command's output and the modules it loaded."""
+def _run(registry: str, command: list[str], *, names_project: bool = True) -> tuple[str, list[str]]:
+    """The command's output and the modules it loaded (``names_project``: the output names project shop)."""
     env = {**os.environ, "FLOWCTL_REGISTRY": registry}
     env.pop("FLOWCTL_SERVER", None)
     done = subprocess.run([sys.executable, "-c", _RUN, *command], capture_output=True, text=True, env=env, check=False)
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, None), done.stdout + done.stderr
-    assert "shop" in done.stdout or command[0] == "registry"
+    assert "shop" in done.stdout or command[0] == "registry" or not names_project
     assert Path(report["flowctl"]).parent == Path(__file__).parents[2] / "flowctl", "runs this tree's flowctl"
     assert "flowctl.state._browser" in report["modules"]
     return done.stdout, list(report["modules"])
@@ -107,15 +110,33 @@ def test_an_execution_read_imports_no_sqlalchemy_and_no_controller(registry: str
         assert "etl.step" in output, "the node's task, from the workflow's JSON"
 
 
-def test_a_plan_with_no_changes_imports_no_deepdiff(tmp_path: Path) -> None:
-    """deepdiff (0.4 s of imports) is for unordered lists that differ; a no-change plan of a project
-    with domain settings compared every domain's notifications with it."""
+@pytest.mark.parametrize(("command", "shown"), [(["executions", "logs", "run-1"], "shop: 1 order totalled"),
+                                               (["executions", "watch", "shop/production/run-1"], "run-1: succeeded")],
+                         ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_logs_and_watch_read_like_get(registry: str, command: list[str], shown: str) -> None:
+    """``executions logs`` of a finished attempt (its log is in the blob store) and ``executions watch`` of a
+    finished execution load no execution store, controller or provider: the light reader serves them."""
+    output, modules = _run(registry, command, names_project=False)
+    loaded = _heavy(modules, EXECUTION_HEAVY)
+    assert loaded == [], f"`flowctl {' '.join(command)}` imported {loaded[:10]}"
+    assert shown in output and len(modules) < 300
+
+
+PLAN_HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "deepdiff", "httpx", "flowctl.state._tables", "flowctl.state._store",
+              "flowctl.state._open", "flowctl.state._locks")
+
+
+def test_a_plan_with_no_changes_imports_no_sqlalchemy_and_no_deepdiff(tmp_path: Path, registry_url: str) -> None:
+    """A no-change plan reads the snapshot and the locks through the DB-API driver (state/_snapshot_reads:
+    SQLAlchemy and the table models were a third of its fixed cost); deepdiff (0.4 s of imports) is for
+    unordered lists that differ, and a project with domain settings compared every domain's
+    notifications with it."""
     import shutil
 
     work = tmp_path / "project"
     shutil.copytree(Path(__file__).parents[2] / "examples" / "my_ml_project", work,
                     ignore=shutil.ignore_patterns("__pycache__", ".flowctl"))
-    env = {**os.environ, "FLOWCTL_REGISTRY": f"sqlite:///{tmp_path / 'registry.db'}", "NO_COLOR": "1"}
+    env = {**os.environ, "FLOWCTL_REGISTRY": registry_url, "NO_COLOR": "1"}
     for name in ("FLOWCTL_SERVER", "FLOWCTL_TOKEN"):
         env.pop(name, None)
     for _ in range(3):  # development, then staging and production follow one step per apply
@@ -126,4 +147,6 @@ def test_a_plan_with_no_changes_imports_no_deepdiff(tmp_path: Path) -> None:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, None), done.stdout + done.stderr
     assert "No changes" in done.stdout, done.stdout
-    assert [m for m in report["modules"] if m.split(".")[0] == "deepdiff"] == []
+    assert "flowctl.state._snapshot_reads" in report["modules"]
+    loaded = _heavy(report["modules"], PLAN_HEAVY)
+    assert loaded == [], f"a no-change plan imported {loaded[:10]}"

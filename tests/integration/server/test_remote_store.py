@@ -17,7 +17,8 @@ from flowctl._address import EntityKind
 from flowctl._errors import InputError, LockError, NotFoundError, StoreError
 from flowctl.client import RemoteExecutions, RemoteStore, ServerClient
 from flowctl.spec import ProjectSpec, digest_of
-from flowctl.state import LockInfo, open_store
+from flowctl.state import LockInfo, RegisterItem, open_store
+from flowctl.state import _wire as w
 from flowctl.state._execution_records import NewExecution
 from flowctl.state._open import create_registry
 from flowctl.state.testing import CONTRACT_CHECKS, task_spec
@@ -75,6 +76,48 @@ def test_lock_held_through_the_server_is_the_database_lock(remote: RemoteStore, 
         direct.close()
 
 
+def test_a_registry_write_without_the_lock_is_refused(server: ServerProcess, module_registry_url: str) -> None:
+    """A raw transaction without ``lock_id`` is refused (409, nothing written); one with no operation
+    writes nothing and is answered."""
+    spec = task_spec("nolock")
+    item = RegisterItem(EntityKind.TASK, "unlocked", "development", "nolock", "v1", spec, digest_of(spec))
+    body = w.dump(w.TransactionRequest(ops=[w.UpsertProject(spec=ProjectSpec(name="unlocked"), managed_by="t"),
+                                            w.RegisterMany(items=[item], managed_by="t", created_by="t")]))
+    client = ServerClient(server.url)
+    direct = open_store(module_registry_url, create=False)
+    try:
+        with pytest.raises(LockError, match="does not hold the registry lock") as refused:
+            client.call("POST", "/store/transactions", json=body)
+        assert "unlocked/development/task/nolock@v1" in str(refused.value)
+        assert "POST /api/v1/store/locks" in str(refused.value)
+        assert direct.get_entity(EntityKind.TASK, "unlocked", "development", "nolock", "v1") is None
+        assert "unlocked" not in direct.snapshot().projects
+        assert client.call("POST", "/store/transactions", json={"ops": []})["results"] == []
+    finally:
+        client.close()
+        direct.close()
+
+
+def test_a_transaction_outside_a_lock_takes_it_or_names_the_holder(remote: RemoteStore,
+                                                                   module_registry_url: str) -> None:
+    spec = task_spec("own")
+    direct = open_store(module_registry_url, create=False)
+    try:
+        with (direct.lock(LockInfo("apply", "alice@laptop:2")), pytest.raises(LockError, match="locked by alice"),
+              remote.transaction() as tx):
+            tx.upsert_project(ProjectSpec(name="owned"), managed_by="t")
+            tx.register(EntityKind.TASK, "owned", "development", "own", "v1", spec, digest_of(spec),
+                        managed_by="t", created_by="t")
+        assert direct.get_entity(EntityKind.TASK, "owned", "development", "own", "v1") is None
+        with remote.transaction() as tx:
+            tx.upsert_project(ProjectSpec(name="owned"), managed_by="t")
+            registered = tx.register(EntityKind.TASK, "owned", "development", "own", "v1", spec, digest_of(spec),
+                                     managed_by="t", created_by="t")
+        assert registered.created and direct.list_locks() == []
+    finally:
+        direct.close()
+
+
 def test_a_broken_lock_rolls_the_next_transaction_back(remote: RemoteStore, module_registry_url: str) -> None:
     spec = task_spec("late")
     direct = open_store(module_registry_url, create=False)
@@ -88,6 +131,23 @@ def test_a_broken_lock_rolls_the_next_transaction_back(remote: RemoteStore, modu
         assert direct.get_entity(EntityKind.TASK, "broken", "development", "late", "v1") is None
         assert direct.list_locks() == []
     finally:
+        direct.close()
+
+
+def test_a_lock_ttl_above_the_servers_cap_is_refused(server: ServerProcess, module_registry_url: str) -> None:
+    """A holder that dies keeps the registry for its TTL: a client may ask for at most ``locks.max_ttl`` (300 s)."""
+    client = ServerClient(server.url)
+    direct = open_store(module_registry_url, create=False)
+    try:
+        with pytest.raises(InputError, match=r"A registry lock TTL of 3600s is more than this server allows \(300s\)") \
+                as refused:
+            client.call("POST", "/store/locks", json={"operation": "apply", "holder": "ci", "ttl": 3600})
+        assert "FLOWCTL_MAX_LOCK_TTL" in str(refused.value) and direct.list_locks() == []
+        taken = client.call("POST", "/store/locks", json={"operation": "apply", "holder": "ci", "ttl": 300})
+        assert [lock.ttl_seconds for lock in direct.list_locks()] == [300]
+        client.call("DELETE", f"/store/locks/{taken['lock']['id']}")
+    finally:
+        client.close()
         direct.close()
 
 

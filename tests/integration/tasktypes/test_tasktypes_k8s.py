@@ -19,7 +19,8 @@ from flowctl.providers.kubernetes import KubernetesSettings, render_job
 from flowctl.providers.kubernetes.testing import KubernetesDouble, PodResult, PodRun
 from flowctl.spec import TaskSpec
 from flowctl.tasktypes import ContainerTask, ShellTask
-from flowctl.tasktypes._k8s import DATA_DIR, adapt_job
+from flowctl.tasktypes._adapt import adapt_job
+from flowctl.tasktypes._k8s import DATA_DIR
 
 VERSIONS = ["1.29.0", "1.37.0"]
 SETTINGS = KubernetesSettings(default_image="ghcr.io/example/flowctl:1")

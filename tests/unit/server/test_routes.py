@@ -77,6 +77,7 @@ def test_write_operations_are_marked() -> None:
                       # gates and backfills (_execution_ops)
                       "store.signal", "store.backfill"}
     assert all(op.summary and op.summary != op.name for op in OPERATIONS.values())
+    assert {name for name in writes if not OPERATIONS[name].audited} == {"store.lock_heartbeat"}
 
 
 HEAVY = ["fastapi", "uvicorn", "starlette", "httpx", "jinja2", "anyio"]

@@ -56,8 +56,12 @@ def transaction(client: httpx.Client) -> Any:
                        managed_by="manifests", created_by="claimed"),
         w.RecordApply(record=record),
     ])
-    response = client.post("/api/v1/store/transactions", json=w.dump(body))
+    lock = client.post("/api/v1/store/locks", json={"operation": "apply", "holder": "claimed"})
+    assert lock.status_code == 201, lock.text
+    lock_id = lock.json()["lock"]["id"]
+    response = client.post("/api/v1/store/transactions", json=w.dump(body.model_copy(update={"lock_id": lock_id})))
     assert response.status_code == 200, response.text
+    assert client.delete(f"/api/v1/store/locks/{lock_id}").json() == {"done": True}
     return response.json()
 
 

@@ -112,6 +112,14 @@ class Served:
     def release(self, lock_id: str) -> None:
         self.direct.break_lock(lock_id)
 
+    def transact(self, actor: str, body: dict[str, Any]) -> httpx.Response:
+        """A transaction sent under ``actor``'s own registry lock (a registry write without one: 409)."""
+        lock_id = self.lock(actor)
+        try:
+            return self.call(actor, "POST", "/transactions", json={**body, "lock_id": lock_id})
+        finally:
+            self.release(lock_id)
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
@@ -193,6 +201,7 @@ class Case:
     body: Callable[[str], dict[str, Any]] | None = None
     params: Callable[[str], dict[str, str]] | None = None
     hidden: Callable[[Any], bool] | None = None  # the answer of a missing (hidden) execution
+    under_lock: bool = False  # the body carries the caller's own lock (``lock_id``): a registry write
 
 
 CASES = [
@@ -202,7 +211,8 @@ CASES = [
     Case("store.history", "GET", "/applies", "anywhere"),
     Case("store.executions", "GET", "/executions", "place", params=lambda p: {"project": p}),
     Case("store.info", "GET", "/info", "anywhere"),
-    Case("store.transaction", "POST", "/transactions", "place", body=lambda p: register_body((p, DOMAIN))),
+    Case("store.transaction", "POST", "/transactions", "place", body=lambda p: register_body((p, DOMAIN)),
+         under_lock=True),
     Case("store.lock", "POST", "/locks", "anywhere", body=lambda p: {"operation": "apply", "holder": "x"}),
     Case("store.lock_heartbeat", "POST", "/locks/{lock}/heartbeat", "anywhere"),
     Case("store.unlock", "DELETE", "/locks/{lock}", "anywhere"),
@@ -260,7 +270,7 @@ def expected(case: Case, actor: str, target: str) -> str:
 def outcome(served: Served, case: Case, actor: str, target: str) -> str:
     # the caller's own lock (another identity's is refused: test_lock_ownership.py); a viewer cannot take one
     owner = actor if allows(ACTORS[actor].bindings[0].role, "deploy") else "admin-all"
-    lock = served.lock(owner) if "{lock}" in case.path else None
+    lock = served.lock(owner) if "{lock}" in case.path or case.under_lock else None
     path = case.path.replace("{p}", target).replace("{id}", served.ids[target]).replace(
         "{queued}", served.queued[target]).replace("{attempt}", served.attempts[target]).replace("{lock}", lock or "")
     path = path.replace("{node}", served.attempts[target].split("/")[0])
@@ -268,7 +278,7 @@ def outcome(served: Served, case: Case, actor: str, target: str) -> str:
         path = path.replace("{gated}", served.gated(target))
     kwargs: dict[str, Any] = {"params": case.params(target) if case.params else None}
     if case.body is not None:
-        kwargs["json"] = case.body(target)
+        kwargs["json"] = {**case.body(target), "lock_id": lock} if case.under_lock else case.body(target)
     if case.operation == "store.bundle_put":
         kwargs["content"] = BUNDLE
     try:
@@ -299,7 +309,7 @@ def test_matrix(served: Served, case: Case) -> None:
 
 
 def test_a_denial_names_the_place_and_the_binding_to_add(served: Served) -> None:
-    response = served.call("deployer-pa", "POST", "/transactions", json=register_body(("pb", DOMAIN)))
+    response = served.transact("deployer-pa", register_body(("pb", DOMAIN)))
     assert response.status_code == 403
     doc = response.json()
     assert doc["title"] == "token:deployer-pa may not deploy on pb/development"
@@ -309,7 +319,7 @@ def test_a_denial_names_the_place_and_the_binding_to_add(served: Served) -> None
 def test_a_transaction_touching_another_project_is_refused_whole(served: Served) -> None:
     before = served.direct.snapshot().serial
     body = register_body(("pa", DOMAIN), ("pb", DOMAIN), name="mixed")
-    response = served.call("deployer-pa", "POST", "/transactions", json=body)
+    response = served.transact("deployer-pa", body)
     assert response.status_code == 403 and "pb/development" in response.json()["title"]
     assert served.direct.snapshot().serial == before
     for project in ("pa", "pb"):
@@ -318,7 +328,7 @@ def test_a_transaction_touching_another_project_is_refused_whole(served: Served)
     mixed = w.TransactionRequest(ops=[*w.TransactionRequest.model_validate(register_body(("pa", DOMAIN),
                                                                                         name="mixed")).ops,
                                       w.ArchiveProject(name="pb")])
-    response = served.call("deployer-pa", "POST", "/transactions", json=w.dump(mixed))
+    response = served.transact("deployer-pa", w.dump(mixed))
     assert response.status_code == 403 and response.json()["title"] == "token:deployer-pa may not deploy on pb"
     assert served.direct.get_entity(EntityKind.TASK, "pa", DOMAIN, "mixed", "v-scoped") is None
     assert "pb" in served.direct.snapshot().projects
@@ -334,18 +344,15 @@ def apply_record(*addresses: str) -> w.RecordApply:
 def test_an_apply_record_needs_deploy_wherever_its_plan_changes_something(served: Served) -> None:
     before = served.direct.snapshot().serial
     for record in (apply_record("pa/development/task/t@v1", "pb/development/task/t@v1"), apply_record()):
-        response = served.call("deployer-pa", "POST", "/transactions",
-                               json=w.dump(w.TransactionRequest(ops=[record])))
+        response = served.transact("deployer-pa", w.dump(w.TransactionRequest(ops=[record])))
         assert response.status_code == 403, response.text
     assert served.direct.snapshot().serial == before
-    ok = served.call("deployer-pa", "POST", "/transactions",
-                     json=w.dump(w.TransactionRequest(ops=[apply_record("pa/development/task/t@v1")])))
+    ok = served.transact("deployer-pa", w.dump(w.TransactionRequest(ops=[apply_record("pa/development/task/t@v1")])))
     assert ok.status_code == 200, ok.text
     # the pa token's history shows its own applies only; the admin's every one
     mine = served.call("viewer-pa", "GET", "/applies").json()["items"]
     assert mine and all(c["address"].startswith("pa/") for r in mine for c in r["plan"]["changes"])
-    served.call("admin-all", "POST", "/transactions",
-                json=w.dump(w.TransactionRequest(ops=[apply_record("pb/development/task/t@v1")])))
+    served.transact("admin-all", w.dump(w.TransactionRequest(ops=[apply_record("pb/development/task/t@v1")])))
     assert len(served.call("admin-all", "GET", "/applies").json()["items"]) == len(mine) + 1
     assert len(served.call("viewer-pa", "GET", "/applies").json()["items"]) == len(mine)
 
@@ -407,7 +414,7 @@ def test_a_plan_with_a_pa_token_proposes_nothing_for_pb(served: Served) -> None:
     # pb is not in the snapshot: declaring it would register it, and the apply is refused (403)
     assert [a for a in addresses if not a.startswith("pa/")] == ["pb"]
     body = w.TransactionRequest(ops=[w.UpsertProject(spec=ProjectSpec(name="pb"), managed_by="tests")])
-    refused = served.call("deployer-pa", "POST", "/transactions", json=w.dump(body))
+    refused = served.transact("deployer-pa", w.dump(body))
     assert refused.status_code == 403 and refused.json()["title"] == "token:deployer-pa may not deploy on pb"
     only_pa = compute_plan(DesiredState(manifest_id="tests", projects=(ProjectSpec(name="pa"),)), snap,
                            now=datetime.now(UTC))
@@ -432,7 +439,7 @@ def test_a_refresh_only_record_needs_deploy_on_its_manifests_projects(served: Se
         refreshed = dataclasses.replace(record, operation="refresh-only",
                                         desired_state={"projects": [{"name": p} for p in projects]})
         body = w.TransactionRequest(ops=[w.RecordApply(record=refreshed)])
-        response = served.call("deployer-pa", "POST", "/transactions", json=w.dump(body))
+        response = served.transact("deployer-pa", w.dump(body))
         assert response.status_code == status, response.text
 
 

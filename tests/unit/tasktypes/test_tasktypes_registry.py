@@ -77,7 +77,7 @@ def test_a_plugin_cannot_take_a_builtin_type(tmp_path: Path) -> None:
     with on_path(site):
         info = next(i for i in plugins() if i.name == "fake")
         assert info.status == "failed" and "already provided by flowctl (built-in)" in info.reason
-        assert type(get_plugin("shell")).__module__ == "flowctl.tasktypes._shell"
+        assert type(get_plugin("shell")).__module__ == "flowctl.tasktypes._shell_plugin"
 
 
 def test_plugins_list_json(sqlite_plugin: Path) -> None:
