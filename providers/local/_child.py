@@ -17,6 +17,9 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
+    import gc
+
+    gc.disable()  # what loads from here stays until exit: collected not at all (see flowctl.entrypoint.freeze_start_up)
     folder, deadline, separator, *rest = argv
     if separator != "--":
         sys.stderr.write("usage: python -m flowctl.providers.local._child FOLDER DEADLINE -- ARGS...\n")

@@ -187,20 +187,25 @@ FINALIZED = """
     @task
     def work(x: int) -> str:
         Cycle(__file__ + ".finalized")
-        return f"{x + 1} frozen={gc.get_freeze_count() > 0}"
+        return f"{x + 1} frozen={gc.get_freeze_count() > 0} collecting={gc.isenabled()}"
 """
 
 
 def test_an_attempt_process_freezes_its_start_up_and_still_finalizes_the_task_s_objects(tmp_path: Path) -> None:
-    """``python -m flowctl.entrypoint`` (a pod; the local ``_child`` too) freezes what it loaded before
-    the task's code (its exit then frees none of it); the task's own garbage is collected at exit."""
+    """``python -m flowctl.entrypoint`` (a pod) and the local ``_child`` freeze what they loaded before
+    the task's code (their exit then frees none of it) and collect again from there: the task's own
+    garbage is collected and finalized at exit."""
     args = _write_attempt(tmp_path, FINALIZED)
-    outputs = tmp_path / "blobs" / "a" / "outputs.json"
-    result = subprocess.run([sys.executable, "-m", "flowctl.entrypoint", *args], cwd=tmp_path, capture_output=True,
-                            text=True)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(outputs.read_text()) == {"o0": "42 frozen=True"}
-    assert (tmp_path / "attempt_mod.py.finalized").read_text() == "finalized"
+    outputs, finalized = tmp_path / "blobs" / "a" / "outputs.json", tmp_path / "attempt_mod.py.finalized"
+    folder = tmp_path / "attempt"
+    folder.mkdir()
+    for command in (["-m", "flowctl.entrypoint", *args], ["-m", "flowctl.providers.local._child", str(folder), "0",
+                                                          "--", *args]):
+        finalized.unlink(missing_ok=True)
+        result = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(outputs.read_text()) == {"o0": "42 frozen=True collecting=True"}
+        assert finalized.read_text() == "finalized"
     # in a process that goes on (engine tests, a caller's own loop), nothing is frozen
     _report(f"from flowctl.entrypoint import main\nassert main({args!r}) == 0\n", cwd=tmp_path)
-    assert json.loads(outputs.read_text()) == {"o0": "42 frozen=False"}
+    assert json.loads(outputs.read_text()) == {"o0": "42 frozen=False collecting=True"}
