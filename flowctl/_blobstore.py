@@ -21,12 +21,12 @@ import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flowctl._errors import InputError, StoreError
 from flowctl._files import write_private, writing
+from flowctl._record import record
 from flowctl.spec import Json, canonical_json
 
 INPUTS = "inputs.json"
@@ -147,7 +147,7 @@ def join(base: str, *parts: str) -> str:
     return posixpath.join(base, *parts)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AttemptPaths:
     """Where one attempt's documents live."""
 

@@ -27,16 +27,16 @@ diagnostics to stderr and exits non-zero; tracebacks only with ``--debug``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
+from flowctl._record import field, record
 from flowctl._redact import redact
 
 Severity = Literal["error", "warning"]
 Blame = Literal["user", "system"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnostic:
     """One problem: ``summary`` says what, ``source``/``address`` say where, ``detail`` how to fix."""
 
@@ -167,7 +167,7 @@ class NonRetryable(Exception):
     """Raise this (or a subclass) from a task to fail at once, without using its retries."""
 
 
-@dataclass
+@record
 class DiagnosticCollector:
     """Collects problems so that all of them are reported at once (Terraform's ``diags.Append``)."""
 

@@ -10,17 +10,17 @@ types that need the whole spec (container, shell and plugin tasks, ``@dynamic``)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from flowctl._record import record
 from flowctl.spec._canonical import Json
 
 if TYPE_CHECKING:
     from flowctl.spec import TaskSpec
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CodeRef:
     """Where a python task's function is: ``module`` and ``qualname`` (as ``CodeSpec``)."""
 
@@ -28,7 +28,7 @@ class CodeRef:
     qualname: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecretRef:
     """A requested secret, as ``SecretSpec`` (what ``current_context().secrets`` reads)."""
 

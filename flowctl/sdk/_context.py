@@ -17,12 +17,12 @@ import contextvars
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowctl._errors import InputError
+from flowctl._record import field, record
 
 if TYPE_CHECKING:
     import logging
@@ -34,10 +34,10 @@ class ContextSource(Protocol):
 
 
 _CURRENT: contextvars.ContextVar[ContextSource | None] = contextvars.ContextVar("flowctl_task_context", default=None)
-_ENV_INVALID = re.compile(r"[^A-Za-z0-9_]")
+_ENV_INVALID = r"[^A-Za-z0-9_]"  # compiled on first use (re caches it): a task without secrets never does
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExecutionId:
     """flytekit's ``WorkflowExecutionIdentifier``: where the running execution is."""
 
@@ -46,7 +46,7 @@ class ExecutionId:
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TaskId:
     """flytekit's task ``Identifier``: the running task's name and registered version."""
 
@@ -58,10 +58,10 @@ class TaskId:
 
 def secret_env_var(group: str, key: str | None) -> str:
     """The default variable of a secret: ``FLOWCTL_SECRET_{GROUP}_{KEY}`` (what the Kubernetes Job sets)."""
-    return _ENV_INVALID.sub("_", f"FLOWCTL_SECRET_{group}_{key or ''}".rstrip("_")).upper()
+    return re.sub(_ENV_INVALID, "_", f"FLOWCTL_SECRET_{group}_{key or ''}".rstrip("_")).upper()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecretsManager:
     """Reads the secrets a task requested: the ``env_var`` or file under ``mount_path`` given in its
     ``Secret(...)``, else ``FLOWCTL_SECRET_{GROUP}_{KEY}`` (set it yourself for local runs)."""
@@ -113,7 +113,7 @@ class Deck:
         return f"Deck({self.name!r}, {len(self._html)} characters)"
 
 
-@dataclass
+@record
 class ExecutionParameters:
     """What ``current_context()`` returns inside a task (flytekit's names).
 

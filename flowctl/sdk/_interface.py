@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
+import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from flowctl._errors import DiagnosticCollector, FlowctlError
+from flowctl._record import field, record
 from flowctl.spec._canonical import Json
 from flowctl.types import is_namedtuple, to_json_value, type_name, type_spec_of
 from flowctl.types._engine import check_type
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 OutputStyle = Literal["none", "single", "tuple", "namedtuple"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Param:
     """An input. ``given_spec``: its TypeSpec when the caller has one; else :attr:`spec` derives it
     from ``py_type`` on first use (the decorator checked the type without building the model)."""
@@ -42,7 +42,7 @@ class Param:
         return InputSpec(name=self.name, type=self.spec, has_default=self.has_default, default=self.default_json)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Output:
     """An output; ``given_spec`` as for :class:`Param`."""
 
@@ -60,7 +60,7 @@ class Output:
         return OutputSpec(name=self.name, type=self.spec)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Interface:
     """The Python view of an interface (annotations kept, for validation) and its spec."""
 
@@ -92,6 +92,39 @@ class Interface:
         return tuple(result)
 
 
+NO_DEFAULT: Any = object()  # a parameter without a default (inspect.Parameter.empty)
+_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08  # inspect.CO_VARARGS, inspect.CO_VARKEYWORDS
+
+
+def parameters(fn: Callable[..., Any]) -> list[tuple[str, str, Any]]:
+    """``(name, "" | "*" | "**", default or NO_DEFAULT)`` of each parameter, in ``inspect.signature``
+    order. A plain function is read from its code, defaults and keyword defaults (``inspect`` costs an
+    attempt ~5 ms of imports); anything else (a ``__wrapped__`` or ``__signature__``, a callable
+    object) is asked of ``inspect.signature``."""
+    if type(fn) is not types.FunctionType or hasattr(fn, "__wrapped__") or hasattr(fn, "__signature__"):
+        import inspect
+
+        stars: dict[Any, str] = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+        return [(p.name, stars.get(p.kind, ""), NO_DEFAULT if p.default is p.empty else p.default)
+                for p in inspect.signature(fn).parameters.values()]
+    code = fn.__code__
+    names = code.co_varnames
+    positional, keyword_only = code.co_argcount, code.co_kwonlyargcount
+    defaults = fn.__defaults__ or ()
+    first_default = positional - len(defaults)
+    found = [(names[i], "", defaults[i - first_default] if i >= first_default else NO_DEFAULT)
+             for i in range(positional)]
+    index = positional + keyword_only
+    if code.co_flags & _CO_VARARGS:
+        found.append((names[index], "*", NO_DEFAULT))
+        index += 1
+    keyword_defaults = fn.__kwdefaults__ or {}
+    found.extend((name, "", keyword_defaults.get(name, NO_DEFAULT)) for name in names[positional:positional + keyword_only])
+    if code.co_flags & _CO_VARKEYWORDS:
+        found.append((names[index], "**", NO_DEFAULT))
+    return found
+
+
 def build_interface(
     fn: Callable[..., Any], *, what: str, source: str, diags: DiagnosticCollector
 ) -> Interface:
@@ -107,36 +140,35 @@ def build_interface(
         )
         hints = {}
         resolved = False
-    signature = inspect.signature(fn)
     inputs: list[Param] = []
-    for parameter in signature.parameters.values():
-        where = f"Input `{parameter.name}` of {what}"
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+    for name, star, default in parameters(fn):
+        where = f"Input `{name}` of {what}"
+        if star:
             diags.add(
-                f"{where} is `{'*' if parameter.kind == parameter.VAR_POSITIONAL else '**'}{parameter.name}`",
+                f"{where} is `{star}{name}`",
                 "Inputs must be named parameters with a type; *args and **kwargs cannot be typed inputs.",
                 source=source,
             )
             continue
-        if parameter.name not in hints:
+        if name not in hints:
             if resolved:
                 diags.add(
                     f"{where} has no type annotation",
-                    f"Add one, e.g. `{parameter.name}: int`; flowctl checks and serializes inputs by their types.",
+                    f"Add one, e.g. `{name}: int`; flowctl checks and serializes inputs by their types.",
                     source=source,
                 )
             continue
-        py_type = hints[parameter.name]
+        py_type = hints[name]
         try:
             check_type(py_type, where=where)
         except FlowctlError as exc:
             diags.add(exc.diagnostics[0].summary, exc.diagnostics[0].detail, source=source)
             continue
-        if parameter.default is inspect.Parameter.empty:
-            inputs.append(Param(parameter.name, py_type))
+        if default is NO_DEFAULT:
+            inputs.append(Param(name, py_type))
             continue
         try:
-            default_json = to_json_value(parameter.default, py_type)
+            default_json = to_json_value(default, py_type)
         except FlowctlError as exc:
             diags.add(
                 f"The default of {where[0].lower() + where[1:]} does not match its type `{type_name(py_type)}`",
@@ -144,7 +176,7 @@ def build_interface(
                 source=source,
             )
             continue
-        inputs.append(Param(parameter.name, py_type, None, True, parameter.default, default_json))
+        inputs.append(Param(name, py_type, None, True, default, default_json))
     if not resolved:
         return Interface(tuple(inputs), (), "none", None)
     outputs, style, return_type = _outputs(fn, hints, what=what, source=source, diags=diags)

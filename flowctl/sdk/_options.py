@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from flowctl._errors import ManifestError
+from flowctl._record import field, record
 from flowctl.sdk._source import frame_location
 from flowctl.spec._canonical import Json
 
@@ -31,12 +31,13 @@ def _suffixes() -> dict[str, Decimal]:
         "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
     }
 
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+# compiled on first use (re caches it): most tasks, and attempts, check no quantity
+_QUANTITY = r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 
 
 def parse_quantity(text: str) -> Decimal:
     """A Kubernetes quantity (``500m``, ``2Gi``, ``1.5``, ``1e3``) as a number; ValueError if invalid."""
-    match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
+    match = re.match(_QUANTITY, text.strip()) if isinstance(text, str) else None
     if match is None:
         raise ValueError(f"`{text}` is not a Kubernetes quantity (examples: 500m, 2, 512Mi, 4Gi)")
     from decimal import Decimal, InvalidOperation
@@ -53,7 +54,7 @@ Quantity = str | int | float
 _FIELDS = ("cpu", "mem", "gpu", "ephemeral_storage")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Resources:
     """CPU, memory, GPUs and ephemeral storage in Kubernetes quantity syntax.
 
@@ -147,7 +148,7 @@ def compare_requests_limits(requests: Resources, limits: Resources) -> list[str]
     return found
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Cache:
     """Cache a task's outputs by its inputs.
 
@@ -164,7 +165,7 @@ class Cache:
         return CacheSpec(version=self.version or derived_version, ignored_inputs=tuple(sorted(self.ignored_inputs)))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Secret:
     """A reference to a secret: a Kubernetes Secret ``group``, optionally one ``key`` of it.
 
@@ -182,7 +183,7 @@ class Secret:
         return SecretSpec(group=self.group, key=self.key, env_var=self.env_var, mount_path=self.mount_path)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodTemplate:
     """A partial Kubernetes pod spec merged into the pod of a task (``primary_container_name`` is the task).
 

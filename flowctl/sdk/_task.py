@@ -6,21 +6,18 @@ base, and :func:`definition_of`, which workflows, launch plans and map tasks use
 
 from __future__ import annotations
 
-import inspect
 import types
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from flowctl._errors import DiagnosticCollector, ManifestError
+from flowctl._record import field, record
 from flowctl.sdk._interface import Interface, build_interface
 from flowctl.sdk._options import Cache, PodTemplate, Resources, Secret, api_json, compare_requests_limits
 from flowctl.sdk._source import (
-    code_digest,
-    derived_cache_version,
     display_path,
     frame_location,
     function_location,
@@ -69,7 +66,7 @@ TASK_OPTIONS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class TaskDefinition(Definition):
     """What ``@task`` attached to a function: its name, interface and options. Immutable."""
 
@@ -101,6 +98,7 @@ class TaskDefinition(Definition):
 
     @cached_property
     def code(self) -> CodeSpec:
+        from flowctl.sdk._code_digest import code_digest
         from flowctl.spec import CodeSpec
 
         return CodeSpec(
@@ -115,6 +113,8 @@ class TaskDefinition(Definition):
     def cache_spec(self) -> CacheSpec | None:
         if self.cache is None:
             return None
+        from flowctl.sdk._code_digest import derived_cache_version
+
         derived = "" if self.cache.version else derived_cache_version(self.function, self.interface.to_spec().canonical())
         return self.cache.to_spec(derived)
 
@@ -155,7 +155,7 @@ def check_function(fn: Any, *, decorator: str, source: str) -> tuple[str, int]:
     """Decorated objects must be plain module-level functions (workers import them by name).
 
     Returns the function's (file, line of the ``def``), which every decorator needs next."""
-    if not inspect.isfunction(fn):
+    if not isinstance(fn, types.FunctionType):  # inspect.isfunction, without importing inspect
         raise ManifestError(
             f"@{decorator} can only decorate a function, not {type(fn).__name__} `{fn!r}`",
             source=source,
@@ -170,13 +170,29 @@ def check_function(fn: Any, *, decorator: str, source: str) -> tuple[str, int]:
             detail="Nested functions, methods and lambdas cannot be imported by a worker; "
             "move the function to the top level of its module.",
         )
-    if inspect.iscoroutinefunction(fn) or inspect.isgeneratorfunction(fn):
+    if _is_async_or_generator(fn):
         raise ManifestError(
             f"@{decorator} `{fn.__qualname__}` is an async or generator function",
             source=where,
             detail=f"@{decorator} functions must be plain `def` functions that return their outputs.",
         )
     return filename, line
+
+
+_CO_GENERATOR, _CO_COROUTINE = 0x20, 0x80  # inspect.CO_GENERATOR, inspect.CO_COROUTINE
+
+
+def _is_async_or_generator(fn: types.FunctionType) -> bool:
+    """``inspect.iscoroutinefunction(fn) or inspect.isgeneratorfunction(fn)`` for a function: its code
+    flags (``inspect`` costs an attempt ~5 ms of imports); a function marked with
+    ``inspect.markcoroutinefunction`` (Python 3.12) is asked of ``inspect``."""
+    if fn.__code__.co_flags & (_CO_GENERATOR | _CO_COROUTINE):
+        return True
+    if hasattr(fn, "_is_coroutine_marker"):
+        import inspect
+
+        return inspect.iscoroutinefunction(fn)
+    return False
 
 
 def unknown_options(options: Mapping[str, Any], known: Sequence[str], *, decorator: str, source: str) -> None:

@@ -10,8 +10,6 @@ or URL, data frames (pandas, pyarrow, polars, ``StructuredDataset``) as the URL 
 
 from __future__ import annotations
 
-import binascii
-import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -20,7 +18,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeGuard, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, TypeGuard, Union, get_args, get_origin
 
 from flowctl._errors import InputError, ManifestError
 from flowctl.spec._canonical import Json
@@ -60,14 +58,27 @@ def type_name(py_type: Any) -> str:
     return str(py_type).replace("typing.", "").replace("NoneType", "None")
 
 
-class _Shape(NamedTuple):
-    """A TypeSpec's fields as plain data: what checking an annotation builds (no pydantic)."""
+class _Shape:
+    """A TypeSpec's fields as plain data: what checking an annotation builds (no pydantic). A plain
+    class: a NamedTuple would cost every attempt its ``exec``."""
 
-    kind: str
-    args: tuple[Any, ...] = ()
-    name: str = ""
-    values: tuple[str, ...] = ()
-    fields: tuple[tuple[str, Any], ...] = ()
+    __slots__ = ("args", "fields", "kind", "name", "values")
+
+    def __init__(self, kind: str, args: tuple[Any, ...] = (), name: str = "", values: tuple[str, ...] = (),
+                 fields: tuple[tuple[str, Any], ...] = ()) -> None:
+        self.kind, self.args, self.name, self.values, self.fields = kind, args, name, values, fields
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.kind, self.args, self.name, self.values, self.fields)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Shape) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"_Shape{self._key()!r}"
 
 
 def _make_spec(kind: str, **fields: Any) -> TypeSpec:
@@ -205,10 +216,13 @@ def _spec(tp: Any, seen: frozenset[Any], make: Callable[..., Any]) -> Any:
     if _is_dataframe(tp):
         return _frame_spec(tp, (), seen, make)
     inner = seen | {tp}
-    if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp, include_extras=True)
-        fields = tuple((f.name, _field_spec(tp, f.name, hints[f.name], inner, make)) for f in dataclasses.fields(tp))
-        return make(kind="struct", name=_qualified(tp), fields=fields)
+    if hasattr(tp, "__dataclass_fields__"):  # a dataclass: its module imported dataclasses already
+        import dataclasses
+
+        if dataclasses.is_dataclass(tp):
+            hints = typing.get_type_hints(tp, include_extras=True)
+            fields = tuple((f.name, _field_spec(tp, f.name, hints[f.name], inner, make)) for f in dataclasses.fields(tp))
+            return make(kind="struct", name=_qualified(tp), fields=fields)
     if _is_pydantic_model(tp):
         fields = tuple(
             (name, _field_spec(tp, name, info.annotation, inner, make)) for name, info in tp.model_fields.items()
@@ -239,6 +253,7 @@ def _b64_encode(value: bytes) -> str:
 def _b64_decode(value: Any) -> Any:
     if isinstance(value, str):
         import base64
+        import binascii
 
         try:
             return base64.b64decode(value.encode("ascii"), validate=True)
@@ -493,6 +508,7 @@ def _finite(number: int | float) -> bool:
 
 def _b64_ok(text: str) -> bool:
     import base64
+    import binascii
 
     try:
         base64.b64decode(text.encode("ascii"), validate=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from flowctl._record import field, record
 from flowctl.types import _frames as frames
 
 
@@ -28,7 +28,7 @@ def kwtypes(**columns: Any) -> Columns:
     return Columns(columns)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StructuredDatasetType:
     """The declared shape of a dataset: ``columns`` (name -> Python type) and the storage ``format``."""
 

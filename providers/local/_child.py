@@ -17,6 +17,9 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
+    import gc
+
+    gc.disable()  # what loads from here stays until exit: collected not at all (see flowctl.entrypoint.freeze_start_up)
     folder, deadline, separator, *rest = argv
     if separator != "--":
         sys.stderr.write("usage: python -m flowctl.providers.local._child FOLDER DEADLINE -- ARGS...\n")
@@ -28,7 +31,7 @@ def main(argv: list[str]) -> int:
     record_handle(Path(folder), ProcessHandle(pid, max(start_ticks(pid), 0), float(deadline)))
     from flowctl.entrypoint import main as entrypoint
 
-    return entrypoint(rest)
+    return entrypoint(rest, whole_process=True)  # this process is the attempt's: see flowctl.entrypoint.run
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from flowctl._files import FILE_MODE, write_private
+from flowctl._record import record
 from flowctl._workdir import make_folder
 from flowctl.providers.local._process import ProcessHandle
 
@@ -38,7 +38,7 @@ LOCK_FILE = "attempt.lock"
 PID_FILE = "attempt.pid"
 
 
-@dataclass
+@record
 class Claim:
     """We hold the attempt's start lock (``fd``): no process of this attempt runs or ever ran its body."""
 

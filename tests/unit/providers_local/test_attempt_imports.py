@@ -19,10 +19,14 @@ CONTROL_PLANE_FLOWCTL = {"flowctl.engine", "flowctl.state", "flowctl.cli", "flow
 # standard-library modules a plain attempt does not need (issue 13: each costs a fresh interpreter
 # milliseconds): argparse (gettext, locale, shutil), logging, and what only rare values or failures use
 HEAVY_STDLIB = {"argparse", "gettext", "locale", "shutil", "logging", "tempfile", "random", "uuid", "platform",
-                "hashlib", "decimal", "difflib", "html", "base64", "traceback", "bz2", "lzma"}
+                "hashlib", "decimal", "difflib", "html", "base64", "traceback", "bz2", "lzma",
+                # dataclasses (and its inspect: ast, dis, tokenize) for the SDK's value classes (flowctl._record
+                # builds them), linecache for a task's def line, copy, binascii
+                "dataclasses", "inspect", "ast", "dis", "tokenize", "linecache", "copy", "binascii"}
 # flowctl modules a plain python attempt does not need: ImageSpec (a task named by a string or none),
-# the name rules (the attempt is given its URIs), the log filter, the task types
-LAZY_FLOWCTL = {"flowctl.sdk._image", "flowctl._names", "flowctl._log_redaction", "flowctl.tasktypes"}
+# the name rules (the attempt is given its URIs), the log filter, the task types, the code digests
+LAZY_FLOWCTL = {"flowctl.sdk._image", "flowctl._names", "flowctl._log_redaction", "flowctl.tasktypes",
+                "flowctl.sdk._code_digest"}
 
 REPORT = """
 import json, sys
@@ -146,6 +150,8 @@ def test_a_local_attempt_records_its_handle_without_psutil(tmp_path: Path) -> No
     report = _report(run, cwd=tmp_path)
     assert (folder / "attempt.pid").read_text().startswith(f"{report['pid'][0]}:")
     assert "psutil" not in report["roots"] and "subprocess" not in report["roots"]
+    assert HEAVY_STDLIB & set(report["roots"]) == set()  # the handle's classes are records too
+    assert "signal" not in report["roots"]  # only killing an attempt needs it
     assert "flowctl.providers._interface" not in report["flowctl"]  # the package resolves its names on use
 
 
@@ -161,3 +167,45 @@ def test_a_failing_attempt_still_writes_its_error_document_without_spec_models(t
     error = json.loads((tmp_path / "blobs" / "a" / "error.json").read_text())
     assert error["kind"] == "user" and "ValueError: no 41" in error["message"]
     assert report["built"] == []
+
+
+FINALIZED = """
+    import gc
+
+    from flowctl import task
+
+
+    class Cycle:
+        def __init__(self, path: str) -> None:
+            self.path, self.me = path, self  # garbage only the collector frees
+
+        def __del__(self) -> None:
+            with open(self.path, "w") as file:
+                file.write("finalized")
+
+
+    @task
+    def work(x: int) -> str:
+        Cycle(__file__ + ".finalized")
+        return f"{x + 1} frozen={gc.get_freeze_count() > 0} collecting={gc.isenabled()}"
+"""
+
+
+def test_an_attempt_process_freezes_its_start_up_and_still_finalizes_the_task_s_objects(tmp_path: Path) -> None:
+    """``python -m flowctl.entrypoint`` (a pod) and the local ``_child`` freeze what they loaded before
+    the task's code (their exit then frees none of it) and collect again from there: the task's own
+    garbage is collected and finalized at exit."""
+    args = _write_attempt(tmp_path, FINALIZED)
+    outputs, finalized = tmp_path / "blobs" / "a" / "outputs.json", tmp_path / "attempt_mod.py.finalized"
+    folder = tmp_path / "attempt"
+    folder.mkdir()
+    for command in (["-m", "flowctl.entrypoint", *args], ["-m", "flowctl.providers.local._child", str(folder), "0",
+                                                          "--", *args]):
+        finalized.unlink(missing_ok=True)
+        result = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(outputs.read_text()) == {"o0": "42 frozen=True collecting=True"}
+        assert finalized.read_text() == "finalized"
+    # in a process that goes on (engine tests, a caller's own loop), nothing is frozen
+    _report(f"from flowctl.entrypoint import main\nassert main({args!r}) == 0\n", cwd=tmp_path)
+    assert json.loads(outputs.read_text()) == {"o0": "42 frozen=False collecting=True"}
