@@ -1,7 +1,9 @@
 """Attempt cleanup: the provider's ``cleanup`` (logs kept, Job or process removed), recorded once it ran.
 
-A pass cleans up the attempts it ended right after writing their end and making its submits, then
-records ``attempts.cleaned_at`` (``ExecutionPass._clean_up``). A controller killed (kill -9) between
+A pass cleans up the attempts it ended right after writing their end and making its submits
+(``ExecutionPass._clean_up``); the controller records ``attempts.cleaned_at`` of every cleanup of
+its step in one statement at the end of the step (:func:`record_cleanups`: one statement per step,
+not one per execution, on the path of every execution's end). A controller killed (kill -9) between
 the end and that record leaves the cleanup undone, also when the execution ended in that pass and no
 pass looks at it again. The recovery sweep (:class:`CleanupSweep`) of every controller finds such
 attempts with one indexed query, at start-up and then every :data:`SWEEP_INTERVAL`, and cleans them
@@ -37,6 +39,12 @@ def clean_up(ctx: EngineContext, cleanups: Sequence[tuple[AttemptRef, str]]) -> 
             continue
         done.append(ref)
     return done
+
+
+def record_cleanups(ctx: EngineContext, now: datetime) -> None:
+    """Record the cleanups the step's passes ran (``ctx.cleaned``) in one statement."""
+    cleaned, ctx.cleaned = ctx.cleaned, []
+    ctx.store.mark_cleaned(cleaned, now)
 
 
 class CleanupSweep:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flowctl.engine._cleanup import CleanupSweep
+from flowctl.engine._cleanup import CleanupSweep, record_cleanups
 from flowctl.engine._clock import Clock, SystemClock
 from flowctl.engine._context import EngineContext
 from flowctl.engine._notify import Notifier
@@ -61,8 +61,8 @@ class Controller:
         return self._stop.is_set()
 
     def step(self) -> StepReport:
-        """One round: schedules, every claimed execution (repeated while it progresses), the recovery
-        sweep of cleanups (when due), then notifications.
+        """One round: schedules, every claimed execution (repeated while it progresses), the record of
+        the step's cleanups and the recovery sweep (when due), then notifications.
 
         The whole step uses one database connection, and the rows of the executions it holds are
         read :data:`READ_BATCH` at a time (three statements per batch, not per execution)."""
@@ -100,6 +100,7 @@ class Controller:
                 if done:
                     self.held.discard(execution_id)
                     report.finished += 1
+        record_cleanups(self.ctx, datetime.now(UTC))
         if not self.stopping:
             report.cleaned = self.sweep.tick(datetime.now(UTC))
         if self.notifier is not None:

@@ -589,15 +589,14 @@ class ExecutionPass:
 
     def _clean_up(self) -> None:
         """Clean up the finished attempts whose rows a flush wrote (their logs kept, their Job or
-        process folder removed), then record it (``cleaned_at``). Runs after the pass's submits, off
-        the path to the next task. A controller killed before the record, or a cleanup that raised,
-        leaves the attempt to the controllers' recovery sweep (engine/_cleanup.py)."""
+        process folder removed); the controller records them at the end of its step (``cleaned_at``).
+        Runs after the pass's submits, off the path to the next task. A controller killed before the
+        record, or a cleanup that raised, leaves the attempt to the recovery sweep (engine/_cleanup.py)."""
         cleanups, self.cleanups = self.cleanups, []
         if not cleanups:
             return
         pause_point("cleanup:before")
-        self.ctx.store.mark_cleaned([(self.x.id, ref.node, ref.attempt) for ref in clean_up(self.ctx, cleanups)],
-                                    utcnow())
+        self.ctx.cleaned.extend((self.x.id, ref.node, ref.attempt) for ref in clean_up(self.ctx, cleanups))
 
     def _submit(self) -> None:
         for attempt, request in self.submits + self.resubmits:
