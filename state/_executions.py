@@ -84,6 +84,7 @@ DOMAINS = table(DomainRow)
 
 
 _ATTEMPT_FIELDS = tuple(AttemptRecord.__dataclass_fields__)
+MARK_BATCH = 2000  # attempts per UPDATE of ``mark_cleaned`` (three bound parameters each)
 PassRows = tuple[ExecutionRecord, dict[str, NodeRecord], dict[str, list[AttemptRecord]]]
 
 
@@ -575,15 +576,18 @@ class ExecutionStore(ExecutionReading, SignalsMixin):
 
     def mark_cleaned(self, attempts: Sequence[tuple[str, str, int]], now: datetime) -> None:
         """Record that the provider cleanup of ``attempts`` ((execution id, node id, attempt) each) ran:
-        one statement. An attempt marked before (by another controller's sweep) keeps its time."""
+        one statement (one per :data:`MARK_BATCH`, within SQLite's bound parameters). An attempt
+        marked before (by another controller's sweep) keeps its time."""
         if not attempts:
             return
         a = ATTEMPTS.c
-        statement = ATTEMPTS.update().where(
-            a.cleaned_at.is_(None), sa.tuple_(a.execution_id, a.node_id, a.attempt).in_(list(attempts)),
-        ).values(cleaned_at=now)
-        with self._one_statement() if self.backend == "postgresql" else self._write() as conn:
-            conn.execute(statement)
+        keys = list(attempts)
+        statements = [ATTEMPTS.update().where(a.cleaned_at.is_(None),
+                                              sa.tuple_(a.execution_id, a.node_id, a.attempt).in_(keys[i:i + MARK_BATCH]))
+                      .values(cleaned_at=now) for i in range(0, len(keys), MARK_BATCH)]
+        with self._one_statement() if self.backend == "postgresql" and len(statements) == 1 else self._write() as conn:
+            for statement in statements:
+                conn.execute(statement)
 
     def uncleaned_attempts(self, provider: str, *, ended_before: datetime, limit: int) -> list[UncleanedAttempt]:
         """The attempts of ``provider`` that ended before ``ended_before`` and whose cleanup is not

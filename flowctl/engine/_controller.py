@@ -2,10 +2,10 @@
 
 Several controllers can share one registry: each claims executions with a lease it renews every
 step; a controller that dies (kill -9) loses its claims when the lease runs out and another (or its
-own restart) takes the executions over from their rows; its recovery sweep cleans up the attempts
-a killed controller ended but did not clean up (engine/_cleanup.py). ``stop()`` (SIGTERM) finishes the current
-step and releases the claims, so a successor does not wait for the lease. Running attempts are left
-running: their handles are in the attempt rows and the next owner adopts them.
+own restart) takes the executions over from their rows, and its recovery sweep cleans up the
+attempts a killed controller ended but did not clean up (engine/_cleanup.py). ``stop()`` (SIGTERM)
+finishes the current step and releases the claims, so a successor does not wait for the lease.
+Running attempts are left running: their handles are in the attempt rows and the next owner adopts them.
 """
 
 from __future__ import annotations

@@ -152,3 +152,14 @@ def test_the_controller_sweeps_at_start_up_then_once_per_interval(store: Executi
     assert sweep.tick(start + timedelta(seconds=10)) == 0  # not due yet: no query
     assert sweep.tick(start + timedelta(seconds=30)) == 2
     assert len(successor.cleaned) == 4
+
+
+def test_many_cleanups_are_recorded_in_batches_of_bound_parameters(store: ExecutionStore, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowctl.state._executions as executions
+
+    execution_id = _run(_context(store, FakeProvider(), tmp_path))
+    _forget_cleanups(store, execution_id)
+    monkeypatch.setattr(executions, "MARK_BATCH", 1)  # one UPDATE per attempt: each of them is recorded
+    store.mark_cleaned([(execution_id, "n0", 0), (execution_id, "n1", 0)], datetime.now(UTC))
+    assert None not in _cleaned(store, execution_id).values()
