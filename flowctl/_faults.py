@@ -3,7 +3,8 @@
 ``FLOWCTL_TEST_PAUSE_AT=POINT:SECONDS`` makes :func:`pause_point` ``POINT`` write
 ``flowctl: paused at POINT`` to stderr and sleep (modelled on apply's
 ``FLOWCTL_TEST_PAUSE_BEFORE_COMMIT``). Points: ``submit:before-record``,
-``submit:before-spawn`` (the local provider) and ``submit:before-flush`` (the engine).
+``submit:before-spawn`` (the local provider), ``submit:before-flush`` and ``cleanup:before`` (the
+engine: after a pass wrote its attempts' ends, before it cleans them up).
 Unset, a pause point costs one dictionary lookup. ``FLOWCTL_TEST_WRITE_ERROR`` fails writes
 (:func:`write_fault`).
 """

@@ -120,9 +120,8 @@ def _phases(phases: Any) -> str:
 _ACCOUNTED = (
     "SELECT x.project, x.domain, x.name, a.node_id, a.attempt, a.handle, a.phase IN ('submitting', 'running') "
     "FROM attempts a JOIN executions x ON x.id = a.execution_id WHERE a.provider = :provider AND ("
-    f"(x.phase IN ({_phases(ACTIVE_PHASES)}) AND (a.phase IN ('submitting', 'running') OR a.finished_at = "
-    "(SELECT MAX(b.finished_at) FROM attempts b WHERE b.execution_id = a.execution_id))) "
-    f"OR (x.phase IN ({_phases(TERMINAL_PHASES)}) AND a.finished_at = x.finished_at)) "
+    f"(x.phase IN ({_phases(ACTIVE_PHASES)}) AND a.phase IN ('submitting', 'running')) "
+    f"OR (a.phase IN ({_phases(TERMINAL_PHASES)}) AND a.cleaned_at IS NULL)) "
     "ORDER BY x.project, x.domain, x.name, a.node_id, a.attempt"
 )
 
@@ -131,12 +130,9 @@ def accounted_attempts(sql: Sql, provider: str) -> list[AccountedAttempt]:
     """The attempts of ``provider`` whose resource the registry accounts for, in one query.
 
     Active (submitting or running) attempts of active executions, and the ended attempts whose
-    resource the controller is still to clean up. A pass writes an attempt's end, then removes its
-    resource once its submits are made (``ExecutionPass._clean_up``), before it can write any later
-    end: so only the attempts that ended last in their execution can still await their cleanup (and,
-    when the execution ended in that pass, those that ended with it). The cleanup itself is not
-    recorded: the resource of a controller killed between that write and the cleanup counts as
-    awaiting it until a later attempt of its execution ends (for good, when the execution ended too).
+    cleanup is not recorded (``attempts.cleaned_at``): the pass that ended them is still to clean
+    their resource up, or its controller was killed first and the recovery sweep of a controller
+    will (engine/_cleanup.py), whether or not the execution is still running.
     """
     return [AccountedAttempt(str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), row[5], bool(row[6]))
             for row in sql.rows(_ACCOUNTED, {"provider": provider})]

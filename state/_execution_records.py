@@ -104,10 +104,23 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True)
+class UncleanedAttempt:
+    """An attempt that ended but whose provider cleanup (logs kept, Job or process removed) is not
+    recorded: its controller was killed in between (the controller's recovery sweep finds these)."""
+
+    execution_id: str
+    project: str
+    domain: str
+    execution: str  # the execution's name, as in the provider's AttemptRef
+    node_id: str
+    attempt: int
+    handle: str | None  # None: the handle was never recorded; the provider finds it by its ref
+
+
+@dataclass(frozen=True)
 class AccountedAttempt:
     """An attempt whose provider resource (a Kubernetes Job, a process) the registry accounts for:
-    it is active, or it ended in the controller pass that still cleans its resource up
-    (:func:`~flowctl.state._execution_reads.accounted_attempts` says when)."""
+    it is active, or it ended and its cleanup is not recorded yet (``attempts.cleaned_at``)."""
 
     project: str
     domain: str
@@ -115,7 +128,7 @@ class AccountedAttempt:
     node_id: str
     attempt: int
     handle: str | None  # None: a controller was killed before it recorded the handle
-    active: bool  # False: ended, its resource awaiting the cleanup that follows the pass's write
+    active: bool  # False: ended, its resource awaiting its cleanup (the pass's, or the recovery sweep's)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from flowctl.state._execution_records import (
     OutboxRecord,
     ScheduleFire,
     StoredSpec,
+    UncleanedAttempt,
     _attempt,
     _execution,
     _node,
@@ -83,6 +84,7 @@ DOMAINS = table(DomainRow)
 
 
 _ATTEMPT_FIELDS = tuple(AttemptRecord.__dataclass_fields__)
+MARK_BATCH = 2000  # attempts per UPDATE of ``mark_cleaned`` (three bound parameters each)
 PassRows = tuple[ExecutionRecord, dict[str, NodeRecord], dict[str, list[AttemptRecord]]]
 
 
@@ -571,6 +573,35 @@ class ExecutionStore(ExecutionReading, SignalsMixin):
             conn.execute(
                 ATTEMPTS.delete().where(a.execution_id == execution_id, a.node_id == node_id, a.attempt == attempt)
             )
+
+    def mark_cleaned(self, attempts: Sequence[tuple[str, str, int]], now: datetime) -> None:
+        """Record that the provider cleanup of ``attempts`` ((execution id, node id, attempt) each) ran:
+        one statement (one per :data:`MARK_BATCH`, within SQLite's bound parameters). An attempt
+        marked before (by another controller's sweep) keeps its time."""
+        if not attempts:
+            return
+        a = ATTEMPTS.c
+        keys = list(attempts)
+        statements = [ATTEMPTS.update().where(a.cleaned_at.is_(None),
+                                              sa.tuple_(a.execution_id, a.node_id, a.attempt).in_(keys[i:i + MARK_BATCH]))
+                      .values(cleaned_at=now) for i in range(0, len(keys), MARK_BATCH)]
+        with self._one_statement() if self.backend == "postgresql" and len(statements) == 1 else self._write() as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    def uncleaned_attempts(self, provider: str, *, ended_before: datetime, limit: int) -> list[UncleanedAttempt]:
+        """The attempts of ``provider`` that ended before ``ended_before`` and whose cleanup is not
+        recorded, oldest end first, at most ``limit``: one query on ``ix_attempts_uncleaned``."""
+        a, x = ATTEMPTS.c, EXECUTIONS.c
+        query = (
+            sa.select(a.execution_id, x.project, x.domain, x.name, a.node_id, a.attempt, a.handle)
+            .join(EXECUTIONS, x.id == a.execution_id)
+            .where(a.cleaned_at.is_(None), a.finished_at < ended_before, a.provider == provider,
+                   a.phase.in_(sorted(TERMINAL_PHASES)))
+            .order_by(a.finished_at).limit(limit)
+        )
+        with self._read() as conn:
+            return [UncleanedAttempt(*row) for row in conn.execute(query).all()]
 
     # ------------------------------------------------------------ cache
     def cache_get(self, project: str, domain: str, key: str) -> dict[str, Json] | None:

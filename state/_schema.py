@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-SCHEMA_HEAD = "0004"  # keep equal to the newest revision in migrations/versions (a test checks it)
+SCHEMA_HEAD = "0005"  # keep equal to the newest revision in migrations/versions (a test checks it)
 CREATE_HINT = "run `flowctl apply` or `flowctl init` to create one"

@@ -235,7 +235,10 @@ class AttemptRow(SQLModel, table=True):
     """One attempt of a node (retries make more). ``error_kind`` is "user" or "system"."""
 
     __tablename__: ClassVar[str] = "attempts"
-    __table_args__ = (sa.UniqueConstraint("execution_id", "node_id", "attempt", name="uq_attempts_attempt"),)
+    __table_args__ = (
+        sa.UniqueConstraint("execution_id", "node_id", "attempt", name="uq_attempts_attempt"),
+        sa.Index("ix_attempts_uncleaned", "cleaned_at", "finished_at"),  # the controller's recovery sweep
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     execution_id: str = Field(foreign_key="executions.id")
@@ -250,6 +253,7 @@ class AttemptRow(SQLModel, table=True):
     message: str | None = None
     outputs_uri: str | None = None
     log_uri: str | None = None
+    cleaned_at: datetime | None = _when(nullable=True)  # its provider cleanup ran (logs kept, Job removed)
 
 
 class CacheEntryRow(SQLModel, table=True):

@@ -53,6 +53,9 @@ class EngineContext:
         self.specs = SpecLoader(self.store)
         self._plans: dict[int, tuple[WorkflowSpec, list[tuple[NodeSpec, frozenset[str]]]]] = {}
         self._settings: dict[tuple[str, str], dict[str, Json]] = {}
+        # (execution id, node id, attempt) of the cleanups the step's passes ran, recorded at the
+        # end of the step in one statement (engine/_cleanup.py record_cleanups)
+        self.cleaned: list[tuple[str, str, int]] = []
 
     def domain_settings(self, project: str, domain: str) -> dict[str, Json]:
         """A project/domain's settings (``{}`` when none), read once per step (:meth:`new_step`)."""

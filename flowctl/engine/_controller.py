@@ -2,9 +2,10 @@
 
 Several controllers can share one registry: each claims executions with a lease it renews every
 step; a controller that dies (kill -9) loses its claims when the lease runs out and another (or its
-own restart) takes the executions over from their rows. ``stop()`` (SIGTERM) finishes the current
-step and releases the claims, so a successor does not wait for the lease. Running attempts are left
-running: their handles are in the attempt rows and the next owner adopts them.
+own restart) takes the executions over from their rows, and its recovery sweep cleans up the
+attempts a killed controller ended but did not clean up (engine/_cleanup.py). ``stop()`` (SIGTERM)
+finishes the current step and releases the claims, so a successor does not wait for the lease.
+Running attempts are left running: their handles are in the attempt rows and the next owner adopts them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flowctl.engine._cleanup import CleanupSweep, record_cleanups
 from flowctl.engine._clock import Clock, SystemClock
 from flowctl.engine._context import EngineContext
 from flowctl.engine._notify import Notifier
@@ -34,6 +36,7 @@ class StepReport:
     finished: int = 0
     fires: int = 0
     notifications: int = 0
+    cleaned: int = 0  # attempts the recovery sweep cleaned up
     progress: bool = False
 
 
@@ -44,6 +47,7 @@ class Controller:
         self.clock = clock or SystemClock()
         self.scheduler = Scheduler(ctx) if schedules else None
         self.notifier = Notifier(ctx) if notifications else None
+        self.sweep = CleanupSweep(ctx)
         self.held: set[str] = set()
         self._stop = threading.Event()
         self.wakeup = Wakeup()  # set by registry notifications and provider callbacks; ends the poll sleep
@@ -57,7 +61,8 @@ class Controller:
         return self._stop.is_set()
 
     def step(self) -> StepReport:
-        """One round: schedules, then every claimed execution (repeated while it progresses), then notifications.
+        """One round: schedules, every claimed execution (repeated while it progresses), the record of
+        the step's cleanups and the recovery sweep (when due), then notifications.
 
         The whole step uses one database connection, and the rows of the executions it holds are
         read :data:`READ_BATCH` at a time (three statements per batch, not per execution)."""
@@ -95,6 +100,9 @@ class Controller:
                 if done:
                     self.held.discard(execution_id)
                     report.finished += 1
+        record_cleanups(self.ctx, datetime.now(UTC))
+        if not self.stopping:
+            report.cleaned = self.sweep.tick(datetime.now(UTC))
         if self.notifier is not None:
             report.notifications = self.notifier.tick(datetime.now(UTC))
         return report

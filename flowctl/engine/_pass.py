@@ -32,6 +32,7 @@ from flowctl._dag import (
 )
 from flowctl._faults import pause_point
 from flowctl.engine._cache import cache_key
+from flowctl.engine._cleanup import clean_up
 from flowctl.engine._context import EngineContext
 from flowctl.engine._launch import OVERWRITE_CACHE_LABEL, new_execution, resolve_launch_plan
 from flowctl.engine._names import child_name
@@ -588,10 +589,14 @@ class ExecutionPass:
 
     def _clean_up(self) -> None:
         """Clean up the finished attempts whose rows a flush wrote (their logs kept, their Job or
-        process folder removed). Runs after the pass's submits, off the path to the next task."""
+        process folder removed); the controller records them at the end of its step (``cleaned_at``).
+        Runs after the pass's submits, off the path to the next task. A controller killed before the
+        record, or a cleanup that raised, leaves the attempt to the recovery sweep (engine/_cleanup.py)."""
         cleanups, self.cleanups = self.cleanups, []
-        for ref, handle in cleanups:
-            self.ctx.provider.cleanup(ref, handle)
+        if not cleanups:
+            return
+        pause_point("cleanup:before")
+        self.ctx.cleaned.extend((self.x.id, ref.node, ref.attempt) for ref in clean_up(self.ctx, cleanups))
 
     def _submit(self) -> None:
         for attempt, request in self.submits + self.resubmits:

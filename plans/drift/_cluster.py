@@ -36,7 +36,7 @@ class ClusterNamespaceView:
 class ClusterView:
     """The cluster as seen by the provider; ``registry_jobs`` holds the Jobs the registry accounts
     for, as ``namespace/name``: those of active attempts (recorded handle or not) and those of ended
-    attempts awaiting their cleanup."""
+    attempts whose cleanup is not recorded yet."""
 
     namespaces: tuple[ClusterNamespaceView, ...]
     registry_jobs: frozenset[str] = field(default_factory=frozenset)

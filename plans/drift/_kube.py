@@ -110,8 +110,8 @@ def _list(
 def registry_jobs(url: str, settings: KubernetesSettings) -> frozenset[str]:
     """``namespace/job`` of every Job the registry accounts for, read in one query: those of active
     attempts (by their handle, or by the Job's deterministic name when a killed controller never
-    recorded it: the next controller adopts that Job), and those of ended attempts still awaiting
-    the cleanup that follows their pass's write (``accounted_attempts`` says which)."""
+    recorded it: the next controller adopts that Job), and those of ended attempts whose cleanup is not
+    recorded yet (``attempts.cleaned_at``: their pass's, or a controller's recovery sweep, runs it)."""
     from flowctl.providers._interface import AttemptRef
     from flowctl.state._executions import open_execution_store
 

@@ -1,6 +1,7 @@
 """Cluster drift against the Kubernetes API double: objects deleted, edited and added out of band,
 a flowctl Job that no attempt in the registry accounts for, and the Jobs it does account for while
-executions run (an attempt whose handle a killed controller never recorded, one awaiting cleanup)."""
+executions run (an attempt whose handle a killed controller never recorded, one whose cleanup is not
+recorded yet, also in an ended execution: the recovery sweep will run it)."""
 
 from __future__ import annotations
 
@@ -160,9 +161,14 @@ class Run:
         self.store.save(self.id, OWNER, attempts=list(attempts), finish=ending)
 
     def clean_up(self, attempt: AttemptRecord) -> None:
-        """What the pass does after its submits: the attempt's logs kept, its Job deleted."""
+        """What the pass does after its submits: the attempt's logs kept, its Job deleted, the cleanup recorded."""
         assert attempt.handle is not None
         self.provider.cleanup(AttemptRef("ml", "development", self.name, attempt.node_id, attempt.attempt), attempt.handle)
+        self.record_cleanup(attempt)
+
+    def record_cleanup(self, attempt: AttemptRecord) -> None:
+        """The cleanup recorded (``cleaned_at``); alone, as after a cleanup whose delete did not take."""
+        self.store.mark_cleaned([(self.id, attempt.node_id, attempt.attempt)], datetime.now(UTC))
 
     def _request(self, node: str) -> SubmitRequest:
         prefix = self.tmp_path / "blobs" / "ml" / "development" / self.name / node / "0"
@@ -234,6 +240,19 @@ def test_the_job_of_an_attempt_awaiting_its_cleanup_is_not_orphaned(
     assert _orphans(world, k8s, settings) == []
 
 
+def test_the_job_of_a_cleanup_a_killed_controller_missed_is_not_orphaned(
+    world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
+    tmp_path: Path,
+) -> None:
+    run = Run(*runs, tmp_path, "e-missed")
+    first = run.submit("n0")
+    run.end(first)  # the controller is killed here, before n0's cleanup
+    second = run.submit("n1")  # the next controller runs on...
+    run.end(second, finish=True)
+    run.clean_up(second)  # ... and the execution ends: n0's Job awaits the recovery sweep, not a later end
+    assert _orphans(world, k8s, settings) == []
+
+
 def test_the_job_of_an_attempt_past_its_cleanup_is_orphaned(
     world: World, k8s: KubernetesDouble, settings: KubernetesSettings, runs: tuple[ExecutionStore, KubernetesProvider],
     tmp_path: Path,
@@ -243,11 +262,15 @@ def test_the_job_of_an_attempt_past_its_cleanup_is_orphaned(
     run = Run(*runs, tmp_path, "e-leaked")
     first = run.submit("n0")
     run.end(first)
-    run.end(run.submit("n1"))  # a later end: n0's pass had cleaned up before it, yet n0's Job runs on
+    run.record_cleanup(first)  # recorded, yet n0's Job runs on (its delete did not take)
+    run.submit("n1")
     done = Run(*runs, tmp_path, "e-done")
     early = done.submit("n0")
     done.end(early)
-    done.end(done.submit("n1"), finish=True)
+    done.record_cleanup(early)
+    last = done.submit("n1")
+    done.end(last, finish=True)
+    done.clean_up(last)
     kube.BatchV1Api(k8s.api_client()).create_namespaced_job("ml-development", _job("no-attempt"))
     assert _orphans(world, k8s, settings) == ["e-done-n0-0", "e-leaked-n0-0", "no-attempt"]
 

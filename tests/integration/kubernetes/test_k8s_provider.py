@@ -284,3 +284,30 @@ def test_ttl_after_finished_removes_the_job(k8s: KubernetesDouble, settings: Kub
         assert k8s.wait_for(lambda: not k8s.list("jobs", NAMESPACE) and not k8s.list("pods", NAMESPACE))
     finally:
         provider.close()
+
+
+@pytest.mark.parametrize("recorded_handle", [True, False])
+def test_a_second_cleanup_keeps_the_log_the_first_kept(k8s: KubernetesDouble, provider: KubernetesProvider,
+                                                       tmp_path: Path, recorded_handle: bool) -> None:
+    """The recovery sweep may clean up an attempt again (two controllers, or a sweep after a cleanup
+    whose record was lost), by its handle or, never recorded, by its ref: the Job is gone, the log stays."""
+    k8s.runner = run_locally
+    task = _python_task(tmp_path, """
+        from flowctl import task
+
+        @task
+        def work(x: int) -> int:
+            print("kept", x)
+            return x
+    """)
+    request = make_request(tmp_path, task=task)
+    Path(request.inputs_uri).write_text(json.dumps({"x": 5}))
+    handle = provider.submit(request).handle
+    assert wait_terminal(provider, request, handle, timeout=30).phase == "succeeded"
+    kept = Path(request.outputs_uri).parent / "logs.txt"
+    provider.cleanup(request.ref, handle if recorded_handle else "")
+    assert k8s.get("jobs", NAMESPACE, "e1-n0-0") is None
+    assert "kept 5" in kept.read_text()
+    provider.cleanup(request.ref, handle if recorded_handle else "")  # again: nothing left to remove
+    assert "kept 5" in kept.read_text()
+    assert k8s.get("jobs", NAMESPACE, "e1-n0-0") is None
