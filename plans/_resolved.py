@@ -12,7 +12,7 @@ from typing import Any
 from flowctl._address import Address, EntityKind
 from flowctl._errors import Diagnostic
 from flowctl.plans._model import PlanWarning, PromotionStep
-from flowctl.spec import Json, digest_of
+from flowctl.spec import Json, canonical_json, digest_of
 from flowctl.spec._locations import strip_locations
 from flowctl.state._interface import EntityKey, RegistrySnapshot, StoredEntity
 
@@ -114,18 +114,25 @@ class DigestCache:
 
 
 def same_json(a: Json, b: Json) -> bool:
-    """``a`` and ``b`` are the same JSON document, with the same canonical text.
+    """``a`` and ``b`` are the same JSON document: the same canonical text, so the same digest.
 
-    ``==`` alone is not enough: Python has ``1 == 1.0 == True``, canonical JSON does not. marshal's
-    format 2 (no object references, so no dependence on object identity) writes the type of every
-    value, floats bit for bit and dict items in order: equal bytes mean equal types, values and
-    order. Same content in another key order is reported unequal, which only costs the digest (so
-    does a value marshal cannot write, which no JSON document holds)."""
+    ``==`` alone is not enough: Python has ``1 == 1.0 == True`` and ``0.0 == -0.0``, canonical JSON
+    does not. marshal's format 2 (no object references, so no dependence on object identity) writes
+    the type of every value, floats bit for bit and dict items in order: equal bytes mean equal
+    types, values and order, the common case of a spec read back from SQLite. When the bytes
+    differ, the order of keys may (PostgreSQL's JSONB returns them in its own order): the canonical
+    texts (sorted keys, C encoder) decide, and they tell the types apart as the digest does. A
+    value that is not JSON (a ``Decimal``, a NaN) is reported unequal: it only costs the digest."""
     if a != b:
         return False
     try:
-        return marshal.dumps(a, 2) == marshal.dumps(b, 2)
+        if marshal.dumps(a, 2) == marshal.dumps(b, 2):
+            return True
     except ValueError:
+        return False
+    try:
+        return canonical_json(a) == canonical_json(b)
+    except (TypeError, ValueError):
         return False
 
 

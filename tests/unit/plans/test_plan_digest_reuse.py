@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import cast
+
 import pytest
 from plan_memstore import MemStore
 from plan_specs import NOW, desired, register_workflow, scale_workflow, task
@@ -10,18 +13,19 @@ import flowctl.plans._resolved as resolved
 from flowctl._errors import PlanError
 from flowctl.plans import ApplyIdentity, apply_plan, compute_plan
 from flowctl.plans._resolved import same_json
+from flowctl.spec import DesiredState, Json, digest_of
 
 P = "my-ml-project"
 ME = ApplyIdentity("me", "host", "me@host:1")
 
 
-def _state(body: object, version: str = "v1"):
+def _state(body: object, version: str = "v1") -> DesiredState:
     tasks = [task("flows.mean"), task("flows.standard_deviation"), task("flows.standard_scale")]
     tasks[0] = tasks[0].model_copy(update={"config": {"body": body}})
     return desired(register_workflow(P, "development", scale_workflow(), tasks, version))
 
 
-def _applied(state) -> MemStore:
+def _applied(state: DesiredState) -> MemStore:
     store = MemStore()
     apply_plan(compute_plan(state, store.snapshot(), now=NOW), store, identity=ME, now=NOW)
     return store
@@ -31,7 +35,7 @@ def _applied(state) -> MemStore:
 def digests(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every spec the plan hashes (``digest_of`` as the resolver calls it)."""
     hashed: list[object] = []
-    real = resolved.digest_of
+    real = digest_of  # what the resolver calls
 
     def counting(value: object) -> str:
         hashed.append(value)
@@ -71,10 +75,56 @@ def test_same_json_is_exact() -> None:
     assert same_json({"a": [1, "x", None, {"b": 2.5}]}, {"a": [1, "x", None, {"b": 2.5}]})
     assert not same_json({"a": 1}, {"a": 1.0})
     assert not same_json({"a": 1}, {"a": True})
-    assert not same_json({"a": 1, "b": 2}, {"b": 2, "a": 1})  # another order: hashed, not trusted
+    assert same_json({"a": 1, "b": 2}, {"b": 2, "a": 1})  # another order (JSONB's): the same canonical text
     from decimal import Decimal
 
     assert not same_json({"a": 1}, {"a": Decimal(1)})  # equal in Python, not a JSON value: hashed
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ({"a": {"x": 1, "y": [True, 2.5]}}, {"a": {"y": [True, 2.5], "x": 1}}, True),
+    ({"a": {"x": 1, "y": 2}}, {"a": {"y": 2, "x": 1.0}}, False),
+    ({"a": {"x": 1, "y": 2}}, {"a": {"y": 2, "x": True}}, False),
+    ({"a": {"x": 1.0, "y": 2}}, {"a": {"y": 2, "x": True}}, False),
+    ({"b": [{"x": 0.0, "y": 1}]}, {"b": [{"y": 1, "x": -0.0}]}, False),
+    ({"b": [{"x": 1, "y": 2}, {"z": None}]}, {"b": [{"z": None}, {"y": 2, "x": 1}]}, False),  # list order counts
+])
+def test_same_json_ignores_key_order_not_types(a: object, b: object, same: bool) -> None:
+    assert same_json(a, b) is same
+    assert same_json(b, a) is same
+
+
+def _reordered(value: object) -> object:
+    """``value`` with the keys of every object in another order (as JSONB returns them: shorter keys first)."""
+    if isinstance(value, dict):
+        return {k: _reordered(value[k]) for k in sorted(value, key=lambda k: (len(k), k), reverse=True)}
+    if isinstance(value, list):
+        return [_reordered(v) for v in value]
+    return value
+
+
+def _jsonb_ordered(store: MemStore) -> MemStore:
+    store.data.entities = {key: replace(e, spec=cast(dict[str, Json], _reordered(e.spec))) for key, e in store.data.entities.items()}
+    return store
+
+
+def test_a_spec_stored_in_another_key_order_reuses_its_digest(digests: list[object]) -> None:
+    store = _applied(_state("v1"))
+    orders = {key: list(e.spec) for key, e in store.data.entities.items()}
+    _jsonb_ordered(store)
+    assert all(list(e.spec) != orders[key] for key, e in store.data.entities.items())
+    digests.clear()
+    plan = compute_plan(_state("v1"), store.snapshot(), now=NOW)
+    assert not plan.visible_changes
+    assert digests == []
+
+
+@pytest.mark.parametrize(("stored", "planned"), [(1, 1.0), (1, True), (0.0, -0.0)])
+def test_another_key_order_still_tells_the_types_apart(stored: object, planned: object) -> None:
+    store = _jsonb_ordered(_applied(_state({"n": stored, "other": "x"})))
+    with pytest.raises(PlanError) as caught:
+        compute_plan(_state({"other": "x", "n": planned}), store.snapshot(), now=NOW)
+    assert "flows.mean" in str(caught.value)
 
 
 def test_recorded_desired_state_is_the_desired_state_json() -> None:
@@ -88,3 +138,18 @@ def test_recorded_desired_state_is_the_desired_state_json() -> None:
     plan = compute_plan(state, MemStore().snapshot(), now=NOW)
     assert json.dumps(plan.desired_state) == json.dumps(state.model_copy(update={"activations": tuple(
         a.model_copy(update={"active": False}) if a.promoted_from else a for a in state.activations)}).to_json())
+
+
+def test_a_no_change_plan_on_a_sql_registry_hashes_no_spec(registry_url: str, digests: list[object]) -> None:
+    """PostgreSQL's JSONB gives the stored specs back in its own key order: their digests are reused all the same."""
+    from flowctl.state import open_store
+
+    store = open_store(registry_url)
+    try:
+        apply_plan(compute_plan(_state("v1"), store.snapshot(), now=NOW), store, identity=ME, now=NOW)
+        digests.clear()
+        plan = compute_plan(_state("v1"), store.snapshot(), now=NOW)
+    finally:
+        store.close()
+    assert not plan.visible_changes
+    assert digests == []
