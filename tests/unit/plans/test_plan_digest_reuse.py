@@ -94,6 +94,61 @@ def test_same_json_ignores_key_order_not_types(a: object, b: object, same: bool)
     assert same_json(b, a) is same
 
 
+@pytest.mark.parametrize(("a", "b"), [
+    ({"a": (1, 2)}, {"a": (1, 2)}),  # a tuple is not JSON: the digest decides
+    ({1: "x"}, {1: "x"}), ({True: "x"}, {1: "x"}),  # keys that are not strings
+    ({"a": float("inf")}, {"a": float("inf")}),  # canonical JSON has no infinity: digest_of raises
+    ({"a": [0.0, {"b": [1, 2.0]}]}, {"a": [0.0, {"b": [1, 2]}]}),
+])
+def test_same_json_leaves_what_is_not_plain_json_to_the_digest(a: object, b: object) -> None:
+    assert not same_json(a, b)
+
+
+def test_same_json_is_the_canonical_text_compared() -> None:
+    """On many documents equal in Python, in two key orders: same_json holds exactly when the canonical texts match."""
+    import random
+
+    from flowctl.spec import canonical_json
+
+    rng = random.Random(13)
+    scalars: list[object] = [1, 1.0, True, 0, 0.0, -0.0, False, None, "1", 2.5, "x"]
+
+    def document(depth: int) -> object:
+        roll = rng.random()
+        if depth > 2 or roll < 0.4:
+            return rng.choice(scalars)
+        if roll < 0.7:
+            return [document(depth + 1) for _ in range(rng.randrange(3))]
+        return {k: document(depth + 1) for k in rng.sample(["a", "b", "cc", "d"], rng.randrange(1, 4))}
+
+    def shuffled(value: object) -> object:
+        if isinstance(value, dict):
+            keys = list(value)
+            rng.shuffle(keys)
+            return {k: shuffled(value[k]) for k in keys}
+        if isinstance(value, list):
+            return [shuffled(v) for v in value]
+        return value
+
+    def twin(value: object) -> object:  # an equal value, some scalars swapped for an equal one of another type
+        if isinstance(value, dict):
+            return {k: twin(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [twin(v) for v in value]
+        equal = [s for s in scalars if s == value]
+        return rng.choice(equal) if rng.random() < 0.3 else value
+
+    outcomes = set()
+    for _ in range(3000):
+        a = document(0)
+        b = shuffled(twin(a))
+        assert a == b
+        same = canonical_json(a) == canonical_json(b)
+        assert same_json(a, b) is same, (a, b)
+        outcomes.add(same)
+    assert outcomes == {True, False}
+
+
 def _reordered(value: object) -> object:
     """``value`` with the keys of every object in another order (as JSONB returns them: shorter keys first)."""
     if isinstance(value, dict):
@@ -153,3 +208,36 @@ def test_a_no_change_plan_on_a_sql_registry_hashes_no_spec(registry_url: str, di
         store.close()
     assert not plan.visible_changes
     assert digests == []
+
+
+class _Spec:
+    def __init__(self, payload: dict[str, Json]) -> None:
+        self.payload = payload
+
+    def to_json(self) -> dict[str, Json]:
+        return self.payload
+
+
+def test_the_digest_cache_tells_types_apart_before_and_after_it_meets_another_key_order() -> None:
+    """Marshal's bytes decide while the registry keeps key order; after a spec in another order, the walk does."""
+    from datetime import UTC, datetime
+
+    from flowctl._address import EntityKind
+    from flowctl.plans._resolved import DigestCache
+    from flowctl.state._interface import StoredEntity
+
+    def stored(spec: dict[str, Json]) -> StoredEntity:
+        return StoredEntity(EntityKind.TASK, P, "development", "t", "v1", "sha256:stored", spec,
+                            datetime(2026, 1, 1, tzinfo=UTC), "me", "m")
+
+    cache = DigestCache()
+    cases = [({"a": 1, "b": {"c": 2.0}}, {"a": 1, "b": {"c": 2.0}}, True),
+             ({"a": 1, "b": {"c": 2.0}}, {"a": 1, "b": {"c": 2}}, False),
+             ({"a": 1, "b": {"c": 2.0}}, {"b": {"c": 2.0}, "a": 1}, True),  # another order: from here on, the walk
+             ({"a": 1, "b": {"c": 2.0}}, {"a": True, "b": {"c": 2.0}}, False),
+             ({"a": 1, "b": {"c": 0.0}}, {"b": {"c": -0.0}, "a": 1}, False),
+             ({"a": 1, "b": {"c": 2.0}}, {"a": 1, "b": {"c": 2.0}}, True)]
+    for planned, kept, reused in cases:
+        digest = cache.of(_Spec(planned), stored(kept))[1]
+        assert (digest == "sha256:stored") is reused, (planned, kept)
+        assert reused or digest == digest_of(planned)
