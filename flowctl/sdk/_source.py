@@ -149,6 +149,7 @@ class ModuleSource:
         self._texts, self._defined, self._used, self._tree = texts, defined, used, tree  # per definition, in order
         self.defs: dict[str, list[int]] = {}  # name: the statements defining it
         self._functions: dict[str, int] = {}  # name: the last function definition of it
+        self._digests: dict[str, str] = {}  # name: its code digest, once made
         for index, names in enumerate(defined):
             for name in names:
                 self.defs.setdefault(name, []).append(index)
@@ -174,7 +175,10 @@ class ModuleSource:
         """The source an entry of ``_digest_cache`` describes; None when it is not one this code wrote."""
         try:
             normalised, statements, functions = entry["normalised"], entry["statements"], entry["functions"]
-            if not (isinstance(normalised, str) and isinstance(statements, list) and isinstance(functions, dict)):
+            digests = entry["digests"]
+            if not (isinstance(normalised, str) and isinstance(statements, list) and isinstance(functions, dict)
+                    and isinstance(digests, dict) and digests.keys() == functions.keys()
+                    and all(isinstance(d, str) for d in digests.values())):
                 return None
             texts: list[str | None] = []
             defined: list[list[str]] = []
@@ -189,7 +193,7 @@ class ModuleSource:
             for name, index in functions.items():
                 if not (isinstance(index, int) and 0 <= index < len(texts) and name in defined[index]):
                     return None
-            made._functions = dict(functions)
+            made._functions, made._digests = dict(functions), dict(digests)
             return made
         except (KeyError, TypeError, ValueError):
             return None
@@ -197,6 +201,7 @@ class ModuleSource:
     def entry(self) -> dict[str, Any]:
         """Everything :meth:`from_entry` needs, as JSON."""
         return {"normalised": self.normalised, "functions": self._functions,
+                "digests": {name: self.function_digest(name) for name in self._functions},
                 "statements": [[self._text(i), names, sorted(self._names_used(i))] for i, names in enumerate(self._defined)]}
 
     @property
@@ -220,6 +225,16 @@ class ModuleSource:
     def function_source(self, name: str) -> str | None:
         index = self._functions.get(name)
         return None if index is None else self._text(index)
+
+    def function_digest(self, name: str) -> str | None:
+        """The code digest of the function ``name`` (its text and the whole module's), if the module defines it."""
+        digest = self._digests.get(name)
+        if digest is None:
+            own = self.function_source(name)
+            if own is None:
+                return None
+            digest = self._digests[name] = "sha256:" + sha256_hex(own + "\0" + self.normalised)
+        return digest
 
     def closure_source(self, name: str) -> str:
         """The function ``name`` plus every top-level definition of the module it uses, transitively."""
@@ -295,8 +310,7 @@ def code_digest(fn: Callable[..., Any]) -> str:
     source = module_source(fn.__code__.co_filename)
     if source is None:
         return "sha256:" + _code_fallback(fn)
-    own = source.function_source(fn.__name__) or _code_fallback(fn)
-    return "sha256:" + sha256_hex(own + "\0" + source.normalised)
+    return source.function_digest(fn.__name__) or "sha256:" + sha256_hex(_code_fallback(fn) + "\0" + source.normalised)
 
 
 def derived_cache_version(fn: Callable[..., Any], interface_json: str) -> str:

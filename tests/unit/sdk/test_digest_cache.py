@@ -56,8 +56,10 @@ def _texts(source: ModuleSource | None) -> Any:
     if source is None:
         return None
     names = sorted(source.defs)
-    return (source.normalised, source.digest, [(n, source.function_source(n), source.closure_source(n)) for n in names],
-            source.function_source("no_such_name"), source.closure_source("no_such_name"))
+    return (source.normalised, source.digest,
+            [(n, source.function_source(n), source.closure_source(n), source.function_digest(n)) for n in names],
+            source.function_source("no_such_name"), source.closure_source("no_such_name"),
+            source.function_digest("no_such_name"))
 
 
 def _modules() -> list[str]:
@@ -164,7 +166,9 @@ def _corrupt(entry: dict[str, Any]) -> list[bytes]:
             changed(functions={"task_a": 0}),  # statement 0 does not define task_a
             changed(statements=[[1, ["LIMIT"], []], *statements[1:]]), changed(statements=[["x", "LIMIT", []]]),
             changed(statements=[["x", ["LIMIT"]]]), changed(statements=[["x", [3], []]]),
-            json.dumps({k: v for k, v in entry.items() if k != "functions"}).encode()]
+            changed(digests={}), changed(digests={"task_a": 3, "helper": "sha256:x"}),
+            changed(digests=[]), *(json.dumps({k: v for k, v in entry.items() if k != key}).encode()
+                                   for key in ("functions", "digests", "statements", "normalised"))]
 
 
 def test_a_corrupt_entry_is_recomputed(cache: Path, tmp_path: Path, parses: list[str]) -> None:
