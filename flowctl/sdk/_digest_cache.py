@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +59,14 @@ def load(file_sha: str) -> dict[str, Any] | None:
     return entry
 
 
-def store(file_sha: str, entry: dict[str, Any]) -> None:
-    """Keep ``entry`` for the file whose bytes hash to ``file_sha``; a failed write only costs the next run."""
+def store(file_sha: str, make_entry: Callable[[], dict[str, Any]]) -> None:
+    """Keep the entry ``make_entry`` gives (made only when the cache is on) for the file whose bytes hash
+    to ``file_sha``; a failed write only costs the next run."""
     folder = cache_folder()
     if folder is None:
         return
     from flowctl._files import write_atomic  # on a miss only: a warm run writes nothing
 
-    data = json.dumps({**entry, "format": FORMAT, "python": _PYTHON, "sha256": file_sha}, ensure_ascii=False)
+    data = json.dumps({**make_entry(), "format": FORMAT, "python": _PYTHON, "sha256": file_sha}, ensure_ascii=False)
     with contextlib.suppress(OSError):  # a read-only home, a full disk: the digest is computed again next time
         write_atomic(_entry_path(folder, file_sha), data.encode(), what="a code digest cache entry")

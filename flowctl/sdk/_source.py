@@ -288,7 +288,7 @@ def _module_source_cached(filename: str, mtime_ns: int, size: int) -> ModuleSour
         source = ModuleSource.parse(text)
     except (SyntaxError, UnicodeDecodeError, ValueError):
         return None
-    _digest_cache.store(file_sha, source.entry())
+    _digest_cache.store(file_sha, source.entry)
     return source
 
 

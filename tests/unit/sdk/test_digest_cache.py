@@ -237,3 +237,21 @@ def test_an_edit_is_a_new_entry_and_a_new_digest(cache: Path, tmp_path: Path) ->
     assert after is not None and before is not None
     assert after.closure_source("task_a") != before[2][2][2] and "LIMIT = 4" in after.closure_source("task_a")
     assert len(list(cache.iterdir())) == 2
+
+
+def test_off_makes_no_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the cache off, a module costs what it cost before the cache: no entry is made (no walk for names)."""
+    made: list[str] = []
+    real = ModuleSource.entry
+
+    def counting(self: ModuleSource) -> dict[str, Any]:
+        made.append(self.normalised)
+        return real(self)
+
+    monkeypatch.setattr(ModuleSource, "entry", counting)
+    monkeypatch.setenv(_digest_cache.ENV, "off")
+    assert _fresh(_module(tmp_path, "a", A)) is not None
+    assert made == []
+    monkeypatch.setenv(_digest_cache.ENV, str(tmp_path / "digests"))
+    assert _fresh(_module(tmp_path, "b", B)) is not None
+    assert len(made) == 1
