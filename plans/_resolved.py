@@ -6,6 +6,7 @@ Shared by ``_resolve`` (the walk over the desired state) and ``_promotion`` (``p
 from __future__ import annotations
 
 import marshal
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,13 +95,31 @@ class DigestCache:
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[Any, dict[str, Json], str]] = {}
+        self._in_order = True  # the registry gives specs back with their keys in order (SQLite's JSON text)
+
+    def _same(self, payload: Json, stored: Json) -> bool:
+        """:func:`same_json`, first by marshal's bytes (format 2: no object references), which are equal
+        when types, values and key order are (a few µs in C). A registry that reorders keys (JSONB)
+        fails that every time: after the first such spec, only the walk of :func:`same_json` runs."""
+        if payload != stored:
+            return False
+        if self._in_order:
+            try:
+                if marshal.dumps(payload, 2) == marshal.dumps(stored, 2):
+                    return True
+            except ValueError:  # not JSON (a Decimal): the digest decides
+                return False
+        same = _typed_equal(payload, stored)
+        if same:
+            self._in_order = False
+        return same
 
     def of(self, spec: Any, stored: StoredEntity | None = None) -> tuple[dict[str, Json], str]:
         hit = self._cache.get(id(spec))
         if hit is not None and hit[0] is spec:
             return hit[1], hit[2]
         payload = spec.to_json()
-        if stored is not None and same_json(payload, stored.spec):
+        if stored is not None and self._same(payload, stored.spec):
             digest = stored.digest
         else:
             digest = digest_of(strip_locations(payload))  # what Spec.digest() computes, from one dump
@@ -114,19 +133,60 @@ class DigestCache:
 
 
 def same_json(a: Json, b: Json) -> bool:
-    """``a`` and ``b`` are the same JSON document, with the same canonical text.
+    """``a`` and ``b`` are the same JSON document: the same canonical text, so the same digest.
 
-    ``==`` alone is not enough: Python has ``1 == 1.0 == True``, canonical JSON does not. marshal's
-    format 2 (no object references, so no dependence on object identity) writes the type of every
-    value, floats bit for bit and dict items in order: equal bytes mean equal types, values and
-    order. Same content in another key order is reported unequal, which only costs the digest (so
-    does a value marshal cannot write, which no JSON document holds)."""
-    if a != b:
-        return False
+    ``==`` alone is not enough: Python has ``1 == 1.0 == True`` and ``0.0 == -0.0``, canonical JSON
+    does not. Once ``==`` holds, the two documents have the same keys, lengths and values, so they
+    differ canonically only where a value's type differs or a zero's sign does: :func:`_same_types`
+    checks those, pairing dict items by key, so the order of keys (PostgreSQL's JSONB returns them
+    in its own) does not matter. A value that is not plain JSON (a ``Decimal``, a tuple, a non-string
+    key, an infinite float) is reported unequal: it only costs the digest, which decides."""
+    return a == b and _typed_equal(a, b)
+
+
+def _typed_equal(a: Json, b: Json) -> bool:
+    """``a == b`` given: the same type (and sign of zero) at every place of both."""
     try:
-        return marshal.dumps(a, 2) == marshal.dumps(b, 2)
-    except ValueError:
+        return type(a) is type(b) and _same_types(a, b)
+    except (KeyError, TypeError, ValueError):  # not JSON: compared by the digest
         return False
+
+
+def _same_types(a: Json, b: Json) -> bool:
+    """``a == b`` and ``type(a) is type(b)``: the same type (and sign of zero) at every place of both.
+
+    A key of ``b`` equals one of ``a``, which is checked to be a ``str``: so it is a string too."""
+    if type(a) is dict:
+        for key, value in a.items():
+            if type(key) is not str:
+                return False
+            other = b[key]
+            kind = type(value)
+            if kind is not type(other):
+                return False
+            if kind is dict or kind is list or kind is float:
+                if not _same_types(value, other):
+                    return False
+            elif kind is not str and kind is not int and kind is not bool and value is not None:
+                return False
+        return True
+    if type(a) is list:
+        for value, other in zip(a, b, strict=True):
+            kind = type(value)
+            if kind is not type(other):
+                return False
+            if kind is dict or kind is list or kind is float:
+                if not _same_types(value, other):
+                    return False
+            elif kind is not str and kind is not int and kind is not bool and value is not None:
+                return False
+        return True
+    if type(a) is float:  # equal finite floats have one text, but for the sign of zero
+        return math.isfinite(a) and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+    return type(a) in _SCALARS
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 class SnapshotIndex:

@@ -7,7 +7,9 @@ they are skipped without it. In CI (CI=true) a missing URL is an error, never a 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +53,19 @@ def registry_url(request: pytest.FixtureRequest) -> str:
     """Runs the test once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+_DIGEST_CACHE = tempfile.mkdtemp(prefix="flowctl-test-digests-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The code digest cache (sdk/_digest_cache) of this session, its commands included, is a temporary
+    folder: the suite never writes to ~/.cache."""
+    os.environ["FLOWCTL_DIGEST_CACHE_DIR"] = _DIGEST_CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_DIGEST_CACHE, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

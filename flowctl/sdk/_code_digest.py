@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flowctl.sdk import _digest_cache
 from flowctl.spec import sha256_hex
 
 # ---------------------------------------------------------------- normalised sources
@@ -74,29 +75,104 @@ def _unparse_module(tree: ast.Module) -> tuple[str, dict[int, str]]:
 
 
 class ModuleSource:
-    """A module's normalised source and its top-level definitions by name."""
+    """A module's normalised source and the text of its top-level definitions by name.
 
-    def __init__(self, text: str) -> None:
+    Made from the module's text (:meth:`parse`) or from what an earlier run kept
+    (:meth:`from_entry`, ``_digest_cache``): the same texts either way.
+    """
+
+    def __init__(self, normalised: str, texts: list[str | None], defined: list[list[str]],
+                 used: list[frozenset[str] | None], tree: list[ast.stmt] | None = None) -> None:
+        self.normalised = normalised
+        self._texts, self._defined, self._used, self._tree = texts, defined, used, tree  # per definition, in order
+        self.defs: dict[str, list[int]] = {}  # name: the statements defining it
+        self._functions: dict[str, int] = {}  # name: the last function definition of it
+        self._digests: dict[str, str] = {}  # name: its code digest, once made
+        for index, names in enumerate(defined):
+            for name in names:
+                self.defs.setdefault(name, []).append(index)
+
+    @classmethod
+    def parse(cls, text: str) -> ModuleSource:
         tree = ast.parse(text)
         _strip_docstrings(tree)
-        self.normalised, self._text = _unparse_module(tree)
-        self.digest = sha256_hex(self.normalised)
-        self.defs: dict[str, list[ast.stmt]] = {}
+        normalised, spans = _unparse_module(tree)
+        stmts, defined = [], []
         for stmt in tree.body:
-            for name in _defined_names(stmt):
-                self.defs.setdefault(name, []).append(stmt)
+            names = _defined_names(stmt)
+            if names:
+                stmts.append(stmt)
+                defined.append(names)
+        made = cls(normalised, [spans.get(id(stmt)) for stmt in stmts], defined, [None] * len(stmts), stmts)
+        made._functions = {stmt.name: i for i, stmt in enumerate(stmts)  # the last one of a name wins, as when run
+                           if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)}
+        return made
 
-    def source_of(self, stmt: ast.stmt) -> str:
-        key = id(stmt)
-        if key not in self._text:
-            self._text[key] = ast.unparse(stmt)
-        return self._text[key]
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> ModuleSource | None:
+        """The source an entry of ``_digest_cache`` describes; None when it is not one this code wrote."""
+        try:
+            normalised, statements, functions = entry["normalised"], entry["statements"], entry["functions"]
+            digests = entry["digests"]
+            if not (isinstance(normalised, str) and isinstance(statements, list) and isinstance(functions, dict)
+                    and isinstance(digests, dict) and digests.keys() == functions.keys()
+                    and all(isinstance(d, str) for d in digests.values())):
+                return None
+            texts: list[str | None] = []
+            defined: list[list[str]] = []
+            used: list[frozenset[str] | None] = []
+            for text, names, uses in statements:
+                if not (isinstance(text, str) and _strings(names) and _strings(uses)):
+                    return None
+                texts.append(text)
+                defined.append(names)
+                used.append(frozenset(uses))
+            made = cls(normalised, texts, defined, used)
+            for name, index in functions.items():
+                if not (isinstance(index, int) and 0 <= index < len(texts) and name in defined[index]):
+                    return None
+            made._functions, made._digests = dict(functions), dict(digests)
+            return made
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def entry(self) -> dict[str, Any]:
+        """Everything :meth:`from_entry` needs, as JSON."""
+        return {"normalised": self.normalised, "functions": self._functions,
+                "digests": {name: self.function_digest(name) for name in self._functions},
+                "statements": [[self._text(i), names, sorted(self._names_used(i))] for i, names in enumerate(self._defined)]}
+
+    @property
+    def digest(self) -> str:
+        return sha256_hex(self.normalised)
+
+    def _text(self, index: int) -> str:
+        text = self._texts[index]
+        if text is None:
+            assert self._tree is not None  # a source from an entry has every text
+            text = self._texts[index] = ast.unparse(self._tree[index])
+        return text
+
+    def _names_used(self, index: int) -> frozenset[str]:
+        used = self._used[index]
+        if used is None:
+            assert self._tree is not None  # a source from an entry has every name
+            used = self._used[index] = frozenset(_used_names(self._tree[index]))
+        return used
 
     def function_source(self, name: str) -> str | None:
-        for stmt in reversed(self.defs.get(name, [])):
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                return self.source_of(stmt)
-        return None
+        index = self._functions.get(name)
+        return None if index is None else self._text(index)
+
+    def function_digest(self, name: str) -> str | None:
+        """The code digest of the function ``name`` (its text and the whole module's), if the module defines it."""
+        digest = self._digests.get(name)
+        if digest is None:
+            own = self.function_source(name)
+            if own is None:
+                return None
+            digest = self._digests[name] = "sha256:" + sha256_hex(own + "\0" + self.normalised)
+        return digest
 
     def closure_source(self, name: str) -> str:
         """The function ``name`` plus every top-level definition of the module it uses, transitively."""
@@ -108,10 +184,14 @@ class ModuleSource:
             if current in seen or current not in self.defs:
                 continue
             seen.add(current)
-            for stmt in self.defs[current]:
-                parts.append(self.source_of(stmt))
-                todo.extend(n for n in _used_names(stmt) if n not in seen)
+            for index in self.defs[current]:
+                parts.append(self._text(index))
+                todo.extend(n for n in self._names_used(index) if n not in seen)
         return "\n".join(sorted(parts))
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _defined_names(stmt: ast.stmt) -> list[str]:
@@ -131,10 +211,23 @@ def _used_names(stmt: ast.stmt) -> set[str]:
 @functools.lru_cache(maxsize=512)
 def _module_source_cached(filename: str, mtime_ns: int, size: int) -> ModuleSource | None:
     try:
-        text = Path(filename).read_text(encoding="utf-8")
-        return ModuleSource(text)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        data = Path(filename).read_bytes()
+    except OSError:
         return None
+    file_sha = sha256_hex(data)
+    entry = _digest_cache.load(file_sha)
+    kept = ModuleSource.from_entry(entry) if entry is not None else None
+    if kept is not None:
+        return kept
+    try:
+        text = data.decode("utf-8")
+        if "\r" in text:  # what reading the file as text gives: universal newlines
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        source = ModuleSource.parse(text)
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    _digest_cache.store(file_sha, source.entry)
+    return source
 
 
 def module_source(filename: str) -> ModuleSource | None:
@@ -155,8 +248,7 @@ def code_digest(fn: Callable[..., Any]) -> str:
     source = module_source(fn.__code__.co_filename)
     if source is None:
         return "sha256:" + _code_fallback(fn)
-    own = source.function_source(fn.__name__) or _code_fallback(fn)
-    return "sha256:" + sha256_hex(own + "\0" + source.normalised)
+    return source.function_digest(fn.__name__) or "sha256:" + sha256_hex(_code_fallback(fn) + "\0" + source.normalised)
 
 
 def derived_cache_version(fn: Callable[..., Any], interface_json: str) -> str:
