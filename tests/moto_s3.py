@@ -11,12 +11,15 @@ BUCKET = "flowctl-test"
 
 def moto_s3_server() -> Iterator[dict[str, str]]:
     """Yields the environment variables a client (or a pod) needs: credentials and the endpoint."""
-    pytest.importorskip("s3fs")
+    s3fs = pytest.importorskip("s3fs")
     import boto3
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    # fsspec keeps one S3FileSystem per set of arguments, and the endpoint comes from the environment:
+    # an instance an earlier test made would still talk to that test's stopped server.
+    s3fs.S3FileSystem.clear_instance_cache()
     host, port = server.get_host_and_port()
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing-secret", "AWS_DEFAULT_REGION": "us-east-1",
            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}"}
@@ -26,3 +29,4 @@ def moto_s3_server() -> Iterator[dict[str, str]]:
         yield env
     finally:
         server.stop()
+        s3fs.S3FileSystem.clear_instance_cache()

@@ -29,8 +29,6 @@ ATTEMPTS = table(AttemptRow)
 @pytest.fixture
 def cli(tmp_path: Path, registry_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     for env in moto_s3_server():
-        s3fs = pytest.importorskip("s3fs")
-        s3fs.S3FileSystem.clear_instance_cache()  # an earlier test's instance talks to its stopped server
         for key, value in env.items():
             monkeypatch.setenv(key, value)  # this process, the controllers and their attempts
         c = Cli(tmp_path, registry_url)
