@@ -157,33 +157,22 @@ def _same_types(a: Json, b: Json) -> bool:
 
     A key of ``b`` equals one of ``a``, which is checked to be a ``str``: so it is a string too."""
     if type(a) is dict:
-        for key, value in a.items():
-            if type(key) is not str:
-                return False
-            other = b[key]
-            kind = type(value)
-            if kind is not type(other):
-                return False
-            if kind is dict or kind is list or kind is float:
-                if not _same_types(value, other):
-                    return False
-            elif kind is not str and kind is not int and kind is not bool and value is not None:
-                return False
-        return True
+        return all(type(key) is str and _same_value(value, b[key]) for key, value in a.items())
     if type(a) is list:
-        for value, other in zip(a, b, strict=True):
-            kind = type(value)
-            if kind is not type(other):
-                return False
-            if kind is dict or kind is list or kind is float:
-                if not _same_types(value, other):
-                    return False
-            elif kind is not str and kind is not int and kind is not bool and value is not None:
-                return False
-        return True
+        return all(_same_value(value, other) for value, other in zip(a, b, strict=True))
     if type(a) is float:  # equal finite floats have one text, but for the sign of zero
         return math.isfinite(a) and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
     return type(a) in _SCALARS
+
+
+def _same_value(value: Json, other: Json) -> bool:
+    """One item of a dict or list of :func:`_same_types`."""
+    kind = type(value)
+    if kind is not type(other):
+        return False
+    if kind is dict or kind is list or kind is float:
+        return _same_types(value, other)
+    return kind is str or kind is int or kind is bool or value is None
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
