@@ -74,13 +74,13 @@ def open_for_plan(config: Config) -> PlanSource:
 
     try:
         return open_plan_source(config)
-    except NoRegistryError as missing:
+    except NoRegistryError:
         from flowctl.state._open import sqlite_path
 
         url = config.registry_url
         err(f"Note: there is no registry at {sqlite_path(url) or mask_url(url)} yet: planning against an empty "
             "registry (`flowctl apply` creates it).")
-        return EmptyRegistry(missing.diagnostics[0].summary)
+        return EmptyRegistry()
 
 
 def report_lock_holders(store: PlanSource) -> None:

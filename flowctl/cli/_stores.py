@@ -8,8 +8,8 @@ otherwise the SQL store on ``registry.url``. Nothing else in the commands differ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from flowctl.state import Store
 from flowctl.state._interface import PlanSource, RegistryBrowser
@@ -17,7 +17,11 @@ from flowctl.state._interface import PlanSource, RegistryBrowser
 if TYPE_CHECKING:
     from flowctl._address import EntityKind
     from flowctl._config import Config
+    from flowctl.client import RemoteStore
     from flowctl.state import StoredEntity
+
+
+Opened = TypeVar("Opened")
 
 
 class BrowsableStore(Store, RegistryBrowser, Protocol):
@@ -33,37 +37,35 @@ def is_remote(config: Config) -> bool:
 
 def open_registry(config: Config, *, create: bool = False) -> BrowsableStore:
     """The registry of ``config``; only apply passes ``create`` (a server never creates one for a client)."""
-    server = config.server_url
-    if server is not None:
-        from flowctl.client import RemoteStore
+    def local(url: str) -> BrowsableStore:
+        from flowctl.state import open_store
 
-        return RemoteStore.connect(server)
-    from flowctl.state import open_store
+        return open_store(url, create=create)
 
-    return open_store(config.registry_url, create=create)
+    return _server_or(config, local)
 
 
 def open_browser(config: Config) -> RegistryBrowser:
     """The registry of ``config`` for the listings of ``flowctl get`` / ``registry info`` only: the
     server's, or the database read through the DB-API driver without SQLAlchemy (``state/_browser``)."""
-    server = config.server_url
-    if server is not None:
-        from flowctl.client import RemoteStore
-
-        return RemoteStore.connect(server)
     from flowctl.state._browser import open_browser as open_database
 
-    return open_database(config.registry_url)
+    return _server_or(config, open_database)
 
 
 def open_plan_source(config: Config) -> PlanSource:
     """The registry of ``config`` for ``flowctl plan``: the server's, or the database read through the
     DB-API driver without SQLAlchemy (``state/_browser``)."""
-    server = config.server_url
-    if server is not None:
-        from flowctl.client import RemoteStore
-
-        return RemoteStore.connect(server)
     from flowctl.state._browser import open_plan_reader
 
-    return open_plan_reader(config.registry_url)
+    return _server_or(config, open_plan_reader)
+
+
+def _server_or(config: Config, local: Callable[[str], Opened]) -> Opened | RemoteStore:
+    """The server's store API when ``server`` is set, else ``local(registry_url)``."""
+    server = config.server_url
+    if server is None:
+        return local(config.registry_url)
+    from flowctl.client import RemoteStore
+
+    return RemoteStore.connect(server)
