@@ -90,7 +90,9 @@ class ExitWatcher:
                 ended = [h for h in pending if not self._register(selector, h, polled)]
                 deadlines.update({h: h.deadline for h in pending if h.deadline and h not in ended})
                 timeout = FALLBACK_INTERVAL if polled else None
-                if deadlines:
+                if ended:  # processes gone before they could be watched: report them now, not after the next event
+                    timeout = 0.0
+                elif deadlines:
                     until = max(0.0, min(deadlines.values()) - time.time()) + 0.01
                     timeout = until if timeout is None else min(timeout, until)
                 for key, _ in selector.select(timeout):

@@ -86,3 +86,25 @@ def test_the_watcher_can_be_closed_from_its_own_callback() -> None:
     thread.join(2.0)
     assert not thread.is_alive()
     watcher.watch(handle)  # closed: ignored
+
+
+def test_a_gone_process_watched_while_the_thread_waits_is_reported_at_once() -> None:
+    """The watcher thread, waiting with nothing else to wait for, learns of a handle whose process has
+    already ended: it reports it without waiting for another event (it used to sleep until one came)."""
+    exited: list[str] = []
+    woken = threading.Event()
+    watcher = ExitWatcher(exited.append, woken.set)
+    first_child, first = _sleeper(0)
+    second_child, second = _sleeper(0)
+    first_child.wait()
+    second_child.wait()
+    try:
+        watcher.watch(first)
+        assert woken.wait(2.0) and exited == [str(first)]
+        time.sleep(0.1)  # the thread is back to waiting
+        woken.clear()
+        watcher.watch(second)
+        assert woken.wait(2.0), "the second gone process was not reported"
+        assert exited == [str(first), str(second)]
+    finally:
+        watcher.close()
