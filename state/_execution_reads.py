@@ -19,6 +19,7 @@ from typing import Any
 from flowctl.state._browse import Sql, at, json_value, when
 from flowctl.state._execution_records import (
     ACTIVE_PHASES,
+    ATTEMPT_ACTIVE_PHASES,
     TERMINAL_PHASES,
     AccountedAttempt,
     AttemptRecord,
@@ -118,15 +119,14 @@ def _phases(phases: Any) -> str:
 
 
 _ACCOUNTED = (
-    "SELECT x.project, x.domain, x.name, a.node_id, a.attempt, a.handle, a.phase IN ('submitting', 'running') "
+    "SELECT x.project, x.domain, x.name, a.node_id, a.attempt, a.handle "
     "FROM attempts a JOIN executions x ON x.id = a.execution_id WHERE a.provider = :provider AND ("
-    f"(x.phase IN ({_phases(ACTIVE_PHASES)}) AND a.phase IN ('submitting', 'running')) "
-    f"OR (a.phase IN ({_phases(TERMINAL_PHASES)}) AND a.cleaned_at IS NULL)) "
-    "ORDER BY x.project, x.domain, x.name, a.node_id, a.attempt"
+    f"(x.phase IN ({_phases(ACTIVE_PHASES)}) AND a.phase IN ({_phases(ATTEMPT_ACTIVE_PHASES)})) "
+    f"OR (a.phase IN ({_phases(TERMINAL_PHASES)}) AND a.cleaned_at IS NULL))"
 )
 
 
-def accounted_attempts(sql: Sql, provider: str) -> list[AccountedAttempt]:
+def accounted_attempts(sql: Sql, provider: str) -> frozenset[AccountedAttempt]:
     """The attempts of ``provider`` whose resource the registry accounts for, in one query.
 
     Active (submitting or running) attempts of active executions, and the ended attempts whose
@@ -134,8 +134,8 @@ def accounted_attempts(sql: Sql, provider: str) -> list[AccountedAttempt]:
     their resource up, or its controller was killed first and the recovery sweep of a controller
     will (engine/_cleanup.py), whether or not the execution is still running.
     """
-    return [AccountedAttempt(str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), row[5], bool(row[6]))
-            for row in sql.rows(_ACCOUNTED, {"provider": provider})]
+    return frozenset(AccountedAttempt(str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), row[5])
+                     for row in sql.rows(_ACCOUNTED, {"provider": provider}))
 
 
 class ExecutionReading(ABC):
@@ -175,7 +175,7 @@ class ExecutionReading(ABC):
         with self._browse() as sql:
             return load_attempts(sql, execution_id)
 
-    def accounted_attempts(self, provider: str) -> list[AccountedAttempt]:
+    def accounted_attempts(self, provider: str) -> frozenset[AccountedAttempt]:
         """The attempts of ``provider`` whose resource the registry accounts for (see the function)."""
         with self._browse() as sql:
             return accounted_attempts(sql, provider)

@@ -84,6 +84,9 @@ class NodeRecord:
         return self.phase in TERMINAL_PHASES or self.phase == "skipped"
 
 
+ATTEMPT_ACTIVE_PHASES = ("submitting", "running")  # an attempt's, as opposed to an execution's ACTIVE_PHASES
+
+
 @dataclass
 class AttemptRecord:
     node_id: str
@@ -100,7 +103,7 @@ class AttemptRecord:
 
     @property
     def active(self) -> bool:
-        return self.phase in ("submitting", "running")
+        return self.phase in ATTEMPT_ACTIVE_PHASES
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class UncleanedAttempt:
     node_id: str
     attempt: int
     handle: str | None  # None: the handle was never recorded; the provider finds it by its ref
+    finished_at: datetime
+    id: int  # the row's: with ``finished_at``, the sweep's cursor (``SweepCursor``)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,6 @@ class AccountedAttempt:
     node_id: str
     attempt: int
     handle: str | None  # None: a controller was killed before it recorded the handle
-    active: bool  # False: ended, its resource awaiting its cleanup (the pass's, or the recovery sweep's)
 
 
 @dataclass(frozen=True)

@@ -589,17 +589,22 @@ class ExecutionStore(ExecutionReading, SignalsMixin):
             for statement in statements:
                 conn.execute(statement)
 
-    def uncleaned_attempts(self, provider: str, *, ended_before: datetime, limit: int) -> list[UncleanedAttempt]:
+    def uncleaned_attempts(self, provider: str, *, ended_before: datetime, limit: int,
+                           after: tuple[datetime, int] | None = None) -> list[UncleanedAttempt]:
         """The attempts of ``provider`` that ended before ``ended_before`` and whose cleanup is not
-        recorded, oldest end first, at most ``limit``: one query on ``ix_attempts_uncleaned``."""
+        recorded, oldest end first (then by row id), at most ``limit``, those after the cursor ``after``
+        (``(finished_at, id)`` of the last one a sweep saw) only: one query on ``ix_attempts_uncleaned``."""
         a, x = ATTEMPTS.c, EXECUTIONS.c
         query = (
-            sa.select(a.execution_id, x.project, x.domain, x.name, a.node_id, a.attempt, a.handle)
+            sa.select(a.execution_id, x.project, x.domain, x.name, a.node_id, a.attempt, a.handle, a.finished_at, a.id)
             .join(EXECUTIONS, x.id == a.execution_id)
             .where(a.cleaned_at.is_(None), a.finished_at < ended_before, a.provider == provider,
                    a.phase.in_(sorted(TERMINAL_PHASES)))
-            .order_by(a.finished_at).limit(limit)
+            .order_by(a.finished_at, a.id).limit(limit)
         )
+        if after is not None:
+            ended, row = after
+            query = query.where(sa.or_(a.finished_at > ended, sa.and_(a.finished_at == ended, a.id > row)))
         with self._read() as conn:
             return [UncleanedAttempt(*row) for row in conn.execute(query).all()]
 

@@ -26,6 +26,7 @@ from sqlmodel import Field, SQLModel
 from flowctl.state._types import UTCDateTime, json_type, utcnow
 
 metadata = SQLModel.metadata
+UNCLEANED = sa.text("cleaned_at IS NULL")  # ix_attempts_uncleaned's rows (migration 0005 says the same)
 
 
 def _json(*, nullable: bool = False) -> Any:
@@ -237,7 +238,9 @@ class AttemptRow(SQLModel, table=True):
     __tablename__: ClassVar[str] = "attempts"
     __table_args__ = (
         sa.UniqueConstraint("execution_id", "node_id", "attempt", name="uq_attempts_attempt"),
-        sa.Index("ix_attempts_uncleaned", "cleaned_at", "finished_at"),  # the controller's recovery sweep
+        # the recovery sweep's and the drift check's: only the attempts whose cleanup is not recorded
+        sa.Index("ix_attempts_uncleaned", "provider", "finished_at", "id", sqlite_where=UNCLEANED,
+                 postgresql_where=UNCLEANED),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -7,7 +7,8 @@ not one per execution, on the path of every execution's end). A controller kille
 the end and that record leaves the cleanup undone, also when the execution ended in that pass and no
 pass looks at it again. The recovery sweep (:class:`CleanupSweep`) of every controller finds such
 attempts with one indexed query, at start-up and then every :data:`SWEEP_INTERVAL`, and cleans them
-up. It leaves alone the attempts that ended less than two leases ago: a live controller is still to
+up, :data:`SWEEP_BATCH` at a time: a full batch goes on after its last attempt at the next step, a short
+one starts from the oldest again, so attempts whose cleanup keeps raising do not hide the newer ones. It leaves alone the attempts that ended less than two leases ago: a live controller is still to
 clean those up in its pass. Cleanups are idempotent (a Job already gone, a log already kept), so two
 controllers sweeping the same attempt, or a sweep racing a slow pass, do no harm.
 """
@@ -17,27 +18,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flowctl.engine._context import EngineContext
 from flowctl.providers._interface import AttemptRef
 
 log = logging.getLogger("flowctl.engine")
 SWEEP_INTERVAL = timedelta(seconds=30)
-SWEEP_BATCH = 200  # attempts per sweep; a full batch sweeps again at the next step
+SWEEP_BATCH = 200  # attempts per sweep; a full batch sweeps on from its last attempt at the next step
+K = TypeVar("K")
 
 
-def clean_up(ctx: EngineContext, cleanups: Sequence[tuple[AttemptRef, str]]) -> list[AttemptRef]:
-    """Run the provider's cleanup of each attempt; returns the ones that did not raise (a cleanup that
-    raised stays unrecorded, so the recovery sweep retries it)."""
-    done: list[AttemptRef] = []
-    for ref, handle in cleanups:
+def clean_up(ctx: EngineContext, cleanups: Sequence[tuple[AttemptRef, str, K]]) -> list[K]:
+    """Run the provider's cleanup of each attempt (its ref and handle); returns the keys of the ones
+    that did not raise (a cleanup that raised stays unrecorded, so the recovery sweep retries it)."""
+    done: list[K] = []
+    for ref, handle, key in cleanups:
         try:
             ctx.provider.cleanup(ref, handle)
         except Exception as exc:  # any provider failure: the sweep retries, the other cleanups go on
             log.warning("could not clean up attempt %s/%s of execution %s (retried later): %s: %s",
                         ref.node, ref.attempt, ref.execution, type(exc).__name__, exc)
             continue
-        done.append(ref)
+        done.append(key)
     return done
 
 
@@ -55,6 +58,9 @@ class CleanupSweep:
         self.interval = interval
         self.batch = batch
         self.due: datetime | None = None  # None: at start-up
+        # (finished_at, id) of the last attempt swept; None: from the oldest. Attempts whose cleanup
+        # keeps raising stay uncleaned: without it a sweep would take the same oldest batch every time.
+        self.after: tuple[datetime, int] | None = None
 
     @property
     def grace(self) -> timedelta:
@@ -69,17 +75,22 @@ class CleanupSweep:
         return cleaned
 
     def sweep(self, now: datetime) -> int:
-        """Clean up (and record) the attempts that ended before ``now - grace`` uncleaned; how many."""
+        """Clean up (and record) the next batch of the attempts that ended before ``now - grace``
+        uncleaned, after the last one the previous sweep saw (from the oldest again once a batch
+        comes back short); how many."""
         return self._sweep(now)[0]
 
     def _sweep(self, now: datetime) -> tuple[int, bool]:
+        """The cleanups that ran, and whether the batch was full (more attempts may follow it)."""
         store = self.ctx.store
-        found = store.uncleaned_attempts(self.ctx.provider.name, ended_before=now - self.grace, limit=self.batch)
+        found = store.uncleaned_attempts(self.ctx.provider.name, ended_before=now - self.grace, limit=self.batch,
+                                         after=self.after)
+        full = len(found) >= self.batch
+        self.after = (found[-1].finished_at, found[-1].id) if full else None
         if not found:
             return 0, False
-        ids = {(u.project, u.domain, u.execution): u.execution_id for u in found}
-        refs = [(AttemptRef(u.project, u.domain, u.execution, u.node_id, u.attempt), u.handle or "") for u in found]
-        done = clean_up(self.ctx, refs)
-        store.mark_cleaned([(ids[(r.project, r.domain, r.execution)], r.node, r.attempt) for r in done], now)
+        done = clean_up(self.ctx, [(AttemptRef(u.project, u.domain, u.execution, u.node_id, u.attempt), u.handle or "",
+                                    (u.execution_id, u.node_id, u.attempt)) for u in found])
+        store.mark_cleaned(done, now)
         log.info("recovery sweep: cleaned up %d attempt(s) a controller had left", len(done))
-        return len(done), len(found) >= self.batch and len(done) == len(found)
+        return len(done), full

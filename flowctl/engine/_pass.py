@@ -130,10 +130,12 @@ class ExecutionPass:
             return result  # run() writes the rest with the execution's end, in one transaction
         if self.submits or self.resubmits or self.dirty or self.changed_attempts or self.cache_puts or self.starting:
             self._flush()
+            failed: list[tuple[AttemptRef, str]] = []
             try:
-                self._submit()
+                failed = self._submit()
             finally:  # after the submits: the next task starts without waiting for the last one's cleanup
                 self._clean_up()
+            self.cleanups.extend(failed)  # once the next flush wrote their ends, as for any ended attempt
         return result
 
     # ------------------------------------------------------------ polling
@@ -547,8 +549,12 @@ class ExecutionPass:
                 self._abort_attempt(attempt)
 
     def _abort_attempt(self, attempt: AttemptRecord) -> None:
+        ref = self._ref(attempt.node_id, attempt.attempt)
         if attempt.handle is not None:
-            self.ctx.provider.cancel(self._ref(attempt.node_id, attempt.attempt), attempt.handle)
+            self.ctx.provider.cancel(ref, attempt.handle)
+        if not any(a is attempt for a, _ in self.submits):  # a new attempt not written yet was never started
+            # its logs kept, its Job or process removed (a row without a handle: the provider finds it by ref)
+            self.cleanups.append((ref, attempt.handle or ""))
         self.submits = [(a, r) for a, r in self.submits if a is not attempt]
         self.resubmits = [(a, r) for a, r in self.resubmits if a is not attempt]
         attempt.phase, attempt.finished_at, attempt.message = "aborted", self.now, "Aborted: aborted"
@@ -596,9 +602,12 @@ class ExecutionPass:
         if not cleanups:
             return
         pause_point("cleanup:before")
-        self.ctx.cleaned.extend((self.x.id, ref.node, ref.attempt) for ref in clean_up(self.ctx, cleanups))
+        self.ctx.cleaned.extend(clean_up(self.ctx, [(ref, handle, (self.x.id, ref.node, ref.attempt))
+                                                    for ref, handle in cleanups]))
 
-    def _submit(self) -> None:
+    def _submit(self) -> list[tuple[AttemptRef, str]]:
+        """Submit the new and the resubmitted attempts; returns the cleanups of those whose submit failed."""
+        failed: list[tuple[AttemptRef, str]] = []
         for attempt, request in self.submits + self.resubmits:
             response = self.ctx.provider.submit(request)
             pause_point("submit:before-flush")
@@ -615,10 +624,12 @@ class ExecutionPass:
                 attempt.error_kind, attempt.message = failure.kind, f"{failure.code}: {failure.message}"
                 doc = error_document(failure.kind, failure.code, failure.message, "", failure.retryable)
                 blobs.write_json(error_uri(request.outputs_uri), doc)
+                failed.append((request.ref, attempt.handle or ""))
             else:
                 attempt.phase = "running"
             self._changed(attempt)  # the handle is written by the next flush (same pass, milliseconds later)
         self.submits, self.resubmits = [], []
+        return failed
 
     def _failed_phase(self, error: dict[str, Json] | None) -> str:
         return "timed_out" if error and error.get("code") == TIMEOUT else "failed"

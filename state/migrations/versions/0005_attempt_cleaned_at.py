@@ -1,8 +1,8 @@
 """Attempts record when their cleanup ran (logs kept, Job or process removed): ``attempts.cleaned_at``.
 
 A controller killed between writing an attempt's end and cleaning it up leaves ``cleaned_at`` empty;
-the next controller's recovery sweep finds such attempts by ``ix_attempts_uncleaned`` and cleans
-them up. The attempts of an older registry that ended count as cleaned (``cleaned_at = finished_at``):
+the next controller's recovery sweep finds such attempts by ``ix_attempts_uncleaned`` (partial: the
+attempts whose cleanup is not recorded only; by provider and end, the sweep's cursor) and cleans them up. The attempts of an older registry that ended count as cleaned (``cleaned_at = finished_at``):
 their controllers cleaned them up, or nothing is left to clean any more.
 
 Revision ID: 0005
@@ -28,7 +28,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("cleaned_at", UTCDateTime(), nullable=True))
     attempts = sa.table("attempts", sa.column("finished_at", UTCDateTime()), sa.column("cleaned_at", UTCDateTime()))
     op.execute(attempts.update().where(attempts.c.finished_at.is_not(None)).values(cleaned_at=attempts.c.finished_at))
-    op.create_index("ix_attempts_uncleaned", "attempts", ["cleaned_at", "finished_at"])
+    uncleaned = sa.text("cleaned_at IS NULL")
+    op.create_index("ix_attempts_uncleaned", "attempts", ["provider", "finished_at", "id"], sqlite_where=uncleaned,
+                    postgresql_where=uncleaned)
     _set_schema_version(revision)
 
 

@@ -3,7 +3,7 @@ controller (or a cleanup that raised) left undone, after a grace period, also fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +14,8 @@ from spec_flows import D, P, chain, register_specs
 
 from flowctl._blobstore import BlobStore
 from flowctl.engine import Controller, EngineContext, launch
-from flowctl.engine._cleanup import CleanupSweep
-from flowctl.providers._interface import AttemptRef
+from flowctl.engine._cleanup import SWEEP_BATCH, CleanupSweep
+from flowctl.providers._interface import AttemptRef, ProviderFailure, SubmitRequest, SubmitResponse
 from flowctl.providers.testing import FakeProvider
 from flowctl.state._executions import ExecutionStore, open_execution_store
 from flowctl.state._tables import AttemptRow, table
@@ -163,3 +163,94 @@ def test_many_cleanups_are_recorded_in_batches_of_bound_parameters(store: Execut
     monkeypatch.setattr(executions, "MARK_BATCH", 1)  # one UPDATE per attempt: each of them is recorded
     store.mark_cleaned([(execution_id, "n0", 0), (execution_id, "n1", 0)], datetime.now(UTC))
     assert None not in _cleaned(store, execution_id).values()
+
+
+@dataclass
+class BrokenCleanup(FakeProvider):
+    """The cleanup of every attempt of a node named ``broken-...`` raises, always."""
+
+    def cleanup(self, ref: AttemptRef, handle: str) -> None:
+        if ref.node.startswith("broken-"):
+            raise ConnectionError("the Job cannot be removed")
+        super().cleanup(ref, handle)
+
+
+def test_attempts_whose_cleanup_keeps_raising_do_not_hide_the_newer_ones(store: ExecutionStore,
+                                                                         tmp_path: Path) -> None:
+    execution_id = _run(_context(store, FakeProvider(), tmp_path))
+    _forget_cleanups(store, execution_id)
+    old = datetime.now(UTC) - timedelta(days=1)  # ended before n0 and n1: the sweep reaches them first
+    broken = SWEEP_BATCH + 5
+    with store.engine.begin() as conn:
+        conn.execute(ATTEMPTS.insert(), [
+            {"execution_id": execution_id, "node_id": f"broken-{i}", "attempt": 0, "phase": "failed",
+             "provider": "fake", "handle": f"h{i}", "started_at": old, "finished_at": old}
+            for i in range(broken)
+        ])
+    provider = BrokenCleanup()
+    sweep = CleanupSweep(_context(store, provider, tmp_path))
+    when = _later(sweep.grace.total_seconds() + 1)
+    assert [sweep.sweep(when) for _ in range(3)] == [0, 2, 0]  # the third starts from the oldest again
+    assert sorted(ref.node for ref in provider.cleaned) == ["n0", "n1"]
+    cleaned = _cleaned(store, execution_id)
+    assert cleaned["n0"] is not None and cleaned["n1"] is not None
+    assert {node for node, at in cleaned.items() if at is None} == {f"broken-{i}" for i in range(broken)}
+
+
+def test_a_full_batch_sweeps_on_at_the_next_tick_a_short_one_waits_an_interval(store: ExecutionStore,
+                                                                              tmp_path: Path) -> None:
+    execution_id = _run(_context(store, FakeProvider(), tmp_path))
+    _forget_cleanups(store, execution_id)
+    provider = FakeProvider()
+    sweep = CleanupSweep(_context(store, provider, tmp_path), batch=1)
+    start = _later(sweep.grace.total_seconds() + 1)
+    assert sweep.tick(start) == 1 and sweep.due is None  # full: the next step sweeps on
+    assert sweep.tick(start) == 1 and sweep.due is None
+    assert sweep.tick(start) == 0 and sweep.due == start + sweep.interval  # short: from the oldest, later
+    assert sweep.after is None
+    assert sorted(ref.node for ref in provider.cleaned) == ["n0", "n1"]
+
+
+class FailingSubmit(FakeProvider):
+    """Every submit fails (as a cluster that refuses the Job), after the Job may have been made."""
+
+    def submit(self, request: SubmitRequest) -> SubmitResponse:
+        super().submit(request)
+        return SubmitResponse("", ProviderFailure("user", "Rejected", "the cluster refused the Job", False))
+
+
+def _step_until(controller: Controller, store: ExecutionStore, execution_id: str, done: Callable[[], bool]) -> None:
+    for _ in range(20):
+        controller.step()
+        if done():
+            return
+    raise AssertionError(f"execution {execution_id} never got there: {store.get_execution(execution_id)}")
+
+
+def test_an_aborted_attempt_is_cleaned_up_and_recorded_by_its_own_pass(store: ExecutionStore, tmp_path: Path) -> None:
+    provider = FakeProvider(handler=lambda request: None)  # every attempt keeps running
+    ctx = _context(store, provider, tmp_path)
+    execution = launch(store, P, D, "chain2", {"x": 1})
+    controller = Controller(ctx, schedules=False, notifications=False)
+    controller.sweep.due = datetime.max.replace(tzinfo=UTC)  # never sweeps: the pass is to do it
+    _step_until(controller, store, execution.id, lambda: bool(provider.submitted))
+    store.request_abort(execution.id)
+    _step_until(controller, store, execution.id, lambda: store.get_execution(execution.id).terminal)  # type: ignore[union-attr]
+    assert store.get_execution(execution.id).phase == "aborted"  # type: ignore[union-attr]
+    assert [ref.node for ref in provider.cancelled] == ["n0"]
+    assert [ref.node for ref in provider.cleaned] == ["n0"]
+    assert _cleaned(store, execution.id)["n0"] is not None
+
+
+def test_an_attempt_whose_submit_failed_is_cleaned_up_and_recorded_by_its_own_pass(store: ExecutionStore,
+                                                                                  tmp_path: Path) -> None:
+    provider = FailingSubmit()
+    ctx = _context(store, provider, tmp_path)
+    execution = launch(store, P, D, "chain2", {"x": 1})
+    controller = Controller(ctx, schedules=False, notifications=False)
+    controller.sweep.due = datetime.max.replace(tzinfo=UTC)
+    _step_until(controller, store, execution.id, lambda: store.get_execution(execution.id).terminal)  # type: ignore[union-attr]
+    assert store.get_execution(execution.id).phase == "failed"  # type: ignore[union-attr]
+    assert [ref.node for ref in provider.cleaned] == ["n0"]
+    cleaned = _cleaned(store, execution.id)
+    assert list(cleaned) == ["n0"] and cleaned["n0"] is not None

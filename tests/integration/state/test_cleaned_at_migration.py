@@ -55,9 +55,13 @@ def test_ended_attempts_of_an_older_registry_count_as_cleaned(registry_url: str)
     with engine.connect() as conn:
         query: Any = sa.select(sa.column("attempt"), sa.column("cleaned_at", UTCDateTime())).select_from(sa.table("attempts"))
         rows: list[Any] = list(conn.execute(query.order_by(sa.column("attempt"))).all())
-        indexes = {ix["name"] for ix in sa.inspect(conn).get_indexes("attempts")}
+        indexes = {ix["name"]: ix for ix in sa.inspect(conn).get_indexes("attempts")}
     engine.dispose()
     cleaned = {attempt: at for attempt, at in rows}
     assert cleaned[1] is None
     assert cleaned[0] == ENDED
     assert "ix_attempts_uncleaned" in indexes
+    index: Any = indexes["ix_attempts_uncleaned"]
+    assert index["column_names"] == ["provider", "finished_at", "id"]
+    where = index.get("dialect_options", {}).get(f"{engine.dialect.name}_where")
+    assert where is not None and "cleaned_at is null" in str(where).lower(), index  # partial: uncleaned ones only
