@@ -108,10 +108,19 @@ def error_uri(outputs_uri: str) -> str:
 
 
 def bundle_cache_dir() -> Path:
-    base = os.environ.get("FLOWCTL_BUNDLE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flowctl", "bundles"
-    )
-    return Path(base)
+    """``$FLOWCTL_BUNDLE_CACHE``, else ``flowctl/bundles`` in the user's cache folder, else (no home
+    folder: a container under an arbitrary uid) in the temporary folder."""
+    configured = os.environ.get("FLOWCTL_BUNDLE_CACHE")
+    if configured:
+        return Path(configured)
+    from flowctl._cache_home import user_cache_dir
+
+    found = user_cache_dir("flowctl", "bundles")
+    if found is not None:
+        return found
+    import tempfile  # only without a home folder: a plain attempt does not load it
+
+    return Path(tempfile.gettempdir(), f"flowctl-{os.getuid()}", "bundles")
 
 
 def error_document(kind: str, code: str, message: str, tb: str, retryable: bool) -> dict[str, Json]:

@@ -9,7 +9,9 @@ another format is ignored (and rewritten), never an error, so the cache can only
 change a digest.
 
 Where: the folder ``$FLOWCTL_DIGEST_CACHE_DIR`` names (``off`` disables the cache), else
-``$XDG_CACHE_HOME/flowctl/code-digests``, else ``~/.cache/flowctl/code-digests``.
+``$XDG_CACHE_HOME/flowctl/code-digests``, else ``~/.cache/flowctl/code-digests``; no cache when
+there is no home folder either (``flowctl._cache_home``). ``flowctl cache info|clear`` count and
+remove the entries.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flowctl._cache_home import user_cache_dir
+
 FORMAT = 1
 ENV = "FLOWCTL_DIGEST_CACHE_DIR"  # FLOWCTL_CACHE_DIR is the local run cache (cache.dir)
 _OFF = frozenset({"off", "0", "false", "no", "none"})
@@ -29,15 +33,36 @@ _PYTHON = f"{sys.implementation.name}-{'.'.join(map(str, sys.version_info[:3]))}
 
 
 def cache_folder() -> Path | None:
-    """The folder of the entries, or None when ``FLOWCTL_DIGEST_CACHE_DIR`` turns the cache off."""
+    """The folder of the entries, or None when ``FLOWCTL_DIGEST_CACHE_DIR`` turns the cache off or no
+    cache home is known."""
     configured = os.environ.get(ENV, "").strip()
     if configured.lower() in _OFF:
         return None
     if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # XDG: a relative path is ignored
-    return base / "flowctl" / "code-digests"
+        try:
+            return Path(configured).expanduser()
+        except RuntimeError:  # "~/..." with no home folder
+            return None
+    return user_cache_dir("flowctl", "code-digests")
+
+
+def entries() -> int:
+    """How many entries the cache folder holds (0 when the cache is off)."""
+    folder = cache_folder()
+    return sum(1 for _ in folder.glob("*.json")) if folder is not None and folder.is_dir() else 0
+
+
+def clear() -> int:
+    """Remove every entry; how many were removed."""
+    folder = cache_folder()
+    if folder is None or not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.glob("*.json"):
+        with contextlib.suppress(FileNotFoundError):  # another process removed it first
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def _entry_path(folder: Path, file_sha: str) -> Path:

@@ -36,7 +36,6 @@ from flowctl.providers.kubernetes._client import KubeClient, KubernetesApiError
 from flowctl.providers.kubernetes._informer import Informer
 from flowctl.providers.kubernetes._jobs import OUTPUTS_URI_ANNOTATION, render_job
 from flowctl.providers.kubernetes._logs import archive_logs, job_pods, pod_order, read_logs
-from flowctl.providers.kubernetes._names import job_name
 from flowctl.providers.kubernetes._settings import (
     MANAGED_BY,
     MANAGED_BY_VALUE,
@@ -245,10 +244,13 @@ class KubernetesProvider:
         return uri
 
     def _parse(self, ref: AttemptRef, handle: str) -> tuple[str, str]:
-        if "/" in handle:
-            namespace, name = handle.split("/", 1)
-            return namespace, name
-        return self.settings.namespace(ref.project, ref.domain), handle or job_name(ref)
+        """The Job's namespace and name: those of ``handle``; where :meth:`submit` puts it when no handle
+        was recorded; a bare name is a Job in the project-domain's namespace."""
+        handle = handle or self.settings.job_handle(ref)
+        if "/" not in handle:
+            return self.settings.namespace(ref.project, ref.domain), handle
+        namespace, name = handle.split("/", 1)
+        return namespace, name
 
 
 def _events_of(job: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:

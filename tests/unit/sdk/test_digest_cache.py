@@ -223,6 +223,34 @@ def test_where_the_cache_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert _digest_cache.cache_folder() == tmp_path / "home" / "digests"
 
 
+def test_no_home_folder_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HOME and no passwd entry (a container under an arbitrary uid): no cache, no error."""
+    import pwd
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv(_digest_cache.ENV)
+    assert _digest_cache.cache_folder() is None
+    monkeypatch.setenv(_digest_cache.ENV, "~/digests")
+    assert _digest_cache.cache_folder() is None
+    a = _module(tmp_path, "a", A)
+    assert _fresh(a) is not None
+    assert _digest_cache.entries() == 0 and _digest_cache.clear() == 0
+
+
+def test_entries_and_clear_count_and_remove_the_entries(cache: Path, tmp_path: Path) -> None:
+    a, b = _module(tmp_path, "a", A), _module(tmp_path, "b", A.replace("LIMIT = 3", "LIMIT = 5"))
+    assert _digest_cache.entries() == 0 and _digest_cache.clear() == 0
+    _fresh(a), _fresh(b)
+    assert _digest_cache.entries() == 2
+    assert _digest_cache.clear() == 2
+    assert _digest_cache.entries() == 0 and list(cache.iterdir()) == []
+
+
 def test_the_suite_keeps_its_digests_out_of_the_user_s_cache() -> None:
     folder = _digest_cache.cache_folder()
     assert folder is not None
