@@ -328,5 +328,13 @@ class Store(RegistryReader, RegistryWriter, Locker, Approver, Protocol):
     def close(self) -> None: ...
 
 
+class BrowsableStore(Store, RegistryBrowser, Protocol):
+    """A Store that also answers ``flowctl get`` and ``flowctl registry info`` (the SQL store and the
+    server's store API both do)."""
+
+    def list_entities(self, kind: EntityKind | None = None, project: str | None = None, domain: str | None = None,
+                      name: str | None = None, version: str | None = None) -> Sequence[StoredEntity]: ...
+
+
 def iter_keys(snapshot: RegistrySnapshot) -> Iterator[EntityKey]:
     return iter(sorted(snapshot.entities, key=lambda k: (k[0].value, *k[1:])))

@@ -8,27 +8,17 @@ otherwise the SQL store on ``registry.url``. Nothing else in the commands differ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
-from flowctl.state import Store
-from flowctl.state._interface import PlanSource, RegistryBrowser
+from flowctl.state._interface import BrowsableStore, PlanSource, RegistryBrowser
 
 if TYPE_CHECKING:
-    from flowctl._address import EntityKind
     from flowctl._config import Config
     from flowctl.client import RemoteStore
-    from flowctl.state import StoredEntity
 
 
 Opened = TypeVar("Opened")
-
-
-class BrowsableStore(Store, RegistryBrowser, Protocol):
-    """A Store that also answers ``flowctl get`` and ``flowctl registry info``."""
-
-    def list_entities(self, kind: EntityKind | None = None, project: str | None = None, domain: str | None = None,
-                      name: str | None = None, version: str | None = None) -> Sequence[StoredEntity]: ...
 
 
 def is_remote(config: Config) -> bool:

@@ -9,8 +9,7 @@ import typer
 from flowctl.cli._options import JsonAliasOpt, OutputFormatOpt, TableFormat, wants_json
 
 if TYPE_CHECKING:
-    from flowctl.cli._stores import BrowsableStore
-    from flowctl.state._interface import RegistryBrowser
+    from flowctl.state._interface import BrowsableStore, RegistryBrowser
 
 RegistryOption = Annotated[
     str | None,

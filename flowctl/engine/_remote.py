@@ -30,9 +30,9 @@ from flowctl.state._interface import AD_HOC
 if TYPE_CHECKING:
     from flowctl._config import Config
     from flowctl.sdk import CompiledEntity
-    from flowctl.state import Store
     from flowctl.state._execution_access import ExecutionAccess
     from flowctl.state._executions import ExecutionRecord
+    from flowctl.state._interface import BrowsableStore
 
 REMOTE_MANAGER = AD_HOC
 REGISTER_LOCK_TIMEOUT = 10.0  # seconds `run --remote` waits for the registry lock (an apply holding it)
@@ -49,7 +49,7 @@ def remote_version(compiled: CompiledEntity, bundle_uri: str) -> str:
     return "r-" + digest_of(parts).split(":", 1)[1][:16]
 
 
-def register_compiled(store: Store, compiled: CompiledEntity, *, project: str, domain: str, version: str,
+def register_compiled(store: BrowsableStore, compiled: CompiledEntity, *, project: str, domain: str, version: str,
                       bundle_uri: str) -> None:
     """Register every spec of ``compiled`` in one transaction (idempotent for identical content), under the
     registry lock as every registry write (waiting up to ``REGISTER_LOCK_TIMEOUT`` for an apply to end)."""
@@ -59,7 +59,7 @@ def register_compiled(store: Store, compiled: CompiledEntity, *, project: str, d
 
     where = f"{project}/{domain}/{compiled.name}@{version}"
     with store.lock(lock_info("run --remote", where), timeout=REGISTER_LOCK_TIMEOUT), store.transaction() as tx:
-        if project not in store.snapshot().projects:
+        if project not in {listed.name for listed in store.list_projects()}:  # the project rows only: applies wait
             tx.upsert_project(ProjectSpec(name=project), managed_by=REMOTE_MANAGER)
         groups = ((EntityKind.TASK, compiled.tasks), (EntityKind.WORKFLOW, compiled.workflows),
                   (EntityKind.LAUNCH_PLAN, compiled.launch_plans))
@@ -101,7 +101,7 @@ def launch_remote(
     *,
     project: str | None = None,
     domain: str | None = None,
-    registry: Store | None = None,
+    registry: BrowsableStore | None = None,
     upload: Callable[[bytes], str] | None = None,
 ) -> ExecutionRecord:
     """Register ``entity`` (a workflow, launch plan or task of ``file``) with the code of ``file``'s
